@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// Compiles the TypeScript sources to dist/ when dist/ is missing or older than any source file,
+// so `npx streamqc` and `npm start` work straight after `npm install` and after a `git pull`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const stamp = join(root, 'dist', '.built');
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+const sources = ['shared', 'worker', 'dispatcher', 'infra'].map((d) => join(root, d)).filter(existsSync);
+const newest = Math.max(...sources.map(newestSource), statSync(join(root, 'tsconfig.build.json')).mtimeMs);
+if (existsSync(stamp) && statSync(stamp).mtimeMs >= newest) process.exit(0);
+
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+if (!existsSync(tsc)) {
+  console.error('TypeScript is not installed yet: run `npm install` first.');
+  process.exit(1);
+}
+const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+});
+if (result.status !== 0) process.exit(result.status ?? 1);
+spawnSync(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(stamp)}, '')`]);

@@ -1,0 +1,60 @@
+/** Defect event types and the event shape of CONTRACT.md §1, shared by worker and dispatcher. */
+import { z } from 'zod';
+
+export const DEFECT_TYPES = [
+  'video.black',
+  'video.freeze',
+  'video.corruption',
+  'audio.silence',
+  'audio.clipping',
+  'audio.loudness',
+  'av.desync',
+  'stream.loss',
+  'audio.missing',
+  'video.missing',
+] as const;
+
+export type DefectType = (typeof DEFECT_TYPES)[number];
+export type Severity = 'critical' | 'major' | 'minor';
+export type AlarmState = 'raised' | 'cleared';
+
+/** One defect event: on SNS the message body, in NDJSON one line. */
+export interface DefectEvent {
+  type: DefectType;
+  state: AlarmState;
+  streamId: string;
+  start: number;
+  end: number | null;
+  wallStart?: string;
+  wallEnd?: string;
+  severity: Severity;
+  dedupKey: string;
+  detail: Record<string, number | string | boolean>;
+}
+
+/** Default severity of each type: what an on-call person should feel when it fires. */
+export const DEFAULT_SEVERITY: Record<DefectType, Severity> = {
+  'video.black': 'critical',
+  'video.freeze': 'critical',
+  'video.corruption': 'major',
+  'audio.silence': 'critical',
+  'audio.clipping': 'minor',
+  'audio.loudness': 'minor',
+  'av.desync': 'major',
+  'stream.loss': 'critical',
+  'audio.missing': 'critical',
+  'video.missing': 'critical',
+};
+
+export const defectEventSchema = z.strictObject({
+  type: z.enum(DEFECT_TYPES),
+  state: z.enum(['raised', 'cleared']),
+  streamId: z.string().min(1),
+  start: z.number(),
+  end: z.number().nullable(),
+  wallStart: z.string().optional(),
+  wallEnd: z.string().optional(),
+  severity: z.enum(['critical', 'major', 'minor']),
+  dedupKey: z.string().min(1),
+  detail: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+});

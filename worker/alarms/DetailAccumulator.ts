@@ -1,0 +1,36 @@
+/**
+ * Sums up an incident's figures: `peak…`/`max…` keep the largest, `min…` the smallest,
+ * `count…` add up, other numbers average, anything else keeps its latest value.
+ */
+import type { Detail } from '../detectors/types.js';
+
+export class DetailAccumulator {
+  private values: Record<string, number | string | boolean> = {};
+  private sums: Record<string, number> = {};
+  private counts: Record<string, number> = {};
+
+  add(detail: Detail | undefined): void {
+    if (!detail) return;
+    for (const [key, value] of Object.entries(detail)) {
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        this.values[key] = value;
+        continue;
+      }
+      const prior = this.values[key];
+      if (/^(peak|max)/.test(key))
+        this.values[key] = typeof prior === 'number' ? Math.max(prior, value) : value;
+      else if (/^min/.test(key))
+        this.values[key] = typeof prior === 'number' ? Math.min(prior, value) : value;
+      else if (/^count/.test(key)) this.values[key] = (typeof prior === 'number' ? prior : 0) + value;
+      else {
+        this.sums[key] = (this.sums[key] ?? 0) + value;
+        this.counts[key] = (this.counts[key] ?? 0) + 1;
+        this.values[key] = Math.round((this.sums[key] / this.counts[key]) * 100) / 100;
+      }
+    }
+  }
+
+  snapshot(): Detail {
+    return { ...this.values };
+  }
+}

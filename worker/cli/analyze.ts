@@ -1,0 +1,166 @@
+/** `streamqc analyze <file-or-url>`: every detector over one input, one JSON event per incident. */
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFECT_TYPES, type DefectEvent, type DefectType } from '../../shared/events.js';
+import { createLogger } from '../../shared/logger.js';
+import { resolveThresholds } from '../../shared/thresholds.js';
+import { isLiveKind, sourceKind } from '../converter/sourceKind.js';
+import { StreamPipeline } from '../pipeline/StreamPipeline.js';
+import { clock, formatEvent } from './formatEvent.js';
+import { parseThresholdFlags, UsageError } from './parseThresholdFlags.js';
+
+export const ANALYZE_HELP = `Usage: streamqc analyze [options] <file-or-url>
+
+Decodes the input (a file as fast as it can, a live URL in real time), runs the defect
+detectors and prints one JSON event per incident on stdout. Logs go to stderr.
+
+Options:
+  --detectors LIST     comma-separated defect types (default: all)
+                       ${DEFECT_TYPES.join(', ')}
+  --threshold R.K=V    override a rule, repeatable, e.g. --threshold black.minDuration=2
+                       --threshold loudness.targetLufs=-24 --threshold desync.audioLateMs=100
+  --expect LIST        tracks the input must carry: audio,video (default) or one of them
+  --format FMT         json (default, NDJSON) or text
+  --name NAME          streamId in events (default: the input's file name)
+  --realtime           read at native speed even for a file
+  --no-realtime        read a URL as fast as it arrives
+  --threads N          decoder threads (default 1: cheapest per stream)
+  --verbose            info-level logs on stderr
+  -h, --help           this help
+
+Exit status: 0 when the input was analysed (whatever it contained), 1 when it could not be
+read, 2 for a usage error.`;
+
+/** Runs the analyze command; returns the exit status. */
+export async function analyzeCommand(argv: string[]): Promise<number> {
+  let values: ReturnType<typeof parse>['values'];
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parse(argv));
+  } catch (e) {
+    process.stderr.write(`streamqc analyze: ${(e as Error).message}\n\n${ANALYZE_HELP}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${ANALYZE_HELP}\n`);
+    return 0;
+  }
+  let detectors: DefectType[];
+  let thresholds: ReturnType<typeof resolveThresholds>;
+  let expect: { audio: boolean; video: boolean };
+  try {
+    if (positionals.length !== 1) throw new UsageError('expected exactly one input (a file path or a URL)');
+    detectors = parseDetectors(values.detectors);
+    thresholds = resolveThresholds(parseThresholdFlags(values.threshold ?? []));
+    expect = parseExpect(values.expect);
+    if (values.format && values.format !== 'json' && values.format !== 'text') {
+      throw new UsageError(`--format ${values.format}: expected json or text`);
+    }
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`streamqc analyze: ${e.message}\n`);
+    return 2;
+  }
+  const source = positionals[0];
+  const kind = sourceKind(source);
+  if (!kind) {
+    process.stderr.write(`streamqc analyze: ${source}: unsupported protocol\n`);
+    return 1;
+  }
+  const live = isLiveKind(kind);
+  const streamId = values.name ?? (basename(source.split('?')[0]) || source);
+  if (!process.env.STREAMQC_LOG_LEVEL) process.env.STREAMQC_LOG_LEVEL = values.verbose ? 'info' : 'warn';
+  const logger = createLogger('streamqc-analyze').child({ streamId });
+  const text = values.format === 'text';
+  const showProgress = process.stderr.isTTY && !live;
+  let lastProgress = 0;
+  const write = (event: DefectEvent) => {
+    if (event.state !== 'cleared') return;
+    process.stdout.write(`${text ? formatEvent(event) : JSON.stringify(event)}\n`);
+  };
+  const pipeline = new StreamPipeline({
+    streamId,
+    source,
+    kind,
+    live,
+    realtime: values['no-realtime'] ? false : Boolean(values.realtime) || kind === 'http',
+    thresholds,
+    detectors,
+    expect,
+    logger,
+    onEvent: write,
+    threads: values.threads ? Number(values.threads) : 1,
+    onProgress: showProgress
+      ? (t, tracks) => {
+          const now = Date.now();
+          if (now - lastProgress < 250) return;
+          lastProgress = now;
+          const total = tracks.duration ? ` / ${clock(tracks.duration)}` : '';
+          process.stderr.write(`\r${clock(t)}${total} analysed`);
+        }
+      : undefined,
+  });
+  const stop = () => pipeline.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const result = await pipeline.runOnce();
+  if (showProgress) process.stderr.write('\r\x1b[K');
+  if (result.error) {
+    process.stderr.write(`streamqc analyze: ${result.error.message}\n`);
+    return 1;
+  }
+  const exit = result.exit;
+  if (exit && !exit.stopped && exit.code !== 0 && result.frames === 0 && result.audioChunks === 0) {
+    process.stderr.write(
+      `streamqc analyze: ${source}: ffmpeg could not decode it: ${exit.lastError ?? 'no detail'}\n`,
+    );
+    return 1;
+  }
+  if (exit?.stalled) logger.warn('input stalled; reporting what was decoded');
+  pipeline.finish();
+  return 0;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      detectors: { type: 'string' },
+      threshold: { type: 'string', multiple: true },
+      expect: { type: 'string' },
+      format: { type: 'string' },
+      name: { type: 'string' },
+      realtime: { type: 'boolean' },
+      'no-realtime': { type: 'boolean' },
+      threads: { type: 'string' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+function parseDetectors(list: string | undefined): DefectType[] {
+  if (!list) return [...DEFECT_TYPES];
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const name of names) {
+    if (!(DEFECT_TYPES as readonly string[]).includes(name)) {
+      throw new UsageError(`--detectors: unknown defect type ${name}; known: ${DEFECT_TYPES.join(', ')}`);
+    }
+  }
+  return names as DefectType[];
+}
+
+function parseExpect(list: string | undefined): { audio: boolean; video: boolean } {
+  if (!list) return { audio: true, video: true };
+  const names = list.split(',').map((s) => s.trim());
+  for (const name of names) {
+    if (name !== 'audio' && name !== 'video' && name !== 'none') {
+      throw new UsageError(`--expect ${name}: expected audio, video or none`);
+    }
+  }
+  return { audio: names.includes('audio'), video: names.includes('video') };
+}

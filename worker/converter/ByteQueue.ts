@@ -1,0 +1,40 @@
+/** A FIFO of pipe chunks from which whole frames are cut, copying only when a frame spans chunks. */
+export class ByteQueue {
+  private chunks: Buffer[] = [];
+  private offset = 0;
+  length = 0;
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+  }
+
+  /** Removes and returns the next n bytes; the caller checks `length >= n` first. */
+  take(n: number): Uint8Array {
+    const first = this.chunks[0];
+    if (first.length - this.offset >= n) {
+      const out = first.subarray(this.offset, this.offset + n);
+      this.advance(n);
+      return out;
+    }
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.chunks[0];
+      const part = Math.min(n - filled, chunk.length - this.offset);
+      out.set(chunk.subarray(this.offset, this.offset + part), filled);
+      filled += part;
+      this.advance(part);
+    }
+    return out;
+  }
+
+  private advance(n: number): void {
+    this.length -= n;
+    this.offset += n;
+    if (this.offset === this.chunks[0].length) {
+      this.chunks.shift();
+      this.offset = 0;
+    }
+  }
+}

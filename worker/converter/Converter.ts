@@ -1,0 +1,266 @@
+/**
+ * The media converter: one ffmpeg child per stream that decodes once and hands the detectors
+ * luma frames and PCM audio in memory, each paired with its media time.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import type { Logger } from '../../shared/logger.js';
+import { ByteQueue } from './ByteQueue.js';
+import { analysisScale, ffmpegArgs } from './ffmpegArgs.js';
+import type { SourceKind } from './sourceKind.js';
+import { type AudioHeader, parseStderrLine, type VideoHeader } from './stderrLines.js';
+import type { AudioChunk, TrackInfo, VideoFrame } from './types.js';
+
+export interface ConverterHandlers {
+  onVideo(frame: VideoFrame): void;
+  onAudio(chunk: AudioChunk): void;
+  /** A decoder reported damaged data; t is the media time of the picture being decoded. */
+  onDecodeError(t: number, message: string): void;
+}
+
+export interface ConverterOptions {
+  kind: SourceKind;
+  tracks: TrackInfo;
+  realtime: boolean;
+  logger: Logger;
+  /** Kill ffmpeg when it produces no media for this many seconds. */
+  stallSeconds?: number;
+  threads?: number;
+  inputArgs?: string[];
+}
+
+export interface ConverterExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stalled: boolean;
+  stopped: boolean;
+  /** The last error-level line ffmpeg printed, for the operator. */
+  lastError: string | null;
+}
+
+/** Keeps one stream's timestamps monotonic across discontinuities (wraps, encoder restarts). */
+class Timeline {
+  private offset = 0;
+  private last: number | null = null;
+  private lastDuration = 0.04;
+
+  constructor(private readonly defaultDuration: number) {}
+
+  /** Maps a decoder timestamp to media time; null timestamps continue from the last one. */
+  map(pts: number | null): number {
+    if (pts === null) return this.next(this.last === null ? 0 : this.last + this.lastDuration);
+    let t = pts + this.offset;
+    if (this.last !== null && (t < this.last - 0.5 || t > this.last + 60)) {
+      this.offset += this.last + this.lastDuration - t;
+      t = this.last + this.lastDuration;
+    }
+    return this.next(t);
+  }
+
+  private next(t: number): number {
+    if (this.last !== null && t > this.last)
+      this.lastDuration = Math.min(t - this.last, 1) || this.defaultDuration;
+    this.last = t;
+    return t;
+  }
+}
+
+/** Runs ffmpeg for one input until it ends, is stopped, or stalls. */
+export class Converter {
+  private child: ChildProcess | null = null;
+  private readonly video = new ByteQueue();
+  private readonly audio = new ByteQueue();
+  private videoHeaders: (VideoHeader & { t: number; fullRange: boolean | null })[] = [];
+  private audioHeaders: (AudioHeader & { t: number })[] = [];
+  private readonly videoTimeline: Timeline;
+  private readonly audioTimeline = new Timeline(0.02);
+  private lastVideoT = 0;
+  private fullRange = false;
+  private lastMediaAt = Date.now();
+  private stalled = false;
+  private stopped = false;
+  private lastError: string | null = null;
+  /** Set once ffmpeg has finished probing and started the real decode. */
+  private decoding = false;
+  private pendingFrame: VideoFrame | null = null;
+  /** Media time of the newest decoded sample, audio or video. */
+  mediaTime = 0;
+
+  constructor(
+    private readonly source: string,
+    private readonly options: ConverterOptions,
+    private readonly handlers: ConverterHandlers,
+  ) {
+    const fps = options.tracks.video?.frameRate || 25;
+    this.videoTimeline = new Timeline(1 / fps);
+  }
+
+  /** Starts ffmpeg and resolves when it has exited and every frame it produced was handed on. */
+  run(): Promise<ConverterExit> {
+    const args = ffmpegArgs(this.source, {
+      kind: this.options.kind,
+      tracks: this.options.tracks,
+      realtime: this.options.realtime,
+      threads: this.options.threads,
+      inputArgs: this.options.inputArgs,
+    });
+    this.options.logger.debug({ args }, 'spawning ffmpeg');
+    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    const videoPipe = child.stdio[3] as Readable;
+    const audioPipe = child.stdio[4] as Readable;
+    videoPipe.on('data', (b: Buffer) => {
+      this.video.push(b);
+      this.drainVideo(false);
+    });
+    audioPipe.on('data', (b: Buffer) => {
+      this.audio.push(b);
+      this.drainAudio();
+    });
+    let partial = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => {
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) this.onStderrLine(line.replace(/\r$/, ''));
+    });
+    const stallSeconds = this.options.stallSeconds ?? 15;
+    const watchdog = setInterval(() => {
+      if ((Date.now() - this.lastMediaAt) / 1000 > stallSeconds && !this.stopped) {
+        this.stalled = true;
+        this.options.logger.warn({ stallSeconds }, 'ffmpeg stalled, killing it');
+        child.kill('SIGKILL');
+      }
+    }, 500);
+    const closed = (stream: Readable | null) =>
+      new Promise<void>((resolve) => {
+        if (!stream || stream.readableEnded || stream.destroyed) resolve();
+        else stream.once('close', resolve);
+      });
+    return new Promise((resolve) => {
+      let spawnError: Error | null = null;
+      child.on('error', (e) => {
+        spawnError = e;
+      });
+      child.on('close', async (code, signal) => {
+        clearInterval(watchdog);
+        await Promise.all([closed(videoPipe), closed(audioPipe), closed(child.stderr)]);
+        if (partial) this.onStderrLine(partial);
+        this.drainVideo(true);
+        this.drainAudio();
+        if (spawnError) this.lastError = `cannot run ffmpeg: ${(spawnError as Error).message}`;
+        resolve({ code, signal, stalled: this.stalled, stopped: this.stopped, lastError: this.lastError });
+      });
+    });
+  }
+
+  /** Stops ffmpeg: SIGTERM, then SIGKILL if it has not gone within two seconds. */
+  stop(): void {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.stopped = true;
+    const child = this.child;
+    child.kill('SIGTERM');
+    setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }, 2000).unref();
+  }
+
+  /** The ffmpeg process id, while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  private onStderrLine(line: string): void {
+    if (!line) return;
+    const parsed = parseStderrLine(line);
+    switch (parsed.kind) {
+      case 'video':
+        this.videoHeaders.push({ ...parsed, t: this.videoTimeline.map(parsed.pts), fullRange: null });
+        break;
+      case 'range': {
+        this.fullRange = parsed.fullRange;
+        const open = this.videoHeaders.findLast((h) => h.fullRange === null);
+        if (open) open.fullRange = parsed.fullRange;
+        this.drainVideo(false);
+        break;
+      }
+      case 'audio':
+        this.audioHeaders.push({ ...parsed, t: this.audioTimeline.map(parsed.pts) });
+        this.drainAudio();
+        break;
+      case 'decodeError':
+        // Errors while ffmpeg probes the input come from a throw-away decoder reading ahead.
+        if (this.decoding)
+          this.handlers.onDecodeError(this.lastVideoT, `${parsed.decoder}: ${parsed.message}`);
+        break;
+      case 'other':
+        if (parsed.text === 'Stream mapping:') this.decoding = true;
+        if (parsed.level === 'error' || parsed.level === 'fatal') {
+          this.lastError = parsed.text;
+          this.options.logger.debug({ ffmpeg: parsed.text }, 'ffmpeg error line');
+        }
+        break;
+    }
+  }
+
+  private drainVideo(atEnd: boolean): void {
+    const scale = this.options.tracks.video ? analysisScale(this.options.tracks.video.width) : 1;
+    while (this.videoHeaders.length > 0) {
+      const header = this.videoHeaders[0];
+      const size = header.width * header.height;
+      if (this.video.length < size || (header.fullRange === null && !atEnd && this.videoHeaders.length < 2))
+        break;
+      this.videoHeaders.shift();
+      const luma = this.video.take(size);
+      this.lastVideoT = header.t;
+      this.lastMediaAt = Date.now();
+      const frame: VideoFrame = {
+        t: header.t,
+        duration: 1 / (this.options.tracks.video?.frameRate || 25),
+        width: header.width,
+        height: header.height,
+        luma,
+        fullRange: header.fullRange ?? this.fullRange,
+        pictType: header.pictType,
+        scale,
+      };
+      this.emitVideo(frame);
+    }
+    if (atEnd && this.pendingFrame) {
+      this.handlers.onVideo(this.pendingFrame);
+      this.pendingFrame = null;
+    }
+  }
+
+  /** Holds each frame until the next arrives so its duration is the real gap (variable frame rate). */
+  private emitVideo(frame: VideoFrame): void {
+    const previous = this.pendingFrame;
+    this.pendingFrame = frame;
+    if (!previous) return;
+    const gap = frame.t - previous.t;
+    if (gap > 0 && gap < 1) previous.duration = gap;
+    this.mediaTime = Math.max(this.mediaTime, previous.t);
+    this.handlers.onVideo(previous);
+  }
+
+  private drainAudio(): void {
+    while (this.audioHeaders.length > 0) {
+      const header = this.audioHeaders[0];
+      const bytes = header.samples * header.channels * 4;
+      if (this.audio.length < bytes) break;
+      this.audioHeaders.shift();
+      const raw = this.audio.take(bytes);
+      // Float32Array needs 4-byte alignment; pipe chunks are not always aligned.
+      const aligned = raw.byteOffset % 4 === 0 ? raw : raw.slice();
+      const samples = new Float32Array(aligned.buffer, aligned.byteOffset, bytes / 4);
+      this.lastMediaAt = Date.now();
+      this.mediaTime = Math.max(this.mediaTime, header.t);
+      this.handlers.onAudio({
+        t: header.t,
+        sampleRate: header.sampleRate,
+        channels: header.channels,
+        samples,
+      });
+    }
+  }
+}

@@ -1,0 +1,64 @@
+/** Builds the one ffmpeg command line per stream: decode once, hand luma and PCM to Node on two pipes. */
+import { isLiveKind, PROTOCOL_WHITELIST, type SourceKind } from './sourceKind.js';
+import type { TrackInfo } from './types.js';
+
+export interface FfmpegArgsOptions {
+  kind: SourceKind;
+  tracks: TrackInfo;
+  /** Read the input at its native rate (-re); for http sources that are really files. */
+  realtime: boolean;
+  /** Decoder threads; 1 is the cheapest per stream, more keeps one heavy stream real-time. */
+  threads?: number;
+  /** Extra input options placed before -i (e.g. an http proxy). */
+  inputArgs?: string[];
+  /** Network read timeout in seconds. */
+  readTimeoutSeconds?: number;
+}
+
+/** Analysis frames stay at or below this width: block edges survive, bytes per frame stay small. */
+export const MAX_ANALYSIS_WIDTH = 1280;
+
+/** Integer downscale factor for a source width; integer so the codec's block grid stays aligned. */
+export function analysisScale(sourceWidth: number): number {
+  return Math.max(1, Math.ceil(sourceWidth / MAX_ANALYSIS_WIDTH));
+}
+
+/**
+ * The ffmpeg arguments. Video leaves as the luma plane only (extractplanes: a copy, no colour
+ * conversion), audio as float PCM; showinfo/ashowinfo print each frame's timestamp on stderr so
+ * Node can pair every raw frame with its media time. Deblocking is skipped on non-reference
+ * frames: nothing is predicted from them, so it changes no other picture and saves decode time.
+ */
+export function ffmpegArgs(source: string, options: FfmpegArgsOptions): string[] {
+  const { kind, tracks } = options;
+  const threads = String(options.threads ?? 1);
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-loglevel',
+    'level+info',
+    '-filter_threads',
+    threads,
+    '-protocol_whitelist',
+    PROTOCOL_WHITELIST[kind],
+  ];
+  if (isLiveKind(kind)) {
+    args.push('-rw_timeout', String(Math.round((options.readTimeoutSeconds ?? 10) * 1e6)));
+  }
+  if (kind === 'http') args.push('-reconnect', '1', '-reconnect_streamed', '1', '-reconnect_delay_max', '4');
+  if (options.realtime) args.push('-re');
+  args.push('-threads', threads, '-skip_loop_filter', 'noref', ...(options.inputArgs ?? []), '-i', source);
+  if (tracks.video) {
+    const scale = analysisScale(tracks.video.width);
+    const filters = ['extractplanes=y'];
+    if (scale > 1) filters.push(`scale=iw/${scale}:ih/${scale}:flags=neighbor`);
+    filters.push('showinfo=checksum=0');
+    args.push('-map', '0:v:0', '-vf', filters.join(','), '-fps_mode', 'passthrough');
+    args.push('-f', 'rawvideo', 'pipe:3');
+  }
+  if (tracks.audio) {
+    args.push('-map', '0:a:0', '-af', 'aformat=sample_fmts=flt,ashowinfo', '-f', 'f32le', 'pipe:4');
+  }
+  return args;
+}

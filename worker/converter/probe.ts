@@ -1,0 +1,113 @@
+/** Asks ffprobe what an input holds before the converter decides which outputs to open. */
+import { spawn } from 'node:child_process';
+import { SourceOpenError } from './errors.js';
+import { PROTOCOL_WHITELIST, type SourceKind } from './sourceKind.js';
+import type { TrackInfo } from './types.js';
+
+interface ProbeStream {
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  avg_frame_rate?: string;
+  r_frame_rate?: string;
+  sample_rate?: string;
+  channels?: number;
+  disposition?: { attached_pic?: number };
+}
+
+interface ProbeOutput {
+  streams?: ProbeStream[];
+  format?: { format_name?: string; duration?: string };
+}
+
+export interface ProbeOptions {
+  kind: SourceKind;
+  /** Seconds before the probe gives up. */
+  timeoutSeconds?: number;
+  /** Extra input options placed before -i (e.g. an http proxy). */
+  inputArgs?: string[];
+}
+
+function parseRate(rate: string | undefined): number {
+  if (!rate) return 0;
+  const [num, den] = rate.split('/').map(Number);
+  return den ? num / den : num || 0;
+}
+
+/** Reads the input's tracks with ffprobe; throws SourceOpenError with ffprobe's own words on failure. */
+export function probeInput(source: string, options: ProbeOptions): Promise<TrackInfo> {
+  const timeout = options.timeoutSeconds ?? 20;
+  const args = [
+    '-hide_banner',
+    '-v',
+    'error',
+    '-protocol_whitelist',
+    PROTOCOL_WHITELIST[options.kind],
+    ...(options.kind === 'file' ? [] : ['-rw_timeout', String(Math.round(timeout * 1e6))]),
+    ...(options.inputArgs ?? []),
+    '-show_streams',
+    '-show_format',
+    '-of',
+    'json',
+    '-i',
+    source,
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn('ffprobe', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => {
+      if (err.length < 8192) err += b.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeout * 1000 + 2000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new SourceOpenError(`cannot run ffprobe: ${e.message}`, source));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const reason = err.trim().split('\n').pop() ?? '';
+      if (code !== 0) {
+        const why = signal ? `no answer within ${timeout} s` : reason || `ffprobe exited with ${code}`;
+        reject(new SourceOpenError(`cannot open ${source}: ${why}`, source));
+        return;
+      }
+      let parsed: ProbeOutput;
+      try {
+        parsed = JSON.parse(Buffer.concat(out).toString()) as ProbeOutput;
+      } catch {
+        reject(new SourceOpenError(`cannot open ${source}: unreadable ffprobe output`, source));
+        return;
+      }
+      const streams = parsed.streams ?? [];
+      const v = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic && s.width);
+      const a = streams.find((s) => s.codec_type === 'audio' && s.channels);
+      if (!v && !a) {
+        reject(new SourceOpenError(`cannot open ${source}: no audio or video track found`, source));
+        return;
+      }
+      const duration = Number(parsed.format?.duration);
+      resolve({
+        video: v
+          ? {
+              codec: v.codec_name ?? 'unknown',
+              width: v.width ?? 0,
+              height: v.height ?? 0,
+              frameRate: parseRate(v.avg_frame_rate) || parseRate(v.r_frame_rate),
+            }
+          : null,
+        audio: a
+          ? {
+              codec: a.codec_name ?? 'unknown',
+              sampleRate: Number(a.sample_rate) || 48000,
+              channels: a.channels ?? 2,
+            }
+          : null,
+        duration: Number.isFinite(duration) && duration > 0 ? duration : null,
+        formatName: parsed.format?.format_name ?? 'unknown',
+      });
+    });
+  });
+}

@@ -1,0 +1,92 @@
+/** Parses the ffmpeg stderr lines the converter relies on: frame timestamps and decode errors. */
+
+export interface VideoHeader {
+  kind: 'video';
+  pts: number | null;
+  width: number;
+  height: number;
+  pictType: string;
+}
+
+export interface ColorRangeLine {
+  kind: 'range';
+  fullRange: boolean;
+}
+
+export interface AudioHeader {
+  kind: 'audio';
+  pts: number | null;
+  channels: number;
+  sampleRate: number;
+  samples: number;
+}
+
+export interface DecodeErrorLine {
+  kind: 'decodeError';
+  decoder: string;
+  message: string;
+}
+
+export interface OtherLine {
+  kind: 'other';
+  level: string;
+  text: string;
+}
+
+export type StderrLine = VideoHeader | ColorRangeLine | AudioHeader | DecodeErrorLine | OtherLine;
+
+const VIDEO_RE =
+  /^\[Parsed_showinfo_\d+ @ [^\]]+\] \[info\] n:\s*\d+ pts:\s*\S+ pts_time:(\S+)\s.*? s:(\d+)x(\d+) .*?type:(\S)/;
+const RANGE_RE = /^\[Parsed_showinfo_\d+ @ [^\]]+\] \[info\] color_range:(\w+)/;
+const AUDIO_RE =
+  /^\[Parsed_ashowinfo_\d+ @ [^\]]+\] \[info\] n:\d+ pts:\S+ pts_time:(\S+) .*?channels:(\d+) .*?rate:(\d+) nb_samples:(\d+)/;
+const CONTEXT_RE = /^\[([\w-]+) @ 0x[0-9a-f]+\] \[(\w+)\] (.*)$/;
+const PLAIN_RE = /^\[(\w+)\] (.*)$/;
+
+/** Decoder log contexts whose errors mean the picture is damaged. */
+export const VIDEO_DECODERS = new Set([
+  'h264',
+  'hevc',
+  'mpeg2video',
+  'mpeg1video',
+  'mpeg4',
+  'vp8',
+  'vp9',
+  'av1',
+  'libdav1d',
+  'mjpeg',
+  'vc1',
+  'prores',
+]);
+
+function time(value: string): number | null {
+  const t = Number(value);
+  return Number.isFinite(t) ? t : null;
+}
+
+/** Classifies one stderr line (without its newline). */
+export function parseStderrLine(line: string): StderrLine {
+  let m = VIDEO_RE.exec(line);
+  if (m) return { kind: 'video', pts: time(m[1]), width: Number(m[2]), height: Number(m[3]), pictType: m[4] };
+  m = AUDIO_RE.exec(line);
+  if (m) {
+    return {
+      kind: 'audio',
+      pts: time(m[1]),
+      channels: Number(m[2]),
+      sampleRate: Number(m[3]),
+      samples: Number(m[4]),
+    };
+  }
+  m = RANGE_RE.exec(line);
+  if (m) return { kind: 'range', fullRange: m[1] === 'pc' || m[1] === 'jpeg' };
+  m = CONTEXT_RE.exec(line);
+  if (m) {
+    if (m[2] === 'error' && VIDEO_DECODERS.has(m[1]))
+      return { kind: 'decodeError', decoder: m[1], message: m[3] };
+    return { kind: 'other', level: m[2], text: `${m[1]}: ${m[3]}` };
+  }
+  m = PLAIN_RE.exec(line);
+  if (m) return { kind: 'other', level: m[1], text: m[2] };
+  return { kind: 'other', level: 'info', text: line };
+}

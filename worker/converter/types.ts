@@ -1,0 +1,54 @@
+/** What the converter hands the detectors: picture and sound in memory, each with its media time. */
+
+/** One decoded picture, luma only, row-major without padding. */
+export interface VideoFrame {
+  /** Media time in seconds from the first decoded sample of the input. */
+  t: number;
+  /** Display duration, seconds (the gap to the next frame as far as known). */
+  duration: number;
+  width: number;
+  height: number;
+  luma: Uint8Array;
+  /** True when luma spans 0–255; false for studio range (16 black, 235 white). */
+  fullRange: boolean;
+  /** Picture type from the decoder: I, P, B or ? */
+  pictType: string;
+  /** Integer factor by which the source was downscaled (1 = native resolution). */
+  scale: number;
+}
+
+/** One decoded block of audio, interleaved float samples at the source rate. */
+export interface AudioChunk {
+  t: number;
+  sampleRate: number;
+  channels: number;
+  /** Interleaved samples, nominal range −1..1. */
+  samples: Float32Array;
+}
+
+export interface VideoTrackInfo {
+  codec: string;
+  width: number;
+  height: number;
+  frameRate: number;
+}
+
+export interface AudioTrackInfo {
+  codec: string;
+  sampleRate: number;
+  channels: number;
+}
+
+/** What the input turned out to hold. */
+export interface TrackInfo {
+  video: VideoTrackInfo | null;
+  audio: AudioTrackInfo | null;
+  /** Seconds, when the container knows it (files); null for live inputs. */
+  duration: number | null;
+  formatName: string;
+}
+
+/** The code value at a fraction (0 black … 1 white) of a frame's nominal luma range. */
+export function lumaLevel(frame: Pick<VideoFrame, 'fullRange'>, fraction: number): number {
+  return frame.fullRange ? fraction * 255 : 16 + fraction * 219;
+}

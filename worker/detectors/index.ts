@@ -1,0 +1,28 @@
+/**
+ * The detector registry: one line per defect type. Adding a detector is its file plus one line
+ * here (and its rule in shared/thresholds.ts if it has tunable figures).
+ */
+import type { DefectType } from '../../shared/events.js';
+import { BlackDetector } from './BlackDetector.js';
+import { ClippingDetector } from './ClippingDetector.js';
+import { CorruptionDetector } from './CorruptionDetector.js';
+import { DesyncDetector } from './DesyncDetector.js';
+import { FreezeDetector } from './FreezeDetector.js';
+import { LoudnessDetector } from './LoudnessDetector.js';
+import { MissingTrackDetector } from './MissingTrackDetector.js';
+import { SilenceDetector } from './SilenceDetector.js';
+import { StreamLossDetector } from './StreamLossDetector.js';
+import type { DetectorFactory } from './types.js';
+
+export const DETECTORS: Record<DefectType, DetectorFactory> = {
+  'video.black': (c) => new BlackDetector(c),
+  'video.freeze': (c) => new FreezeDetector(c),
+  'video.corruption': (c) => new CorruptionDetector(c),
+  'audio.silence': (c) => new SilenceDetector(c),
+  'audio.clipping': (c) => new ClippingDetector(c),
+  'audio.loudness': (c) => new LoudnessDetector(c),
+  'av.desync': (c) => new DesyncDetector(c),
+  'stream.loss': (c) => new StreamLossDetector(c),
+  'audio.missing': (c) => new MissingTrackDetector(c, 'audio'),
+  'video.missing': (c) => new MissingTrackDetector(c, 'video'),
+};

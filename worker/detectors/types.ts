@@ -1,0 +1,43 @@
+/** The detector contract: typed frames in, observations out; incidents are the tracker's job. */
+import type { DefectType } from '../../shared/events.js';
+import type { Thresholds } from '../../shared/thresholds.js';
+import type { AudioChunk, TrackInfo, VideoFrame } from '../converter/types.js';
+
+export type Detail = Record<string, number | string | boolean>;
+
+/** What a detector saw over one stretch of media: the condition held (active) or not. */
+export interface Observation {
+  type: DefectType;
+  /** Media time, seconds, where the stretch starts. */
+  t: number;
+  /** Length of the stretch, seconds. */
+  duration: number;
+  active: boolean;
+  detail?: Detail;
+}
+
+export type Emit = (observation: Observation) => void;
+
+/** One defect rule. Each hook is optional: a detector implements the inputs it looks at. */
+export interface Detector {
+  readonly type: DefectType;
+  onTracks?(tracks: TrackInfo): void;
+  onVideo?(frame: VideoFrame): void;
+  onAudio?(chunk: AudioChunk): void;
+  onDecodeError?(t: number, message: string): void;
+  /** Wall-clock tick for live inputs: `mediaTime` is the newest media time decoded so far. */
+  onTick?(nowMs: number, mediaTime: number): void;
+  /** The input ended at media time t. */
+  onEnd?(t: number): void;
+}
+
+export interface DetectorContext {
+  thresholds: Thresholds;
+  emit: Emit;
+  /** True when the input is live (wall-clock rules apply). */
+  live: boolean;
+  /** Tracks the stream is expected to carry. */
+  expect: { audio: boolean; video: boolean };
+}
+
+export type DetectorFactory = (context: DetectorContext) => Detector;
