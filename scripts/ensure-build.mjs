@@ -2,7 +2,7 @@
 // Compiles the TypeScript sources to dist/ when dist/ is missing or older than any source file,
 // so `npx streamqc` and `npm start` work straight after `npm install` and after a `git pull`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,17 +19,24 @@ function newestSource(dir) {
   return newest;
 }
 
-const sources = ['shared', 'worker', 'dispatcher', 'infra'].map((d) => join(root, d)).filter(existsSync);
-const newest = Math.max(...sources.map(newestSource), statSync(join(root, 'tsconfig.build.json')).mtimeMs);
-if (existsSync(stamp) && statSync(stamp).mtimeMs >= newest) process.exit(0);
-
-const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-if (!existsSync(tsc)) {
-  console.error('TypeScript is not installed yet: run `npm install` first.');
-  process.exit(1);
+/** Builds dist/ if it is stale; returns false (after printing why) when it cannot. */
+export function ensureBuild() {
+  const sources = ['shared', 'worker', 'dispatcher', 'infra'].map((d) => join(root, d)).filter(existsSync);
+  const newest = Math.max(...sources.map(newestSource), statSync(join(root, 'tsconfig.build.json')).mtimeMs);
+  if (existsSync(stamp) && statSync(stamp).mtimeMs >= newest) return true;
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  if (!existsSync(tsc)) {
+    console.error('TypeScript is not installed yet: run `npm install` first.');
+    return false;
+  }
+  const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], {
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) return false;
+  writeFileSync(stamp, '');
+  return true;
 }
-const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], {
-  stdio: 'inherit',
-});
-if (result.status !== 0) process.exit(result.status ?? 1);
-spawnSync(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(stamp)}, '')`]);
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exit(ensureBuild() ? 0 : 1);
+}

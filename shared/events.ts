@@ -1,6 +1,4 @@
 /** Defect event types and the event shape of CONTRACT.md §1, shared by worker and dispatcher. */
-import { z } from 'zod';
-
 export const DEFECT_TYPES = [
   'video.black',
   'video.freeze',
@@ -45,16 +43,3 @@ export const DEFAULT_SEVERITY: Record<DefectType, Severity> = {
   'audio.missing': 'critical',
   'video.missing': 'critical',
 };
-
-export const defectEventSchema = z.strictObject({
-  type: z.enum(DEFECT_TYPES),
-  state: z.enum(['raised', 'cleared']),
-  streamId: z.string().min(1),
-  start: z.number(),
-  end: z.number().nullable(),
-  wallStart: z.string().optional(),
-  wallEnd: z.string().optional(),
-  severity: z.enum(['critical', 'major', 'minor']),
-  dedupKey: z.string().min(1),
-  detail: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
-});

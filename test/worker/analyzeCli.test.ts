@@ -79,7 +79,8 @@ describe('streamqc analyze options', () => {
   it('keeps logs off stdout: stdout is NDJSON only, logs are JSON on stderr', async () => {
     const result = await runCli(['analyze', '--verbose', fixturePath('silence.ts')]);
 
-    for (const line of result.stdout.split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
+    for (const line of result.stdout.split('\n').filter(Boolean))
+      expect(() => JSON.parse(line)).not.toThrow();
     const logLines = result.stderr.split('\n').filter(Boolean);
     expect(logLines.length).toBeGreaterThan(0);
     for (const line of logLines) expect(JSON.parse(line).streamId).toBe('silence.ts');

@@ -3,7 +3,7 @@
  * where it was put, and nothing is reported that was not injected (the hard negatives included).
  */
 import { describe, expect, it } from 'vitest';
-import { defectEventSchema } from '../../shared/events.js';
+import { defectEventSchema } from '../../shared/eventSchema.js';
 import { FIXTURES } from '../fixtures/fixtures.js';
 import { fixturePath } from '../fixtures/generate.js';
 import { events, runCli } from '../helpers/runCli.js';
@@ -24,7 +24,10 @@ describe('streamqc analyze on fixture clips', () => {
         const got = found.find((e) => e.type === want.type)!;
         expect(Math.abs(got.start - want.start), `${want.type} start ${got.start}`).toBeLessThanOrEqual(0.5);
         if (want.end !== undefined) {
-          expect(Math.abs((got.end ?? Number.NaN) - want.end), `${want.type} end ${got.end}`).toBeLessThanOrEqual(0.5);
+          expect(
+            Math.abs((got.end ?? Number.NaN) - want.end),
+            `${want.type} end ${got.end}`,
+          ).toBeLessThanOrEqual(0.5);
         }
         expect(got.state).toBe('cleared');
         expect(got.streamId).toBe(fixture.name);

@@ -51,7 +51,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   try {
     if (positionals.length !== 1) throw new UsageError('expected exactly one input (a file path or a URL)');
     detectors = parseDetectors(values.detectors);
-    thresholds = resolveThresholds(parseThresholdFlags(values.threshold ?? []));
+    thresholds = resolveThresholds(await parseThresholdFlags(values.threshold ?? []));
     expect = parseExpect(values.expect);
     if (values.format && values.format !== 'json' && values.format !== 'text') {
       throw new UsageError(`--format ${values.format}: expected json or text`);

@@ -9,15 +9,18 @@ export class ByteQueue {
     this.length += chunk.length;
   }
 
-  /** Removes and returns the next n bytes; the caller checks `length >= n` first. */
-  take(n: number): Uint8Array {
+  /**
+   * Removes and returns the next n bytes; the caller checks `length >= n` first. When the bytes
+   * span chunks they are copied into `scratch` if it has the right size (no allocation per frame).
+   */
+  take(n: number, scratch?: Uint8Array): Uint8Array {
     const first = this.chunks[0];
     if (first.length - this.offset >= n) {
       const out = first.subarray(this.offset, this.offset + n);
       this.advance(n);
       return out;
     }
-    const out = new Uint8Array(n);
+    const out = scratch?.length === n ? scratch : new Uint8Array(n);
     let filled = 0;
     while (filled < n) {
       const chunk = this.chunks[0];

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../shared/logger.js';
 import { ByteQueue } from './ByteQueue.js';
-import { analysisScale, ffmpegArgs } from './ffmpegArgs.js';
+import { analysisScale, ffmpegArgs, ROW_STEP } from './ffmpegArgs.js';
 import type { SourceKind } from './sourceKind.js';
 import { type AudioHeader, parseStderrLine, type VideoHeader } from './stderrLines.js';
 import type { AudioChunk, TrackInfo, VideoFrame } from './types.js';
@@ -83,6 +83,8 @@ export class Converter {
   /** Set once ffmpeg has finished probing and started the real decode. */
   private decoding = false;
   private pendingFrame: VideoFrame | null = null;
+  private scratch: Uint8Array | null = null;
+  private spareScratch: Uint8Array | null = null;
   /** Media time of the newest decoded sample, audio or video. */
   mediaTime = 0;
 
@@ -211,7 +213,10 @@ export class Converter {
       if (this.video.length < size || (header.fullRange === null && !atEnd && this.videoHeaders.length < 2))
         break;
       this.videoHeaders.shift();
-      const luma = this.video.take(size);
+      // Two scratch frames alternate: the detectors are done with a frame before the next but one.
+      [this.scratch, this.spareScratch] = [this.spareScratch, this.scratch];
+      if (this.scratch?.length !== size) this.scratch = new Uint8Array(size);
+      const luma = this.video.take(size, this.scratch);
       this.lastVideoT = header.t;
       this.lastMediaAt = Date.now();
       const frame: VideoFrame = {
@@ -223,6 +228,7 @@ export class Converter {
         fullRange: header.fullRange ?? this.fullRange,
         pictType: header.pictType,
         scale,
+        rowStep: ROW_STEP,
       };
       this.emitVideo(frame);
     }

@@ -1,6 +1,9 @@
 /** What the converter hands the detectors: picture and sound in memory, each with its media time. */
 
-/** One decoded picture, luma only, row-major without padding. */
+/**
+ * One decoded picture, luma only, row-major without padding: every `rowStep`-th row of the
+ * picture after an integer horizontal downscale by `scale`.
+ */
 export interface VideoFrame {
   /** Media time in seconds from the first decoded sample of the input. */
   t: number;
@@ -13,8 +16,10 @@ export interface VideoFrame {
   fullRange: boolean;
   /** Picture type from the decoder: I, P, B or ? */
   pictType: string;
-  /** Integer factor by which the source was downscaled (1 = native resolution). */
+  /** Integer factor by which the source was downscaled horizontally (1 = native resolution). */
   scale: number;
+  /** Picture rows (after downscale) between two rows of `luma`. */
+  rowStep: number;
 }
 
 /** One decoded block of audio, interleaved float samples at the source rate. */

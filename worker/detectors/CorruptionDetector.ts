@@ -42,27 +42,33 @@ export class CorruptionDetector implements Detector {
 
 /**
  * Ratio of the mean horizontal luma step across block-grid columns to the mean step elsewhere,
- * on every fourth row; 0 when the picture is too flat to judge.
+ * on every row delivered (every eighth of the picture); 0 when the picture is too flat to judge.
  */
 export function blockEdgeRatio(frame: VideoFrame): number {
   const { luma, width, height } = frame;
-  const grid = Math.max(2, 8 / frame.scale);
+  // The 8-pixel transform grid at up to 2× downscale, the 16-pixel macroblock grid beyond.
+  const grid = frame.scale >= 4 ? 16 / frame.scale : 8 / frame.scale;
   let edgeSum = 0;
-  let edgeCount = 0;
   let innerSum = 0;
+  let edgeCount = 0;
   let innerCount = 0;
-  for (let y = 2; y < height; y += 4) {
+  for (let y = 0; y < height; y++) {
     const row = y * width;
+    let previous = luma[row];
+    let phase = 1;
     for (let x = 1; x < width; x++) {
-      const d = luma[row + x] - luma[row + x - 1];
-      const step = d < 0 ? -d : d;
-      if (x % grid === 0) {
+      const v = luma[row + x];
+      const step = v > previous ? v - previous : previous - v;
+      previous = v;
+      if (phase === grid) {
+        phase = 0;
         edgeSum += step;
         edgeCount++;
       } else {
         innerSum += step;
         innerCount++;
       }
+      phase++;
     }
   }
   if (!edgeCount || !innerCount) return 0;

@@ -24,6 +24,7 @@ const HOP_SECONDS = 0.005;
 export class DesyncDetector implements Detector {
   readonly type = 'av.desync' as const;
   private previous: Uint8Array | null = null;
+  private spare: Uint8Array | null = null;
   private videoOnsets: number[] = [];
   private audioOnsets: number[] = [];
   private lastVideoOnset = Number.NEGATIVE_INFINITY;
@@ -41,11 +42,13 @@ export class DesyncDetector implements Detector {
   onVideo(frame: VideoFrame): void {
     const { luma, width, height } = frame;
     const step = sampleStep(width) * 2;
-    const sampled = new Uint8Array(Math.ceil(width / step) * Math.ceil(height / step));
+    const size = Math.ceil(width / step) * Math.ceil(height / 2);
+    const sampled = this.spare?.length === size ? this.spare : new Uint8Array(size);
+    this.spare = this.previous;
     let i = 0;
     let diff = 0;
     const prev = this.previous;
-    for (let y = 0; y < height; y += step) {
+    for (let y = 0; y < height; y += 2) {
       const row = y * width;
       for (let x = 0; x < width; x += step) {
         const v = luma[row + x];

@@ -8,31 +8,33 @@ import { isBlackPicture } from './BlackDetector.js';
 import { sampleStep } from './lumaStats.js';
 import type { Detector, DetectorContext } from './types.js';
 
-/** Side of the comparison blocks, in sampled pixels. */
+/** Side of the comparison blocks in samples: 64 px across and 64 rows down on a 1280×720 picture. */
 const BLOCK = 8;
 
 export class FreezeDetector implements Detector {
   readonly type = 'video.freeze' as const;
+  /** Sampled luma of the last picture that changed. */
   private reference: Uint8Array | null = null;
+  private current: Uint8Array | null = null;
   private refWidth = 0;
-  private refHeight = 0;
 
   constructor(private readonly context: DetectorContext) {}
 
   onVideo(frame: VideoFrame): void {
-    const sampled = sample(frame);
-    const sw = Math.ceil(frame.width / sampleStep(frame.width));
-    const sh = sampled.length / sw;
-    if (!this.reference || this.refWidth !== sw || this.refHeight !== sh) {
-      this.reference = sampled;
+    const step = sampleStep(frame.width);
+    const sw = Math.ceil(frame.width / step);
+    const sh = frame.height;
+    if (!this.current || this.current.length !== sw * sh) this.current = new Uint8Array(sw * sh);
+    sampleInto(frame, step, sw, sh, this.current);
+    if (!this.reference || this.reference.length !== this.current.length || this.refWidth !== sw) {
+      this.reference = this.current.slice();
       this.refWidth = sw;
-      this.refHeight = sh;
       this.report(frame, false, 0);
       return;
     }
-    const maxBlockDiff = largestBlockChange(this.reference, sampled, sw, sh);
+    const maxBlockDiff = largestBlockChange(this.reference, this.current, sw, sh);
     const unchanged = maxBlockDiff <= this.context.thresholds.freeze.blockNoise;
-    if (!unchanged) this.reference = sampled;
+    if (!unchanged) [this.reference, this.current] = [this.current, this.reference];
     this.report(frame, unchanged && !isBlackPicture(frame, this.context.thresholds.black), maxBlockDiff);
   }
 
@@ -48,18 +50,13 @@ export class FreezeDetector implements Detector {
 }
 
 /** Copies the sampling grid of a frame into a compact array. */
-function sample(frame: VideoFrame): Uint8Array {
-  const { luma, width, height } = frame;
-  const step = sampleStep(width);
-  const sw = Math.ceil(width / step);
-  const sh = Math.ceil(height / step);
-  const out = new Uint8Array(sw * sh);
+function sampleInto(frame: VideoFrame, step: number, sw: number, sh: number, out: Uint8Array): void {
+  const { luma, width } = frame;
   let i = 0;
   for (let y = 0; y < sh; y++) {
-    const row = y * step * width;
+    const row = y * width;
     for (let x = 0; x < sw; x++) out[i++] = luma[row + x * step];
   }
-  return out;
 }
 
 /** The largest mean absolute difference of any BLOCK×BLOCK block between two sampled frames. */
@@ -70,11 +67,16 @@ export function largestBlockChange(a: Uint8Array, b: Uint8Array, width: number, 
   let worst = 0;
   for (let y = 0; y < height; y++) {
     const row = y * width;
-    for (let x = 0; x < width; x++) {
-      const d = a[row + x] - b[row + x];
-      const bx = (x / BLOCK) | 0;
-      sums[bx] += d < 0 ? -d : d;
-      counts[bx]++;
+    for (let bx = 0; bx < bw; bx++) {
+      const from = row + bx * BLOCK;
+      const to = Math.min(from + BLOCK, row + width);
+      let s = 0;
+      for (let i = from; i < to; i++) {
+        const d = a[i] - b[i];
+        s += d < 0 ? -d : d;
+      }
+      sums[bx] += s;
+      counts[bx] += to - from;
     }
     if (y % BLOCK === BLOCK - 1 || y === height - 1) {
       for (let bx = 0; bx < bw; bx++) {

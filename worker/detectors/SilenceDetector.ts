@@ -1,7 +1,10 @@
-/** audio.silence: every channel below −60 dBFS, for ≥ 1.0 s. */
+/** audio.silence: every channel below −60 dBFS, for ≥ 1.0 s; judged in 20 ms blocks. */
 import type { AudioChunk } from '../converter/types.js';
-import { toDbfs } from './audioLevels.js';
+import { fromDbfs, toDbfs } from './audioLevels.js';
 import type { Detector, DetectorContext } from './types.js';
+
+/** Blocks per second: the time resolution of silence start and end. */
+const BLOCKS_PER_SECOND = 50;
 
 export class SilenceDetector implements Detector {
   readonly type = 'audio.silence' as const;
@@ -9,19 +12,24 @@ export class SilenceDetector implements Detector {
   constructor(private readonly context: DetectorContext) {}
 
   onAudio(chunk: AudioChunk): void {
-    const { samples } = chunk;
-    let peak = 0;
-    for (let i = 0; i < samples.length; i++) {
-      const v = samples[i] < 0 ? -samples[i] : samples[i];
-      if (v > peak) peak = v;
+    const { samples, channels, sampleRate } = chunk;
+    const level = fromDbfs(this.context.thresholds.silence.levelDbfs);
+    const frames = samples.length / channels;
+    const blockFrames = Math.max(1, Math.round(sampleRate / BLOCKS_PER_SECOND));
+    for (let from = 0; from < frames; from += blockFrames) {
+      const to = Math.min(frames, from + blockFrames);
+      let peak = 0;
+      for (let i = from * channels; i < to * channels; i++) {
+        const v = samples[i] < 0 ? -samples[i] : samples[i];
+        if (v > peak) peak = v;
+      }
+      this.context.emit({
+        type: this.type,
+        t: chunk.t + from / sampleRate,
+        duration: (to - from) / sampleRate,
+        active: peak < level,
+        detail: { peakDbfs: Math.round(toDbfs(peak) * 10) / 10 },
+      });
     }
-    const peakDbfs = toDbfs(peak);
-    this.context.emit({
-      type: this.type,
-      t: chunk.t,
-      duration: samples.length / chunk.channels / chunk.sampleRate,
-      active: peakDbfs < this.context.thresholds.silence.levelDbfs,
-      detail: { peakDbfs: Math.round(peakDbfs * 10) / 10 },
-    });
   }
 }

@@ -1,12 +1,13 @@
 /**
- * Sparse luma sampling shared by the picture detectors: a fixed grid of about 320 points across,
- * enough to judge black and frozen pictures at a fraction of the cost of reading every pixel.
+ * Sparse luma sampling shared by the picture detectors: about 160 points across each row the
+ * converter delivers (it already keeps only every eighth row), enough to judge black and frozen
+ * pictures at a fraction of the cost of reading every pixel.
  */
 import type { VideoFrame } from '../converter/types.js';
 
-/** Sampling step, in pixels, that keeps roughly 320 samples per row. */
+/** Sampling step, in pixels, that keeps roughly 160 samples per row. */
 export function sampleStep(width: number): number {
-  return Math.max(1, Math.floor(width / 320));
+  return Math.max(1, Math.floor(width / 160));
 }
 
 /** Fraction of sampled pixels below a code value, and the mean code value. */
@@ -16,7 +17,7 @@ export function darkFraction(frame: VideoFrame, below: number): { ratio: number;
   let dark = 0;
   let sum = 0;
   let count = 0;
-  for (let y = step >> 1; y < height; y += step) {
+  for (let y = 0; y < height; y++) {
     const row = y * width;
     for (let x = step >> 1; x < width; x += step) {
       const v = luma[row + x];

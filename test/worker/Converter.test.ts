@@ -1,0 +1,133 @@
+/** The converter against real ffmpeg: exact timestamps, every frame, and a child that never lingers. */
+import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { Converter } from '../../worker/converter/Converter.js';
+import { probeInput } from '../../worker/converter/probe.js';
+import type { AudioChunk, TrackInfo, VideoFrame } from '../../worker/converter/types.js';
+import { fixturePath } from '../fixtures/generate.js';
+
+const logger = pino({ level: 'silent' });
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function convert(source: string, options: Partial<ConstructorParameters<typeof Converter>[1]> = {}) {
+  const tracks = await probeInput(source, { kind: 'file' });
+  const frames: VideoFrame[] = [];
+  const chunks: AudioChunk[] = [];
+  const converter = new Converter(
+    source,
+    { kind: 'file', tracks, realtime: false, logger, ...options },
+    {
+      onVideo: (f) => frames.push({ ...f, luma: f.luma.slice(0, 16) }),
+      onAudio: (c) => chunks.push(c),
+      onDecodeError: () => {},
+    },
+  );
+  return { converter, tracks, frames, chunks };
+}
+
+describe('Converter timestamps', () => {
+  it('hands on every frame with its own presentation time, variable frame rate included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'streamqc-vfr-'));
+    const clip = join(dir, 'vfr.mkv');
+    // Frame n is shown at n*0.04 s for the first 50 frames, then every 0.1 s: a frame-rate change.
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=s=320x180:r=25:d=4',
+      '-vf',
+      "setpts='if(lt(N,50),N*0.04,2+(N-50)*0.1)/TB'",
+      '-fps_mode',
+      'passthrough',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      clip,
+    ]);
+    const expected = execFileSync(
+      'ffprobe',
+      ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', clip],
+      { encoding: 'utf8' },
+    )
+      .split('\n')
+      .filter((line) => /\d/.test(line))
+      .map((line) => Number.parseFloat(line));
+
+    const { converter, frames } = await convert(clip);
+    await converter.run();
+
+    expect(frames).toHaveLength(expected.length);
+    frames.forEach((f, i) => expect(f.t).toBeCloseTo(expected[i] - expected[0], 3));
+    expect(frames[10].duration).toBeCloseTo(expected[11] - expected[10], 3);
+    expect(frames[70].duration).toBeCloseTo(expected[71] - expected[70], 3);
+    expect(expected[71] - expected[70]).toBeGreaterThan(0.05);
+  });
+
+  it('delivers audio as contiguous chunks whose times advance by their length', async () => {
+    const { converter, chunks } = await convert(fixturePath('silence.ts'));
+    await converter.run();
+
+    let expectedNext = chunks[0].t;
+    for (const c of chunks.slice(0, 200)) {
+      expect(c.t).toBeCloseTo(expectedNext, 3);
+      expectedNext = c.t + c.samples.length / c.channels / c.sampleRate;
+    }
+    expect(chunks[0].channels).toBe(2);
+    expect(chunks[0].sampleRate).toBe(48000);
+  });
+});
+
+describe('Converter process lifecycle', () => {
+  it('kills ffmpeg when stopped, leaving no child behind', async () => {
+    const { converter, frames } = await convert(fixturePath('clean.ts'), { realtime: true });
+    const done = converter.run();
+    await new Promise((r) => setTimeout(r, 1500));
+    const pid = converter.pid!;
+
+    converter.stop();
+    const exit = await done;
+
+    expect(exit.stopped).toBe(true);
+    expect(isAlive(pid)).toBe(false);
+    expect(frames.length).toBeGreaterThan(0);
+  });
+
+  it('kills an ffmpeg that stalls (a live source that never sends) after the watchdog time', async () => {
+    const socket = createSocket('udp4');
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+    const port = socket.address().port;
+    socket.close();
+    const tracks: TrackInfo = {
+      video: { codec: 'h264', width: 320, height: 180, frameRate: 25 },
+      audio: null,
+      duration: null,
+      formatName: 'mpegts',
+    };
+    const converter = new Converter(
+      `udp://127.0.0.1:${port}`,
+      { kind: 'udp', tracks, realtime: false, logger, stallSeconds: 1.5 },
+      { onVideo: () => {}, onAudio: () => {}, onDecodeError: () => {} },
+    );
+
+    const exit = await converter.run();
+
+    expect(exit.stalled).toBe(true);
+    expect(exit.signal).toBe('SIGKILL');
+  });
+});
