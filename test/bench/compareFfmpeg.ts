@@ -26,10 +26,10 @@ function ffmpegFindings(path: string): string[] {
     found.push(`black ${m[1]}–${m[2]}`);
   const freezeStarts = [...stderr.matchAll(/freeze_start: ([\d.]+)/g)].map((m) => m[1]);
   const freezeEnds = [...stderr.matchAll(/freeze_end: ([\d.]+)/g)].map((m) => m[1]);
-  freezeStarts.forEach((s, i) => found.push(`freeze ${s}–${freezeEnds[i] ?? 'end'}`));
+  for (const [i, s] of freezeStarts.entries()) found.push(`freeze ${s}–${freezeEnds[i] ?? 'end'}`);
   const silenceStarts = [...stderr.matchAll(/silence_start: ([\d.]+)/g)].map((m) => m[1]);
   const silenceEnds = [...stderr.matchAll(/silence_end: ([\d.]+)/g)].map((m) => m[1]);
-  silenceStarts.forEach((s, i) => found.push(`silence ${s}–${silenceEnds[i] ?? 'end'}`));
+  for (const [i, s] of silenceStarts.entries()) found.push(`silence ${s}–${silenceEnds[i] ?? 'end'}`);
   return found;
 }
 

@@ -73,7 +73,7 @@ describe('Converter timestamps', () => {
     await converter.run();
 
     expect(frames).toHaveLength(expected.length);
-    frames.forEach((f, i) => expect(f.t).toBeCloseTo(expected[i] - expected[0], 3));
+    for (const [i, f] of frames.entries()) expect(f.t).toBeCloseTo(expected[i] - expected[0], 3);
     expect(frames[10].duration).toBeCloseTo(expected[11] - expected[10], 3);
     expect(frames[70].duration).toBeCloseTo(expected[71] - expected[70], 3);
     expect(expected[71] - expected[70]).toBeGreaterThan(0.05);
