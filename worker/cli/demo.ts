@@ -1,61 +1,119 @@
 /**
- * `streamqc demo`: makes a 30 s clip with one of each common defect (ffmpeg lavfi, nothing
- * downloaded) and analyses it, so a newcomer sees what the monitor reports in under a minute.
+ * `streamqc demo` (npm run demo): the local stack plus two synthetic live streams with known
+ * defects, registered through the API like any stream owner would; alarms print as they raise
+ * and clear. Runs until Ctrl-C, or for STREAMQC_DEMO_SECONDS and then reports what it saw.
  */
-import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+
+import { createSocket } from 'node:dgram';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { analyzeCommand } from './analyze.js';
+import { DEMO_DEFECTS, startDemoSources } from '../../dispatcher/local/demoSources.js';
+import { startLocalStack } from '../../dispatcher/local/localStack.js';
+import type { DefectEvent } from '../../shared/events.js';
+import { createLogger } from '../../shared/logger.js';
+import { printWelcome } from './start.js';
 
-const run = promisify(execFile);
-
-/** The defects the demo clip carries, in media seconds. */
-export const DEMO_DEFECTS = [
-  'video.black 4–6 s',
-  'video.freeze 9–13 s',
-  'audio.silence 16–18 s',
-  'audio.clipping 21–23 s',
-];
-
-/** Builds the demo clip (H.264/AAC in MPEG-TS) and returns its path. */
-export async function makeDemoClip(dir: string): Promise<string> {
-  mkdirSync(dir, { recursive: true });
-  const out = join(dir, 'demo.ts');
-  const tone = '0.075*sin(2*PI*440*t)';
-  const audio = `if(between(t,16,18),0,if(between(t,21,23),max(-1,min(1,3*sin(2*PI*440*t))),${tone}))`;
-  await run('ffmpeg', [
-    '-hide_banner',
-    '-v',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    "testsrc2=s=640x360:r=25:d=30,drawbox=c=black:t=fill:enable='between(t,4,6)',split[a][b];[a][b]freezeframes=first=225:last=325:replace=225",
-    '-f',
-    'lavfi',
-    '-i',
-    `aevalsrc='${audio}|${audio}':c=stereo:s=48000:d=30`,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:a',
-    'aac',
-    '-f',
-    'mpegts',
-    out,
-  ]);
-  return out;
+async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+  const { port } = socket.address();
+  await new Promise<void>((r) => socket.close(() => r()));
+  return port;
 }
 
-export async function demoCommand(argv: string[]): Promise<number> {
-  const dir = join(process.cwd(), '.streamqc', 'demo');
-  process.stderr.write(`streamqc demo: encoding a 30 s clip with ${DEMO_DEFECTS.join(', ')}…\n`);
-  const clip = await makeDemoClip(dir);
-  process.stderr.write(`streamqc demo: analysing ${clip}\n`);
-  return analyzeCommand([...argv, '--format', 'text', clip]);
+async function register(url: string, key: string, body: object): Promise<{ id: string }> {
+  const response = await fetch(`${url}/streams`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = (await response.json()) as { id: string; error?: { message: string } };
+  if (response.status !== 201)
+    throw new Error(`registration failed (${response.status}): ${json.error?.message}`);
+  return json;
+}
+
+function readEvents(path: string): DefectEvent[] {
+  try {
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as DefectEvent);
+  } catch {
+    return [];
+  }
+}
+
+export async function demoCommand(): Promise<number> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const seconds = process.env.STREAMQC_DEMO_SECONDS ? Number(process.env.STREAMQC_DEMO_SECONDS) : null;
+  const dataDir = join(process.cwd(), '.streamqc', 'demo');
+  // Each demo starts from an empty registry so earlier runs' streams do not linger.
+  rmSync(join(dataDir, 'registry'), { recursive: true, force: true });
+  rmSync(join(dataDir, 'events.ndjson'), { force: true });
+  rmSync(join(dataDir, 'api-keys'), { force: true });
+  rmSync(join(dataDir, 'logs'), { recursive: true, force: true });
+  process.env.STREAMQC_LOG_LEVEL ??= 'warn';
+  const logger = createLogger('streamqc-demo');
+  process.stdout.write(
+    'streamqc demo: preparing two synthetic live streams (first run encodes 2 × 60 s clips)…\n',
+  );
+  const sources = await startDemoSources(join(dataDir, 'sources'), await freeUdpPort());
+  const stack = await startLocalStack({
+    dataDir,
+    port: Number(process.env.PORT ?? 8080),
+    workers: 2,
+    logger,
+    workerEnv: { STREAMQC_LOG_LEVEL: process.env.STREAMQC_WORKER_LOG_LEVEL ?? 'info' },
+  });
+  const key = stack.apiKey!;
+  printWelcome(stack.url, key, true);
+  const a = await register(stack.url, key, {
+    url: sources.hlsUrl,
+    name: 'studio-a',
+    labels: { site: 'demo' },
+  });
+  const b = await register(stack.url, key, {
+    url: sources.udpUrl,
+    name: 'studio-b',
+    labels: { site: 'demo' },
+  });
+  process.stdout.write(
+    `registered ${a.id} studio-a ${sources.hlsUrl} — ${DEMO_DEFECTS['studio-a (HLS)']}\n` +
+      `registered ${b.id} studio-b ${sources.udpUrl} — ${DEMO_DEFECTS['studio-b (UDP)']}\n` +
+      `watch:  curl -s ${stack.url}/streams/${a.id}/defects -H 'Authorization: Bearer ${key}'\n` +
+      `alarms (one line each as they raise and clear), also in ${stack.ndjsonPath}:\n`,
+  );
+  let stopRequested = false;
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => {
+      stopRequested = true;
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (seconds !== null) setTimeout(stop, seconds * 1000).unref();
+  });
+  const cut = setTimeout(() => {
+    if (!stopRequested) void sources.interruptUdp(6);
+  }, 25_000);
+  await stopped;
+  clearTimeout(cut);
+  process.stdout.write('stopping: draining workers…\n');
+  await stack.stop();
+  await sources.stop();
+  const events = readEvents(stack.ndjsonPath);
+  const raised = events.filter((e) => e.state === 'raised');
+  const cleared = events.filter((e) => e.state === 'cleared');
+  const types = [...new Set(raised.map((e) => e.type))].sort();
+  process.stdout.write(
+    `demo summary: ${raised.length} raised, ${cleared.length} cleared (${types.join(', ') || 'none'})\n`,
+  );
+  if (seconds !== null && raised.length === 0) {
+    process.stderr.write(
+      "streamqc demo: no alarm was raised; see .streamqc/demo/logs/ for the workers' logs\n",
+    );
+    return 1;
+  }
+  return 0;
 }

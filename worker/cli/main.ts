@@ -1,16 +1,21 @@
 /** The `streamqc` command line: dispatches to its subcommands. */
 import { ANALYZE_HELP, analyzeCommand } from './analyze.js';
 import { demoCommand } from './demo.js';
+import { START_HELP, startCommand } from './start.js';
+import { workerCommand } from './worker.js';
 
 const HELP = `Usage: streamqc <command> [options]
 
 Commands:
   analyze <file-or-url>   find defects in one input and print them as NDJSON
-  demo                    make a clip with known defects and analyse it
+  start                   run the local stack (API, registry, workers)
+  demo                    the local stack plus two live demo streams with defects
+  worker                  one worker process (ECS task / local child)
 
 Run 'streamqc <command> --help' for a command's options.
 
-${ANALYZE_HELP.split('\n')[0]}`;
+${ANALYZE_HELP.split('\n')[0]}
+${START_HELP.split('\n')[0]}`;
 
 /** Runs the CLI with the given arguments; resolves to the exit status. */
 export async function main(argv: string[]): Promise<number> {
@@ -19,7 +24,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'analyze':
       return analyzeCommand(rest);
     case 'demo':
-      return demoCommand(rest);
+      return demoCommand();
+    case 'start':
+      return startCommand(rest);
+    case 'worker':
+      return workerCommand();
     case undefined:
     case '-h':
     case '--help':

@@ -53,6 +53,7 @@ export function ffmpegArgs(source: string, options: FfmpegArgsOptions): string[]
   ];
   if (isLiveKind(kind)) {
     args.push('-rw_timeout', String(Math.round((options.readTimeoutSeconds ?? 10) * 1e6)));
+    args.push('-analyzeduration', '2000000', '-probesize', '2000000');
   }
   if (kind === 'http') args.push('-reconnect', '1', '-reconnect_streamed', '1', '-reconnect_delay_max', '4');
   if (options.realtime) args.push('-re');

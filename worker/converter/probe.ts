@@ -44,7 +44,17 @@ export function probeInput(source: string, options: ProbeOptions): Promise<Track
     'error',
     '-protocol_whitelist',
     PROTOCOL_WHITELIST[options.kind],
-    ...(options.kind === 'file' ? [] : ['-rw_timeout', String(Math.round(timeout * 1e6))]),
+    // Live inputs: a shorter analysis window so a stream starts (and restarts) in about 2 s.
+    ...(options.kind === 'file'
+      ? []
+      : [
+          '-rw_timeout',
+          String(Math.round(timeout * 1e6)),
+          '-analyzeduration',
+          '2000000',
+          '-probesize',
+          '2000000',
+        ]),
     ...(options.inputArgs ?? []),
     '-show_streams',
     '-show_format',

@@ -33,7 +33,7 @@ export class StreamLossDetector implements Detector {
       t: this.mediaEnd,
       duration: silentFor,
       active: true,
-      detail: { secondsWithoutMedia: Math.round(silentFor * 10) / 10 },
+      detail: { maxSecondsWithoutMedia: Math.round(silentFor * 10) / 10 },
     });
   }
 
@@ -58,7 +58,7 @@ export class StreamLossDetector implements Detector {
         t: this.mediaEnd!,
         duration: gap,
         active: true,
-        detail: { secondsWithoutMedia: Math.round(gap * 10) / 10 },
+        detail: { maxSecondsWithoutMedia: Math.round(gap * 10) / 10 },
       });
       this.lossReported = true;
     }

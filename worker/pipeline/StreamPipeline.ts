@@ -57,8 +57,12 @@ export class StreamPipeline {
   private lastMediaWallMs = Date.now();
   private tracksReported = false;
   private stopped = false;
+  private source: string;
+  private inputArgs: string[];
 
   constructor(private readonly options: PipelineOptions) {
+    this.source = options.source;
+    this.inputArgs = options.inputArgs ?? [];
     const emit = (o: Observation) => this.tracker.observe(o);
     const context = { thresholds: options.thresholds, emit, live: options.live, expect: options.expect };
     this.detectors = options.detectors.map((type) => DETECTORS[type](context));
@@ -83,6 +87,26 @@ export class StreamPipeline {
     return this.mediaTime + (Date.now() - this.lastMediaWallMs) / 1000;
   }
 
+  /**
+   * Maps a converter timestamp to the stream's media time. On a live input that went quiet, the
+   * media clock moves on with the wall clock: when the source comes back with timestamps that
+   * ignore the outage (a restarted encoder), the gap is added so media time keeps pace.
+   */
+  private toMediaTime(t: number): number {
+    if (this.options.live) {
+      const gap = (Date.now() - this.lastMediaWallMs) / 1000;
+      const expected = this.mediaTime + gap;
+      if (gap > 2 && t + this.offset < expected - 1) this.offset = expected - t;
+    }
+    return t + this.offset;
+  }
+
+  /** Changes what the next run opens (a pinned address, the guard proxy) without touching state. */
+  setSource(source: string, inputArgs: string[]): void {
+    this.source = source;
+    this.inputArgs = inputArgs;
+  }
+
   /** Probes and decodes the input once, until it ends, fails, stalls, or stop() is called. */
   async runOnce(): Promise<RunResult> {
     const { options } = this;
@@ -98,7 +122,7 @@ export class StreamPipeline {
     if (this.tracksReported) this.offset = this.nowMediaTime();
     let tracks: TrackInfo;
     try {
-      tracks = await probeInput(options.source, { kind: options.kind, inputArgs: options.inputArgs });
+      tracks = await probeInput(this.source, { kind: options.kind, inputArgs: this.inputArgs });
     } catch (e) {
       if (!(e instanceof SourceOpenError)) throw e;
       result.error = e;
@@ -119,7 +143,7 @@ export class StreamPipeline {
       options.onProgress?.(t, tracks);
     };
     const converter = new Converter(
-      options.source,
+      this.source,
       {
         kind: options.kind,
         tracks,
@@ -127,17 +151,17 @@ export class StreamPipeline {
         logger: log,
         stallSeconds: options.stallSeconds,
         threads: options.threads,
-        inputArgs: options.inputArgs,
+        inputArgs: this.inputArgs,
       },
       {
         onVideo: (frame) => {
-          frame.t += this.offset;
+          frame.t = this.toMediaTime(frame.t);
           result.frames++;
           advance(frame.t);
           for (const d of this.detectors) d.onVideo?.(frame);
         },
         onAudio: (chunk) => {
-          chunk.t += this.offset;
+          chunk.t = this.toMediaTime(chunk.t);
           result.audioChunks++;
           advance(chunk.t);
           for (const d of this.detectors) d.onAudio?.(chunk);
@@ -171,6 +195,21 @@ export class StreamPipeline {
       'converter ended',
     );
     return result;
+  }
+
+  /** The source is unusable before ffmpeg even starts (e.g. refused by policy): counts as loss. */
+  sourceUnavailable(reason: string): void {
+    this.loss?.sourceFailed(reason, (Date.now() - this.lastMediaWallMs) / 1000);
+  }
+
+  /** Stops the current converter only; the caller runs the pipeline again (jump to the live edge). */
+  restartConverter(): void {
+    this.converter?.stop();
+  }
+
+  /** The ffmpeg process id while a converter runs. */
+  get converterPid(): number | undefined {
+    return this.converter?.pid;
   }
 
   /** Lets wall-clock rules run while no converter is running (between restarts of a live input). */

@@ -1,0 +1,263 @@
+/**
+ * The one request handler of the streamqc API (CONTRACT.md §2). The Lambda and local HTTP
+ * adapters translate to and from ApiRequest/ApiResponse; everything else happens here.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { SecurityConfig } from '../shared/config.js';
+import { DEFECT_TYPES, type DefectEvent } from '../shared/events.js';
+import type { Logger } from '../shared/logger.js';
+import { parseDetectorGroups, shardOf, workUnits } from '../shared/partitioner.js';
+import type { Registry } from '../shared/registry/Registry.js';
+import { type StreamRecord, streamSpecSchema } from '../shared/streamSpec.js';
+import { checkSource, type Resolver, UrlPolicyError } from '../shared/urlPolicy.js';
+import type { Launcher } from './launcher.js';
+import { ApiError, type ApiRequest, type ApiResponse } from './types.js';
+
+export interface HandlerDeps {
+  registry: Registry;
+  security: SecurityConfig;
+  launcher: Launcher;
+  logger: Logger;
+  version: string;
+  shardCount: number;
+  detectorGroups: string;
+  workerBudget: number;
+  minWorkers: number;
+  maxWorkers: number;
+  resolver?: Resolver;
+}
+
+const STREAM_ID = /^st_[a-z0-9]{20}$/;
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+function newStreamId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return `st_${Array.from(randomBytes(20), (b) => alphabet[b % 36]).join('')}`;
+}
+
+/** What the API shows of a stream. */
+function view(record: StreamRecord) {
+  return {
+    id: record.id,
+    url: record.url,
+    name: record.name,
+    state: record.state,
+    detectors: record.detectors,
+    thresholds: record.thresholds,
+    labels: record.labels,
+    expect: record.expect,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
+
+function parseLimit(raw: string | undefined, max: number, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new ApiError(400, 'invalid_query', `limit must be 1–${max}`, 'limit');
+  return n;
+}
+
+/** Builds the request handler. */
+export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promise<ApiResponse> {
+  const groups = parseDetectorGroups(deps.detectorGroups);
+  const { registry, logger } = deps;
+
+  async function ensureCapacity(): Promise<void> {
+    try {
+      const units = await registry.countUnits();
+      const wanted = Math.min(
+        deps.maxWorkers,
+        Math.max(deps.minWorkers, Math.ceil(units / deps.workerBudget)),
+      );
+      await deps.launcher.ensureWorkers(wanted);
+    } catch (e) {
+      logger.warn({ err: (e as Error).message }, 'could not ensure worker capacity');
+    }
+  }
+
+  async function ownedStream(id: string, owner: string): Promise<StreamRecord> {
+    // 404 for malformed ids, missing streams and other owners' streams alike: existence never leaks.
+    const record = STREAM_ID.test(id) ? await registry.getStream(id) : null;
+    if (!record || record.owner !== owner || record.state !== 'active') {
+      throw new ApiError(404, 'not_found', `no stream ${id}`);
+    }
+    return record;
+  }
+
+  async function createStream(request: ApiRequest, owner: string): Promise<ApiResponse> {
+    if (!request.body) throw new ApiError(400, 'invalid_json', 'request body must be a JSON object');
+    let json: unknown;
+    try {
+      json = JSON.parse(request.body);
+    } catch {
+      throw new ApiError(400, 'invalid_json', 'request body is not valid JSON');
+    }
+    const parsed = streamSpecSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+      const field = [...issue.path, ...keys.slice(0, 1)].join('.') || undefined;
+      const message = keys.length ? `unknown field ${keys.join(', ')}` : issue.message;
+      throw new ApiError(400, 'invalid_field', field ? `${field}: ${message}` : message, field);
+    }
+    const spec = parsed.data;
+    const idemKey = request.headers['idempotency-key'];
+    if (idemKey !== undefined && !IDEMPOTENCY_KEY.test(idemKey)) {
+      throw new ApiError(
+        400,
+        'invalid_header',
+        'Idempotency-Key: 1–128 of A-Z a-z 0-9 _ . : -',
+        'Idempotency-Key',
+      );
+    }
+    let checked: Awaited<ReturnType<typeof checkSource>>;
+    try {
+      checked = await checkSource(spec.url, deps.security, deps.resolver);
+    } catch (e) {
+      if (e instanceof UrlPolicyError) throw new ApiError(400, e.code, e.message, 'url');
+      throw e;
+    }
+    const now = new Date().toISOString();
+    const id = newStreamId();
+    const detectors = spec.detectors ?? [...DEFECT_TYPES];
+    const record: StreamRecord = {
+      id,
+      owner,
+      url: spec.url,
+      name: spec.name ?? checked.host ?? spec.url.split('/').pop() ?? id,
+      detectors,
+      thresholds: spec.thresholds ?? {},
+      labels: spec.labels ?? {},
+      expect: spec.expect ?? { audio: true, video: true },
+      units: workUnits(id, detectors, groups).map((u) => ({
+        group: u.group,
+        detectors: u.detectors,
+        shard: shardOf(id, u.group, deps.shardCount),
+      })),
+      state: 'active',
+      createdAt: now,
+      updatedAt: now,
+    };
+    const bodyHash = createHash('sha256').update(JSON.stringify(spec)).digest('hex');
+    const result = await registry.createStream(record, idemKey ? { key: idemKey, bodyHash } : undefined);
+    if (result.conflict) {
+      throw new ApiError(
+        409,
+        'idempotency_conflict',
+        'this Idempotency-Key was used with a different body',
+        'Idempotency-Key',
+      );
+    }
+    if (result.created) {
+      logger.info({ streamId: id, owner, units: record.units.length }, 'stream registered');
+      await ensureCapacity();
+    }
+    return {
+      status: 201,
+      headers: result.created ? {} : { 'idempotent-replayed': 'true' },
+      body: view(result.record),
+    };
+  }
+
+  async function getStream(id: string, owner: string): Promise<ApiResponse> {
+    const record = await ownedStream(id, owner);
+    const [assignment, alarms] = await Promise.all([
+      Promise.all(
+        record.units.map(async (u) => ({
+          group: u.group,
+          shard: u.shard,
+          detectors: u.detectors,
+          workerId: await registry.shardOwner(u.shard),
+        })),
+      ),
+      registry.openAlarms(id),
+    ]);
+    return {
+      status: 200,
+      body: {
+        ...view(record),
+        assignment,
+        health: record.health ?? {},
+        openAlarms: alarms.map((a) => a.event),
+      },
+    };
+  }
+
+  async function deleteStream(id: string, owner: string): Promise<ApiResponse> {
+    if (!STREAM_ID.test(id)) throw new ApiError(404, 'not_found', `no stream ${id}`);
+    const record = await registry.deleteStream(id, owner);
+    if (!record) throw new ApiError(404, 'not_found', `no stream ${id}`);
+    let cleared = 0;
+    const mediaTime = Math.max(0, ...Object.values(record.health ?? {}).map((h) => h.mediaTime ?? 0));
+    for (const alarm of await registry.openAlarms(id)) {
+      if (!(await registry.closeAlarm(id, alarm.type, alarm.dedupKey))) continue;
+      const event: DefectEvent = {
+        ...alarm.event,
+        state: 'cleared',
+        end: Math.max(alarm.event.start, mediaTime),
+        wallEnd: new Date().toISOString(),
+        detail: { ...alarm.event.detail, reason: 'stream deleted' },
+      };
+      await registry.recordEvent(event);
+      await registry.enqueue(event);
+      cleared++;
+    }
+    logger.info({ streamId: id, owner, clearedAlarms: cleared }, 'stream deleted');
+    return { status: 200, body: { id, state: 'deleted', clearedAlarms: cleared } };
+  }
+
+  async function route(request: ApiRequest): Promise<ApiResponse> {
+    const { method, path } = request;
+    if (path === '/health') {
+      if (method !== 'GET') throw new ApiError(405, 'method_not_allowed', `${method} not allowed on ${path}`);
+      return { status: 200, body: { status: 'ok', version: deps.version } };
+    }
+    const parts = path.split('/').filter(Boolean);
+    if (parts[0] !== 'streams' || parts.length > 3 || (parts.length === 3 && parts[2] !== 'defects')) {
+      throw new ApiError(404, 'not_found', `no route ${path}`);
+    }
+    const owner = request.owner;
+    if (!owner) throw new ApiError(401, 'unauthorized', 'missing or invalid credentials');
+    const allow = (methods: string[]) => {
+      if (!methods.includes(method))
+        throw new ApiError(405, 'method_not_allowed', `${method} not allowed on ${path}`);
+    };
+    if (parts.length === 1) {
+      allow(['GET', 'POST']);
+      if (method === 'POST') return createStream(request, owner);
+      const limit = parseLimit(request.query.limit, 100, 50);
+      let page: Awaited<ReturnType<Registry['listStreams']>>;
+      try {
+        page = await registry.listStreams(owner, limit, request.query.cursor);
+      } catch (e) {
+        if (request.query.cursor) throw new ApiError(400, 'invalid_query', 'cursor is not valid', 'cursor');
+        throw e;
+      }
+      return { status: 200, body: { items: page.items.map(view), nextCursor: page.cursor ?? null } };
+    }
+    const id = parts[1];
+    if (parts.length === 3) {
+      allow(['GET']);
+      await ownedStream(id, owner);
+      const limit = parseLimit(request.query.limit, 500, 100);
+      return { status: 200, body: { items: await registry.recentEvents(id, limit) } };
+    }
+    allow(['GET', 'DELETE']);
+    return method === 'GET' ? getStream(id, owner) : deleteStream(id, owner);
+  }
+
+  return async (request) => {
+    try {
+      return await route(request);
+    } catch (e) {
+      if (e instanceof ApiError) return e.toResponse();
+      logger.error(
+        { err: (e as Error).message, stack: (e as Error).stack, path: request.path },
+        'request failed',
+      );
+      return new ApiError(500, 'internal', 'internal error').toResponse();
+    }
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * The AWS adapter: API Gateway HTTP API (payload v2) events to the request handler. The caller is
+ * the IAM principal that signed the request (SigV4), as API Gateway's IAM authorizer reports it.
+ */
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { dispatcherConfig, registryConfig, securityConfig, workerConfig } from '../shared/config.js';
+import { createLogger } from '../shared/logger.js';
+import { Registry } from '../shared/registry/Registry.js';
+import { createHandler } from './handler.js';
+import { EcsLauncher, type Launcher, NoopLauncher } from './launcher.js';
+import type { ApiRequest } from './types.js';
+
+/** The subset of the API Gateway v2 event the adapter reads. */
+export interface HttpApiEvent {
+  rawPath: string;
+  rawQueryString?: string;
+  headers?: Record<string, string | undefined>;
+  body?: string;
+  isBase64Encoded?: boolean;
+  requestContext: {
+    http: { method: string };
+    authorizer?: { iam?: { userArn?: string; userId?: string } };
+  };
+}
+
+export interface HttpApiResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Converts an API Gateway event to an ApiRequest; exported for the adapter's tests. */
+export function toApiRequest(event: HttpApiEvent, maxBodyBytes: number): ApiRequest | { tooLarge: true } {
+  const raw = event.body
+    ? event.isBase64Encoded
+      ? Buffer.from(event.body, 'base64')
+      : Buffer.from(event.body)
+    : null;
+  if (raw && raw.length > maxBodyBytes) return { tooLarge: true };
+  const headers: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v;
+  return {
+    method: event.requestContext.http.method,
+    path: event.rawPath.replace(/\/+$/, '') || '/',
+    query: Object.fromEntries(new URLSearchParams(event.rawQueryString ?? '')),
+    headers,
+    body: raw ? raw.toString('utf8') : null,
+    owner: event.requestContext.authorizer?.iam?.userArn ?? null,
+  };
+}
+
+const logger = createLogger('streamqc-dispatcher');
+const dispatcher = dispatcherConfig();
+const worker = workerConfig();
+const launcher: Launcher =
+  process.env.STREAMQC_ECS_CLUSTER && process.env.STREAMQC_ECS_SERVICE
+    ? new EcsLauncher(new ECSClient({}), process.env.STREAMQC_ECS_CLUSTER, process.env.STREAMQC_ECS_SERVICE)
+    : new NoopLauncher();
+const handle = createHandler({
+  registry: new Registry(registryConfig()),
+  security: securityConfig(),
+  launcher,
+  logger,
+  version: process.env.STREAMQC_VERSION ?? '0.1.0',
+  shardCount: worker.shardCount,
+  detectorGroups: worker.detectorGroups,
+  workerBudget: dispatcher.workerBudget,
+  minWorkers: dispatcher.minWorkers,
+  maxWorkers: dispatcher.maxWorkers,
+});
+
+/** The Lambda entry point. */
+export async function handler(event: HttpApiEvent): Promise<HttpApiResult> {
+  const request = toApiRequest(event, dispatcher.maxBodyBytes);
+  const response =
+    'tooLarge' in request
+      ? {
+          status: 413,
+          body: {
+            error: { code: 'payload_too_large', message: `body over ${dispatcher.maxBodyBytes} bytes` },
+          },
+        }
+      : await handle(request);
+  return {
+    statusCode: response.status,
+    headers: { 'content-type': 'application/json', ...('headers' in response ? response.headers : {}) },
+    body: JSON.stringify(response.body),
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * The local launcher: worker processes as children of the local stack, as ECS runs tasks on AWS.
+ * A worker that dies unexpectedly is replaced, as the ECS service would replace a stopped task.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../../shared/logger.js';
+import type { Launcher } from '../launcher.js';
+
+export interface LocalLauncherOptions {
+  /** Command that runs one worker, e.g. [node, bin/streamqc.js, worker]. */
+  command: string[];
+  env: Record<string, string>;
+  logDir: string;
+  logger: Logger;
+  maxWorkers: number;
+  /** Where worker stdout goes (the console publisher's lines). */
+  stdout?: NodeJS.WritableStream;
+}
+
+interface Child {
+  id: string;
+  process: ChildProcess;
+  exited: Promise<void>;
+}
+
+export class LocalLauncher implements Launcher {
+  readonly children = new Map<string, Child>();
+  private next = 1;
+  private stopping = false;
+
+  constructor(private readonly options: LocalLauncherOptions) {
+    mkdirSync(options.logDir, { recursive: true });
+  }
+
+  async ensureWorkers(count: number): Promise<void> {
+    const target = Math.min(count, this.options.maxWorkers);
+    while (!this.stopping && this.children.size < target) this.spawnWorker();
+  }
+
+  /** Starts one more worker process; returns its id. */
+  spawnWorker(): string {
+    const id = `local-${this.next++}`;
+    const [cmd, ...args] = this.options.command;
+    const log = createWriteStream(join(this.options.logDir, `${id}.log`), { flags: 'a' });
+    const child = spawn(cmd, args, {
+      env: { ...process.env, ...this.options.env, STREAMQC_WORKER_ID: id },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(this.options.stdout ?? process.stdout, { end: false });
+    child.stderr?.pipe(log);
+    const exited = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.children.delete(id);
+        if (!this.stopping) {
+          this.options.logger.warn({ workerId: id, code, signal }, 'worker exited; starting a replacement');
+          setTimeout(() => {
+            if (!this.stopping) this.spawnWorker();
+          }, 1000).unref();
+        }
+        resolve();
+      });
+    });
+    this.children.set(id, { id, process: child, exited });
+    this.options.logger.info({ workerId: id, pid: child.pid }, 'worker started');
+    return id;
+  }
+
+  /** Sends SIGTERM to every worker and waits for them to drain (SIGKILL after the timeout). */
+  async stopAll(timeoutMs = 30_000): Promise<void> {
+    this.stopping = true;
+    const children = [...this.children.values()];
+    for (const c of children) c.process.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      for (const c of children) c.process.kill('SIGKILL');
+    }, timeoutMs);
+    await Promise.all(children.map((c) => c.exited));
+    clearTimeout(timer);
+  }
+}

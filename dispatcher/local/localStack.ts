@@ -1,0 +1,112 @@
+/**
+ * The local stack: embedded registry, the dispatcher's HTTP adapter on 127.0.0.1, and worker
+ * processes started by the local launcher. Same handler, registry code and worker code as on AWS;
+ * only the edges differ (store endpoint, launcher, publishers).
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dispatcherConfig, securityConfig, workerConfig } from '../../shared/config.js';
+import type { Logger } from '../../shared/logger.js';
+import { Registry } from '../../shared/registry/Registry.js';
+import { createHandler } from '../handler.js';
+import { createHttpServer } from '../httpServer.js';
+import { loadOrCreateApiKeys } from './apiKeys.js';
+import { type EmbeddedStore, startEmbeddedStore } from './embeddedStore.js';
+import { LocalLauncher } from './LocalLauncher.js';
+
+export interface LocalStackOptions {
+  dataDir: string;
+  port: number;
+  /** Workers to start with (the dispatcher adds more as streams need them). */
+  workers: number;
+  logger: Logger;
+  /** Extra environment for workers (tests shorten leases, pick publishers, …). */
+  workerEnv?: Record<string, string>;
+  stdout?: NodeJS.WritableStream;
+}
+
+export interface LocalStack {
+  url: string;
+  port: number;
+  storeEndpoint: string;
+  apiKey: string | null;
+  createdKey: boolean;
+  ndjsonPath: string;
+  registry: Registry;
+  launcher: LocalLauncher;
+  stop(): Promise<void>;
+}
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
+
+/** Starts everything; resolves once the API listens. */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const env = { ...process.env, STREAMQC_LOCAL: '1' };
+  const security = securityConfig(env);
+  const dispatcher = dispatcherConfig(env);
+  const worker = workerConfig(env);
+  const store: EmbeddedStore = await startEmbeddedStore(join(options.dataDir, 'registry'));
+  const registry = new Registry({ endpoint: store.endpoint, region: 'local', tablePrefix: 'streamqc' }, env);
+  await registry.ensureTables();
+  const { keys, created } = loadOrCreateApiKeys(options.dataDir, env);
+  const ndjsonPath = process.env.STREAMQC_NDJSON_PATH || join(options.dataDir, 'events.ndjson');
+  const launcher = new LocalLauncher({
+    command: [process.execPath, join(ROOT, 'bin', 'streamqc.js'), 'worker'],
+    env: {
+      STREAMQC_LOCAL: '1',
+      STREAMQC_DYNAMODB_ENDPOINT: store.endpoint,
+      STREAMQC_NDJSON_PATH: ndjsonPath,
+      AWS_REGION: 'local',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...(options.workerEnv ?? {}),
+    },
+    logDir: join(options.dataDir, 'logs'),
+    logger: options.logger,
+    maxWorkers: dispatcher.maxWorkers,
+    stdout: options.stdout,
+  });
+  const handler = createHandler({
+    registry,
+    security,
+    launcher,
+    logger: options.logger,
+    version: process.env.npm_package_version ?? '0.1.0',
+    shardCount: worker.shardCount,
+    detectorGroups: worker.detectorGroups,
+    workerBudget: dispatcher.workerBudget,
+    minWorkers: Math.max(dispatcher.minWorkers, options.workers),
+    maxWorkers: dispatcher.maxWorkers,
+  });
+  const server: Server = createHttpServer({
+    handler,
+    apiKeys: keys,
+    maxBodyBytes: dispatcher.maxBodyBytes,
+    logger: options.logger,
+  });
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => resolveListen());
+  });
+  const port = (server.address() as AddressInfo).port;
+  await launcher.ensureWorkers(options.workers);
+  options.logger.info({ port, workers: options.workers, dataDir: options.dataDir }, 'local stack started');
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    storeEndpoint: store.endpoint,
+    apiKey: created?.key ?? [...keys.keys()][0] ?? null,
+    createdKey: Boolean(created),
+    ndjsonPath,
+    registry,
+    launcher,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await launcher.stopAll();
+      registry.destroy();
+      await store.close();
+    },
+  };
+}

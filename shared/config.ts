@@ -1,0 +1,156 @@
+/**
+ * Configuration, read from the environment in one place and typed. A bad value fails with the
+ * variable's name, never later with a confusing error.
+ */
+
+/** A configuration variable has a value we cannot use. */
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`Environment variable ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}, not "${raw}"`);
+  }
+  return value;
+}
+
+function num(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min)
+    throw new ConfigError(name, `must be a number ≥ ${min}, not "${raw}"`);
+  return value;
+}
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (!value) throw new ConfigError(name, 'is required');
+  return value;
+}
+
+/** Where DynamoDB lives and what the tables are called. */
+export interface RegistryConfig {
+  /** Endpoint override (the embedded store locally); undefined on AWS. */
+  endpoint?: string;
+  region: string;
+  tablePrefix: string;
+}
+
+export interface SecurityConfig {
+  /** Local mode: loopback sources allowed, API keys instead of IAM. */
+  localMode: boolean;
+  /** Local file paths allowed as sources (local mode only). */
+  allowFiles: boolean;
+  /** CIDRs exempt from the private-address refusal. */
+  allowedNetworks: string[];
+}
+
+export interface WorkerConfig {
+  workerId: string;
+  /** Virtual shards streams are hashed into; workers lease shards. */
+  shardCount: number;
+  leaseSeconds: number;
+  heartbeatSeconds: number;
+  /** Streams (units of work) one worker takes before it stops claiming. */
+  streamBudget: number;
+  /** Re-publish open alarms this often, seconds (0 = never). */
+  resendSeconds: number;
+  /** Detector groups a stream is split into (comma list of group=types); empty = one group. */
+  detectorGroups: string;
+  metricsPort: number;
+  ndjsonPath?: string;
+  snsTopicArn?: string;
+  snsEndpoint?: string;
+  webhookUrl?: string;
+  webhookSecret?: string;
+  console: boolean;
+}
+
+export function registryConfig(env: Env = process.env): RegistryConfig {
+  return {
+    endpoint: env.STREAMQC_DYNAMODB_ENDPOINT || undefined,
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    tablePrefix: env.STREAMQC_TABLE_PREFIX ?? 'streamqc',
+  };
+}
+
+export function securityConfig(env: Env = process.env): SecurityConfig {
+  const localMode = env.STREAMQC_LOCAL === '1';
+  const allowFiles = env.STREAMQC_ALLOW_FILES === '1';
+  if (allowFiles && !localMode)
+    throw new ConfigError('STREAMQC_ALLOW_FILES', 'is only allowed in local mode');
+  const allowedNetworks = (env.STREAMQC_ALLOWED_NETWORKS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const cidr of allowedNetworks) {
+    if (!/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(cidr))
+      throw new ConfigError('STREAMQC_ALLOWED_NETWORKS', `has a bad CIDR "${cidr}"`);
+  }
+  return { localMode, allowFiles, allowedNetworks };
+}
+
+export function workerConfig(env: Env = process.env): WorkerConfig {
+  return {
+    workerId: env.STREAMQC_WORKER_ID || `worker-${process.pid}-${Date.now().toString(36)}`,
+    shardCount: int(env, 'STREAMQC_SHARDS', 64, 1, 4096),
+    leaseSeconds: num(env, 'STREAMQC_LEASE_SECONDS', 10, 2),
+    heartbeatSeconds: num(env, 'STREAMQC_HEARTBEAT_SECONDS', 2, 0.2),
+    streamBudget: int(env, 'STREAMQC_STREAM_BUDGET', 8, 1, 10_000),
+    resendSeconds: num(env, 'STREAMQC_RESEND_SECONDS', 300, 0),
+    detectorGroups: env.STREAMQC_DETECTOR_GROUPS ?? '',
+    metricsPort: int(env, 'STREAMQC_METRICS_PORT', 0, 0, 65535),
+    ndjsonPath: env.STREAMQC_NDJSON_PATH || undefined,
+    snsTopicArn: env.STREAMQC_SNS_TOPIC_ARN || undefined,
+    snsEndpoint: env.STREAMQC_SNS_ENDPOINT || undefined,
+    webhookUrl: env.STREAMQC_WEBHOOK_URL || undefined,
+    webhookSecret: env.STREAMQC_WEBHOOK_URL ? required(env, 'STREAMQC_WEBHOOK_SECRET') : undefined,
+    console: env.STREAMQC_CONSOLE !== '0',
+  };
+}
+
+export interface DispatcherConfig {
+  port: number;
+  /** API key → owner (local mode). */
+  apiKeys: Map<string, string>;
+  maxBodyBytes: number;
+  workerBudget: number;
+  maxWorkers: number;
+  minWorkers: number;
+}
+
+/** Parses STREAMQC_API_KEYS (`owner:key,owner:key`). */
+export function parseApiKeys(raw: string | undefined): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const pair of (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const at = pair.indexOf(':');
+    if (at <= 0 || at === pair.length - 1)
+      throw new ConfigError('STREAMQC_API_KEYS', 'must look like owner:key,owner:key');
+    keys.set(pair.slice(at + 1), pair.slice(0, at));
+  }
+  return keys;
+}
+
+export function dispatcherConfig(env: Env = process.env): DispatcherConfig {
+  return {
+    port: int(env, 'PORT', 8080, 0, 65535),
+    apiKeys: parseApiKeys(env.STREAMQC_API_KEYS),
+    maxBodyBytes: int(env, 'STREAMQC_MAX_BODY_BYTES', 16 * 1024, 256, 1024 * 1024),
+    workerBudget: int(env, 'STREAMQC_STREAM_BUDGET', 8, 1, 10_000),
+    maxWorkers: int(env, 'STREAMQC_MAX_WORKERS', 20, 1, 10_000),
+    minWorkers: int(env, 'STREAMQC_MIN_WORKERS', 1, 0, 10_000),
+  };
+}

@@ -1,0 +1,606 @@
+/**
+ * The registry: every read and write of streams, work units, leases, defect events, open alarms
+ * and the publish outbox goes through here, over the AWS SDK's DynamoDB client. Locally the same
+ * code talks to the embedded DynamoDB-compatible store.
+ */
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { RegistryConfig } from '../config.js';
+import type { DefectEvent, DefectType } from '../events.js';
+import type { StreamHealth, StreamRecord } from '../streamSpec.js';
+import {
+  TABLE_DEFINITIONS,
+  TABLE_NAMES,
+  type TableNames,
+  TTL_ATTRIBUTE,
+  TTL_TABLES,
+  tableNames,
+} from './tables.js';
+
+/** How long defect events are kept, seconds. */
+export const EVENT_RETENTION_SECONDS = 7 * 24 * 3600;
+const IDEMPOTENCY_SECONDS = 24 * 3600;
+
+export interface WorkerHeartbeat {
+  workerId: string;
+  heartbeatAt: number;
+  load: number;
+  budget: number;
+  full: boolean;
+  draining: boolean;
+}
+
+export interface ShardLease {
+  shard: number;
+  workerId: string;
+  expiresAt: number;
+}
+
+export interface UnitItem {
+  shard: number;
+  unitId: string;
+  streamId: string;
+  group: string;
+  detectors: DefectType[];
+}
+
+export interface OpenAlarmItem {
+  streamId: string;
+  type: DefectType;
+  dedupKey: string;
+  start: number;
+  wallStart?: string;
+  event: DefectEvent;
+}
+
+export interface OutboxItem {
+  id: string;
+  event: DefectEvent;
+  attempts: number;
+  nextAttemptAt: number;
+  lockedUntil: number;
+}
+
+function isConditionFailure(e: unknown): boolean {
+  return (
+    e instanceof ConditionalCheckFailedException || (e as Error)?.name === 'ConditionalCheckFailedException'
+  );
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+export class Registry {
+  readonly doc: DynamoDBDocumentClient;
+  readonly client: DynamoDBClient;
+  readonly tables: TableNames;
+
+  constructor(config: RegistryConfig, env: Record<string, string | undefined> = process.env) {
+    this.client = new DynamoDBClient({
+      region: config.region,
+      endpoint: config.endpoint,
+      // The embedded store accepts any credentials; on AWS the default provider chain applies.
+      ...(config.endpoint ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+      maxAttempts: 5,
+    });
+    this.doc = DynamoDBDocumentClient.from(this.client, {
+      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    });
+    this.tables = tableNames(config.tablePrefix, env);
+  }
+
+  /** Creates missing tables (local mode; on AWS the CDK stack owns them). */
+  async ensureTables(): Promise<void> {
+    for (const name of TABLE_NAMES) {
+      const TableName = this.tables[name];
+      try {
+        await this.client.send(
+          new CreateTableCommand({ TableName, BillingMode: 'PAY_PER_REQUEST', ...TABLE_DEFINITIONS[name] }),
+        );
+      } catch (e) {
+        if (!(e instanceof ResourceInUseException) && (e as Error).name !== 'ResourceInUseException') throw e;
+      }
+      for (let i = 0; i < 100; i++) {
+        const d = await this.client.send(new DescribeTableCommand({ TableName }));
+        if (d.Table?.TableStatus === 'ACTIVE') break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      if (TTL_TABLES.includes(name)) {
+        try {
+          await this.client.send(
+            new UpdateTimeToLiveCommand({
+              TableName,
+              TimeToLiveSpecification: { Enabled: true, AttributeName: TTL_ATTRIBUTE },
+            }),
+          );
+        } catch {
+          // The embedded store has no TTL: expired items are filtered on read instead.
+        }
+      }
+    }
+  }
+
+  destroy(): void {
+    this.doc.destroy();
+    this.client.destroy();
+  }
+
+  // ---- streams -------------------------------------------------------------------------------
+
+  /**
+   * Stores a new stream and its work units. With an idempotency key, a retry returns the stream
+   * the first call created (created=false) instead of creating a second one.
+   */
+  async createStream(
+    record: StreamRecord,
+    idempotency?: { key: string; bodyHash: string },
+  ): Promise<{ record: StreamRecord; created: boolean; conflict?: boolean }> {
+    if (idempotency) {
+      const key = `${record.owner}#${idempotency.key}`;
+      try {
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.tables.idempotency,
+            Item: {
+              key,
+              streamId: record.id,
+              bodyHash: idempotency.bodyHash,
+              [TTL_ATTRIBUTE]: nowSeconds() + IDEMPOTENCY_SECONDS,
+            },
+            ConditionExpression: 'attribute_not_exists(#k) OR #e < :now',
+            ExpressionAttributeNames: { '#k': 'key', '#e': TTL_ATTRIBUTE },
+            ExpressionAttributeValues: { ':now': nowSeconds() },
+          }),
+        );
+      } catch (e) {
+        if (!isConditionFailure(e)) throw e;
+        const prior = await this.doc.send(
+          new GetCommand({ TableName: this.tables.idempotency, Key: { key }, ConsistentRead: true }),
+        );
+        if (prior.Item?.bodyHash !== idempotency.bodyHash) return { record, created: false, conflict: true };
+        // The first request may still be writing its stream: wait briefly for it.
+        for (let i = 0; i < 50; i++) {
+          const existing = await this.getStream(String(prior.Item.streamId));
+          if (existing) return { record: existing, created: false };
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        throw new Error('idempotent request in flight did not complete');
+      }
+    }
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tables.streams,
+        Item: record,
+        ConditionExpression: 'attribute_not_exists(id)',
+      }),
+    );
+    await this.batchWrite(
+      this.tables.units,
+      record.units.map((u) => ({
+        PutRequest: {
+          Item: {
+            shard: u.shard,
+            unitId: `${record.id}#${u.group}`,
+            streamId: record.id,
+            group: u.group,
+            detectors: u.detectors,
+          } satisfies UnitItem,
+        },
+      })),
+    );
+    return { record, created: true };
+  }
+
+  async getStream(id: string): Promise<StreamRecord | null> {
+    const r = await this.doc.send(
+      new GetCommand({ TableName: this.tables.streams, Key: { id }, ConsistentRead: true }),
+    );
+    return (r.Item as StreamRecord | undefined) ?? null;
+  }
+
+  /** A page of an owner's active streams, oldest first; `cursor` continues a previous page. */
+  async listStreams(
+    owner: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ items: StreamRecord[]; cursor?: string }> {
+    const items: StreamRecord[] = [];
+    let start: Record<string, unknown> | undefined = cursor ? decodeCursor(cursor) : undefined;
+    do {
+      const r = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tables.streams,
+          IndexName: 'byOwner',
+          KeyConditionExpression: '#o = :o',
+          FilterExpression: '#s = :active',
+          ExpressionAttributeNames: { '#o': 'owner', '#s': 'state' },
+          ExpressionAttributeValues: { ':o': owner, ':active': 'active' },
+          Limit: limit - items.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...((r.Items ?? []) as StreamRecord[]));
+      start = r.LastEvaluatedKey;
+    } while (start && items.length < limit);
+    return { items, cursor: start ? encodeCursor(start) : undefined };
+  }
+
+  /** Marks a stream deleted (only by its owner) and removes its work units; false if not found. */
+  async deleteStream(id: string, owner: string): Promise<StreamRecord | null> {
+    let record: StreamRecord;
+    try {
+      const r = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tables.streams,
+          Key: { id },
+          UpdateExpression: 'SET #s = :deleted, updatedAt = :now',
+          ConditionExpression: 'attribute_exists(id) AND #o = :owner AND #s = :active',
+          ExpressionAttributeNames: { '#s': 'state', '#o': 'owner' },
+          ExpressionAttributeValues: {
+            ':deleted': 'deleted',
+            ':active': 'active',
+            ':owner': owner,
+            ':now': new Date().toISOString(),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      record = r.Attributes as StreamRecord;
+    } catch (e) {
+      if (isConditionFailure(e)) return null;
+      throw e;
+    }
+    await this.batchWrite(
+      this.tables.units,
+      record.units.map((u) => ({ DeleteRequest: { Key: { shard: u.shard, unitId: `${id}#${u.group}` } } })),
+    );
+    return record;
+  }
+
+  /** Records how a worker's run of one unit is going (shown in GET /streams/{id}). */
+  async updateHealth(streamId: string, group: string, health: StreamHealth): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tables.streams,
+          Key: { id: streamId },
+          UpdateExpression: 'SET health = if_not_exists(health, :empty)',
+          ConditionExpression: 'attribute_exists(id)',
+          ExpressionAttributeValues: { ':empty': {} },
+        }),
+      );
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tables.streams,
+          Key: { id: streamId },
+          UpdateExpression: 'SET health.#g = :h',
+          ConditionExpression: 'attribute_exists(id)',
+          ExpressionAttributeNames: { '#g': group },
+          ExpressionAttributeValues: { ':h': health },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+  }
+
+  /** Counts units of active streams (what the dispatcher sizes the worker fleet by). */
+  async countUnits(): Promise<number> {
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const r = await this.doc.send(
+        new ScanCommand({ TableName: this.tables.units, Select: 'COUNT', ExclusiveStartKey: start }),
+      );
+      count += r.Count ?? 0;
+      start = r.LastEvaluatedKey;
+    } while (start);
+    return count;
+  }
+
+  async unitsInShard(shard: number): Promise<UnitItem[]> {
+    const out: UnitItem[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const r = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tables.units,
+          KeyConditionExpression: '#shard = :s',
+          ExpressionAttributeNames: { '#shard': 'shard' },
+          ExpressionAttributeValues: { ':s': shard },
+          ExclusiveStartKey: start,
+        }),
+      );
+      out.push(...((r.Items ?? []) as UnitItem[]));
+      start = r.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  // ---- workers and leases --------------------------------------------------------------------
+
+  async heartbeat(beat: WorkerHeartbeat, ttlSeconds: number): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tables.leases,
+        Item: { id: `worker#${beat.workerId}`, ...beat, expiresAt: Date.now() + ttlSeconds * 1000 },
+      }),
+    );
+  }
+
+  async removeWorker(workerId: string): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({ TableName: this.tables.leases, Key: { id: `worker#${workerId}` } }),
+    );
+  }
+
+  /** Workers and shard leases, as one consistent-enough snapshot (a scan of a small table). */
+  async leaseSnapshot(): Promise<{ workers: WorkerHeartbeat[]; leases: ShardLease[] }> {
+    const workers: WorkerHeartbeat[] = [];
+    const leases: ShardLease[] = [];
+    const now = Date.now();
+    let start: Record<string, unknown> | undefined;
+    do {
+      const r = await this.doc.send(
+        new ScanCommand({ TableName: this.tables.leases, ConsistentRead: true, ExclusiveStartKey: start }),
+      );
+      for (const item of r.Items ?? []) {
+        if (Number(item.expiresAt) < now) continue;
+        if (String(item.id).startsWith('worker#')) workers.push(item as unknown as WorkerHeartbeat);
+        else
+          leases.push({
+            shard: Number(item.shard),
+            workerId: String(item.workerId),
+            expiresAt: Number(item.expiresAt),
+          });
+      }
+      start = r.LastEvaluatedKey;
+    } while (start);
+    return { workers, leases };
+  }
+
+  /** Takes or renews a shard lease; false when another worker holds an unexpired one. */
+  async claimShard(shard: number, workerId: string, ttlSeconds: number): Promise<boolean> {
+    const now = Date.now();
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tables.leases,
+          Item: { id: `shard#${shard}`, shard, workerId, expiresAt: now + ttlSeconds * 1000 },
+          ConditionExpression: 'attribute_not_exists(id) OR workerId = :me OR expiresAt < :now',
+          ExpressionAttributeValues: { ':me': workerId, ':now': now },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  async releaseShard(shard: number, workerId: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tables.leases,
+          Key: { id: `shard#${shard}` },
+          ConditionExpression: 'workerId = :me',
+          ExpressionAttributeValues: { ':me': workerId },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+  }
+
+  async shardOwner(shard: number): Promise<string | null> {
+    const r = await this.doc.send(
+      new GetCommand({ TableName: this.tables.leases, Key: { id: `shard#${shard}` }, ConsistentRead: true }),
+    );
+    return r.Item && Number(r.Item.expiresAt) >= Date.now() ? String(r.Item.workerId) : null;
+  }
+
+  // ---- events, alarms, outbox ----------------------------------------------------------------
+
+  /** Keeps an event in the stream's history (newest-first listing, expires after retention). */
+  async recordEvent(event: DefectEvent): Promise<void> {
+    const at = `${new Date().toISOString()}#${event.dedupKey}#${event.state}`;
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tables.events,
+        Item: {
+          streamId: event.streamId,
+          at,
+          event,
+          [TTL_ATTRIBUTE]: nowSeconds() + EVENT_RETENTION_SECONDS,
+        },
+      }),
+    );
+  }
+
+  async recentEvents(streamId: string, limit: number): Promise<DefectEvent[]> {
+    const r = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tables.events,
+        KeyConditionExpression: 'streamId = :s',
+        ExpressionAttributeValues: { ':s': streamId },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    const now = nowSeconds();
+    return (r.Items ?? []).filter((i) => Number(i[TTL_ATTRIBUTE]) >= now).map((i) => i.event as DefectEvent);
+  }
+
+  /** Opens an alarm; false if one with this type is already open (so it is not raised twice). */
+  async openAlarm(event: DefectEvent): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tables.alarms,
+          Item: {
+            streamId: event.streamId,
+            type: event.type,
+            dedupKey: event.dedupKey,
+            start: event.start,
+            wallStart: event.wallStart,
+            event,
+          } satisfies OpenAlarmItem,
+          ConditionExpression: 'attribute_not_exists(streamId)',
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Closes an open alarm; false if it was not open (already cleared by someone else). */
+  async closeAlarm(streamId: string, type: string, dedupKey: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tables.alarms,
+          Key: { streamId, type },
+          ConditionExpression: 'dedupKey = :k',
+          ExpressionAttributeValues: { ':k': dedupKey },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  async openAlarms(streamId: string): Promise<OpenAlarmItem[]> {
+    const r = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tables.alarms,
+        KeyConditionExpression: 'streamId = :s',
+        ExpressionAttributeValues: { ':s': streamId },
+        ConsistentRead: true,
+      }),
+    );
+    return (r.Items ?? []) as OpenAlarmItem[];
+  }
+
+  /** Every open alarm (for the periodic re-send); a scan, fine for the alarm table's size. */
+  async allOpenAlarms(): Promise<OpenAlarmItem[]> {
+    const out: OpenAlarmItem[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const r = await this.doc.send(
+        new ScanCommand({ TableName: this.tables.alarms, ExclusiveStartKey: start }),
+      );
+      out.push(...((r.Items ?? []) as OpenAlarmItem[]));
+      start = r.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  /** Queues an event for delivery; the id makes a repeated enqueue of one event a no-op. */
+  async enqueue(event: DefectEvent, id = `${event.dedupKey}#${event.state}`): Promise<string> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tables.outbox,
+          Item: { id, event, attempts: 0, nextAttemptAt: 0, lockedUntil: 0 } satisfies OutboxItem,
+          ConditionExpression: 'attribute_not_exists(id)',
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+    return id;
+  }
+
+  /** Outbox items ready for another delivery attempt. */
+  async dueOutbox(limit: number): Promise<OutboxItem[]> {
+    const now = Date.now();
+    const r = await this.doc.send(
+      new ScanCommand({
+        TableName: this.tables.outbox,
+        FilterExpression: 'nextAttemptAt <= :now AND lockedUntil <= :now',
+        ExpressionAttributeValues: { ':now': now },
+        Limit: 200,
+      }),
+    );
+    return ((r.Items ?? []) as OutboxItem[]).slice(0, limit);
+  }
+
+  /** Takes an outbox item for delivery so no other worker sends it at the same time. */
+  async lockOutbox(id: string, seconds: number): Promise<OutboxItem | null> {
+    const now = Date.now();
+    try {
+      const r = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tables.outbox,
+          Key: { id },
+          UpdateExpression: 'SET lockedUntil = :until',
+          ConditionExpression: 'attribute_exists(id) AND lockedUntil <= :now',
+          ExpressionAttributeValues: { ':until': now + seconds * 1000, ':now': now },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return r.Attributes as OutboxItem;
+    } catch (e) {
+      if (isConditionFailure(e)) return null;
+      throw e;
+    }
+  }
+
+  async completeOutbox(id: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tables.outbox, Key: { id } }));
+  }
+
+  async retryOutbox(id: string, attempts: number, delaySeconds: number): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tables.outbox,
+        Key: { id },
+        UpdateExpression: 'SET attempts = :a, nextAttemptAt = :n, lockedUntil = :z',
+        ExpressionAttributeValues: { ':a': attempts, ':n': Date.now() + delaySeconds * 1000, ':z': 0 },
+      }),
+    );
+  }
+
+  private async batchWrite(table: string, requests: Record<string, unknown>[]): Promise<void> {
+    for (let i = 0; i < requests.length; i += 25) {
+      let pending: Record<string, unknown>[] | undefined = requests.slice(i, i + 25);
+      for (let attempt = 0; pending && pending.length > 0; attempt++) {
+        const r = await this.doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending as never } }));
+        pending = r.UnprocessedItems?.[table] as Record<string, unknown>[] | undefined;
+        if (pending?.length) await new Promise((res) => setTimeout(res, Math.min(1000, 25 * 2 ** attempt)));
+      }
+    }
+  }
+}
+
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+/** Decodes a pagination cursor; throws on anything that is not one of ours. */
+export function decodeCursor(cursor: string): Record<string, unknown> {
+  const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('bad cursor');
+  for (const v of Object.values(parsed)) if (typeof v !== 'string') throw new Error('bad cursor');
+  return parsed as Record<string, unknown>;
+}

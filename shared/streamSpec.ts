@@ -1,0 +1,55 @@
+/** A registered stream: what the owner asked for (validated at the API edge) and what we store. */
+import { z } from 'zod';
+import { DEFECT_TYPES, type DefectType } from './events.js';
+import type { PartialThresholds } from './thresholds.js';
+import { thresholdsSchema } from './thresholdsSchema.js';
+
+/** The body of POST /streams: unknown fields are refused, not ignored. */
+export const streamSpecSchema = z.strictObject({
+  url: z.string().min(1).max(2048),
+  name: z.string().min(1).max(200).optional(),
+  detectors: z.array(z.enum(DEFECT_TYPES)).min(1).max(DEFECT_TYPES.length).optional(),
+  thresholds: thresholdsSchema.partial().optional(),
+  labels: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'label keys: 1–64 of A-Z a-z 0-9 _ . : -'),
+      z.string().max(256),
+    )
+    .refine((labels) => Object.keys(labels).length <= 20, 'at most 20 labels')
+    .optional(),
+  expect: z.strictObject({ audio: z.boolean(), video: z.boolean() }).optional(),
+});
+
+export type StreamSpec = z.infer<typeof streamSpecSchema>;
+
+/** One unit of a stream's work as stored: which detectors, which shard. */
+export interface StoredUnit {
+  group: string;
+  shard: number;
+  detectors: DefectType[];
+}
+
+export interface StreamHealth {
+  workerId: string;
+  state: 'starting' | 'running' | 'retrying' | 'completed';
+  mediaTime: number;
+  lagSeconds: number;
+  updatedAt: string;
+  lastError?: string;
+}
+
+export interface StreamRecord {
+  id: string;
+  owner: string;
+  url: string;
+  name: string;
+  detectors: DefectType[];
+  thresholds: PartialThresholds;
+  labels: Record<string, string>;
+  expect: { audio: boolean; video: boolean };
+  units: StoredUnit[];
+  state: 'active' | 'deleted';
+  createdAt: string;
+  updatedAt: string;
+  health?: Record<string, StreamHealth>;
+}

@@ -1,0 +1,252 @@
+/**
+ * Runs one work unit (a stream, or one detector group of it) on this worker: starts the
+ * pipeline, restarts ffmpeg with capped exponential backoff when it fails, measures lag against
+ * the wall clock, and turns the alarm tracker's events into registry records and outbox entries,
+ * each raised and cleared exactly once (the registry's conditional writes decide).
+ */
+import { readFileSync } from 'node:fs';
+import type { SecurityConfig } from '../../shared/config.js';
+import type { DefectEvent } from '../../shared/events.js';
+import type { Logger } from '../../shared/logger.js';
+import type { Registry, UnitItem } from '../../shared/registry/Registry.js';
+import type { StreamHealth, StreamRecord } from '../../shared/streamSpec.js';
+import { resolveThresholds } from '../../shared/thresholds.js';
+import { checkSource, UrlPolicyError } from '../../shared/urlPolicy.js';
+import { isLiveKind, sourceKind } from '../converter/sourceKind.js';
+import { StreamPipeline } from '../pipeline/StreamPipeline.js';
+import type { Outbox } from '../publishers/Outbox.js';
+
+export interface SupervisorDeps {
+  registry: Registry;
+  outbox: Outbox;
+  logger: Logger;
+  security: SecurityConfig;
+  workerId: string;
+  /** The guard proxy URL for http(s) sources. */
+  proxyUrl: string;
+}
+
+const MAX_BACKOFF_SECONDS = 30;
+/** A run that lasted this long resets the backoff. */
+const HEALTHY_RUN_SECONDS = 60;
+/** Falling this far behind the live edge restarts the converter at the edge. */
+const MAX_LAG_SECONDS = 10;
+const HEALTH_INTERVAL_MS = 5000;
+const CLOCK_TICKS = 100;
+
+/** Rewrites a URL's host to a vetted address so ffmpeg cannot resolve it to something else later. */
+function pinHost(source: string, address: string): string {
+  const url = new URL(source);
+  url.hostname = address.includes(':') ? `[${address}]` : address;
+  return url.toString();
+}
+
+export class StreamSupervisor {
+  readonly log: Logger;
+  private pipeline: StreamPipeline | null = null;
+  private stopped = false;
+  private done: Promise<void> | null = null;
+  private eventChain: Promise<void> = Promise.resolve();
+  private runStartedWall = 0;
+  private runStartedMedia: number | null = null;
+  state: StreamHealth['state'] = 'starting';
+  lagSeconds = 0;
+  frames = 0;
+  lastError: string | undefined;
+  private cpuTicksDone = 0;
+  private lastPid: number | undefined;
+  private lastPidTicks = 0;
+
+  constructor(
+    readonly unit: UnitItem,
+    private readonly stream: StreamRecord,
+    private readonly deps: SupervisorDeps,
+  ) {
+    this.log = deps.logger.child({ streamId: unit.streamId, group: unit.group });
+  }
+
+  /** Starts supervising in the background. */
+  start(): void {
+    this.done = this.run().catch((e) => {
+      this.log.error({ err: (e as Error).message, stack: (e as Error).stack }, 'supervisor crashed');
+    });
+  }
+
+  /** Stops ffmpeg and the loop; open alarms stay open in the registry for whoever runs it next. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.pipeline?.stop();
+    await this.done;
+    await this.eventChain;
+  }
+
+  /**
+   * CPU seconds used by this unit's ffmpeg processes so far, read from /proc (sampled: the time
+   * of a process is counted up to the last sample before it exited).
+   */
+  cpuSeconds(): number {
+    const pid = this.pipeline?.converterPid;
+    if (pid !== this.lastPid) {
+      this.cpuTicksDone += this.lastPidTicks;
+      this.lastPid = pid;
+      this.lastPidTicks = 0;
+    }
+    if (pid) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        this.lastPidTicks = Number(fields[11]) + Number(fields[12]);
+      } catch {
+        // The process has just exited; keep the last sample.
+      }
+    }
+    return (this.cpuTicksDone + this.lastPidTicks) / CLOCK_TICKS;
+  }
+
+  private async run(): Promise<void> {
+    const { stream, unit, deps } = this;
+    const kind = sourceKind(stream.url);
+    if (!kind) {
+      this.lastError = 'unsupported protocol';
+      return;
+    }
+    const live = isLiveKind(kind);
+    const pipeline = new StreamPipeline({
+      streamId: stream.id,
+      source: stream.url,
+      kind,
+      live,
+      realtime: false,
+      thresholds: resolveThresholds(stream.thresholds),
+      detectors: unit.detectors,
+      expect: stream.expect,
+      logger: this.log,
+      onEvent: (event) => {
+        this.eventChain = this.eventChain.then(() => this.onAlarmEvent(event));
+      },
+      onProgress: (t) => {
+        this.frames++;
+        if (this.runStartedMedia === null) this.runStartedMedia = t;
+        if (live)
+          this.lagSeconds = Math.max(
+            0,
+            (Date.now() - this.runStartedWall) / 1000 - (t - this.runStartedMedia),
+          );
+      },
+      stallSeconds: 10,
+    });
+    this.pipeline = pipeline;
+    const open = (await deps.registry.openAlarms(stream.id)).filter((a) => unit.detectors.includes(a.type));
+    pipeline.tracker.restore(
+      open.map((a) => ({ type: a.type, start: a.start, dedupKey: a.dedupKey, wallStart: a.wallStart })),
+    );
+    if (open.length) this.log.info({ restored: open.map((a) => a.type) }, 'restored open alarms');
+
+    const health = setInterval(() => void this.reportHealth(pipeline), HEALTH_INTERVAL_MS);
+    const lagWatch = setInterval(() => {
+      if (this.lagSeconds > MAX_LAG_SECONDS) {
+        this.log.warn(
+          { lagSeconds: this.lagSeconds },
+          'behind the live edge; restarting the converter at the edge',
+        );
+        this.lagSeconds = 0;
+        pipeline.restartConverter();
+      }
+    }, 1000);
+    let backoff = 1;
+    try {
+      while (!this.stopped) {
+        let source = stream.url;
+        let inputArgs: string[] = [];
+        try {
+          const checked = await checkSource(stream.url, deps.security);
+          if (kind === 'http') inputArgs = ['-http_proxy', deps.proxyUrl];
+          else if (checked.kind === 'url' && checked.addresses[0])
+            source = pinHost(stream.url, checked.addresses[0]);
+        } catch (e) {
+          if (!(e instanceof UrlPolicyError)) throw e;
+          this.lastError = e.message;
+          this.state = 'retrying';
+          pipeline.sourceUnavailable(e.message);
+          await this.pause(MAX_BACKOFF_SECONDS, pipeline);
+          continue;
+        }
+        pipeline.setSource(source, inputArgs);
+        this.runStartedWall = Date.now();
+        this.runStartedMedia = null;
+        this.state = 'running';
+        const result = await pipeline.runOnce();
+        if (this.stopped) break;
+        if (!live && !result.error) {
+          pipeline.finish();
+          this.state = 'completed';
+          this.log.info('file source analysed to its end');
+          break;
+        }
+        this.lastError = result.error?.message ?? result.exit?.lastError ?? 'ffmpeg ended';
+        const ranFor = (Date.now() - this.runStartedWall) / 1000;
+        backoff = ranFor >= HEALTHY_RUN_SECONDS ? 1 : Math.min(MAX_BACKOFF_SECONDS, backoff * 2);
+        this.state = 'retrying';
+        this.log.warn({ err: this.lastError, retryInSeconds: backoff }, 'source ended or failed; restarting');
+        await this.pause(backoff, pipeline);
+      }
+    } finally {
+      clearInterval(health);
+      clearInterval(lagWatch);
+      await this.reportHealth(pipeline);
+    }
+  }
+
+  /** Waits, letting wall-clock rules (stream.loss) keep running; returns early when stopped. */
+  private async pause(seconds: number, pipeline: StreamPipeline): Promise<void> {
+    const until = Date.now() + seconds * 1000;
+    while (!this.stopped && Date.now() < until) {
+      pipeline.tick();
+      await new Promise((r) => setTimeout(r, Math.min(500, until - Date.now())));
+    }
+  }
+
+  private async reportHealth(pipeline: StreamPipeline): Promise<void> {
+    this.cpuSeconds();
+    try {
+      await this.deps.registry.updateHealth(this.unit.streamId, this.unit.group, {
+        workerId: this.deps.workerId,
+        state: this.state,
+        mediaTime: Math.round(pipeline.currentMediaTime * 1000) / 1000,
+        lagSeconds: Math.round(this.lagSeconds * 100) / 100,
+        updatedAt: new Date().toISOString(),
+        ...(this.lastError ? { lastError: this.lastError } : {}),
+      });
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'could not report health');
+    }
+  }
+
+  private async onAlarmEvent(event: DefectEvent): Promise<void> {
+    const { registry, outbox } = this.deps;
+    try {
+      const first =
+        event.state === 'raised'
+          ? await registry.openAlarm(event)
+          : await registry.closeAlarm(event.streamId, event.type, event.dedupKey);
+      if (!first) {
+        this.log.info(
+          { type: event.type, state: event.state, dedupKey: event.dedupKey },
+          'alarm already recorded; not repeated',
+        );
+        return;
+      }
+      this.log.info(
+        { type: event.type, state: event.state, dedupKey: event.dedupKey, start: event.start },
+        'alarm',
+      );
+      await registry.recordEvent(event);
+      await outbox.submit(event);
+    } catch (e) {
+      this.log.error(
+        { err: (e as Error).message, type: event.type, state: event.state },
+        'could not record alarm',
+      );
+    }
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The worker agent: one per ECS task (one per child process locally). It heartbeats, leases the
+ * shards rendezvous hashing gives it, runs a StreamSupervisor for every work unit in those shards,
+ * hands shards over when a better-placed worker appears, stops claiming at its budget, re-sends
+ * open alarms periodically, and drains on SIGTERM (releasing its leases so others take over at
+ * once instead of after the lease timeout).
+ */
+import type { SecurityConfig, WorkerConfig } from '../../shared/config.js';
+import type { Logger } from '../../shared/logger.js';
+import { rankWorkers } from '../../shared/partitioner.js';
+import type { Registry, UnitItem } from '../../shared/registry/Registry.js';
+import { GuardProxy } from '../converter/GuardProxy.js';
+import { type Outbox, resendId } from '../publishers/Outbox.js';
+import { StreamSupervisor } from './StreamSupervisor.js';
+
+/** Units lagging more than this make the worker report itself full. */
+const FULL_LAG_SECONDS = 5;
+
+export class WorkerAgent {
+  readonly supervisors = new Map<string, StreamSupervisor>();
+  private readonly held = new Set<number>();
+  private readonly proxy: GuardProxy;
+  private proxyUrl = '';
+  private timer: NodeJS.Timeout | null = null;
+  private ticking: Promise<void> | null = null;
+  private draining = false;
+  private lastResend = Date.now();
+  ticks = 0;
+
+  constructor(
+    private readonly config: WorkerConfig,
+    private readonly security: SecurityConfig,
+    private readonly registry: Registry,
+    private readonly outbox: Outbox,
+    private readonly logger: Logger,
+  ) {
+    this.proxy = new GuardProxy(security, logger);
+  }
+
+  get workerId(): string {
+    return this.config.workerId;
+  }
+
+  get heldShards(): number[] {
+    return [...this.held].sort((a, b) => a - b);
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Full: at its stream budget, or some stream is falling behind. */
+  get full(): boolean {
+    if (this.supervisors.size >= this.config.streamBudget) return true;
+    return [...this.supervisors.values()].some((s) => s.lagSeconds > FULL_LAG_SECONDS);
+  }
+
+  async start(): Promise<void> {
+    this.proxyUrl = await this.proxy.start();
+    this.outbox.start();
+    await this.tickSafely();
+    this.timer = setInterval(() => void this.tickSafely(), this.config.heartbeatSeconds * 1000);
+    this.logger.info({ budget: this.config.streamBudget, shards: this.held.size }, 'worker started');
+  }
+
+  /** Stops every stream, releases every lease and leaves the fleet. */
+  async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.ticking;
+    this.logger.info({ streams: this.supervisors.size, shards: this.held.size }, 'draining');
+    await Promise.all([...this.supervisors.values()].map((s) => s.stop()));
+    this.supervisors.clear();
+    await Promise.all([...this.held].map((shard) => this.registry.releaseShard(shard, this.workerId)));
+    this.held.clear();
+    await this.registry.removeWorker(this.workerId);
+    this.outbox.stop();
+    await this.outbox.drain();
+    await this.proxy.stop();
+    this.logger.info('drained');
+  }
+
+  private async tickSafely(): Promise<void> {
+    if (this.ticking || this.draining) return;
+    this.ticking = this.tick()
+      .catch((e) => this.logger.warn({ err: (e as Error).message }, 'worker tick failed'))
+      .finally(() => {
+        this.ticking = null;
+      });
+    await this.ticking;
+  }
+
+  private async tick(): Promise<void> {
+    const { config, registry } = this;
+    const ttl = config.leaseSeconds;
+    await registry.heartbeat(
+      {
+        workerId: this.workerId,
+        heartbeatAt: Date.now(),
+        load: this.supervisors.size,
+        budget: config.streamBudget,
+        full: this.full,
+        draining: false,
+      },
+      ttl,
+    );
+    const { workers, leases } = await registry.leaseSnapshot();
+    const leaseOf = new Map(leases.map((l) => [l.shard, l.workerId]));
+    const live = workers.filter((w) => !w.draining);
+    const liveIds = new Set(live.map((w) => w.workerId));
+    for (let shard = 0; shard < config.shardCount; shard++) {
+      const holder = leaseOf.get(shard);
+      const candidates = live.filter((w) => !w.full || w.workerId === holder).map((w) => w.workerId);
+      const desired = rankWorkers(shard, candidates)[0];
+      const mine = holder === this.workerId;
+      if (desired === this.workerId || (mine && !(desired && liveIds.has(desired)))) {
+        if (!mine && (this.full || holder)) continue;
+        if (await registry.claimShard(shard, this.workerId, ttl)) this.held.add(shard);
+        else this.held.delete(shard);
+      } else if (mine) {
+        // A better-placed live worker exists: hand the shard over.
+        await registry.releaseShard(shard, this.workerId);
+        this.held.delete(shard);
+        this.logger.info({ shard, to: desired }, 'shard handed over');
+      } else {
+        this.held.delete(shard);
+      }
+    }
+    await this.syncUnits();
+    await this.resendOpenAlarms();
+    this.ticks++;
+  }
+
+  /** Starts supervisors for units in held shards and stops the others. */
+  private async syncUnits(): Promise<void> {
+    const wanted = new Map<string, UnitItem>();
+    for (const shard of this.held) {
+      for (const unit of await this.registry.unitsInShard(shard)) wanted.set(unit.unitId, unit);
+    }
+    for (const [id, supervisor] of this.supervisors) {
+      if (wanted.has(id)) continue;
+      this.supervisors.delete(id);
+      supervisor.log.info('unit no longer ours; stopping');
+      await supervisor.stop();
+    }
+    const waiting = new Set<number>();
+    for (const [id, unit] of wanted) {
+      if (this.supervisors.has(id)) continue;
+      if (this.supervisors.size >= this.config.streamBudget) {
+        waiting.add(unit.shard);
+        continue;
+      }
+      const stream = await this.registry.getStream(unit.streamId);
+      if (!stream || stream.state !== 'active') continue;
+      const supervisor = new StreamSupervisor(unit, stream, {
+        registry: this.registry,
+        outbox: this.outbox,
+        logger: this.logger,
+        security: this.security,
+        workerId: this.workerId,
+        proxyUrl: this.proxyUrl,
+      });
+      this.supervisors.set(id, supervisor);
+      supervisor.log.info({ shard: unit.shard }, 'unit started');
+      supervisor.start();
+    }
+    // Over budget: give away shards none of whose units run here, so a worker with room takes them.
+    const running = new Set([...this.supervisors.values()].map((s) => s.unit.shard));
+    for (const shard of waiting) {
+      if (running.has(shard)) continue;
+      await this.registry.releaseShard(shard, this.workerId);
+      this.held.delete(shard);
+      this.logger.warn({ shard }, 'at stream budget; shard released for a worker with room');
+    }
+  }
+
+  /** Re-publishes the raised event of every open alarm of our streams, once per period. */
+  private async resendOpenAlarms(): Promise<void> {
+    const period = this.config.resendSeconds * 1000;
+    if (!period || Date.now() - this.lastResend < period) return;
+    this.lastResend = Date.now();
+    const ours = new Set([...this.supervisors.values()].map((s) => s.unit.streamId));
+    for (const alarm of await this.registry.allOpenAlarms()) {
+      if (!ours.has(alarm.streamId)) continue;
+      await this.outbox.submit(alarm.event, resendId(alarm.event, Math.floor(Date.now() / period)));
+    }
+  }
+}
