@@ -120,8 +120,9 @@ export async function checkSource(
   resolve: Resolver = systemResolver,
 ): Promise<CheckedSource> {
   if (source.length > 2048) throw new UrlPolicyError('url_invalid', 'url longer than 2048 characters');
-  if (/[\s\u0000-\u001f\u007f]/.test(source))
+  if ([...source].some((c) => c.charCodeAt(0) <= 0x20 || c.charCodeAt(0) === 0x7f || /\s/.test(c))) {
     throw new UrlPolicyError('url_invalid', 'url contains whitespace or control characters');
+  }
   const isPath = source.startsWith('/') || source.startsWith('./') || /^file:/i.test(source);
   if (isPath) {
     if (!(config.localMode && config.allowFiles)) {
@@ -150,6 +151,8 @@ export async function checkSource(
   const host = normaliseHost(url.hostname);
   let addresses: string[];
   if (isIP(host)) addresses = [host];
+  // RFC 6761: localhost names are loopback whatever a resolver says.
+  else if (host === 'localhost' || host.endsWith('.localhost')) addresses = ['127.0.0.1', '::1'];
   else {
     try {
       addresses = await resolve(host);

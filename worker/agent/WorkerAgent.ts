@@ -152,7 +152,7 @@ export class WorkerAgent {
         continue;
       }
       const stream = await this.registry.getStream(unit.streamId);
-      if (!stream || stream.state !== 'active') continue;
+      if (stream?.state !== 'active') continue;
       const supervisor = new StreamSupervisor(unit, stream, {
         registry: this.registry,
         outbox: this.outbox,

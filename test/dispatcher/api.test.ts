@@ -1,0 +1,267 @@
+/** The HTTP API of CONTRACT.md §2 over real HTTP on 127.0.0.1, with the real registry and store. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DefectEvent } from '../../shared/events.js';
+import { KEYS, startTestApi, type TestApi } from '../helpers/apiServer.js';
+
+let api: TestApi;
+
+beforeAll(async () => {
+  api = await startTestApi({
+    resolver: async (host) => {
+      if (host === 'metadata.evil.example') return ['169.254.169.254'];
+      if (host === 'rebind.evil.example') return ['93.184.216.34', '10.0.0.7'];
+      if (host === 'nx.example') throw new Error('ENOTFOUND');
+      return ['93.184.216.34'];
+    },
+  });
+});
+afterAll(async () => {
+  await api.close();
+});
+
+async function streamCount(key = KEYS.alice): Promise<number> {
+  return (await api.call('GET', '/streams?limit=100', { key })).body.items.length;
+}
+
+describe('GET /health', () => {
+  it('answers without credentials with status and version', async () => {
+    const r = await api.call('GET', '/health', { key: null });
+
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ status: 'ok', version: 'test' });
+  });
+});
+
+describe('authentication', () => {
+  it('refuses a request without a key, or with a wrong key, with 401', async () => {
+    const none = await api.call('GET', '/streams', { key: null });
+    const wrong = await api.call('GET', '/streams', { key: 'not-a-key' });
+
+    expect(none.status).toBe(401);
+    expect(none.body.error.code).toBe('unauthorized');
+    expect(wrong.status).toBe(401);
+  });
+});
+
+describe('POST /streams', () => {
+  it('registers a stream and returns it with 201; GET and the list show it', async () => {
+    const r = await api.call('POST', '/streams', {
+      body: { url: 'https://cdn.example.com/live/index.m3u8', name: 'news', labels: { team: 'playout' }, detectors: ['video.black', 'audio.silence'] },
+    });
+
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ url: 'https://cdn.example.com/live/index.m3u8', name: 'news', state: 'active', labels: { team: 'playout' } });
+    expect(r.body.id).toMatch(/^st_[a-z0-9]{20}$/);
+    const one = await api.call('GET', `/streams/${r.body.id}`);
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({ id: r.body.id, detectors: ['video.black', 'audio.silence'], openAlarms: [] });
+    expect(one.body.assignment).toEqual([{ group: 'all', shard: expect.any(Number), detectors: ['video.black', 'audio.silence'], workerId: null }]);
+    const list = await api.call('GET', '/streams');
+    expect(list.body.items.map((s: { id: string }) => s.id)).toContain(r.body.id);
+    expect(api.launcherCalls.at(-1)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('accepts threshold overrides and rejects out-of-range ones', async () => {
+    const ok = await api.call('POST', '/streams', { body: { url: 'srt://93.184.216.34:9000', thresholds: { black: { minDuration: 2 } } } });
+    const bad = await api.call('POST', '/streams', { body: { url: 'srt://93.184.216.34:9000', thresholds: { black: { minDuration: -1 } } } });
+
+    expect(ok.status).toBe(201);
+    expect(ok.body.thresholds).toEqual({ black: { minDuration: 2 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: 'invalid_field', field: 'thresholds.black.minDuration' });
+  });
+
+  const badBodies: [string, { raw?: string; body?: unknown }, string, string | undefined][] = [
+    ['malformed JSON', { raw: '{"url": "http://x",' }, 'invalid_json', undefined],
+    ['an empty body', { raw: '' }, 'invalid_json', undefined],
+    ['a JSON array', { body: [] }, 'invalid_field', undefined],
+    ['an unknown field', { body: { url: 'https://cdn.example.com/a.m3u8', owner: 'bob' } }, 'invalid_field', 'owner'],
+    ['a missing url', { body: { name: 'x' } }, 'invalid_field', 'url'],
+    ['a wrong type', { body: { url: 42 } }, 'invalid_field', 'url'],
+    ['an unknown detector', { body: { url: 'https://cdn.example.com/a.m3u8', detectors: ['video.purple'] } }, 'invalid_field', 'detectors.0'],
+  ];
+  for (const [what, request, code, field] of badBodies) {
+    it(`answers ${what} with 400 ${code} and stores nothing`, async () => {
+      const before = await streamCount();
+
+      const r = await api.call('POST', '/streams', request);
+
+      expect(r.status).toBe(400);
+      expect(r.body.error.code).toBe(code);
+      if (field) expect(r.body.error.field).toBe(field);
+      expect(typeof r.body.error.message).toBe('string');
+      expect(await streamCount()).toBe(before);
+    });
+  }
+
+  it('answers an oversized body with 413 and stores nothing', async () => {
+    const before = await streamCount();
+
+    const r = await api.call('POST', '/streams', { raw: JSON.stringify({ url: 'https://cdn.example.com/a.m3u8', name: 'x'.repeat(40_000) }) });
+
+    expect(r.status).toBe(413);
+    expect(r.body.error.code).toBe('payload_too_large');
+    expect(await streamCount()).toBe(before);
+  });
+});
+
+describe('hostile stream URLs', () => {
+  const hostile: [string, string][] = [
+    ['file:///etc/passwd', 'url_scheme'],
+    ['/etc/passwd', 'url_scheme'],
+    ['gopher://93.184.216.34/', 'url_scheme'],
+    ['http://169.254.169.254/latest/meta-data/', 'url_forbidden'],
+    ['http://2852039166/latest/meta-data/', 'url_forbidden'],
+    ['http://0xA9FEA9FE/', 'url_forbidden'],
+    ['http://0251.0376.0251.0376/', 'url_forbidden'],
+    ['http://[::ffff:169.254.169.254]/', 'url_forbidden'],
+    ['http://169.254.170.2/v2/credentials', 'url_forbidden'],
+    ['udp://[fd00:ec2::254]:5000', 'url_forbidden'],
+    ['rtmp://10.0.0.5/live/key', 'url_forbidden'],
+    ['srt://192.168.1.10:9000', 'url_forbidden'],
+    ['rtsp://100.64.0.9/cam', 'url_forbidden'],
+    ['http://127.0.0.1:8080/', 'url_forbidden'],
+    ['http://localhost:8080/', 'url_forbidden'],
+    ['rtmp://0x7f.1/live', 'url_forbidden'],
+    ['http://metadata.evil.example/', 'url_forbidden'],
+    ['http://rebind.evil.example/live.m3u8', 'url_forbidden'],
+    ['http://nx.example/live.m3u8', 'url_unresolvable'],
+    ['http://exa mple.com/', 'url_invalid'],
+  ];
+  for (const [url, code] of hostile) {
+    it(`refuses ${url} with 400 ${code}`, async () => {
+      const before = await streamCount();
+
+      const r = await api.call('POST', '/streams', { body: { url } });
+
+      expect(r.status).toBe(400);
+      expect(r.body.error).toMatchObject({ code, field: 'url' });
+      expect(await streamCount()).toBe(before);
+    });
+  }
+});
+
+describe('owners are isolated', () => {
+  it("never shows, lists or deletes another owner's stream (404, as if it did not exist)", async () => {
+    const mine = await api.call('POST', '/streams', { body: { url: 'https://cdn.example.com/alice.m3u8' } });
+    const id = mine.body.id as string;
+
+    const get = await api.call('GET', `/streams/${id}`, { key: KEYS.bob });
+    const defects = await api.call('GET', `/streams/${id}/defects`, { key: KEYS.bob });
+    const del = await api.call('DELETE', `/streams/${id}`, { key: KEYS.bob });
+    const missing = await api.call('GET', '/streams/st_00000000000000000000', { key: KEYS.bob });
+    const list = await api.call('GET', '/streams', { key: KEYS.bob });
+
+    expect(missing.status).toBe(404);
+    for (const r of [get, defects, del]) {
+      expect(r.status).toBe(404);
+      expect(r.body).toEqual({ error: { code: 'not_found', message: `no stream ${id}` } });
+    }
+    expect(list.body.items.map((s: { id: string }) => s.id)).not.toContain(id);
+    expect((await api.call('GET', `/streams/${id}`)).status).toBe(200);
+  });
+});
+
+describe('idempotent registration', () => {
+  it('returns the original stream when a POST is retried with the same Idempotency-Key', async () => {
+    const body = { url: 'https://cdn.example.com/retry.m3u8', name: 'retry' };
+    const headers = { 'idempotency-key': 'retry-1' };
+
+    const first = await api.call('POST', '/streams', { body, headers });
+    const second = await api.call('POST', '/streams', { body, headers });
+
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.body.id).toBe(first.body.id);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('refuses the same key with a different body (409) and keys are per owner', async () => {
+    const headers = { 'idempotency-key': 'shared-key' };
+    const a = await api.call('POST', '/streams', { body: { url: 'https://cdn.example.com/1.m3u8' }, headers });
+    const conflict = await api.call('POST', '/streams', { body: { url: 'https://cdn.example.com/2.m3u8' }, headers });
+    const bobs = await api.call('POST', '/streams', { body: { url: 'https://cdn.example.com/1.m3u8' }, headers, key: KEYS.bob });
+
+    expect(a.status).toBe(201);
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.error.code).toBe('idempotency_conflict');
+    expect(bobs.status).toBe(201);
+    expect(bobs.body.id).not.toBe(a.body.id);
+  });
+});
+
+describe('GET /streams pagination', () => {
+  it('walks every stream exactly once with limit and cursor', async () => {
+    const owner = 'key-bob-0123456789';
+    const created = new Set<string>();
+    for (let i = 0; i < 5; i++) created.add((await api.call('POST', '/streams', { body: { url: `https://cdn.example.com/p${i}.m3u8` }, key: owner })).body.id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+
+    do {
+      const r = await api.call('GET', `/streams?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { key: owner });
+      expect(r.status).toBe(200);
+      expect(r.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...r.body.items.map((s: { id: string }) => s.id));
+      cursor = r.body.nextCursor;
+      pages++;
+    } while (cursor && pages < 20);
+
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const id of created) expect(seen).toContain(id);
+  });
+
+  it('answers a forged cursor or a bad limit with 400', async () => {
+    const forged = Buffer.from(JSON.stringify({ owner: 'alice', createdAt: 'x', id: 'y' })).toString('base64url');
+
+    const badCursor = await api.call('GET', `/streams?cursor=${forged}`, { key: KEYS.bob });
+    const garbage = await api.call('GET', '/streams?cursor=%%%');
+    const badLimit = await api.call('GET', '/streams?limit=0');
+
+    expect(badCursor.status).toBe(400);
+    expect(garbage.status).toBe(400);
+    expect(badLimit.status).toBe(400);
+  });
+});
+
+describe('DELETE /streams/{id}', () => {
+  it('stops monitoring and clears the open alarms, once', async () => {
+    const r = await api.call('POST', '/streams', { body: { url: 'https://cdn.example.com/del.m3u8' } });
+    const id = r.body.id as string;
+    const raised: DefectEvent = {
+      type: 'video.black',
+      state: 'raised',
+      streamId: id,
+      start: 12.5,
+      end: null,
+      severity: 'critical',
+      dedupKey: 'video.black:abc',
+      detail: { meanLuma: 1 },
+    };
+    await api.registry.openAlarm(raised);
+
+    const del = await api.call('DELETE', `/streams/${id}`);
+    const again = await api.call('DELETE', `/streams/${id}`);
+    const get = await api.call('GET', `/streams/${id}`);
+
+    expect(del.status).toBe(200);
+    expect(del.body).toEqual({ id, state: 'deleted', clearedAlarms: 1 });
+    expect(again.status).toBe(404);
+    expect(get.status).toBe(404);
+    expect(await api.registry.openAlarms(id)).toEqual([]);
+    const outbox = await api.registry.dueOutbox(100);
+    const cleared = outbox.find((o) => o.event.streamId === id);
+    expect(cleared?.event).toMatchObject({ state: 'cleared', dedupKey: 'video.black:abc', type: 'video.black' });
+    const shard = (await api.registry.getStream(id))!.units[0].shard;
+    expect(await api.registry.unitsInShard(shard)).not.toContainEqual(expect.objectContaining({ streamId: id }));
+  });
+});
+
+describe('unknown routes and methods', () => {
+  it('answers 404 for unknown routes and 405 for wrong methods', async () => {
+    expect((await api.call('GET', '/nope')).status).toBe(404);
+    expect((await api.call('PUT', '/streams')).status).toBe(405);
+    expect((await api.call('POST', '/health', { key: null })).status).toBe(405);
+  });
+});

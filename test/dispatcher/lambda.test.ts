@@ -1,0 +1,61 @@
+/** The Lambda adapter: API Gateway HTTP API v2 events to the same handler, owner = IAM principal. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedStore, type EmbeddedStore } from '../../dispatcher/local/embeddedStore.js';
+import { Registry } from '../../shared/registry/Registry.js';
+
+let store: EmbeddedStore;
+let lambda: typeof import('../../dispatcher/lambda.js');
+
+const ALICE = 'arn:aws:iam::111122223333:user/alice';
+const BOB = 'arn:aws:sts::111122223333:assumed-role/ops/bob';
+
+function event(method: string, path: string, principal: string | null, body?: string, base64 = false) {
+  return {
+    rawPath: path,
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json' },
+    body: body && base64 ? Buffer.from(body).toString('base64') : body,
+    isBase64Encoded: base64,
+    requestContext: { http: { method }, ...(principal ? { authorizer: { iam: { userArn: principal } } } : {}) },
+  };
+}
+
+beforeAll(async () => {
+  store = await startEmbeddedStore();
+  process.env.STREAMQC_DYNAMODB_ENDPOINT = store.endpoint;
+  process.env.STREAMQC_TABLE_PREFIX = 'lambda';
+  process.env.AWS_REGION = 'local';
+  process.env.AWS_ACCESS_KEY_ID = 'local';
+  process.env.AWS_SECRET_ACCESS_KEY = 'local';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const registry = new Registry({ endpoint: store.endpoint, region: 'local', tablePrefix: 'lambda' });
+  await registry.ensureTables();
+  registry.destroy();
+  lambda = await import('../../dispatcher/lambda.js');
+});
+afterAll(async () => {
+  await store.close();
+});
+
+describe('Lambda handler', () => {
+  it('registers a stream for the signing IAM principal and hides it from another', async () => {
+    const created = await lambda.handler(event('POST', '/streams', ALICE, JSON.stringify({ url: 'https://93.184.216.34/live.m3u8' }), true));
+    const id = JSON.parse(created.body).id;
+
+    const mine = await lambda.handler(event('GET', `/streams/${id}`, ALICE));
+    const theirs = await lambda.handler(event('GET', `/streams/${id}`, BOB));
+
+    expect(created.statusCode).toBe(201);
+    expect(mine.statusCode).toBe(200);
+    expect(theirs.statusCode).toBe(404);
+  });
+
+  it('answers 401 without an IAM principal and 413 for an oversized body', async () => {
+    const anonymous = await lambda.handler(event('GET', '/streams', null));
+    const huge = await lambda.handler(event('POST', '/streams', ALICE, 'x'.repeat(100_000)));
+
+    expect(anonymous.statusCode).toBe(401);
+    expect(huge.statusCode).toBe(413);
+    expect(JSON.parse(huge.body).error.code).toBe('payload_too_large');
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * An in-process dispatcher for API tests: the real handler behind the real local HTTP adapter on
+ * 127.0.0.1, with the real registry code against the embedded DynamoDB-compatible store.
+ */
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { createHandler } from '../../dispatcher/handler.js';
+import { createHttpServer } from '../../dispatcher/httpServer.js';
+import { startEmbeddedStore } from '../../dispatcher/local/embeddedStore.js';
+import type { Launcher } from '../../dispatcher/launcher.js';
+import type { SecurityConfig } from '../../shared/config.js';
+import { Registry } from '../../shared/registry/Registry.js';
+import type { Resolver } from '../../shared/urlPolicy.js';
+
+export interface TestApi {
+  url: string;
+  registry: Registry;
+  launcherCalls: number[];
+  call(method: string, path: string, options?: { key?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export const KEYS = { alice: 'key-alice-0123456789', bob: 'key-bob-0123456789' };
+
+export async function startTestApi(
+  options: { security?: Partial<SecurityConfig>; resolver?: Resolver; maxBodyBytes?: number } = {},
+): Promise<TestApi> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const store = await startEmbeddedStore();
+  const registry = new Registry({ endpoint: store.endpoint, region: 'local', tablePrefix: `t${Date.now()}` });
+  await registry.ensureTables();
+  const launcherCalls: number[] = [];
+  const launcher: Launcher = {
+    ensureWorkers: async (n) => {
+      launcherCalls.push(n);
+    },
+  };
+  const logger = pino({ level: 'silent' });
+  const handler = createHandler({
+    registry,
+    security: { localMode: false, allowFiles: false, allowedNetworks: [], ...options.security },
+    launcher,
+    logger,
+    version: 'test',
+    shardCount: 16,
+    detectorGroups: '',
+    workerBudget: 4,
+    minWorkers: 1,
+    maxWorkers: 10,
+    resolver: options.resolver ?? (async () => ['93.184.216.34']),
+  });
+  const server = createHttpServer({
+    handler,
+    apiKeys: new Map([
+      [KEYS.alice, 'alice'],
+      [KEYS.bob, 'bob'],
+    ]),
+    maxBodyBytes: options.maxBodyBytes ?? 16 * 1024,
+    logger,
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    registry,
+    launcherCalls,
+    async call(method, path, opts = {}) {
+      const key = opts.key === undefined ? KEYS.alice : opts.key;
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+          ...(opts.body !== undefined || opts.raw !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(opts.headers ?? {}),
+        },
+        body: opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      registry.destroy();
+      await store.close();
+    },
+  };
+}
