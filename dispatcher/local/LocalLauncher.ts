@@ -25,10 +25,15 @@ interface Child {
   exited: Promise<void>;
 }
 
+/** A worker that dies sooner than this after starting counts as a crash loop (backoff grows). */
+const QUICK_EXIT_MS = 10_000;
+const MAX_RESPAWN_DELAY_MS = 30_000;
+
 export class LocalLauncher implements Launcher {
   readonly children = new Map<string, Child>();
   private next = 1;
   private stopping = false;
+  private respawnDelayMs = 1000;
 
   constructor(private readonly options: LocalLauncherOptions) {
     mkdirSync(options.logDir, { recursive: true });
@@ -50,14 +55,20 @@ export class LocalLauncher implements Launcher {
     });
     child.stdout?.pipe(this.options.stdout ?? process.stdout, { end: false });
     child.stderr?.pipe(log);
+    const startedAt = Date.now();
     const exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
         this.children.delete(id);
         if (!this.stopping) {
-          this.options.logger.warn({ workerId: id, code, signal }, 'worker exited; starting a replacement');
+          const quick = Date.now() - startedAt < QUICK_EXIT_MS;
+          this.respawnDelayMs = quick ? Math.min(MAX_RESPAWN_DELAY_MS, this.respawnDelayMs * 2) : 1000;
+          this.options.logger.warn(
+            { workerId: id, code, signal, restartInMs: this.respawnDelayMs },
+            'worker exited; starting a replacement',
+          );
           setTimeout(() => {
             if (!this.stopping) this.spawnWorker();
-          }, 1000).unref();
+          }, this.respawnDelayMs).unref();
         }
         resolve();
       });

@@ -5,10 +5,10 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { dispatcherConfig, securityConfig, workerConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
+import { projectRoot } from '../../shared/projectRoot.js';
 import { Registry } from '../../shared/registry/Registry.js';
 import { createHandler } from '../handler.js';
 import { createHttpServer } from '../httpServer.js';
@@ -39,8 +39,6 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
-
 /** Starts everything; resolves once the API listens. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const env = { ...process.env, STREAMQC_LOCAL: '1' };
@@ -53,7 +51,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const { keys, created } = loadOrCreateApiKeys(options.dataDir, env);
   const ndjsonPath = process.env.STREAMQC_NDJSON_PATH || join(options.dataDir, 'events.ndjson');
   const launcher = new LocalLauncher({
-    command: [process.execPath, join(ROOT, 'bin', 'streamqc.js'), 'worker'],
+    command: [process.execPath, join(projectRoot(), 'bin', 'streamqc.js'), 'worker'],
     env: {
       STREAMQC_LOCAL: '1',
       STREAMQC_DYNAMODB_ENDPOINT: store.endpoint,

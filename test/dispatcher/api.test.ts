@@ -46,24 +46,49 @@ describe('authentication', () => {
 describe('POST /streams', () => {
   it('registers a stream and returns it with 201; GET and the list show it', async () => {
     const r = await api.call('POST', '/streams', {
-      body: { url: 'https://cdn.example.com/live/index.m3u8', name: 'news', labels: { team: 'playout' }, detectors: ['video.black', 'audio.silence'] },
+      body: {
+        url: 'https://cdn.example.com/live/index.m3u8',
+        name: 'news',
+        labels: { team: 'playout' },
+        detectors: ['video.black', 'audio.silence'],
+      },
     });
 
     expect(r.status).toBe(201);
-    expect(r.body).toMatchObject({ url: 'https://cdn.example.com/live/index.m3u8', name: 'news', state: 'active', labels: { team: 'playout' } });
+    expect(r.body).toMatchObject({
+      url: 'https://cdn.example.com/live/index.m3u8',
+      name: 'news',
+      state: 'active',
+      labels: { team: 'playout' },
+    });
     expect(r.body.id).toMatch(/^st_[a-z0-9]{20}$/);
     const one = await api.call('GET', `/streams/${r.body.id}`);
     expect(one.status).toBe(200);
-    expect(one.body).toMatchObject({ id: r.body.id, detectors: ['video.black', 'audio.silence'], openAlarms: [] });
-    expect(one.body.assignment).toEqual([{ group: 'all', shard: expect.any(Number), detectors: ['video.black', 'audio.silence'], workerId: null }]);
+    expect(one.body).toMatchObject({
+      id: r.body.id,
+      detectors: ['video.black', 'audio.silence'],
+      openAlarms: [],
+    });
+    expect(one.body.assignment).toEqual([
+      {
+        group: 'all',
+        shard: expect.any(Number),
+        detectors: ['video.black', 'audio.silence'],
+        workerId: null,
+      },
+    ]);
     const list = await api.call('GET', '/streams');
     expect(list.body.items.map((s: { id: string }) => s.id)).toContain(r.body.id);
     expect(api.launcherCalls.at(-1)).toBeGreaterThanOrEqual(1);
   });
 
   it('accepts threshold overrides and rejects out-of-range ones', async () => {
-    const ok = await api.call('POST', '/streams', { body: { url: 'srt://93.184.216.34:9000', thresholds: { black: { minDuration: 2 } } } });
-    const bad = await api.call('POST', '/streams', { body: { url: 'srt://93.184.216.34:9000', thresholds: { black: { minDuration: -1 } } } });
+    const ok = await api.call('POST', '/streams', {
+      body: { url: 'srt://93.184.216.34:9000', thresholds: { black: { minDuration: 2 } } },
+    });
+    const bad = await api.call('POST', '/streams', {
+      body: { url: 'srt://93.184.216.34:9000', thresholds: { black: { minDuration: -1 } } },
+    });
 
     expect(ok.status).toBe(201);
     expect(ok.body.thresholds).toEqual({ black: { minDuration: 2 } });
@@ -75,10 +100,20 @@ describe('POST /streams', () => {
     ['malformed JSON', { raw: '{"url": "http://x",' }, 'invalid_json', undefined],
     ['an empty body', { raw: '' }, 'invalid_json', undefined],
     ['a JSON array', { body: [] }, 'invalid_field', undefined],
-    ['an unknown field', { body: { url: 'https://cdn.example.com/a.m3u8', owner: 'bob' } }, 'invalid_field', 'owner'],
+    [
+      'an unknown field',
+      { body: { url: 'https://cdn.example.com/a.m3u8', owner: 'bob' } },
+      'invalid_field',
+      'owner',
+    ],
     ['a missing url', { body: { name: 'x' } }, 'invalid_field', 'url'],
     ['a wrong type', { body: { url: 42 } }, 'invalid_field', 'url'],
-    ['an unknown detector', { body: { url: 'https://cdn.example.com/a.m3u8', detectors: ['video.purple'] } }, 'invalid_field', 'detectors.0'],
+    [
+      'an unknown detector',
+      { body: { url: 'https://cdn.example.com/a.m3u8', detectors: ['video.purple'] } },
+      'invalid_field',
+      'detectors.0',
+    ],
   ];
   for (const [what, request, code, field] of badBodies) {
     it(`answers ${what} with 400 ${code} and stores nothing`, async () => {
@@ -97,7 +132,9 @@ describe('POST /streams', () => {
   it('answers an oversized body with 413 and stores nothing', async () => {
     const before = await streamCount();
 
-    const r = await api.call('POST', '/streams', { raw: JSON.stringify({ url: 'https://cdn.example.com/a.m3u8', name: 'x'.repeat(40_000) }) });
+    const r = await api.call('POST', '/streams', {
+      raw: JSON.stringify({ url: 'https://cdn.example.com/a.m3u8', name: 'x'.repeat(40_000) }),
+    });
 
     expect(r.status).toBe(413);
     expect(r.body.error.code).toBe('payload_too_large');
@@ -178,9 +215,19 @@ describe('idempotent registration', () => {
 
   it('refuses the same key with a different body (409) and keys are per owner', async () => {
     const headers = { 'idempotency-key': 'shared-key' };
-    const a = await api.call('POST', '/streams', { body: { url: 'https://cdn.example.com/1.m3u8' }, headers });
-    const conflict = await api.call('POST', '/streams', { body: { url: 'https://cdn.example.com/2.m3u8' }, headers });
-    const bobs = await api.call('POST', '/streams', { body: { url: 'https://cdn.example.com/1.m3u8' }, headers, key: KEYS.bob });
+    const a = await api.call('POST', '/streams', {
+      body: { url: 'https://cdn.example.com/1.m3u8' },
+      headers,
+    });
+    const conflict = await api.call('POST', '/streams', {
+      body: { url: 'https://cdn.example.com/2.m3u8' },
+      headers,
+    });
+    const bobs = await api.call('POST', '/streams', {
+      body: { url: 'https://cdn.example.com/1.m3u8' },
+      headers,
+      key: KEYS.bob,
+    });
 
     expect(a.status).toBe(201);
     expect(conflict.status).toBe(409);
@@ -194,7 +241,15 @@ describe('GET /streams pagination', () => {
   it('walks every stream exactly once with limit and cursor', async () => {
     const owner = 'key-bob-0123456789';
     const created = new Set<string>();
-    for (let i = 0; i < 5; i++) created.add((await api.call('POST', '/streams', { body: { url: `https://cdn.example.com/p${i}.m3u8` }, key: owner })).body.id);
+    for (let i = 0; i < 5; i++)
+      created.add(
+        (
+          await api.call('POST', '/streams', {
+            body: { url: `https://cdn.example.com/p${i}.m3u8` },
+            key: owner,
+          })
+        ).body.id,
+      );
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
@@ -213,7 +268,9 @@ describe('GET /streams pagination', () => {
   });
 
   it('answers a forged cursor or a bad limit with 400', async () => {
-    const forged = Buffer.from(JSON.stringify({ owner: 'alice', createdAt: 'x', id: 'y' })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ owner: 'alice', createdAt: 'x', id: 'y' })).toString(
+      'base64url',
+    );
 
     const badCursor = await api.call('GET', `/streams?cursor=${forged}`, { key: KEYS.bob });
     const garbage = await api.call('GET', '/streams?cursor=%%%');
@@ -252,9 +309,15 @@ describe('DELETE /streams/{id}', () => {
     expect(await api.registry.openAlarms(id)).toEqual([]);
     const outbox = await api.registry.dueOutbox(100);
     const cleared = outbox.find((o) => o.event.streamId === id);
-    expect(cleared?.event).toMatchObject({ state: 'cleared', dedupKey: 'video.black:abc', type: 'video.black' });
+    expect(cleared?.event).toMatchObject({
+      state: 'cleared',
+      dedupKey: 'video.black:abc',
+      type: 'video.black',
+    });
     const shard = (await api.registry.getStream(id))!.units[0].shard;
-    expect(await api.registry.unitsInShard(shard)).not.toContainEqual(expect.objectContaining({ streamId: id }));
+    expect(await api.registry.unitsInShard(shard)).not.toContainEqual(
+      expect.objectContaining({ streamId: id }),
+    );
   });
 });
 

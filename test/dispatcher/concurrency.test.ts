@@ -21,7 +21,9 @@ describe('500 concurrent registrations', () => {
     const distinct = new Set(requests.map((r) => r.key)).size;
 
     const answers = await Promise.all(
-      requests.map((r) => api.call('POST', '/streams', { body: r.body, headers: { 'idempotency-key': r.key } })),
+      requests.map((r) =>
+        api.call('POST', '/streams', { body: r.body, headers: { 'idempotency-key': r.key } }),
+      ),
     );
 
     expect(answers.every((a) => a.status === 201)).toBe(true);
@@ -44,7 +46,8 @@ describe('500 concurrent registrations', () => {
 
     // Balance: units per shard, and shards per worker under rendezvous assignment.
     const perShard = new Map<number, number>();
-    for (let shard = 0; shard < 16; shard++) perShard.set(shard, (await api.registry.unitsInShard(shard)).length);
+    for (let shard = 0; shard < 16; shard++)
+      perShard.set(shard, (await api.registry.unitsInShard(shard)).length);
     const counts = [...perShard.values()];
     expect(counts.reduce((a, b) => a + b, 0)).toBe(distinct);
     const mean = distinct / 16;

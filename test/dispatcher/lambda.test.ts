@@ -1,6 +1,6 @@
 /** The Lambda adapter: API Gateway HTTP API v2 events to the same handler, owner = IAM principal. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedStore, type EmbeddedStore } from '../../dispatcher/local/embeddedStore.js';
+import { type EmbeddedStore, startEmbeddedStore } from '../../dispatcher/local/embeddedStore.js';
 import { Registry } from '../../shared/registry/Registry.js';
 
 let store: EmbeddedStore;
@@ -16,7 +16,10 @@ function event(method: string, path: string, principal: string | null, body?: st
     headers: { 'content-type': 'application/json' },
     body: body && base64 ? Buffer.from(body).toString('base64') : body,
     isBase64Encoded: base64,
-    requestContext: { http: { method }, ...(principal ? { authorizer: { iam: { userArn: principal } } } : {}) },
+    requestContext: {
+      http: { method },
+      ...(principal ? { authorizer: { iam: { userArn: principal } } } : {}),
+    },
   };
 }
 
@@ -39,7 +42,9 @@ afterAll(async () => {
 
 describe('Lambda handler', () => {
   it('registers a stream for the signing IAM principal and hides it from another', async () => {
-    const created = await lambda.handler(event('POST', '/streams', ALICE, JSON.stringify({ url: 'https://93.184.216.34/live.m3u8' }), true));
+    const created = await lambda.handler(
+      event('POST', '/streams', ALICE, JSON.stringify({ url: 'https://93.184.216.34/live.m3u8' }), true),
+    );
     const id = JSON.parse(created.body).id;
 
     const mine = await lambda.handler(event('GET', `/streams/${id}`, ALICE));

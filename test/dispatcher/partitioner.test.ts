@@ -1,12 +1,24 @@
 /** Work units, shards and rendezvous assignment. */
 import { describe, expect, it } from 'vitest';
-import { assignShards, parseDetectorGroups, rankWorkers, shardOf, workUnits } from '../../shared/partitioner.js';
+import {
+  assignShards,
+  parseDetectorGroups,
+  rankWorkers,
+  shardOf,
+  workUnits,
+} from '../../shared/partitioner.js';
 
 describe('assignShards', () => {
   it('moves only about 1/N of the shards when a worker joins', () => {
     for (const n of [1, 3, 7]) {
-      const before = assignShards(1024, Array.from({ length: n }, (_, i) => `w${i}`));
-      const after = assignShards(1024, Array.from({ length: n + 1 }, (_, i) => `w${i}`));
+      const before = assignShards(
+        1024,
+        Array.from({ length: n }, (_, i) => `w${i}`),
+      );
+      const after = assignShards(
+        1024,
+        Array.from({ length: n + 1 }, (_, i) => `w${i}`),
+      );
       const moved = [...before].filter(([s, w]) => after.get(s) !== w);
 
       expect(moved.every(([s]) => after.get(s) === `w${n}`)).toBe(true);
@@ -29,7 +41,9 @@ describe('assignShards', () => {
 
 describe('detector groups', () => {
   it('splits a stream into one unit per group with its own shard, or keeps one unit by default', () => {
-    const groups = parseDetectorGroups('video=video.black+video.freeze+video.corruption;audio=audio.silence+audio.loudness');
+    const groups = parseDetectorGroups(
+      'video=video.black+video.freeze+video.corruption;audio=audio.silence+audio.loudness',
+    );
 
     const split = workUnits('st_1', ['video.black', 'audio.silence', 'av.desync'], groups);
     const whole = workUnits('st_1', ['video.black', 'audio.silence'], new Map());

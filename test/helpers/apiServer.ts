@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { createHandler } from '../../dispatcher/handler.js';
 import { createHttpServer } from '../../dispatcher/httpServer.js';
-import { startEmbeddedStore } from '../../dispatcher/local/embeddedStore.js';
 import type { Launcher } from '../../dispatcher/launcher.js';
+import { startEmbeddedStore } from '../../dispatcher/local/embeddedStore.js';
 import type { SecurityConfig } from '../../shared/config.js';
 import { Registry } from '../../shared/registry/Registry.js';
 import type { Resolver } from '../../shared/urlPolicy.js';
@@ -16,7 +16,11 @@ export interface TestApi {
   url: string;
   registry: Registry;
   launcherCalls: number[];
-  call(method: string, path: string, options?: { key?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    options?: { key?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
 
@@ -70,7 +74,9 @@ export async function startTestApi(
         method,
         headers: {
           ...(key ? { authorization: `Bearer ${key}` } : {}),
-          ...(opts.body !== undefined || opts.raw !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(opts.body !== undefined || opts.raw !== undefined
+            ? { 'content-type': 'application/json' }
+            : {}),
           ...(opts.headers ?? {}),
         },
         body: opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined),

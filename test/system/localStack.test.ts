@@ -1,0 +1,242 @@
+/**
+ * The whole system with real processes: the local stack (embedded registry, API on 127.0.0.1,
+ * worker child processes), a live UDP source made by ffmpeg, alarms through the outbox to the
+ * NDJSON sink. Workers are really killed (SIGKILL) and really drained (SIGTERM).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../dispatcher/local/localStack.js';
+import type { DefectEvent } from '../../shared/events.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'streamqc-system-'));
+let stack: LocalStack;
+let sender: ChildProcess | null = null;
+let udpPort = 0;
+let streamId = '';
+const clip = join(dir, 'source.ts');
+
+function startSender(): void {
+  sender = spawn(
+    'ffmpeg',
+    [
+      '-v',
+      'error',
+      '-re',
+      '-stream_loop',
+      '-1',
+      '-i',
+      clip,
+      '-c',
+      'copy',
+      '-f',
+      'mpegts',
+      `udp://127.0.0.1:${udpPort}?pkt_size=1316`,
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
+}
+
+function stopSender(): void {
+  sender?.kill('SIGKILL');
+  sender = null;
+}
+
+function events(): DefectEvent[] {
+  try {
+    return readFileSync(stack.ndjsonPath, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as DefectEvent);
+  } catch {
+    return [];
+  }
+}
+
+async function until<T>(
+  what: string,
+  seconds: number,
+  check: () => Promise<T | undefined> | T | undefined,
+): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function api(method: string, path: string, body?: unknown) {
+  const r = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: r.status, body: (await r.json()) as any };
+}
+
+function childPids(pid: number): number[] {
+  try {
+    const direct = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+    return direct.flatMap((c) => [c, ...childPids(c)]);
+  } catch {
+    return [];
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+beforeAll(async () => {
+  // A 12 s loop whose picture is black from 3 to 6 s.
+  execFileSync('ffmpeg', [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    "testsrc2=s=320x180:r=25:d=12,drawbox=c=black:t=fill:enable='between(t,3,6)'",
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-g',
+    '25',
+    '-f',
+    'mpegts',
+    clip,
+  ]);
+  const socket = createSocket('udp4');
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+  udpPort = socket.address().port;
+  socket.close();
+  process.env.STREAMQC_LEASE_SECONDS = '3';
+  process.env.STREAMQC_HEARTBEAT_SECONDS = '0.5';
+  process.env.STREAMQC_SHARDS = '8';
+  stack = await startLocalStack({
+    dataDir: join(dir, 'stack'),
+    port: 0,
+    workers: 2,
+    logger: pino({ level: 'silent' }),
+    workerEnv: {
+      STREAMQC_LEASE_SECONDS: '3',
+      STREAMQC_HEARTBEAT_SECONDS: '0.5',
+      STREAMQC_SHARDS: '8',
+      STREAMQC_CONSOLE: '0',
+      STREAMQC_LOG_LEVEL: 'info',
+    },
+  });
+  startSender();
+}, 60_000);
+
+afterAll(async () => {
+  stopSender();
+  await stack?.stop();
+});
+
+describe('a registered live stream', () => {
+  it('is assigned to a worker, raises and clears video.black, and shows it in /defects and the NDJSON sink', async () => {
+    const created = await api('POST', '/streams', {
+      url: `udp://127.0.0.1:${udpPort}`,
+      name: 'udp',
+      detectors: ['video.black', 'stream.loss'],
+    });
+    expect(created.status).toBe(201);
+    streamId = created.body.id;
+
+    const assigned = await until('assignment', 20, async () => {
+      const s = await api('GET', `/streams/${streamId}`);
+      return s.body.assignment[0].workerId ? s.body : undefined;
+    });
+    const cleared = await until('black cleared', 40, () =>
+      events().find((e) => e.streamId === streamId && e.type === 'video.black' && e.state === 'cleared'),
+    );
+
+    expect(assigned.assignment[0].workerId).toMatch(/^local-\d+$/);
+    const raised = events().find((e) => e.dedupKey === cleared.dedupKey && e.state === 'raised');
+    expect(raised).toMatchObject({ type: 'video.black', end: null, severity: 'critical' });
+    expect(raised!.wallStart).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(cleared.end! - cleared.start).toBeGreaterThan(2);
+    expect(cleared.end! - cleared.start).toBeLessThan(4);
+    const defects = await api('GET', `/streams/${streamId}/defects`);
+    const keys = defects.body.items.map((e: DefectEvent) => `${e.dedupKey}/${e.state}`);
+    expect(keys).toContain(`${cleared.dedupKey}/raised`);
+    expect(keys.indexOf(`${cleared.dedupKey}/cleared`)).toBeLessThan(
+      keys.indexOf(`${cleared.dedupKey}/raised`),
+    );
+  });
+
+  it('raises one stream.loss when the source stops and clears it, same key, when it resumes', async () => {
+    stopSender();
+    const raised = await until('loss raised', 20, () =>
+      events().find((e) => e.streamId === streamId && e.type === 'stream.loss' && e.state === 'raised'),
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    startSender();
+    const cleared = await until('loss cleared', 30, () =>
+      events().find((e) => e.streamId === streamId && e.type === 'stream.loss' && e.state === 'cleared'),
+    );
+
+    expect(cleared.dedupKey).toBe(raised.dedupKey);
+    expect(events().filter((e) => e.type === 'stream.loss' && e.state === 'raised')).toHaveLength(1);
+    expect(cleared.end! - cleared.start).toBeGreaterThan(3);
+  });
+
+  it('moves to another worker within the lease timeout when its worker is killed, raising nothing twice', async () => {
+    const before = (await api('GET', `/streams/${streamId}`)).body.assignment[0].workerId as string;
+    const victim = stack.launcher.children.get(before)!.process;
+    const victimFfmpeg = childPids(victim.pid!);
+
+    victim.kill('SIGKILL');
+    const killedAt = Date.now();
+    const after = await until('new assignment', 30, async () => {
+      const s = await api('GET', `/streams/${streamId}`);
+      const worker = s.body.assignment[0].workerId;
+      return worker && worker !== before && s.body.health.all?.workerId === worker ? worker : undefined;
+    });
+    const movedIn = (Date.now() - killedAt) / 1000;
+    const blackRaisesBefore = events().filter((e) => e.type === 'video.black' && e.state === 'raised').length;
+    await until('black from the new worker', 40, () =>
+      events().filter((e) => e.type === 'video.black' && e.state === 'raised').length > blackRaisesBefore
+        ? true
+        : undefined,
+    );
+
+    expect(after).not.toBe(before);
+    expect(movedIn).toBeLessThan(15);
+    const raisedKeys = events()
+      .filter((e) => e.state === 'raised')
+      .map((e) => e.dedupKey);
+    expect(new Set(raisedKeys).size).toBe(raisedKeys.length);
+    await until('orphaned ffmpeg gone', 15, () => (victimFfmpeg.every((p) => !alive(p)) ? true : undefined));
+  });
+
+  it('drains on SIGTERM: leases released, no ffmpeg left behind', async () => {
+    const ffmpegs = [...stack.launcher.children.values()].flatMap((c) => childPids(c.process.pid!));
+    expect(ffmpegs.length).toBeGreaterThan(0);
+
+    await stack.launcher.stopAll();
+    const snapshot = await stack.registry.leaseSnapshot();
+
+    expect(snapshot.leases).toEqual([]);
+    expect(snapshot.workers).toEqual([]);
+    for (const pid of ffmpegs) expect(alive(pid)).toBe(false);
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * Hostile playlists: ffmpeg fetches every http URL through the guard proxy and may open no local
+ * file, so a playlist can neither read /etc/passwd nor reach an internal host, directly or by a
+ * redirect. The "internal host" here is 127.0.0.2, a loopback address this test owns, treated as
+ * forbidden because only 127.0.0.1/32 is allowed and local mode is off.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DefectEvent } from '../../shared/events.js';
+import { resolveThresholds } from '../../shared/thresholds.js';
+import { GuardProxy } from '../../worker/converter/GuardProxy.js';
+import { StreamPipeline } from '../../worker/pipeline/StreamPipeline.js';
+import { fixturePath } from '../fixtures/generate.js';
+
+const security = { localMode: false, allowFiles: false, allowedNetworks: ['127.0.0.1/32'] };
+const logger = pino({ level: 'silent' });
+let origin: Server;
+let internal: Server;
+let originUrl: string;
+let internalUrl: string;
+const internalHits: string[] = [];
+const proxy = new GuardProxy(security, logger);
+let proxyUrl: string;
+
+function playlist(segment: string): string {
+  return `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:12\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:12.0,\n${segment}\n#EXT-X-ENDLIST\n`;
+}
+
+beforeAll(async () => {
+  const clip = readFileSync(fixturePath('clean.ts'));
+  internal = createServer((req, res) => {
+    internalHits.push(req.url ?? '');
+    res.end(playlist('seg.ts'));
+  });
+  await new Promise<void>((r) => internal.listen(0, '127.0.0.2', () => r()));
+  internalUrl = `http://127.0.0.2:${(internal.address() as AddressInfo).port}`;
+  origin = createServer((req, res) => {
+    const routes: Record<string, () => void> = {
+      '/good.m3u8': () => res.end(playlist('seg.ts')),
+      '/seg.ts': () => res.end(clip),
+      '/passwd.m3u8': () => res.end(playlist('file:///etc/passwd')),
+      '/internal.m3u8': () => res.end(playlist(`${internalUrl}/seg.ts`)),
+      '/redirect.m3u8': () => res.writeHead(302, { location: `${internalUrl}/real.m3u8` }).end(),
+    };
+    (routes[req.url ?? ''] ?? (() => res.writeHead(404).end()))();
+  });
+  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', () => r()));
+  originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+  proxyUrl = await proxy.start();
+});
+afterAll(async () => {
+  await proxy.stop();
+  origin.close();
+  internal.close();
+});
+
+async function monitor(path: string) {
+  const events: DefectEvent[] = [];
+  const pipeline = new StreamPipeline({
+    streamId: path,
+    source: `${originUrl}${path}`,
+    kind: 'http',
+    live: false,
+    realtime: false,
+    thresholds: resolveThresholds(),
+    detectors: ['video.black', 'stream.loss'],
+    expect: { audio: true, video: true },
+    logger,
+    onEvent: (e) => events.push(e),
+    inputArgs: ['-http_proxy', proxyUrl],
+  });
+  const result = await pipeline.runOnce();
+  return { result, events };
+}
+
+describe('the guard proxy with ffmpeg', () => {
+  it('lets an honest playlist through', async () => {
+    const { result } = await monitor('/good.m3u8');
+
+    expect(result.error).toBeNull();
+    expect(result.frames).toBeGreaterThan(100);
+  });
+
+  it('does not let a playlist read a local file', async () => {
+    const { result } = await monitor('/passwd.m3u8');
+
+    expect(result.frames).toBe(0);
+    expect(`${result.error?.message ?? ''} ${result.exit?.lastError ?? ''}`).toMatch(
+      /not on whitelist|Invalid data|Protocol/i,
+    );
+  });
+
+  it('refuses segments on an internal host without sending them a byte', async () => {
+    const refusedBefore = proxy.refused;
+
+    const { result } = await monitor('/internal.m3u8');
+
+    expect(result.frames).toBe(0);
+    expect(proxy.refused).toBeGreaterThan(refusedBefore);
+    expect(internalHits).toEqual([]);
+  });
+
+  it('refuses a redirect to an internal host', async () => {
+    const refusedBefore = proxy.refused;
+
+    const { result } = await monitor('/redirect.m3u8');
+
+    expect(result.error).not.toBeNull();
+    expect(proxy.refused).toBeGreaterThan(refusedBefore);
+    expect(internalHits).toEqual([]);
+  });
+});
