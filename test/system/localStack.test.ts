@@ -79,6 +79,7 @@ async function api(method: string, path: string, body?: unknown) {
     headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  // biome-ignore lint/suspicious/noExplicitAny: JSON bodies; the assertions check their shape
   return { status: r.status, body: (await r.json()) as any };
 }
 
