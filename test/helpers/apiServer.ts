@@ -20,7 +20,7 @@ export interface TestApi {
     method: string,
     path: string,
     options?: { key?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> },
-  // biome-ignore lint/suspicious/noExplicitAny: JSON bodies; the assertions check their shape
+    // biome-ignore lint/suspicious/noExplicitAny: JSON bodies; the assertions check their shape
   ): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
