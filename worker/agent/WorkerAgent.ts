@@ -11,7 +11,9 @@ import { rankWorkers } from '../../shared/partitioner.js';
 import type { Registry, UnitItem } from '../../shared/registry/Registry.js';
 import { GuardProxy } from '../converter/GuardProxy.js';
 import { type Outbox, resendId } from '../publishers/Outbox.js';
+import { emfRecord } from './emfMetrics.js';
 import { StreamSupervisor } from './StreamSupervisor.js';
+import { TaskProtection } from './taskProtection.js';
 
 /** Units lagging more than this make the worker report itself full. */
 const FULL_LAG_SECONDS = 5;
@@ -25,6 +27,8 @@ export class WorkerAgent {
   private ticking: Promise<void> | null = null;
   private draining = false;
   private lastResend = Date.now();
+  private lastEmf = 0;
+  private readonly protection: TaskProtection;
   ticks = 0;
 
   constructor(
@@ -35,6 +39,7 @@ export class WorkerAgent {
     private readonly logger: Logger,
   ) {
     this.proxy = new GuardProxy(security, logger);
+    this.protection = new TaskProtection(process.env.ECS_AGENT_URI, logger);
   }
 
   get workerId(): string {
@@ -77,6 +82,7 @@ export class WorkerAgent {
     await this.registry.removeWorker(this.workerId);
     this.outbox.stop();
     await this.outbox.drain();
+    await this.protection.update(false);
     await this.proxy.stop();
     this.logger.info('drained');
   }
@@ -129,6 +135,8 @@ export class WorkerAgent {
     }
     await this.syncUnits();
     await this.resendOpenAlarms();
+    await this.protection.update(this.supervisors.size > 0);
+    this.publishEmf();
     this.ticks++;
   }
 
@@ -173,6 +181,20 @@ export class WorkerAgent {
       this.held.delete(shard);
       this.logger.warn({ shard }, 'at stream budget; shard released for a worker with room');
     }
+  }
+
+  /** Writes the EMF metrics line once a minute when a CloudWatch namespace is configured. */
+  private publishEmf(): void {
+    const namespace = process.env.STREAMQC_EMF_NAMESPACE;
+    if (!namespace || Date.now() - this.lastEmf < 60_000) return;
+    this.lastEmf = Date.now();
+    const lags = [...this.supervisors.values()].map((s) => s.lagSeconds);
+    const record = emfRecord(namespace, {
+      streams: this.supervisors.size,
+      budget: this.config.streamBudget,
+      maxLagSeconds: Math.max(0, ...lags),
+    });
+    process.stdout.write(`${JSON.stringify(record)}\n`);
   }
 
   /** Re-publishes the raised event of every open alarm of our streams, once per period. */

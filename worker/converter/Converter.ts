@@ -82,6 +82,8 @@ export class Converter {
   private lastError: string | null = null;
   /** Set once ffmpeg has finished probing and started the real decode. */
   private decoding = false;
+  /** Set at the first intra-coded picture (always true for inputs without video). */
+  private keyframeSeen: boolean;
   private pendingFrame: VideoFrame | null = null;
   private scratch: Uint8Array | null = null;
   private spareScratch: Uint8Array | null = null;
@@ -94,6 +96,7 @@ export class Converter {
     private readonly handlers: ConverterHandlers,
   ) {
     const fps = options.tracks.video?.frameRate || 25;
+    this.keyframeSeen = !options.tracks.video;
     this.videoTimeline = new Timeline(1 / fps);
   }
 
@@ -177,6 +180,7 @@ export class Converter {
     const parsed = parseStderrLine(line);
     switch (parsed.kind) {
       case 'video':
+        if (parsed.pictType === 'I') this.keyframeSeen = true;
         this.videoHeaders.push({ ...parsed, t: this.videoTimeline.map(parsed.pts), fullRange: null });
         break;
       case 'range': {
@@ -191,9 +195,11 @@ export class Converter {
         this.drainAudio();
         break;
       case 'decodeError':
-        // Errors while ffmpeg probes the input come from a throw-away decoder reading ahead.
-        if (this.decoding)
+        // Errors while ffmpeg probes the input come from a throw-away decoder reading ahead, and a
+        // live input joined mid-GOP has no references until its first key frame: neither is damage.
+        if (this.decoding && this.keyframeSeen) {
           this.handlers.onDecodeError(this.lastVideoT, `${parsed.decoder}: ${parsed.message}`);
+        }
         break;
       case 'other':
         if (parsed.text === 'Stream mapping:') this.decoding = true;
