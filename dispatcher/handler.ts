@@ -29,6 +29,7 @@ export interface HandlerDeps {
 
 const STREAM_ID = /^st_[a-z0-9]{20}$/;
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
+const CAPACITY_CHECK_MS = 5000;
 
 function newStreamId(): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -64,7 +65,11 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
   const groups = parseDetectorGroups(deps.detectorGroups);
   const { registry, logger } = deps;
 
+  // Counting units scans a table: do it at most once per interval, not on every registration.
+  let lastCapacityCheck = 0;
   async function ensureCapacity(): Promise<void> {
+    if (Date.now() - lastCapacityCheck < CAPACITY_CHECK_MS) return;
+    lastCapacityCheck = Date.now();
     try {
       const units = await registry.countUnits();
       const wanted = Math.min(

@@ -36,6 +36,8 @@ import {
 /** How long defect events are kept, seconds. */
 export const EVENT_RETENTION_SECONDS = 7 * 24 * 3600;
 const IDEMPOTENCY_SECONDS = 24 * 3600;
+/** Leases-table item whose counter changes whenever work units are added or removed. */
+const UNITS_VERSION_ID = 'meta#units';
 
 export interface WorkerHeartbeat {
   workerId: string;
@@ -46,10 +48,10 @@ export interface WorkerHeartbeat {
   draining: boolean;
 }
 
+/** Who holds a shard. A lease lives as long as its holder's heartbeat does. */
 export interface ShardLease {
   shard: number;
   workerId: string;
-  expiresAt: number;
 }
 
 export interface UnitItem {
@@ -203,6 +205,7 @@ export class Registry {
         },
       })),
     );
+    await this.bumpUnitsVersion();
     return { record, created: true };
   }
 
@@ -269,6 +272,7 @@ export class Registry {
       this.tables.units,
       record.units.map((u) => ({ DeleteRequest: { Key: { shard: u.shard, unitId: `${id}#${u.group}` } } })),
     );
+    await this.bumpUnitsVersion();
     return record;
   }
 
@@ -349,10 +353,14 @@ export class Registry {
     );
   }
 
-  /** Workers and shard leases, as one consistent-enough snapshot (a scan of a small table). */
-  async leaseSnapshot(): Promise<{ workers: WorkerHeartbeat[]; leases: ShardLease[] }> {
+  /**
+   * Live workers, shard leases and the units version, in one scan of the (small) leases table.
+   * A lease whose holder has no live heartbeat is free to take.
+   */
+  async leaseSnapshot(): Promise<{ workers: WorkerHeartbeat[]; leases: ShardLease[]; unitsVersion: number }> {
     const workers: WorkerHeartbeat[] = [];
     const leases: ShardLease[] = [];
+    let unitsVersion = 0;
     const now = Date.now();
     let start: Record<string, unknown> | undefined;
     do {
@@ -360,30 +368,29 @@ export class Registry {
         new ScanCommand({ TableName: this.tables.leases, ConsistentRead: true, ExclusiveStartKey: start }),
       );
       for (const item of r.Items ?? []) {
-        if (Number(item.expiresAt) < now) continue;
-        if (String(item.id).startsWith('worker#')) workers.push(item as unknown as WorkerHeartbeat);
-        else
-          leases.push({
-            shard: Number(item.shard),
-            workerId: String(item.workerId),
-            expiresAt: Number(item.expiresAt),
-          });
+        const id = String(item.id);
+        if (id === UNITS_VERSION_ID) unitsVersion = Number(item.version ?? 0);
+        else if (id.startsWith('worker#')) {
+          if (Number(item.expiresAt) >= now) workers.push(item as unknown as WorkerHeartbeat);
+        } else leases.push({ shard: Number(item.shard), workerId: String(item.workerId) });
       }
       start = r.LastEvaluatedKey;
     } while (start);
-    return { workers, leases };
+    return { workers, leases, unitsVersion };
   }
 
-  /** Takes or renews a shard lease; false when another worker holds an unexpired one. */
-  async claimShard(shard: number, workerId: string, ttlSeconds: number): Promise<boolean> {
-    const now = Date.now();
+  /**
+   * Takes a shard that is free (no lease) or whose holder `previous` is gone. The condition on the
+   * previous holder makes two workers racing for one shard impossible: one write wins.
+   */
+  async claimShard(shard: number, workerId: string, previous: string | null): Promise<boolean> {
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.tables.leases,
-          Item: { id: `shard#${shard}`, shard, workerId, expiresAt: now + ttlSeconds * 1000 },
-          ConditionExpression: 'attribute_not_exists(id) OR workerId = :me OR expiresAt < :now',
-          ExpressionAttributeValues: { ':me': workerId, ':now': now },
+          Item: { id: `shard#${shard}`, shard, workerId },
+          ConditionExpression: previous ? 'workerId = :prev' : 'attribute_not_exists(id)',
+          ...(previous ? { ExpressionAttributeValues: { ':prev': previous } } : {}),
         }),
       );
       return true;
@@ -391,6 +398,19 @@ export class Registry {
       if (isConditionFailure(e)) return false;
       throw e;
     }
+  }
+
+  /** Tells workers that streams were added or removed, so they re-read their shards' units. */
+  async bumpUnitsVersion(): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tables.leases,
+        Key: { id: UNITS_VERSION_ID },
+        UpdateExpression: 'ADD #v :one',
+        ExpressionAttributeNames: { '#v': 'version' },
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
   }
 
   async releaseShard(shard: number, workerId: string): Promise<void> {
@@ -408,11 +428,21 @@ export class Registry {
     }
   }
 
+  /** The live worker holding a shard, or null. */
   async shardOwner(shard: number): Promise<string | null> {
     const r = await this.doc.send(
       new GetCommand({ TableName: this.tables.leases, Key: { id: `shard#${shard}` }, ConsistentRead: true }),
     );
-    return r.Item && Number(r.Item.expiresAt) >= Date.now() ? String(r.Item.workerId) : null;
+    if (!r.Item) return null;
+    const workerId = String(r.Item.workerId);
+    const beat = await this.doc.send(
+      new GetCommand({
+        TableName: this.tables.leases,
+        Key: { id: `worker#${workerId}` },
+        ConsistentRead: true,
+      }),
+    );
+    return beat.Item && Number(beat.Item.expiresAt) >= Date.now() ? workerId : null;
   }
 
   // ---- events, alarms, outbox ----------------------------------------------------------------

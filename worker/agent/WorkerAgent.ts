@@ -17,6 +17,8 @@ import { TaskProtection } from './taskProtection.js';
 
 /** Units lagging more than this make the worker report itself full. */
 const FULL_LAG_SECONDS = 5;
+/** Units are re-read on every change signal, and at least this often (ticks) as a safety net. */
+const UNIT_RESYNC_TICKS = 30;
 
 export class WorkerAgent {
   readonly supervisors = new Map<string, StreamSupervisor>();
@@ -28,6 +30,7 @@ export class WorkerAgent {
   private draining = false;
   private lastResend = Date.now();
   private lastEmf = 0;
+  private unitsVersion = -1;
   private readonly protection: TaskProtection;
   ticks = 0;
 
@@ -99,7 +102,6 @@ export class WorkerAgent {
 
   private async tick(): Promise<void> {
     const { config, registry } = this;
-    const ttl = config.leaseSeconds;
     await registry.heartbeat(
       {
         workerId: this.workerId,
@@ -109,31 +111,43 @@ export class WorkerAgent {
         full: this.full,
         draining: false,
       },
-      ttl,
+      config.leaseSeconds,
     );
-    const { workers, leases } = await registry.leaseSnapshot();
-    const leaseOf = new Map(leases.map((l) => [l.shard, l.workerId]));
+    const { workers, leases, unitsVersion } = await registry.leaseSnapshot();
     const live = workers.filter((w) => !w.draining);
     const liveIds = new Set(live.map((w) => w.workerId));
+    const holderOf = new Map(leases.map((l) => [l.shard, l.workerId]));
+    let shardsChanged = false;
     for (let shard = 0; shard < config.shardCount; shard++) {
-      const holder = leaseOf.get(shard);
+      const holder = holderOf.get(shard) ?? null;
+      const holderAlive = holder !== null && liveIds.has(holder);
       const candidates = live.filter((w) => !w.full || w.workerId === holder).map((w) => w.workerId);
       const desired = rankWorkers(shard, candidates)[0];
-      const mine = holder === this.workerId;
-      if (desired === this.workerId || (mine && !(desired && liveIds.has(desired)))) {
-        if (!mine && (this.full || holder)) continue;
-        if (await registry.claimShard(shard, this.workerId, ttl)) this.held.add(shard);
-        else this.held.delete(shard);
-      } else if (mine) {
-        // A better-placed live worker exists: hand the shard over.
-        await registry.releaseShard(shard, this.workerId);
-        this.held.delete(shard);
-        this.logger.info({ shard, to: desired }, 'shard handed over');
+      if (holder === this.workerId) {
+        if (!this.held.has(shard)) shardsChanged = true;
+        this.held.add(shard);
+        if (desired && desired !== this.workerId) {
+          // A better-placed live worker exists: hand the shard over.
+          await registry.releaseShard(shard, this.workerId);
+          this.held.delete(shard);
+          shardsChanged = true;
+          this.logger.info({ shard, to: desired }, 'shard handed over');
+        }
       } else {
-        this.held.delete(shard);
+        if (this.held.delete(shard)) shardsChanged = true;
+        if (desired === this.workerId && !holderAlive && !this.full) {
+          if (await registry.claimShard(shard, this.workerId, holder)) {
+            this.held.add(shard);
+            shardsChanged = true;
+            if (holder) this.logger.info({ shard, from: holder }, 'shard taken over from a departed worker');
+          }
+        }
       }
     }
-    await this.syncUnits();
+    if (shardsChanged || unitsVersion !== this.unitsVersion || this.ticks % UNIT_RESYNC_TICKS === 0) {
+      this.unitsVersion = unitsVersion;
+      await this.syncUnits();
+    }
     await this.resendOpenAlarms();
     await this.protection.update(this.supervisors.size > 0);
     this.publishEmf();
