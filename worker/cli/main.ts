@@ -1,8 +1,7 @@
-/** The `streamqc` command line: dispatches to its subcommands. */
-import { ANALYZE_HELP, analyzeCommand } from './analyze.js';
-import { demoCommand } from './demo.js';
-import { START_HELP, startCommand } from './start.js';
-import { workerCommand } from './worker.js';
+/**
+ * The `streamqc` command line: dispatches to its subcommands. Each command is imported only when
+ * it runs, so `analyze` does not pay for loading the AWS SDK and the embedded store.
+ */
 
 const HELP = `Usage: streamqc <command> [options]
 
@@ -12,23 +11,20 @@ Commands:
   demo                    the local stack plus two live demo streams with defects
   worker                  one worker process (ECS task / local child)
 
-Run 'streamqc <command> --help' for a command's options.
-
-${ANALYZE_HELP.split('\n')[0]}
-${START_HELP.split('\n')[0]}`;
+Run 'streamqc <command> --help' for a command's options.`;
 
 /** Runs the CLI with the given arguments; resolves to the exit status. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'analyze':
-      return analyzeCommand(rest);
+      return (await import('./analyze.js')).analyzeCommand(rest);
     case 'demo':
-      return demoCommand();
+      return (await import('./demo.js')).demoCommand();
     case 'start':
-      return startCommand(rest);
+      return (await import('./start.js')).startCommand(rest);
     case 'worker':
-      return workerCommand();
+      return (await import('./worker.js')).workerCommand();
     case undefined:
     case '-h':
     case '--help':
