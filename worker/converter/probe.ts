@@ -27,6 +27,8 @@ export interface ProbeOptions {
   timeoutSeconds?: number;
   /** Extra input options placed before -i (e.g. an http proxy). */
   inputArgs?: string[];
+  /** Aborting kills ffprobe (the stream is being stopped). */
+  signal?: AbortSignal;
 }
 
 function parseRate(rate: string | undefined): number {
@@ -72,12 +74,15 @@ export function probeInput(source: string, options: ProbeOptions): Promise<Track
       if (err.length < 8192) err += b.toString();
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeout * 1000 + 2000);
+    const abort = () => child.kill('SIGKILL');
+    options.signal?.addEventListener('abort', abort, { once: true });
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(new SourceOpenError(`cannot run ffprobe: ${e.message}`, source));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', abort);
       const reason = err.trim().split('\n').pop() ?? '';
       if (code !== 0) {
         const why = signal ? `no answer within ${timeout} s` : reason || `ffprobe exited with ${code}`;

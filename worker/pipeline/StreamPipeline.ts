@@ -57,6 +57,7 @@ export class StreamPipeline {
   private lastMediaWallMs = Date.now();
   private tracksReported = false;
   private stopped = false;
+  private readonly abort = new AbortController();
   private source: string;
   private inputArgs: string[];
 
@@ -122,7 +123,11 @@ export class StreamPipeline {
     if (this.tracksReported) this.offset = this.nowMediaTime();
     let tracks: TrackInfo;
     try {
-      tracks = await probeInput(this.source, { kind: options.kind, inputArgs: this.inputArgs });
+      tracks = await probeInput(this.source, {
+        kind: options.kind,
+        inputArgs: this.inputArgs,
+        signal: this.abort.signal,
+      });
     } catch (e) {
       if (!(e instanceof SourceOpenError)) throw e;
       result.error = e;
@@ -227,6 +232,7 @@ export class StreamPipeline {
   /** Stops the converter (if running); alarms stay as they are until clearAll. */
   stop(): void {
     this.stopped = true;
+    this.abort.abort();
     this.converter?.stop();
   }
 }

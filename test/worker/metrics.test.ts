@@ -1,0 +1,80 @@
+/** What a worker tells Prometheus and CloudWatch. */
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EmbeddedStore, startEmbeddedStore } from '../../dispatcher/local/embeddedStore.js';
+import { workerConfig } from '../../shared/config.js';
+import { Registry } from '../../shared/registry/Registry.js';
+import { emfRecord } from '../../worker/agent/emfMetrics.js';
+import { startMetricsServer } from '../../worker/agent/metricsServer.js';
+import { WorkerAgent } from '../../worker/agent/WorkerAgent.js';
+import { Outbox } from '../../worker/publishers/Outbox.js';
+
+let store: EmbeddedStore;
+let registry: Registry;
+
+beforeAll(async () => {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  store = await startEmbeddedStore();
+  registry = new Registry({ endpoint: store.endpoint, region: 'local', tablePrefix: 'metrics' });
+  await registry.ensureTables();
+});
+afterAll(async () => {
+  registry.destroy();
+  await store.close();
+});
+
+describe('worker endpoints', () => {
+  it('serves /healthz and Prometheus /metrics, and reports draining as unhealthy', async () => {
+    const logger = pino({ level: 'silent' });
+    const outbox = new Outbox(registry, [], logger);
+    const config = { ...workerConfig({}), workerId: 'w-metrics', shardCount: 4 };
+    const agent = new WorkerAgent(
+      config,
+      { localMode: true, allowFiles: false, allowedNetworks: [] },
+      registry,
+      outbox,
+      logger,
+    );
+    await agent.start();
+    const server = await startMetricsServer(agent, outbox, 0);
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+
+    const health = await (await fetch(`${base}/healthz`)).json();
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    await agent.drain();
+    const drained = await fetch(`${base}/healthz`);
+    server.close();
+
+    expect(health).toEqual({ status: 'ok', workerId: 'w-metrics', streams: 0 });
+    expect(metrics).toMatch(/^# TYPE streamqc_streams gauge$/m);
+    expect(metrics).toMatch(/^streamqc_streams 0$/m);
+    expect(metrics).toMatch(/^streamqc_shards 4$/m);
+    expect(drained.status).toBe(503);
+  });
+});
+
+describe('CloudWatch embedded metric format', () => {
+  it('declares LoadRatio, Streams, MaxLagSeconds and Heartbeats for the workers dimension', () => {
+    const record = emfRecord(
+      'streamqc',
+      { streams: 3, budget: 6, maxLagSeconds: 1.234 },
+      1_700_000_000_000,
+    ) as Record<string, any>;
+
+    expect(record._aws.CloudWatchMetrics[0]).toEqual({
+      Namespace: 'streamqc',
+      Dimensions: [['ServiceName']],
+      Metrics: expect.arrayContaining([
+        { Name: 'LoadRatio', Unit: 'None' },
+        { Name: 'Heartbeats', Unit: 'Count' },
+      ]),
+    });
+    expect(record).toMatchObject({
+      ServiceName: 'workers',
+      LoadRatio: 0.5,
+      Streams: 3,
+      MaxLagSeconds: 1.23,
+      Heartbeats: 1,
+    });
+  });
+});
