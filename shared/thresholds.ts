@@ -21,7 +21,7 @@ export interface Thresholds {
 export const DEFAULT_THRESHOLDS: Thresholds = {
   black: { pixelLuma: 0.1, pictureRatio: 0.98, minDuration: 1.0 },
   freeze: { blockNoise: 8, minDuration: 2.0 },
-  corruption: { minDuration: 0.2, blockinessRatio: 3 },
+  corruption: { minDuration: 0.2, blockinessRatio: 4 },
   silence: { levelDbfs: -60, minDuration: 1.0 },
   clipping: { levelDbfs: -1, minRun: 32, minDuration: 0.5 },
   loudness: { targetLufs: -23, toleranceLu: 5, minDuration: 10 },

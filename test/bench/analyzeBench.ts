@@ -111,18 +111,22 @@ console.log(
   `CPU per media second: plain ${((plain.cpu / CLIP_SECONDS) * 1000).toFixed(0)} ms, analyze ${((ours.cpu / CLIP_SECONDS) * 1000).toFixed(0)} ms`,
 );
 
-// Real-time capacity: K concurrent live-paced analyses of a 40 s clip. Sustained while the slowest
-// finishes within 1 s of what a single stream needs (start-up included in both).
+// Real-time capacity: K concurrent live-paced analyses of a 40 s clip, started 0.5 s apart so
+// start-ups do not pile up. Each stream's lag is its own finish time minus the media length; K is
+// sustained while the worst of them stays within 1 s of a lone stream's.
 const live = clip(`bench-720p25-${LIVE_SECONDS}s.ts`, LIVE_SECONDS);
 console.log(
-  `\n| concurrent real-time 720p25 streams | slowest finish − media length, s | peak RSS MB | RSS per stream MB | CPU per stream, % of a core |`,
+  `\n| concurrent real-time 720p25 streams | worst finish − media length, s | peak RSS MB | RSS per stream MB | CPU per stream, % of a core |`,
 );
 console.log('|---|---|---|---|---|');
 let sustained = 0;
 let baseline: number | null = null;
 for (const k of [1, 4, 6, 8, 10, 12, 16]) {
   const runs = await Promise.all(
-    Array.from({ length: k }, () => measure([...streamqc, 'analyze', '--realtime', live])),
+    Array.from({ length: k }, async (_, i) => {
+      await new Promise((r) => setTimeout(r, i * 500));
+      return measure([...streamqc, 'analyze', '--realtime', live]);
+    }),
   );
   const lag = Math.max(...runs.map((r) => r.wallSeconds)) - LIVE_SECONDS;
   const rss = runs.reduce((a, r) => a + r.peakRssMb, 0);

@@ -12,6 +12,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../dispatcher/local/localStack.js';
 import type { DefectEvent } from '../../shared/events.js';
+import { descendants, isAlive } from '../helpers/processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'streamqc-system-'));
 let stack: LocalStack;
@@ -81,28 +82,6 @@ async function api(method: string, path: string, body?: unknown) {
   });
   // biome-ignore lint/suspicious/noExplicitAny: JSON bodies; the assertions check their shape
   return { status: r.status, body: (await r.json()) as any };
-}
-
-function childPids(pid: number): number[] {
-  try {
-    const direct = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number);
-    return direct.flatMap((c) => [c, ...childPids(c)]);
-  } catch {
-    return [];
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 beforeAll(async () => {
@@ -203,7 +182,7 @@ describe('a registered live stream', () => {
   it('moves to another worker within the lease timeout when its worker is killed, raising nothing twice', async () => {
     const before = (await api('GET', `/streams/${streamId}`)).body.assignment[0].workerId as string;
     const victim = stack.launcher.children.get(before)!.process;
-    const victimFfmpeg = childPids(victim.pid!);
+    const victimFfmpeg = descendants(victim.pid!);
 
     victim.kill('SIGKILL');
     const killedAt = Date.now();
@@ -226,11 +205,13 @@ describe('a registered live stream', () => {
       .filter((e) => e.state === 'raised')
       .map((e) => e.dedupKey);
     expect(new Set(raisedKeys).size).toBe(raisedKeys.length);
-    await until('orphaned ffmpeg gone', 15, () => (victimFfmpeg.every((p) => !alive(p)) ? true : undefined));
+    await until('orphaned ffmpeg gone', 15, () =>
+      victimFfmpeg.every((p) => !isAlive(p)) ? true : undefined,
+    );
   });
 
   it('drains on SIGTERM: leases released, no ffmpeg left behind', async () => {
-    const ffmpegs = [...stack.launcher.children.values()].flatMap((c) => childPids(c.process.pid!));
+    const ffmpegs = [...stack.launcher.children.values()].flatMap((c) => descendants(c.process.pid!));
     expect(ffmpegs.length).toBeGreaterThan(0);
 
     await stack.launcher.stopAll();
@@ -238,6 +219,6 @@ describe('a registered live stream', () => {
 
     expect(snapshot.leases).toEqual([]);
     expect(snapshot.workers).toEqual([]);
-    for (const pid of ffmpegs) expect(alive(pid)).toBe(false);
+    for (const pid of ffmpegs) expect(isAlive(pid)).toBe(false);
   });
 });

@@ -10,17 +10,9 @@ import { Converter } from '../../worker/converter/Converter.js';
 import { probeInput } from '../../worker/converter/probe.js';
 import type { AudioChunk, TrackInfo, VideoFrame } from '../../worker/converter/types.js';
 import { fixturePath } from '../fixtures/generate.js';
+import { isAlive } from '../helpers/processes.js';
 
 const logger = pino({ level: 'silent' });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function convert(source: string, options: Partial<ConstructorParameters<typeof Converter>[1]> = {}) {
   const tracks = await probeInput(source, { kind: 'file' });

@@ -59,7 +59,7 @@ describe('CloudWatch embedded metric format', () => {
       'streamqc',
       { streams: 3, budget: 6, maxLagSeconds: 1.234 },
       1_700_000_000_000,
-    ) as Record<string, any>;
+    ) as { _aws: { CloudWatchMetrics: unknown[] } };
 
     expect(record._aws.CloudWatchMetrics[0]).toEqual({
       Namespace: 'streamqc',

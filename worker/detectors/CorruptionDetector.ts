@@ -10,11 +10,14 @@ import type { Detector, DetectorContext } from './types.js';
 const ERROR_PERSISTENCE = 0.3;
 /** Steps on block edges must average at least this many code values to count as visible. */
 const MIN_EDGE_STEP = 4;
+/** Pictures are judged by eye at most this often (seconds): corruption lingers for many frames. */
+const LOOK_INTERVAL = 0.12;
 
 export class CorruptionDetector implements Detector {
   readonly type = 'video.corruption' as const;
   private damagedUntil = -1;
   private errorsSinceFrame = 0;
+  private lastLook = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly context: DetectorContext) {}
 
@@ -26,8 +29,13 @@ export class CorruptionDetector implements Detector {
   onVideo(frame: VideoFrame): void {
     const errors = this.errorsSinceFrame;
     this.errorsSinceFrame = 0;
-    // B pictures skip deblocking (see ffmpegArgs), so only reference pictures are judged by eye.
-    const blockiness = frame.pictType === 'B' ? 0 : blockEdgeRatio(frame);
+    // B pictures skip deblocking (see ffmpegArgs), so only reference pictures are judged by eye,
+    // and only every LOOK_INTERVAL; the alarm tracker's bridge carries a verdict across the gaps.
+    let blockiness = 0;
+    if (frame.pictType !== 'B' && frame.t - this.lastLook >= LOOK_INTERVAL) {
+      blockiness = blockEdgeRatio(frame);
+      this.lastLook = frame.t;
+    }
     const blocky = blockiness >= this.context.thresholds.corruption.blockinessRatio;
     const damaged = errors > 0 || frame.t <= this.damagedUntil;
     this.context.emit({
