@@ -47,7 +47,7 @@ export async function startTestApi(
     launcher,
     logger,
     version: 'test',
-    shardCount: 16,
+    shardCount: 64,
     detectorGroups: '',
     workerBudget: 4,
     minWorkers: 1,

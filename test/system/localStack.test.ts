@@ -145,8 +145,15 @@ describe('a registered live stream', () => {
       const s = await api('GET', `/streams/${streamId}`);
       return s.body.assignment[0].workerId ? s.body : undefined;
     });
-    const cleared = await until('black cleared', 40, () =>
-      events().find((e) => e.streamId === streamId && e.type === 'video.black' && e.state === 'cleared'),
+    // The first black interval may be cut short by when the worker joined the loop: wait for a whole one.
+    const cleared = await until('a whole black interval raised and cleared', 45, () =>
+      events().find(
+        (e) =>
+          e.streamId === streamId &&
+          e.type === 'video.black' &&
+          e.state === 'cleared' &&
+          e.end! - e.start > 2,
+      ),
     );
 
     expect(assigned.assignment[0].workerId).toMatch(/^local-\d+$/);
