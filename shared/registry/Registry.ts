@@ -153,44 +153,18 @@ export class Registry {
     idempotency?: { key: string; bodyHash: string },
   ): Promise<{ record: StreamRecord; created: boolean; conflict?: boolean }> {
     if (idempotency) {
-      const key = `${record.owner}#${idempotency.key}`;
-      try {
-        await this.doc.send(
-          new PutCommand({
-            TableName: this.tables.idempotency,
-            Item: {
-              key,
-              streamId: record.id,
-              bodyHash: idempotency.bodyHash,
-              [TTL_ATTRIBUTE]: nowSeconds() + IDEMPOTENCY_SECONDS,
-            },
-            ConditionExpression: 'attribute_not_exists(#k) OR #e < :now',
-            ExpressionAttributeNames: { '#k': 'key', '#e': TTL_ATTRIBUTE },
-            ExpressionAttributeValues: { ':now': nowSeconds() },
-          }),
-        );
-      } catch (e) {
-        if (!isConditionFailure(e)) throw e;
-        const prior = await this.doc.send(
-          new GetCommand({ TableName: this.tables.idempotency, Key: { key }, ConsistentRead: true }),
-        );
-        if (prior.Item?.bodyHash !== idempotency.bodyHash) return { record, created: false, conflict: true };
-        // The first request may still be writing its stream: wait briefly for it.
-        for (let i = 0; i < 50; i++) {
-          const existing = await this.getStream(String(prior.Item.streamId));
-          if (existing) return { record: existing, created: false };
-          await new Promise((r) => setTimeout(r, 20));
-        }
-        throw new Error('idempotent request in flight did not complete');
-      }
+      const claim = await this.claimIdempotencyKey(
+        `${record.owner}#${idempotency.key}`,
+        record.id,
+        idempotency.bodyHash,
+      );
+      if (claim !== 'mine')
+        return claim === 'conflict'
+          ? { record, created: false, conflict: true }
+          : { record: claim, created: false };
     }
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tables.streams,
-        Item: record,
-        ConditionExpression: 'attribute_not_exists(id)',
-      }),
-    );
+    // Units first, the stream record last: the stream's put is the commit point. A crash in
+    // between leaves units without a stream, which workers ignore; never a stream without units.
     await this.batchWrite(
       this.tables.units,
       record.units.map((u) => ({
@@ -205,8 +179,65 @@ export class Registry {
         },
       })),
     );
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tables.streams,
+        Item: record,
+        ConditionExpression: 'attribute_not_exists(id)',
+      }),
+    );
     await this.bumpUnitsVersion();
     return { record, created: true };
+  }
+
+  /**
+   * Claims an idempotency key for a new stream id. Returns 'mine' to go ahead, the stream an
+   * earlier request with the same key and body created, or 'conflict' for a different body. A key
+   * whose first request died before committing its stream is taken over after a short wait.
+   */
+  private async claimIdempotencyKey(
+    key: string,
+    streamId: string,
+    bodyHash: string,
+  ): Promise<'mine' | 'conflict' | StreamRecord> {
+    const put = (condition: string, names: Record<string, string>, values: Record<string, unknown>) =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tables.idempotency,
+          Item: { key, streamId, bodyHash, [TTL_ATTRIBUTE]: nowSeconds() + IDEMPOTENCY_SECONDS },
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    try {
+      await put(
+        'attribute_not_exists(#k) OR #e < :now',
+        { '#k': 'key', '#e': TTL_ATTRIBUTE },
+        { ':now': nowSeconds() },
+      );
+      return 'mine';
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+    const prior = await this.doc.send(
+      new GetCommand({ TableName: this.tables.idempotency, Key: { key }, ConsistentRead: true }),
+    );
+    if (!prior.Item) return this.claimIdempotencyKey(key, streamId, bodyHash);
+    if (prior.Item.bodyHash !== bodyHash) return 'conflict';
+    // The first request may still be writing its stream: wait briefly for it.
+    for (let i = 0; i < 50; i++) {
+      const existing = await this.getStream(String(prior.Item.streamId));
+      if (existing) return existing;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    try {
+      await put('#s = :prior', { '#s': 'streamId' }, { ':prior': prior.Item.streamId });
+      return 'mine';
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      return this.claimIdempotencyKey(key, streamId, bodyHash);
+    }
   }
 
   async getStream(id: string): Promise<StreamRecord | null> {

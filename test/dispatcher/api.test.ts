@@ -1,4 +1,5 @@
 /** The HTTP API of CONTRACT.md §2 over real HTTP on 127.0.0.1, with the real registry and store. */
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DefectEvent } from '../../shared/events.js';
 import { KEYS, startTestApi, type TestApi } from '../helpers/apiServer.js';
@@ -234,6 +235,33 @@ describe('idempotent registration', () => {
     expect(conflict.body.error.code).toBe('idempotency_conflict');
     expect(bobs.status).toBe(201);
     expect(bobs.body.id).not.toBe(a.body.id);
+  });
+});
+
+describe('a registration that died half-way', () => {
+  it('lets a retry with the same Idempotency-Key take over instead of failing', async () => {
+    const body = { url: 'https://cdn.example.com/orphan.m3u8' };
+    const { createHash } = await import('node:crypto');
+    const bodyHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+    // What a dispatcher that crashed after claiming the key (and before storing the stream) leaves behind.
+    await api.registry.doc.send(
+      new PutCommand({
+        TableName: api.registry.tables.idempotency,
+        Item: {
+          key: 'alice#orphan-1',
+          streamId: 'st_deaddeaddeaddeaddead',
+          bodyHash,
+          expiresAt: Math.floor(Date.now() / 1000) + 3600,
+        },
+      }),
+    );
+
+    const retry = await api.call('POST', '/streams', { body, headers: { 'idempotency-key': 'orphan-1' } });
+    const again = await api.call('POST', '/streams', { body, headers: { 'idempotency-key': 'orphan-1' } });
+
+    expect(retry.status).toBe(201);
+    expect(retry.body.id).not.toBe('st_deaddeaddeaddeaddead');
+    expect(again.body.id).toBe(retry.body.id);
   });
 });
 

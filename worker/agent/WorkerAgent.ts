@@ -9,6 +9,7 @@ import type { SecurityConfig, WorkerConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import { rankWorkers } from '../../shared/partitioner.js';
 import type { Registry, UnitItem } from '../../shared/registry/Registry.js';
+import type { StreamRecord } from '../../shared/streamSpec.js';
 import { GuardProxy } from '../converter/GuardProxy.js';
 import { type Outbox, resendId } from '../publishers/Outbox.js';
 import { emfRecord } from './emfMetrics.js';
@@ -157,8 +158,15 @@ export class WorkerAgent {
   /** Starts supervisors for units in held shards and stops the others. */
   private async syncUnits(): Promise<void> {
     const wanted = new Map<string, UnitItem>();
+    const streams = new Map<string, StreamRecord>();
     for (const shard of this.held) {
-      for (const unit of await this.registry.unitsInShard(shard)) wanted.set(unit.unitId, unit);
+      for (const unit of await this.registry.unitsInShard(shard)) {
+        // Units of a deleted stream, or left by a registration that died before committing, are not work.
+        const stream = streams.get(unit.streamId) ?? (await this.registry.getStream(unit.streamId));
+        if (stream?.state !== 'active') continue;
+        streams.set(stream.id, stream);
+        wanted.set(unit.unitId, unit);
+      }
     }
     for (const [id, supervisor] of this.supervisors) {
       if (wanted.has(id)) continue;
@@ -173,8 +181,7 @@ export class WorkerAgent {
         waiting.add(unit.shard);
         continue;
       }
-      const stream = await this.registry.getStream(unit.streamId);
-      if (stream?.state !== 'active') continue;
+      const stream = streams.get(unit.streamId)!;
       const supervisor = new StreamSupervisor(unit, stream, {
         registry: this.registry,
         outbox: this.outbox,
