@@ -309,17 +309,8 @@ export class Registry {
 
   /** Records how a worker's run of one unit is going (shown in GET /streams/{id}). */
   async updateHealth(streamId: string, group: string, health: StreamHealth): Promise<void> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tables.streams,
-          Key: { id: streamId },
-          UpdateExpression: 'SET health = if_not_exists(health, :empty)',
-          ConditionExpression: 'attribute_exists(id)',
-          ExpressionAttributeValues: { ':empty': {} },
-        }),
-      );
-      await this.doc.send(
+    const setGroup = () =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.tables.streams,
           Key: { id: streamId },
@@ -329,8 +320,28 @@ export class Registry {
           ExpressionAttributeValues: { ':h': health },
         }),
       );
+    try {
+      await setGroup();
     } catch (e) {
-      if (!isConditionFailure(e)) throw e;
+      if (isConditionFailure(e)) return;
+      if ((e as Error).name !== 'ValidationException') throw e;
+      // First report for this stream: the health map does not exist yet (one extra write, once).
+      await this.doc
+        .send(
+          new UpdateCommand({
+            TableName: this.tables.streams,
+            Key: { id: streamId },
+            UpdateExpression: 'SET health = if_not_exists(health, :empty)',
+            ConditionExpression: 'attribute_exists(id)',
+            ExpressionAttributeValues: { ':empty': {} },
+          }),
+        )
+        .catch((err) => {
+          if (!isConditionFailure(err)) throw err;
+        });
+      await setGroup().catch((err) => {
+        if (!isConditionFailure(err)) throw err;
+      });
     }
   }
 

@@ -87,8 +87,6 @@ export class Converter {
   private pendingFrame: VideoFrame | null = null;
   private scratch: Uint8Array | null = null;
   private spareScratch: Uint8Array | null = null;
-  /** Media time of the newest decoded sample, audio or video. */
-  mediaTime = 0;
 
   constructor(
     private readonly source: string,
@@ -251,7 +249,6 @@ export class Converter {
     if (!previous) return;
     const gap = frame.t - previous.t;
     if (gap > 0 && gap < 1) previous.duration = gap;
-    this.mediaTime = Math.max(this.mediaTime, previous.t);
     this.handlers.onVideo(previous);
   }
 
@@ -266,7 +263,6 @@ export class Converter {
       const aligned = raw.byteOffset % 4 === 0 ? raw : raw.slice();
       const samples = new Float32Array(aligned.buffer, aligned.byteOffset, bytes / 4);
       this.lastMediaAt = Date.now();
-      this.mediaTime = Math.max(this.mediaTime, header.t);
       this.handlers.onAudio({
         t: header.t,
         sampleRate: header.sampleRate,

@@ -8,11 +8,3 @@ export class SourceOpenError extends Error {
     this.name = 'SourceOpenError';
   }
 }
-
-/** ffmpeg produced no media for longer than the watchdog allows. */
-export class ConverterStallError extends Error {
-  constructor(readonly stalledSeconds: number) {
-    super(`ffmpeg produced no media for ${stalledSeconds.toFixed(1)} s`);
-    this.name = 'ConverterStallError';
-  }
-}

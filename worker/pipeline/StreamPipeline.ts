@@ -179,11 +179,7 @@ export class StreamPipeline {
       },
     );
     this.converter = converter;
-    const ticker = options.live
-      ? setInterval(() => {
-          for (const d of this.detectors) d.onTick?.(Date.now(), this.mediaTime);
-        }, 500)
-      : null;
+    const ticker = options.live ? setInterval(() => this.tick(), 500) : null;
     try {
       result.exit = await converter.run();
     } finally {
