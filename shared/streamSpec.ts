@@ -29,12 +29,23 @@ export interface StoredUnit {
   detectors: DefectType[];
 }
 
+/**
+ * What a work unit is doing: `opening` (probing or starting the decoder, no media yet), `running`
+ * (media flowing), `no-media` (opened, but nothing decoded for the loss rule's duration), `backoff`
+ * (waiting to re-open after a failure), `completed` (a file analysed to its end).
+ */
+export type UnitState = 'opening' | 'running' | 'no-media' | 'backoff' | 'completed';
+
 export interface StreamHealth {
   workerId: string;
-  state: 'starting' | 'running' | 'retrying' | 'completed';
+  state: UnitState;
   mediaTime: number;
   lagSeconds: number;
   updatedAt: string;
+  /** When media last arrived (ISO-8601); absent while none has. */
+  lastMediaAt?: string;
+  /** Times the monitor re-opened the source (its own converter restarts, any cause). */
+  restarts?: number;
   lastError?: string;
 }
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Converter } from '../../worker/converter/Converter.js';
+import { MediaClock } from '../../worker/converter/MediaClock.js';
 import { probeInput } from '../../worker/converter/probe.js';
 import type { AudioChunk, TrackInfo, VideoFrame } from '../../worker/converter/types.js';
 import { fixturePath } from '../fixtures/generate.js';
@@ -16,11 +17,13 @@ const logger = pino({ level: 'silent' });
 
 async function convert(source: string, options: Partial<ConstructorParameters<typeof Converter>[1]> = {}) {
   const tracks = await probeInput(source, { kind: 'file' });
+  const clock = new MediaClock({ live: false, segmented: false, outageSeconds: 3 });
+  if (tracks.startTime !== null) clock.setOrigin(tracks.startTime);
   const frames: VideoFrame[] = [];
   const chunks: AudioChunk[] = [];
   const converter = new Converter(
     source,
-    { kind: 'file', tracks, realtime: false, logger, ...options },
+    { kind: 'file', tracks, realtime: false, logger, clock, ...options },
     {
       onVideo: (f) => frames.push({ ...f, luma: f.luma.slice(0, 16) }),
       onAudio: (c) => chunks.push(c),
@@ -109,11 +112,19 @@ describe('Converter process lifecycle', () => {
       video: { codec: 'h264', width: 320, height: 180, frameRate: 25 },
       audio: null,
       duration: null,
+      startTime: null,
       formatName: 'mpegts',
     };
     const converter = new Converter(
       `udp://127.0.0.1:${port}`,
-      { kind: 'udp', tracks, realtime: false, logger, stallSeconds: 1.5 },
+      {
+        kind: 'udp',
+        tracks,
+        realtime: false,
+        logger,
+        stallSeconds: 1.5,
+        clock: new MediaClock({ live: true, segmented: false, outageSeconds: 3 }),
+      },
       { onVideo: () => {}, onAudio: () => {}, onDecodeError: () => {} },
     );
 

@@ -44,7 +44,7 @@ function ourShortTerm(source: string, rate: number, channels: number): number {
     live: false,
     expect: { audio: true, video: false },
   });
-  detector.onAudio({ t: 0, sampleRate: rate, channels, samples });
+  detector.onAudio({ t: 0, wallMs: 0, sampleRate: rate, channels, samples });
   return detector.shortTermLufs!;
 }
 

@@ -9,7 +9,7 @@ import type { SecurityConfig } from '../../shared/config.js';
 import type { DefectEvent } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Registry, UnitItem } from '../../shared/registry/Registry.js';
-import type { StreamHealth, StreamRecord } from '../../shared/streamSpec.js';
+import type { StreamRecord, UnitState } from '../../shared/streamSpec.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
 import { checkSource, UrlPolicyError } from '../../shared/urlPolicy.js';
 import { isLiveKind, sourceKind } from '../converter/sourceKind.js';
@@ -27,11 +27,15 @@ export interface SupervisorDeps {
 }
 
 const MAX_BACKOFF_SECONDS = 30;
-/** A run that lasted this long resets the backoff. */
-const HEALTHY_RUN_SECONDS = 60;
+/** A run that delivered media for this long resets the backoff: the next open is tried at once. */
+const HEALTHY_RUN_SECONDS = 10;
+/** Pause before re-opening after a healthy run (the converter was killed or restarted). */
+const QUICK_RETRY_SECONDS = 0.2;
 /** Falling this far behind the live edge restarts the converter at the edge. */
 const MAX_LAG_SECONDS = 10;
 const HEALTH_INTERVAL_MS = 5000;
+/** Nothing decoded for this long turns a running unit's state to `no-media`. */
+const NO_MEDIA_SECONDS = 3;
 const CLOCK_TICKS = 100;
 
 /** Rewrites a URL's host to a vetted address so ffmpeg cannot resolve it to something else later. */
@@ -49,9 +53,11 @@ export class StreamSupervisor {
   private eventChain: Promise<void> = Promise.resolve();
   private runStartedWall = 0;
   private runStartedMedia: number | null = null;
-  state: StreamHealth['state'] = 'starting';
+  private runState: UnitState = 'opening';
   lagSeconds = 0;
   frames = 0;
+  /** Converter runs started after the first. */
+  restarts = 0;
   lastError: string | undefined;
   private cpuTicksDone = 0;
   private lastPid: number | undefined;
@@ -63,6 +69,14 @@ export class StreamSupervisor {
     private readonly deps: SupervisorDeps,
   ) {
     this.log = deps.logger.child({ streamId: unit.streamId, group: unit.group });
+  }
+
+  /** The unit's state as a user should read it: a running converter that receives nothing is `no-media`. */
+  get state(): UnitState {
+    const pipeline = this.pipeline;
+    if (this.runState !== 'running' || !pipeline) return this.runState;
+    const last = pipeline.lastMediaAt;
+    return last === null || Date.now() - last > NO_MEDIA_SECONDS * 1000 ? 'no-media' : 'running';
   }
 
   /** Starts supervising in the background. */
@@ -126,6 +140,7 @@ export class StreamSupervisor {
       },
       onProgress: (t) => {
         this.frames++;
+        this.runState = 'running';
         if (this.runStartedMedia === null) this.runStartedMedia = t;
         if (live)
           this.lagSeconds = Math.max(
@@ -154,6 +169,7 @@ export class StreamSupervisor {
       }
     }, 1000);
     let backoff = 1;
+    let runs = 0;
     try {
       while (!this.stopped) {
         let source = stream.url;
@@ -166,7 +182,7 @@ export class StreamSupervisor {
         } catch (e) {
           if (!(e instanceof UrlPolicyError)) throw e;
           this.lastError = e.message;
-          this.state = 'retrying';
+          this.runState = 'backoff';
           pipeline.sourceUnavailable(e.message);
           await this.pause(MAX_BACKOFF_SECONDS, pipeline);
           continue;
@@ -174,21 +190,28 @@ export class StreamSupervisor {
         pipeline.setSource(source, inputArgs);
         this.runStartedWall = Date.now();
         this.runStartedMedia = null;
-        this.state = 'running';
+        this.runState = 'opening';
+        if (runs++ > 0) this.restarts++;
         const result = await pipeline.runOnce();
         if (this.stopped) break;
         if (!live && !result.error) {
           pipeline.finish();
-          this.state = 'completed';
+          this.runState = 'completed';
           this.log.info('file source analysed to its end');
           break;
         }
         this.lastError = result.error?.message ?? result.exit?.lastError ?? 'ffmpeg ended';
         const ranFor = (Date.now() - this.runStartedWall) / 1000;
-        backoff = ranFor >= HEALTHY_RUN_SECONDS ? 1 : Math.min(MAX_BACKOFF_SECONDS, backoff * 2);
-        this.state = 'retrying';
-        this.log.warn({ err: this.lastError, retryInSeconds: backoff }, 'source ended or failed; restarting');
-        await this.pause(backoff, pipeline);
+        const healthy = ranFor >= HEALTHY_RUN_SECONDS && result.frames + result.audioChunks > 0;
+        if (healthy) backoff = 1;
+        const wait = healthy ? QUICK_RETRY_SECONDS : backoff;
+        if (!healthy) backoff = Math.min(MAX_BACKOFF_SECONDS, backoff * 2);
+        this.runState = 'backoff';
+        this.log.warn(
+          { err: this.lastError, retryInSeconds: wait, restarts: this.restarts },
+          'source ended or failed; re-opening',
+        );
+        await this.pause(wait, pipeline);
       }
     } finally {
       clearInterval(health);
@@ -215,6 +238,8 @@ export class StreamSupervisor {
         mediaTime: Math.round(pipeline.currentMediaTime * 1000) / 1000,
         lagSeconds: Math.round(this.lagSeconds * 100) / 100,
         updatedAt: new Date().toISOString(),
+        restarts: this.restarts,
+        ...(pipeline.lastMediaAt !== null ? { lastMediaAt: new Date(pipeline.lastMediaAt).toISOString() } : {}),
         ...(this.lastError ? { lastError: this.lastError } : {}),
       });
     } catch (e) {

@@ -19,12 +19,14 @@ export function renderMetrics(agent: WorkerAgent, outbox: Outbox): string {
     '# HELP streamqc_frames_total Video frames and audio chunks decoded, per stream.',
     '# TYPE streamqc_frames_total counter',
   ];
-  const per: string[][] = [[], [], []];
+  const per: string[][] = [[], [], [], [], []];
   for (const s of agent.supervisors.values()) {
     const labels = `stream="${escapeLabel(s.unit.streamId)}",group="${escapeLabel(s.unit.group)}"`;
     per[0].push(`streamqc_frames_total{${labels}} ${s.frames}`);
     per[1].push(`streamqc_lag_seconds{${labels}} ${s.lagSeconds.toFixed(3)}`);
     per[2].push(`streamqc_ffmpeg_cpu_seconds_total{${labels}} ${s.cpuSeconds().toFixed(2)}`);
+    per[3].push(`streamqc_converter_restarts_total{${labels}} ${s.restarts}`);
+    per[4].push(`streamqc_unit_state{${labels},state="${s.state}"} 1`);
   }
   lines.push(...per[0]);
   lines.push(
@@ -36,6 +38,14 @@ export function renderMetrics(agent: WorkerAgent, outbox: Outbox): string {
     "# HELP streamqc_ffmpeg_cpu_seconds_total CPU used by a stream's ffmpeg.",
     '# TYPE streamqc_ffmpeg_cpu_seconds_total counter',
     ...per[2],
+  );
+  lines.push(
+    '# HELP streamqc_converter_restarts_total Times the monitor re-opened a source (its own converter restarts).',
+    '# TYPE streamqc_converter_restarts_total counter',
+    ...per[3],
+    '# HELP streamqc_unit_state The state of each unit (opening, running, no-media, backoff, completed).',
+    '# TYPE streamqc_unit_state gauge',
+    ...per[4],
   );
   lines.push(
     '# HELP streamqc_events_delivered_total Events delivered to every publisher.',

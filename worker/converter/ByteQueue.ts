@@ -32,6 +32,16 @@ export class ByteQueue {
     return out;
   }
 
+  /** Drops the next n bytes (the caller checks `length >= n` first). */
+  skip(n: number): void {
+    let left = n;
+    while (left > 0) {
+      const part = Math.min(left, this.chunks[0].length - this.offset);
+      this.advance(part);
+      left -= part;
+    }
+  }
+
   private advance(n: number): void {
     this.length -= n;
     this.offset += n;

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../shared/logger.js';
 import { ByteQueue } from './ByteQueue.js';
+import type { MediaClock } from './MediaClock.js';
 import { analysisScale, ffmpegArgs, ROW_STEP } from './ffmpegArgs.js';
 import type { SourceKind } from './sourceKind.js';
 import { type AudioHeader, parseStderrLine, type VideoHeader } from './stderrLines.js';
@@ -27,6 +28,8 @@ export interface ConverterOptions {
   stallSeconds?: number;
   threads?: number;
   inputArgs?: string[];
+  /** The stream's media clock, shared by every run of the converter. */
+  clock: MediaClock;
 }
 
 export interface ConverterExit {
@@ -38,42 +41,15 @@ export interface ConverterExit {
   lastError: string | null;
 }
 
-/** Keeps one stream's timestamps monotonic across discontinuities (wraps, encoder restarts). */
-class Timeline {
-  private offset = 0;
-  private last: number | null = null;
-  private lastDuration = 0.04;
-
-  constructor(private readonly defaultDuration: number) {}
-
-  /** Maps a decoder timestamp to media time; null timestamps continue from the last one. */
-  map(pts: number | null): number {
-    if (pts === null) return this.next(this.last === null ? 0 : this.last + this.lastDuration);
-    let t = pts + this.offset;
-    if (this.last !== null && (t < this.last - 0.5 || t > this.last + 60)) {
-      this.offset += this.last + this.lastDuration - t;
-      t = this.last + this.lastDuration;
-    }
-    return this.next(t);
-  }
-
-  private next(t: number): number {
-    if (this.last !== null && t > this.last)
-      this.lastDuration = Math.min(t - this.last, 1) || this.defaultDuration;
-    this.last = t;
-    return t;
-  }
-}
-
 /** Runs ffmpeg for one input until it ends, is stopped, or stalls. */
 export class Converter {
   private child: ChildProcess | null = null;
   private readonly video = new ByteQueue();
   private readonly audio = new ByteQueue();
-  private videoHeaders: (VideoHeader & { t: number; fullRange: boolean | null })[] = [];
-  private audioHeaders: (AudioHeader & { t: number })[] = [];
-  private readonly videoTimeline: Timeline;
-  private readonly audioTimeline = new Timeline(0.02);
+  /** t is null for a picture that repeats media already analysed: its bytes are read and skipped. */
+  private videoHeaders: (VideoHeader & { t: number | null; wallMs: number; fullRange: boolean | null })[] = [];
+  private audioHeaders: (AudioHeader & { t: number | null; wallMs: number })[] = [];
+  private readonly frameDuration: number;
   private lastVideoT = 0;
   private fullRange = false;
   private lastMediaAt = Date.now();
@@ -93,9 +69,9 @@ export class Converter {
     private readonly options: ConverterOptions,
     private readonly handlers: ConverterHandlers,
   ) {
-    const fps = options.tracks.video?.frameRate || 25;
+    this.frameDuration = 1 / (options.tracks.video?.frameRate || 25);
     this.keyframeSeen = !options.tracks.video;
-    this.videoTimeline = new Timeline(1 / fps);
+    options.clock.beginRun();
   }
 
   /** Starts ffmpeg and resolves when it has exited and every frame it produced was handed on. */
@@ -179,7 +155,12 @@ export class Converter {
     switch (parsed.kind) {
       case 'video':
         if (parsed.pictType === 'I') this.keyframeSeen = true;
-        this.videoHeaders.push({ ...parsed, t: this.videoTimeline.map(parsed.pts), fullRange: null });
+        this.videoHeaders.push({
+          ...parsed,
+          t: this.options.clock.place('video', parsed.pts, this.frameDuration),
+          wallMs: Date.now(),
+          fullRange: null,
+        });
         break;
       case 'range': {
         this.fullRange = parsed.fullRange;
@@ -189,7 +170,11 @@ export class Converter {
         break;
       }
       case 'audio':
-        this.audioHeaders.push({ ...parsed, t: this.audioTimeline.map(parsed.pts) });
+        this.audioHeaders.push({
+          ...parsed,
+          t: this.options.clock.place('audio', parsed.pts, parsed.samples / parsed.sampleRate),
+          wallMs: Date.now(),
+        });
         this.drainAudio();
         break;
       case 'decodeError':
@@ -217,15 +202,20 @@ export class Converter {
       if (this.video.length < size || (header.fullRange === null && !atEnd && this.videoHeaders.length < 2))
         break;
       this.videoHeaders.shift();
+      this.lastMediaAt = Date.now();
+      if (header.t === null) {
+        this.video.skip(size);
+        continue;
+      }
       // Two scratch frames alternate: the detectors are done with a frame before the next but one.
       [this.scratch, this.spareScratch] = [this.spareScratch, this.scratch];
       if (this.scratch?.length !== size) this.scratch = new Uint8Array(size);
       const luma = this.video.take(size, this.scratch);
       this.lastVideoT = header.t;
-      this.lastMediaAt = Date.now();
       const frame: VideoFrame = {
         t: header.t,
-        duration: 1 / (this.options.tracks.video?.frameRate || 25),
+        wallMs: header.wallMs,
+        duration: this.frameDuration,
         width: header.width,
         height: header.height,
         luma,
@@ -258,13 +248,18 @@ export class Converter {
       const bytes = header.samples * header.channels * 4;
       if (this.audio.length < bytes) break;
       this.audioHeaders.shift();
+      this.lastMediaAt = Date.now();
+      if (header.t === null) {
+        this.audio.skip(bytes);
+        continue;
+      }
       const raw = this.audio.take(bytes);
       // Float32Array needs 4-byte alignment; pipe chunks are not always aligned.
       const aligned = raw.byteOffset % 4 === 0 ? raw : raw.slice();
       const samples = new Float32Array(aligned.buffer, aligned.byteOffset, bytes / 4);
-      this.lastMediaAt = Date.now();
       this.handlers.onAudio({
         t: header.t,
+        wallMs: header.wallMs,
         sampleRate: header.sampleRate,
         channels: header.channels,
         samples,

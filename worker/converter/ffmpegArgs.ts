@@ -57,7 +57,9 @@ export function ffmpegArgs(source: string, options: FfmpegArgsOptions): string[]
   }
   if (kind === 'http') args.push('-reconnect', '1', '-reconnect_streamed', '1', '-reconnect_delay_max', '4');
   if (options.realtime) args.push('-re');
-  args.push('-threads', threads, '-skip_loop_filter', 'noref', ...(options.inputArgs ?? []), '-i', source);
+  // -copyts: frames keep the source's own timestamps, so the media clock can line up the runs of
+  // a restarted converter and tell a splice from an outage (MediaClock.ts).
+  args.push('-copyts', '-threads', threads, '-skip_loop_filter', 'noref', ...(options.inputArgs ?? []), '-i', source);
   if (tracks.video) {
     const scale = analysisScale(tracks.video.width);
     const filters = [

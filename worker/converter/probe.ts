@@ -18,7 +18,7 @@ interface ProbeStream {
 
 interface ProbeOutput {
   streams?: ProbeStream[];
-  format?: { format_name?: string; duration?: string };
+  format?: { format_name?: string; duration?: string; start_time?: string };
 }
 
 export interface ProbeOptions {
@@ -121,6 +121,7 @@ export function probeInput(source: string, options: ProbeOptions): Promise<Track
             }
           : null,
         duration: Number.isFinite(duration) && duration > 0 ? duration : null,
+        startTime: Number.isFinite(Number(parsed.format?.start_time)) ? Number(parsed.format?.start_time) : null,
         formatName: parsed.format?.format_name ?? 'unknown',
       });
     });

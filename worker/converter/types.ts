@@ -7,6 +7,8 @@
 export interface VideoFrame {
   /** Media time in seconds from the first decoded sample of the input. */
   t: number;
+  /** Wall-clock time (ms) when the picture reached Node. */
+  wallMs: number;
   /** Display duration, seconds (the gap to the next frame as far as known). */
   duration: number;
   width: number;
@@ -25,6 +27,8 @@ export interface VideoFrame {
 /** One decoded block of audio, interleaved float samples at the source rate. */
 export interface AudioChunk {
   t: number;
+  /** Wall-clock time (ms) when the samples reached Node. */
+  wallMs: number;
   sampleRate: number;
   channels: number;
   /** Interleaved samples, nominal range −1..1. */
@@ -50,6 +54,8 @@ export interface TrackInfo {
   audio: AudioTrackInfo | null;
   /** Seconds, when the container knows it (files); null for live inputs. */
   duration: number | null;
+  /** The source timestamp of the input's first sample (seconds), when the container says. */
+  startTime: number | null;
   formatName: string;
 }
 

@@ -1,56 +1,76 @@
 /**
- * stream.loss: no decodable media arriving for ≥ 3 s. Live inputs are judged on the wall clock
- * (ticks while nothing arrives); files on media time (a gap in the timestamps of every track).
- * An input that cannot be opened at all is reported by the pipeline through `sourceFailed`.
+ * stream.loss: no decodable media arriving for ≥ 3 s (live), or the source cannot be opened.
+ * Live inputs are judged on the wall clock (ticks while nothing arrives); files on media time (a
+ * gap in the timestamps of every track).
+ *
+ * One outage is one incident: it lasts from the last media received until new media arrives,
+ * whatever the supervisor restarts in between. A restart of the monitor's own converter is not a
+ * loss of the source: while the converter re-opens after ending for a reason of its own (killed,
+ * crashed, restarted at the live edge), the rule waits up to RESTART_GRACE before it judges.
  */
 import type { AudioChunk, VideoFrame } from '../converter/types.js';
 import type { Detector, DetectorContext } from './types.js';
+
+/** Seconds a re-opening converter is given before silence counts as loss of the source. */
+export const RESTART_GRACE = 10;
 
 export class StreamLossDetector implements Detector {
   readonly type = 'stream.loss' as const;
   /** Media time where the newest decoded media ends. */
   private mediaEnd: number | null = null;
   private lastArrivalMs = Date.now();
-  private lossReported = false;
+  /** Wall time (ms) when the loss was raised; media that arrived before it does not end it. */
+  private lossSinceMs: number | null = null;
+  private graceUntilMs = 0;
+  private reason: string | undefined;
 
   constructor(private readonly context: DetectorContext) {}
 
   onVideo(frame: VideoFrame): void {
-    this.arrived(frame.t, frame.t + frame.duration);
+    this.arrived(frame.t, frame.t + frame.duration, frame.wallMs);
   }
 
   onAudio(chunk: AudioChunk): void {
-    this.arrived(chunk.t, chunk.t + chunk.samples.length / chunk.channels / chunk.sampleRate);
+    this.arrived(chunk.t, chunk.t + chunk.samples.length / chunk.channels / chunk.sampleRate, chunk.wallMs);
   }
 
   onTick(nowMs: number): void {
     if (!this.context.live || this.mediaEnd === null) return;
     const silentFor = (nowMs - this.lastArrivalMs) / 1000;
     if (silentFor < this.context.thresholds.loss.minDuration) return;
-    this.lossReported = true;
-    this.context.emit({
-      type: this.type,
-      t: this.mediaEnd,
-      duration: silentFor,
-      active: true,
-      detail: { maxSecondsWithoutMedia: Math.round(silentFor * 10) / 10 },
-    });
+    if (this.lossSinceMs === null && nowMs < this.graceUntilMs) return;
+    this.report(nowMs, silentFor);
+  }
+
+  /** The monitor's own converter ended and is being restarted (not a sign the source is gone). */
+  converterRestarting(nowMs: number): void {
+    if (this.lossSinceMs === null) this.graceUntilMs = nowMs + RESTART_GRACE * 1000;
   }
 
   /** The source could not be opened or died: media time stands still while the wall clock runs. */
-  sourceFailed(reason: string, silentForSeconds: number): void {
-    this.lossReported = true;
+  sourceFailed(reason: string, nowMs: number): void {
+    this.reason = reason;
+    this.graceUntilMs = 0;
+    this.report(nowMs, this.mediaEnd === null ? 0 : (nowMs - this.lastArrivalMs) / 1000);
+  }
+
+  private report(nowMs: number, silentFor: number): void {
+    this.lossSinceMs ??= nowMs;
     this.context.emit({
       type: this.type,
       t: this.mediaEnd ?? 0,
-      duration: silentForSeconds,
+      duration: silentFor,
       active: true,
-      detail: { reason },
+      detail: {
+        maxSecondsWithoutMedia: Math.round(silentFor * 10) / 10,
+        ...(this.reason ? { reason: this.reason } : {}),
+      },
     });
   }
 
-  private arrived(t: number, end: number): void {
-    this.lastArrivalMs = Date.now();
+  private arrived(t: number, end: number, wallMs: number): void {
+    this.lastArrivalMs = Math.max(this.lastArrivalMs, wallMs);
+    this.graceUntilMs = 0;
     const gap = this.mediaEnd === null ? 0 : t - this.mediaEnd;
     if (!this.context.live && gap >= this.context.thresholds.loss.minDuration) {
       this.context.emit({
@@ -60,11 +80,11 @@ export class StreamLossDetector implements Detector {
         active: true,
         detail: { maxSecondsWithoutMedia: Math.round(gap * 10) / 10 },
       });
-      this.lossReported = true;
-    }
-    if (this.lossReported) {
+      this.context.emit({ type: this.type, t, duration: 0, active: false });
+    } else if (this.lossSinceMs !== null && wallMs >= this.lossSinceMs) {
       this.context.emit({ type: this.type, t: Math.max(t, this.mediaEnd ?? t), duration: 0, active: false });
-      this.lossReported = false;
+      this.lossSinceMs = null;
+      this.reason = undefined;
     }
     this.mediaEnd = Math.max(this.mediaEnd ?? end, end);
   }

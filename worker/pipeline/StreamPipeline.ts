@@ -1,13 +1,14 @@
 /**
  * One stream's in-memory pipeline: converter → detectors → alarm tracker → events. Files run once;
- * live inputs can be run again after a failure (the supervisor's job) with the same detectors and
- * alarms, and media time carried on across the restart so it keeps pace with the wall clock.
+ * live inputs can be run again after a failure (the supervisor's job) with the same detectors,
+ * alarms and media clock, so media time stays the source's own across restarts.
  */
 import type { DefectEvent, DefectType } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Thresholds } from '../../shared/thresholds.js';
 import { AlarmTracker } from '../alarms/AlarmTracker.js';
 import { Converter, type ConverterExit } from '../converter/Converter.js';
+import { MediaClock } from '../converter/MediaClock.js';
 import { SourceOpenError } from '../converter/errors.js';
 import { probeInput } from '../converter/probe.js';
 import type { SourceKind } from '../converter/sourceKind.js';
@@ -15,6 +16,7 @@ import type { TrackInfo } from '../converter/types.js';
 import { DETECTORS } from '../detectors/index.js';
 import { StreamLossDetector } from '../detectors/StreamLossDetector.js';
 import type { Detector, Observation } from '../detectors/types.js';
+import { ArrivalLog } from './ArrivalLog.js';
 
 export interface PipelineOptions {
   streamId: string;
@@ -52,9 +54,9 @@ export class StreamPipeline {
   private readonly detectors: Detector[];
   private readonly loss: StreamLossDetector | null;
   private converter: Converter | null = null;
-  private offset = 0;
-  private mediaTime = 0;
-  private lastMediaWallMs = Date.now();
+  readonly clock: MediaClock;
+  private readonly arrivals = new ArrivalLog();
+  private lastMediaWallMs: number | null = null;
   private tracksReported = false;
   private stopped = false;
   private readonly abort = new AbortController();
@@ -64,6 +66,11 @@ export class StreamPipeline {
   constructor(private readonly options: PipelineOptions) {
     this.source = options.source;
     this.inputArgs = options.inputArgs ?? [];
+    this.clock = new MediaClock({
+      live: options.live,
+      segmented: options.kind === 'http',
+      outageSeconds: options.thresholds.loss.minDuration,
+    });
     const emit = (o: Observation) => this.tracker.observe(o);
     const context = { thresholds: options.thresholds, emit, live: options.live, expect: options.expect };
     this.detectors = options.detectors.map((type) => DETECTORS[type](context));
@@ -72,34 +79,18 @@ export class StreamPipeline {
       streamId: options.streamId,
       thresholds: options.thresholds,
       onEvent: options.onEvent,
-      wallClock: options.live
-        ? (t) => new Date(this.lastMediaWallMs - (this.mediaTime - t) * 1000)
-        : undefined,
+      wallClock: options.live ? (t) => new Date(this.arrivals.wallAt(t, Date.now())) : undefined,
     });
   }
 
   /** Newest media time decoded, seconds, continuous across restarts. */
   get currentMediaTime(): number {
-    return this.mediaTime;
+    return this.clock.mediaTime;
   }
 
-  /** Media time now, extrapolated on the wall clock while nothing arrives (live). */
-  private nowMediaTime(): number {
-    return this.mediaTime + (Date.now() - this.lastMediaWallMs) / 1000;
-  }
-
-  /**
-   * Maps a converter timestamp to the stream's media time. On a live input that went quiet, the
-   * media clock moves on with the wall clock: when the source comes back with timestamps that
-   * ignore the outage (a restarted encoder), the gap is added so media time keeps pace.
-   */
-  private toMediaTime(t: number): number {
-    if (this.options.live) {
-      const gap = (Date.now() - this.lastMediaWallMs) / 1000;
-      const expected = this.mediaTime + gap;
-      if (gap > 2 && t + this.offset < expected - 1) this.offset = expected - t;
-    }
-    return t + this.offset;
+  /** Wall-clock time (ms) when the newest media arrived; null before any. */
+  get lastMediaAt(): number | null {
+    return this.lastMediaWallMs;
   }
 
   /** Changes what the next run opens (a pinned address, the guard proxy) without touching state. */
@@ -120,7 +111,6 @@ export class StreamPipeline {
       audioChunks: 0,
       decodeErrors: 0,
     };
-    if (this.tracksReported) this.offset = this.nowMediaTime();
     let tracks: TrackInfo;
     try {
       tracks = await probeInput(this.source, {
@@ -132,19 +122,21 @@ export class StreamPipeline {
       if (!(e instanceof SourceOpenError)) throw e;
       result.error = e;
       log.warn({ err: e.message }, 'source cannot be opened');
-      if (options.live) this.loss?.sourceFailed(e.message, (Date.now() - this.lastMediaWallMs) / 1000);
+      if (options.live) this.loss?.sourceFailed(e.message, Date.now());
       return result;
     }
     if (this.stopped) return result;
     result.tracks = tracks;
     log.info({ video: tracks.video, audio: tracks.audio, format: tracks.formatName }, 'source opened');
+    // Files count from their first sample; live inputs from the first sample the monitor saw.
+    if (!options.live && tracks.startTime !== null) this.clock.setOrigin(tracks.startTime);
     if (!this.tracksReported) {
       for (const d of this.detectors) d.onTracks?.(tracks);
       this.tracksReported = true;
     }
-    const advance = (t: number) => {
-      if (t > this.mediaTime) this.mediaTime = t;
-      this.lastMediaWallMs = Date.now();
+    const advance = (t: number, wallMs: number) => {
+      this.arrivals.record(t, wallMs);
+      this.lastMediaWallMs = wallMs;
       options.onProgress?.(t, tracks);
     };
     const converter = new Converter(
@@ -157,24 +149,23 @@ export class StreamPipeline {
         stallSeconds: options.stallSeconds,
         threads: options.threads,
         inputArgs: this.inputArgs,
+        clock: this.clock,
       },
       {
         onVideo: (frame) => {
-          frame.t = this.toMediaTime(frame.t);
           result.frames++;
-          advance(frame.t);
+          advance(frame.t, frame.wallMs);
           for (const d of this.detectors) d.onVideo?.(frame);
         },
         onAudio: (chunk) => {
-          chunk.t = this.toMediaTime(chunk.t);
           result.audioChunks++;
-          advance(chunk.t);
+          advance(chunk.t, chunk.wallMs);
           for (const d of this.detectors) d.onAudio?.(chunk);
         },
         onDecodeError: (t, message) => {
           result.decodeErrors++;
-          if (result.decodeErrors <= 5) log.debug({ t: t + this.offset, message }, 'decode error');
-          for (const d of this.detectors) d.onDecodeError?.(t + this.offset, message);
+          if (result.decodeErrors <= 5) log.debug({ t, message }, 'decode error');
+          for (const d of this.detectors) d.onDecodeError?.(t, message);
         },
       },
     );
@@ -186,9 +177,13 @@ export class StreamPipeline {
       if (ticker) clearInterval(ticker);
       this.converter = null;
     }
+    // Ended without stalling: the monitor's own converter went away, not (yet) the source.
+    if (options.live && !result.exit.stalled && !this.stopped) this.loss?.converterRestarting(Date.now());
     log.info(
       {
         exit: result.exit,
+        discontinuities: this.clock.discontinuities,
+        rereadSamples: this.clock.rereadSamples,
         frames: result.frames,
         audioChunks: result.audioChunks,
         decodeErrors: result.decodeErrors,
@@ -200,7 +195,7 @@ export class StreamPipeline {
 
   /** The source is unusable before ffmpeg even starts (e.g. refused by policy): counts as loss. */
   sourceUnavailable(reason: string): void {
-    this.loss?.sourceFailed(reason, (Date.now() - this.lastMediaWallMs) / 1000);
+    this.loss?.sourceFailed(reason, Date.now());
   }
 
   /** Stops the current converter only; the caller runs the pipeline again (jump to the live edge). */
@@ -215,12 +210,12 @@ export class StreamPipeline {
 
   /** Lets wall-clock rules run while no converter is running (between restarts of a live input). */
   tick(): void {
-    for (const d of this.detectors) d.onTick?.(Date.now(), this.mediaTime);
+    for (const d of this.detectors) d.onTick?.(Date.now(), this.clock.mediaTime);
   }
 
   /** The input is over: closes every open condition at the end of the media. */
   finish(): void {
-    const end = this.mediaTime;
+    const end = this.clock.mediaTime;
     for (const d of this.detectors) d.onEnd?.(end);
     this.tracker.finish(end);
   }

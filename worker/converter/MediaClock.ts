@@ -1,0 +1,138 @@
+/**
+ * The one media clock of a stream: maps the source's own timestamps (ffmpeg runs with -copyts, so
+ * they are the source's PTS) to media time, continuous across timestamp wraps, discontinuities,
+ * splices and restarts of the converter. The wall clock is consulted only where the source's
+ * timestamps cannot say how much time passed: across a discontinuity after an outage.
+ *
+ * Segmented live sources (HLS, DASH) arrive in bursts; a pause between bursts is not media time,
+ * and it never moves this clock. A restarted converter of a segmented source re-reads a few
+ * segments it has already seen: those samples map to media time already analysed and are dropped.
+ */
+
+export type Track = 'video' | 'audio';
+
+export interface MediaClockOptions {
+  /** Live input: forward jumps are judged against the wall clock. */
+  live: boolean;
+  /** Segmented source (HLS/DASH): a restarted converter may re-read recent media. */
+  segmented: boolean;
+  /** Wall-clock outage (seconds) after which a discontinuity counts the outage as media time. */
+  outageSeconds: number;
+  /** Clock in milliseconds (tests). */
+  now?: () => number;
+}
+
+/** Largest backward step (seconds) still taken as jitter between tracks, not a discontinuity. */
+const BACKWARD_TOLERANCE = 1;
+/** Files: largest forward jump taken as a hole in the media rather than a timestamp reset. */
+const FILE_MAX_FORWARD = 60;
+/** Live: how far media may run ahead of the wall-clock gap (segment bursts) before it is a reset. */
+const LIVE_FORWARD_SLACK = 30;
+/** Segmented sources: how far back a restarted converter may re-read (segments of the live window). */
+const MAX_REREAD = 40;
+
+interface TrackState {
+  /** Media time where the newest sample of this track ends; null before the first. */
+  end: number | null;
+  /** True from a converter (re)start until this track's first sample is placed. */
+  joining: boolean;
+}
+
+/** One stream's media clock; shared by its video and audio, alive as long as the stream is watched. */
+export class MediaClock {
+  private offset: number | null = null;
+  private previousOffset: number | null = null;
+  private newest = 0;
+  private lastArrivalMs: number | null = null;
+  private readonly tracks: Record<Track, TrackState> = {
+    video: { end: null, joining: true },
+    audio: { end: null, joining: true },
+  };
+  private readonly now: () => number;
+  /** Timestamp discontinuities seen (splices, source restarts, wraps the demuxer did not fix). */
+  discontinuities = 0;
+  /** Samples dropped because a restarted converter re-read media already analysed. */
+  rereadSamples = 0;
+
+  constructor(private readonly options: MediaClockOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Sets media time zero at a source timestamp (a file's start time); otherwise the first sample. */
+  setOrigin(pts: number): void {
+    if (this.offset === null) this.offset = -pts;
+  }
+
+  /** A new converter run starts: its first samples may repeat media or restart the timestamps. */
+  beginRun(): void {
+    this.tracks.video.joining = true;
+    this.tracks.audio.joining = true;
+  }
+
+  /** Newest media time placed so far (end of the newest sample), seconds. */
+  get mediaTime(): number {
+    return this.newest;
+  }
+
+  /**
+   * Places one sample. Returns its media time, or null when it repeats media already analysed
+   * (a restarted segmented source re-reading its live window).
+   * @param pts the source timestamp in seconds, or null when the decoder gave none
+   * @param duration the sample's duration in seconds
+   */
+  place(track: Track, pts: number | null, duration: number): number | null {
+    const state = this.tracks[track];
+    const now = this.now();
+    const wallGap = this.lastArrivalMs === null ? 0 : (now - this.lastArrivalMs) / 1000;
+    let t: number;
+    if (pts === null) {
+      t = state.end ?? this.newest;
+    } else if (this.offset === null) {
+      this.offset = -pts;
+      t = 0;
+    } else {
+      t = this.fit(state, pts, wallGap);
+    }
+    if (t === Number.NEGATIVE_INFINITY) {
+      this.rereadSamples++;
+      return null;
+    }
+    state.joining = false;
+    state.end = Math.max(state.end ?? t + duration, t + duration);
+    if (state.end > this.newest) this.newest = state.end;
+    this.lastArrivalMs = now;
+    return t;
+  }
+
+  /** Media time for pts under the current epoch, a new epoch, or -Infinity for a re-read sample. */
+  private fit(state: TrackState, pts: number, wallGap: number): number {
+    const offset = this.offset as number;
+    const reference = state.end ?? this.newest;
+    const candidate = pts + offset;
+    const maxForward = this.options.live ? wallGap + LIVE_FORWARD_SLACK : FILE_MAX_FORWARD;
+    const fits = (t: number) => t >= reference - BACKWARD_TOLERANCE && t <= reference + maxForward;
+    if (fits(candidate)) return candidate;
+    if (
+      state.joining &&
+      this.options.segmented &&
+      state.end !== null &&
+      candidate < state.end &&
+      candidate >= state.end - MAX_REREAD
+    ) {
+      return Number.NEGATIVE_INFINITY;
+    }
+    // A straggler of the previous epoch (the other track crossed the discontinuity first).
+    if (this.previousOffset !== null && !state.joining) {
+      const old = pts + this.previousOffset;
+      if (fits(old)) return old;
+    }
+    // A discontinuity: the source's timestamps say nothing about the time in between. After an
+    // outage the wall clock does; otherwise the new timestamps continue where the media ended.
+    const gap = this.options.live && wallGap >= this.options.outageSeconds ? wallGap : 0;
+    const t = this.newest + gap;
+    this.previousOffset = offset;
+    this.offset = t - pts;
+    this.discontinuities++;
+    return t;
+  }
+}
