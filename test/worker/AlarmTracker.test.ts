@@ -109,3 +109,38 @@ describe('AlarmTracker restore after a restart', () => {
     expect(second.events[0].dedupKey).toBe(first.events[0].dedupKey);
   });
 });
+
+describe('AlarmTracker flapping', () => {
+  it('turns a picture black for 1.5 s every 3 s into at most two incidents a minute, the second flapping', () => {
+    const { t, events, frames } = tracker();
+    for (let s = 0; s < 60; s += 3) {
+      frames(s, s + 1.5, true);
+      frames(s + 1.5, s + 3, false);
+    }
+    t.finish(60);
+
+    const raised = events.filter((e) => e.state === 'raised');
+    expect(raised.length).toBeLessThanOrEqual(3);
+    const last = events.at(-1)!;
+    expect(last).toMatchObject({ state: 'cleared', detail: { flapping: true } });
+    expect(last.detail.flapCount).toBeGreaterThanOrEqual(15);
+    expect(last.end).toBeCloseTo(58.5, 1);
+  });
+
+  it('keeps incidents far apart separate and not flapping', () => {
+    const { t, events, frames } = tracker();
+    frames(0, 5, false);
+    frames(5, 8, true);
+    frames(8, 40, false);
+    frames(40, 43, true);
+    frames(43, 60, false);
+    t.finish(60);
+
+    const cleared = events.filter((e) => e.state === 'cleared');
+    expect(cleared.map((e) => [e.start, e.end])).toEqual([
+      [5, 8],
+      [40, 43],
+    ]);
+    expect(cleared.every((e) => e.detail.flapping === undefined)).toBe(true);
+  });
+});

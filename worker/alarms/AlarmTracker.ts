@@ -36,6 +36,10 @@ class TypeAlarm {
   private detail = new DetailAccumulator();
   private key = '';
   private wallStart: string | undefined;
+  /** Media time the last incident of this type ended; null before any. */
+  private lastEnd: number | null = null;
+  /** Episodes of a flapping incident (0: not flapping). */
+  private flaps = 0;
 
   constructor(
     readonly type: DefectType,
@@ -63,6 +67,9 @@ class TypeAlarm {
     const end = o.t + o.duration;
     if (o.active) {
       if (this.state === 'idle') this.begin(o.t);
+      // A raised flapping incident whose condition returns after a real lapse: one more episode.
+      if (this.flaps > 0 && this.inactiveSince !== null && o.t - this.inactiveSince >= this.timing.clearAfter)
+        this.flaps++;
       this.inactiveSince = null;
       this.activeEnd = Math.max(this.activeEnd, end);
       this.detail.add(o.detail);
@@ -74,7 +81,8 @@ class TypeAlarm {
     if (this.inactiveSince === null) this.inactiveSince = o.t;
     const lapse = end - this.inactiveSince;
     if (this.state === 'pending' && lapse > this.timing.bridge) this.state = 'idle';
-    else if (this.state === 'raised' && lapse >= this.timing.clearAfter) this.clear(this.inactiveSince);
+    else if (this.state === 'raised' && lapse >= (this.flaps > 0 ? this.timing.flapWindow : this.timing.clearAfter))
+      this.clear(this.inactiveSince);
   }
 
   /** The input ended: a condition still holding closes where the media ends. */
@@ -98,6 +106,7 @@ class TypeAlarm {
 
   private raise(): void {
     this.state = 'raised';
+    this.flaps = this.lastEnd !== null && this.start - this.lastEnd < this.timing.flapWindow ? 1 : 0;
     const wall = this.options.wallClock?.(this.start);
     this.wallStart = wall?.toISOString();
     this.key = dedupKey(this.options.streamId, this.type, wall ? wall.getTime() : this.start * 1000);
@@ -106,7 +115,9 @@ class TypeAlarm {
 
   private clear(end: number): void {
     this.state = 'idle';
-    this.options.onEvent(this.event('cleared', Math.max(end, this.start)));
+    this.lastEnd = Math.max(end, this.start);
+    this.options.onEvent(this.event('cleared', this.lastEnd));
+    this.flaps = 0;
   }
 
   private event(state: 'raised' | 'cleared', end: number | null): DefectEvent {
@@ -118,7 +129,7 @@ class TypeAlarm {
       end: end === null ? null : round(Math.max(0, end)),
       severity: DEFAULT_SEVERITY[this.type],
       dedupKey: this.key,
-      detail: this.detail.snapshot(),
+      detail: this.flaps > 0 ? { ...this.detail.snapshot(), flapping: true, flapCount: this.flaps } : this.detail.snapshot(),
     };
     if (this.wallStart) event.wallStart = this.wallStart;
     if (end !== null && this.options.wallClock) event.wallEnd = this.options.wallClock(end).toISOString();

@@ -2,6 +2,10 @@
  * How each type's alarm tolerates flicker, in seconds of media time: `bridge` is the longest
  * lapse that does not break a pending condition, `clearAfter` how long a raised condition must be
  * absent before the alarm clears. Hold-off (how long before raising) is the rule's minDuration.
+ *
+ * Flapping (Nagios-style): a condition that comes back within `flapWindow` of its last clear is
+ * flapping; that incident stays raised until the condition has been absent for a whole
+ * `flapWindow`, counting its episodes, so a toggling picture is one incident, not dozens.
  */
 import type { DefectType } from '../../shared/events.js';
 import type { Thresholds } from '../../shared/thresholds.js';
@@ -10,7 +14,11 @@ export interface AlarmTiming {
   holdOff: number;
   bridge: number;
   clearAfter: number;
+  flapWindow: number;
 }
+
+/** Shortest flap window, seconds of media time. */
+const MIN_FLAP_WINDOW = 10;
 
 const FLICKER: Record<DefectType, { bridge: number; clearAfter: number }> = {
   'video.black': { bridge: 0.1, clearAfter: 0.5 },
@@ -41,5 +49,8 @@ const HOLD_OFF: Record<DefectType, (t: Thresholds) => number> = {
 
 /** The alarm timing of one type under a stream's thresholds. */
 export function alarmTiming(type: DefectType, thresholds: Thresholds): AlarmTiming {
-  return { holdOff: HOLD_OFF[type](thresholds), ...FLICKER[type] };
+  const holdOff = HOLD_OFF[type](thresholds);
+  const flicker = FLICKER[type];
+  const flapWindow = Math.max(MIN_FLAP_WINDOW, 3 * (holdOff + flicker.clearAfter));
+  return { holdOff, ...flicker, flapWindow };
 }
