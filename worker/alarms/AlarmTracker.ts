@@ -38,8 +38,9 @@ class TypeAlarm {
   private wallStart: string | undefined;
   /** Media time the last incident of this type ended; null before any. */
   private lastEnd: number | null = null;
-  /** Episodes of a flapping incident (0: not flapping). */
-  private flaps = 0;
+  /** Times the condition came back within the raised incident (1: it never went away). */
+  private episodes = 0;
+  private flapping = false;
 
   constructor(
     readonly type: DefectType,
@@ -67,9 +68,11 @@ class TypeAlarm {
     const end = o.t + o.duration;
     if (o.active) {
       if (this.state === 'idle') this.begin(o.t);
-      // A raised flapping incident whose condition returns after a real lapse: one more episode.
-      if (this.flaps > 0 && this.inactiveSince !== null && o.t - this.inactiveSince >= this.timing.clearAfter)
-        this.flaps++;
+      // A raised condition that returns after more than a flicker: one more episode, flapping.
+      if (this.state === 'raised' && this.inactiveSince !== null && o.t - this.inactiveSince > this.timing.bridge) {
+        this.episodes++;
+        this.flapping = true;
+      }
       this.inactiveSince = null;
       this.activeEnd = Math.max(this.activeEnd, end);
       this.detail.add(o.detail);
@@ -81,7 +84,7 @@ class TypeAlarm {
     if (this.inactiveSince === null) this.inactiveSince = o.t;
     const lapse = end - this.inactiveSince;
     if (this.state === 'pending' && lapse > this.timing.bridge) this.state = 'idle';
-    else if (this.state === 'raised' && lapse >= (this.flaps > 0 ? this.timing.flapWindow : this.timing.clearAfter))
+    else if (this.state === 'raised' && lapse >= (this.flapping ? this.timing.flapWindow : this.timing.clearAfter))
       this.clear(this.inactiveSince);
   }
 
@@ -106,7 +109,8 @@ class TypeAlarm {
 
   private raise(): void {
     this.state = 'raised';
-    this.flaps = this.lastEnd !== null && this.start - this.lastEnd < this.timing.flapWindow ? 1 : 0;
+    this.episodes = 1;
+    this.flapping = this.lastEnd !== null && this.start - this.lastEnd < this.timing.flapWindow;
     const wall = this.options.wallClock?.(this.start);
     this.wallStart = wall?.toISOString();
     this.key = dedupKey(this.options.streamId, this.type, wall ? wall.getTime() : this.start * 1000);
@@ -117,7 +121,7 @@ class TypeAlarm {
     this.state = 'idle';
     this.lastEnd = Math.max(end, this.start);
     this.options.onEvent(this.event('cleared', this.lastEnd));
-    this.flaps = 0;
+    this.flapping = false;
   }
 
   private event(state: 'raised' | 'cleared', end: number | null): DefectEvent {
@@ -129,7 +133,9 @@ class TypeAlarm {
       end: end === null ? null : round(Math.max(0, end)),
       severity: DEFAULT_SEVERITY[this.type],
       dedupKey: this.key,
-      detail: this.flaps > 0 ? { ...this.detail.snapshot(), flapping: true, flapCount: this.flaps } : this.detail.snapshot(),
+      detail: this.flapping
+        ? { ...this.detail.snapshot(), flapping: true, flapCount: this.episodes }
+        : this.detail.snapshot(),
     };
     if (this.wallStart) event.wallStart = this.wallStart;
     if (end !== null && this.options.wallClock) event.wallEnd = this.options.wallClock(end).toISOString();

@@ -3,9 +3,10 @@
  * lapse that does not break a pending condition, `clearAfter` how long a raised condition must be
  * absent before the alarm clears. Hold-off (how long before raising) is the rule's minDuration.
  *
- * Flapping (Nagios-style): a condition that comes back within `flapWindow` of its last clear is
- * flapping; that incident stays raised until the condition has been absent for a whole
- * `flapWindow`, counting its episodes, so a toggling picture is one incident, not dozens.
+ * Flapping (Nagios-style): an incident whose condition comes and goes (two or more episodes), or
+ * that comes back within `flapWindow` of the last incident's clear, is flapping; it stays raised
+ * until the condition has been absent for a whole `flapWindow`, counting its episodes, so a
+ * toggling picture is one incident, not dozens.
  */
 import type { DefectType } from '../../shared/events.js';
 import type { Thresholds } from '../../shared/thresholds.js';
@@ -21,11 +22,13 @@ export interface AlarmTiming {
 const MIN_FLAP_WINDOW = 10;
 
 const FLICKER: Record<DefectType, { bridge: number; clearAfter: number }> = {
-  'video.black': { bridge: 0.1, clearAfter: 0.5 },
-  // Any real change breaks a freeze: encoder noise is already below the block threshold.
-  'video.freeze': { bridge: 0, clearAfter: 0.2 },
+  // A raised picture or sound condition must be gone for twice its hold-off before it clears: a
+  // condition that toggles faster than its rule stays one incident (and is marked flapping).
+  'video.black': { bridge: 0.1, clearAfter: 2 },
+  // Any real change breaks a pending freeze: encoder noise is already below the block threshold.
+  'video.freeze': { bridge: 0, clearAfter: 2 },
   'video.corruption': { bridge: 0.5, clearAfter: 1 },
-  'audio.silence': { bridge: 0.1, clearAfter: 0.5 },
+  'audio.silence': { bridge: 0.1, clearAfter: 2 },
   'audio.clipping': { bridge: 0.3, clearAfter: 1 },
   'audio.loudness': { bridge: 1, clearAfter: 3 },
   'av.desync': { bridge: 3, clearAfter: 3 },

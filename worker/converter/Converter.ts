@@ -50,7 +50,8 @@ export class Converter {
   private videoHeaders: (VideoHeader & { t: number | null; wallMs: number; fullRange: boolean | null })[] = [];
   private audioHeaders: (AudioHeader & { t: number | null; wallMs: number })[] = [];
   private readonly frameDuration: number;
-  private lastVideoT = 0;
+  /** Media time of the newest picture ffmpeg announced: the decoder is working just past it. */
+  private decodingT = 0;
   private fullRange = false;
   private lastMediaAt = Date.now();
   private stalled = false;
@@ -153,15 +154,13 @@ export class Converter {
     if (!line) return;
     const parsed = parseStderrLine(line);
     switch (parsed.kind) {
-      case 'video':
+      case 'video': {
         if (parsed.pictType === 'I') this.keyframeSeen = true;
-        this.videoHeaders.push({
-          ...parsed,
-          t: this.options.clock.place('video', parsed.pts, this.frameDuration),
-          wallMs: Date.now(),
-          fullRange: null,
-        });
+        const t = this.options.clock.place('video', parsed.pts, this.frameDuration);
+        if (t !== null) this.decodingT = t + this.frameDuration;
+        this.videoHeaders.push({ ...parsed, t, wallMs: Date.now(), fullRange: null });
         break;
+      }
       case 'range': {
         this.fullRange = parsed.fullRange;
         const open = this.videoHeaders.findLast((h) => h.fullRange === null);
@@ -181,7 +180,7 @@ export class Converter {
         // Errors while ffmpeg probes the input come from a throw-away decoder reading ahead, and a
         // live input joined mid-GOP has no references until its first key frame: neither is damage.
         if (this.decoding && this.keyframeSeen) {
-          this.handlers.onDecodeError(this.lastVideoT, `${parsed.decoder}: ${parsed.message}`);
+          this.handlers.onDecodeError(this.decodingT, `${parsed.decoder}: ${parsed.message}`);
         }
         break;
       case 'other':
@@ -211,7 +210,6 @@ export class Converter {
       [this.scratch, this.spareScratch] = [this.spareScratch, this.scratch];
       if (this.scratch?.length !== size) this.scratch = new Uint8Array(size);
       const luma = this.video.take(size, this.scratch);
-      this.lastVideoT = header.t;
       const frame: VideoFrame = {
         t: header.t,
         wallMs: header.wallMs,

@@ -24,6 +24,8 @@ export interface MediaClockOptions {
 
 /** Largest backward step (seconds) still taken as jitter between tracks, not a discontinuity. */
 const BACKWARD_TOLERANCE = 1;
+/** Largest forward step (seconds) that is plain continuity, not a hole. */
+const CONTINUOUS_STEP = 1;
 /** Files: largest forward jump taken as a hole in the media rather than a timestamp reset. */
 const FILE_MAX_FORWARD = 60;
 /** Live: how far media may run ahead of the wall-clock gap (segment bursts) before it is a reset. */
@@ -109,9 +111,17 @@ export class MediaClock {
     const offset = this.offset as number;
     const reference = state.end ?? this.newest;
     const candidate = pts + offset;
+    const within = (t: number, forward: number) =>
+      t >= reference - BACKWARD_TOLERANCE && t <= reference + forward;
+    // Continuous under the current epoch, or a straggler of the previous one (the other track
+    // crossed a discontinuity first: decoders and interleaving deliver tracks a little apart).
+    const step = CONTINUOUS_STEP + (this.options.live ? wallGap : 0);
+    if (within(candidate, step)) return candidate;
+    if (this.previousOffset !== null && !state.joining && within(pts + this.previousOffset, step))
+      return pts + this.previousOffset;
+    // A hole in the media: timestamps jump forward, as far as the wall clock allows (live).
     const maxForward = this.options.live ? wallGap + LIVE_FORWARD_SLACK : FILE_MAX_FORWARD;
-    const fits = (t: number) => t >= reference - BACKWARD_TOLERANCE && t <= reference + maxForward;
-    if (fits(candidate)) return candidate;
+    if (within(candidate, maxForward)) return candidate;
     if (
       state.joining &&
       this.options.segmented &&
@@ -120,11 +130,6 @@ export class MediaClock {
       candidate >= state.end - MAX_REREAD
     ) {
       return Number.NEGATIVE_INFINITY;
-    }
-    // A straggler of the previous epoch (the other track crossed the discontinuity first).
-    if (this.previousOffset !== null && !state.joining) {
-      const old = pts + this.previousOffset;
-      if (fits(old)) return old;
     }
     // A discontinuity: the source's timestamps say nothing about the time in between. After an
     // outage the wall clock does; otherwise the new timestamps continue where the media ended.

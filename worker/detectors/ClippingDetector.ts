@@ -1,6 +1,13 @@
 /**
- * audio.clipping: sustained clipping, i.e. runs of consecutive samples at full scale recurring
- * for ≥ 0.5 s. A lone full-scale peak is not clipping; flattened waveform tops are.
+ * audio.clipping: sustained clipping within ≥ 0.5 s. A 20 ms block is clipped when it shows any
+ * of three signs, recurring (the alarm tracker bridges short gaps between clipped blocks):
+ * - over-range: decoded samples beyond full scale (> 0 dBFS). A lossy decoder hands back what an
+ *   overdriven source carried; every device clips it on output.
+ * - samples pinned at the rail (within 0.01 dB of full scale): hard clipping of wideband
+ *   programme (noise, music) leaves many short flat runs there, too short for the run rule.
+ * - flat tops: runs of ≥ `minRun` consecutive samples at or above `levelDbfs` (a clipper below
+ *   full scale, or clipped low-frequency content).
+ * Loud programme that peaks below full scale (−1 dBFS) shows none of them.
  */
 import type { AudioChunk } from '../converter/types.js';
 import { fromDbfs, toDbfs } from './audioLevels.js';
@@ -8,6 +15,12 @@ import type { Detector, DetectorContext } from './types.js';
 
 /** Blocks per second: the time resolution of clipping start and end. */
 const BLOCKS_PER_SECOND = 50;
+/** Above this a sample is over range (0 dBFS plus float rounding). */
+const OVER_RANGE = 1.0001;
+/** At or above this a sample sits on the rail (−0.01 dBFS). */
+const RAIL = 0.9989;
+/** Samples on the rail in one block that make the block clipped. */
+const MIN_RAIL_SAMPLES = 3;
 
 export class ClippingDetector implements Detector {
   readonly type = 'audio.clipping' as const;
@@ -26,6 +39,8 @@ export class ClippingDetector implements Detector {
     for (let from = 0; from < frames; from += blockFrames) {
       const to = Math.min(frames, from + blockFrames);
       let clippedRuns = 0;
+      let overRange = 0;
+      let onRail = 0;
       let peak = 0;
       for (let f = from; f < to; f++) {
         for (let ch = 0; ch < channels; ch++) {
@@ -34,17 +49,28 @@ export class ClippingDetector implements Detector {
           if (v > peak) peak = v;
           if (v >= level) {
             if (++this.runs[ch] === rule.minRun) clippedRuns++;
+            if (v >= RAIL) {
+              onRail++;
+              if (v > OVER_RANGE) overRange++;
+            }
           } else {
             this.runs[ch] = 0;
           }
         }
       }
+      const active = overRange > 0 || onRail >= MIN_RAIL_SAMPLES || clippedRuns > 0;
       this.context.emit({
         type: this.type,
         t: chunk.t + from / sampleRate,
         duration: (to - from) / sampleRate,
-        active: clippedRuns > 0,
-        detail: { countClippedRuns: clippedRuns, peakDbfs: Math.round(toDbfs(peak) * 100) / 100 },
+        active,
+        detail: active
+          ? {
+              countClippedRuns: clippedRuns,
+              countOverRange: overRange,
+              peakDbfs: Math.round(toDbfs(peak) * 100) / 100,
+            }
+          : { peakDbfs: Math.round(toDbfs(peak) * 100) / 100 },
       });
     }
   }

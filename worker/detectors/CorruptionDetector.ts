@@ -1,13 +1,24 @@
 /**
- * video.corruption: decoding errors reported by the decoder, or visible block corruption
- * (macroblocking), for ≥ 0.2 s. Macroblocking shows as luma steps that line up with the codec's
- * 8-pixel block grid while the inside of each block is flat; natural pictures have no such grid.
+ * video.corruption: decoding errors for ≥ 0.2 s, and the visible damage they leave behind.
+ *
+ * The decoder is the witness: an error line from the video decoder (after the first key frame of
+ * a run: a live stream joined mid-GOP is not damage) opens an episode. A no-reference blockiness
+ * measure (luma steps on the codec's block grid against steps inside blocks) cannot tell damage
+ * from a low bitrate, MPEG-2's block structure or a banded gradient, so it never raises alone: it
+ * only carries an open episode on while the picture stays blockier than the stream's own running
+ * baseline (concealment spreads through predicted pictures until the next clean key frame).
  */
 import type { VideoFrame } from '../converter/types.js';
 import type { Detector, DetectorContext } from './types.js';
 
 /** How long after a decode error the picture is taken as damaged (error concealment lingers). */
 const ERROR_PERSISTENCE = 0.3;
+/** Longest an episode is carried on by blockiness alone after the last decode error, seconds. */
+const MAX_CARRY = 2;
+/** Blockiness this many times the stream's baseline carries an episode on. */
+const BASELINE_FACTOR = 1.5;
+/** Weight of each clean picture in the running blockiness baseline. */
+const BASELINE_WEIGHT = 0.02;
 /** Steps on block edges must average at least this many code values to count as visible. */
 const MIN_EDGE_STEP = 4;
 /** Pictures are judged by eye at most this often (seconds): corruption lingers for many frames. */
@@ -15,34 +26,45 @@ const LOOK_INTERVAL = 0.12;
 
 export class CorruptionDetector implements Detector {
   readonly type = 'video.corruption' as const;
-  private damagedUntil = -1;
+  private damagedUntil = Number.NEGATIVE_INFINITY;
+  private lastError = Number.NEGATIVE_INFINITY;
   private errorsSinceFrame = 0;
   private lastLook = Number.NEGATIVE_INFINITY;
+  private baseline: number | null = null;
 
   constructor(private readonly context: DetectorContext) {}
 
   onDecodeError(t: number): void {
     this.damagedUntil = Math.max(this.damagedUntil, t + ERROR_PERSISTENCE);
+    this.lastError = Math.max(this.lastError, t);
     this.errorsSinceFrame++;
   }
 
   onVideo(frame: VideoFrame): void {
     const errors = this.errorsSinceFrame;
     this.errorsSinceFrame = 0;
+    const inEpisode = errors > 0 || frame.t <= this.damagedUntil;
+    const carrying = !inEpisode && frame.t - this.lastError <= MAX_CARRY;
     // B pictures skip deblocking (see ffmpegArgs), so only reference pictures are judged by eye,
     // and only every LOOK_INTERVAL; the alarm tracker's bridge carries a verdict across the gaps.
     let blockiness = 0;
     if (frame.pictType !== 'B' && frame.t - this.lastLook >= LOOK_INTERVAL) {
       blockiness = blockEdgeRatio(frame);
       this.lastLook = frame.t;
+      if (!inEpisode && !carrying) {
+        this.baseline =
+          this.baseline === null ? blockiness : this.baseline + (blockiness - this.baseline) * BASELINE_WEIGHT;
+      }
     }
-    const blocky = blockiness >= this.context.thresholds.corruption.blockinessRatio;
-    const damaged = errors > 0 || frame.t <= this.damagedUntil;
+    const limit = Math.max(this.context.thresholds.corruption.blockinessRatio, (this.baseline ?? 0) * BASELINE_FACTOR);
+    // A clean key frame ends the carry: nothing after it is predicted from the damage.
+    const visible = carrying && blockiness >= limit && !(frame.pictType === 'I' && errors === 0);
+    if (visible) this.damagedUntil = frame.t + LOOK_INTERVAL;
     this.context.emit({
       type: this.type,
       t: frame.t,
       duration: frame.duration,
-      active: damaged || blocky,
+      active: inEpisode || visible,
       detail: { countDecodeErrors: errors, maxBlockiness: Math.round(blockiness * 100) / 100 },
     });
   }

@@ -2,6 +2,10 @@
  * video.freeze: the picture does not change beyond encoder noise for ≥ 2.0 s. Each frame is
  * compared block by block with the last frame that changed, so slow motion accumulates into a
  * change instead of hiding under a per-frame noise floor; a black picture is left to video.black.
+ *
+ * An intra-coded picture re-codes a still picture with fresh quantisation noise: its blocks differ
+ * from the previous picture's texture, but not in their mean brightness. Such a refresh becomes
+ * the new reference without counting as a change (motion moves block means; a refresh does not).
  */
 import type { VideoFrame } from '../converter/types.js';
 import { isBlackPicture } from './BlackDetector.js';
@@ -10,6 +14,8 @@ import type { Detector, DetectorContext } from './types.js';
 
 /** Side of the comparison blocks in samples: 64 px across and 64 rows down on a 1280×720 picture. */
 const BLOCK = 8;
+/** Largest shift of any block's mean luma (code values) that an intra refresh may show. */
+const REFRESH_MEAN_SHIFT = 1.5;
 
 export class FreezeDetector implements Detector {
   readonly type = 'video.freeze' as const;
@@ -32,9 +38,10 @@ export class FreezeDetector implements Detector {
       this.report(frame, false, 0);
       return;
     }
-    const maxBlockDiff = largestBlockChange(this.reference, this.current, sw, sh);
-    const unchanged = maxBlockDiff <= this.context.thresholds.freeze.blockNoise;
-    if (!unchanged) [this.reference, this.current] = [this.current, this.reference];
+    const { maxBlockDiff, maxMeanShift } = largestBlockChange(this.reference, this.current, sw, sh);
+    const refresh = frame.pictType === 'I' && maxMeanShift <= REFRESH_MEAN_SHIFT;
+    const unchanged = maxBlockDiff <= this.context.thresholds.freeze.blockNoise || refresh;
+    if (!unchanged || refresh) [this.reference, this.current] = [this.current, this.reference];
     this.report(frame, unchanged && !isBlackPicture(frame, this.context.thresholds.black), maxBlockDiff);
   }
 
@@ -59,32 +66,49 @@ function sampleInto(frame: VideoFrame, step: number, sw: number, sh: number, out
   }
 }
 
-/** The largest mean absolute difference of any BLOCK×BLOCK block between two sampled frames. */
-export function largestBlockChange(a: Uint8Array, b: Uint8Array, width: number, height: number): number {
+/**
+ * Between two sampled frames: the largest mean absolute difference of any BLOCK×BLOCK block, and
+ * the largest shift of any block's mean.
+ */
+export function largestBlockChange(
+  a: Uint8Array,
+  b: Uint8Array,
+  width: number,
+  height: number,
+): { maxBlockDiff: number; maxMeanShift: number } {
   const bw = Math.ceil(width / BLOCK);
   const sums = new Float64Array(bw);
+  const signed = new Float64Array(bw);
   const counts = new Uint32Array(bw);
   let worst = 0;
+  let shift = 0;
   for (let y = 0; y < height; y++) {
     const row = y * width;
     for (let bx = 0; bx < bw; bx++) {
       const from = row + bx * BLOCK;
       const to = Math.min(from + BLOCK, row + width);
       let s = 0;
+      let m = 0;
       for (let i = from; i < to; i++) {
         const d = a[i] - b[i];
+        m += d;
         s += d < 0 ? -d : d;
       }
       sums[bx] += s;
+      signed[bx] += m;
       counts[bx] += to - from;
     }
     if (y % BLOCK === BLOCK - 1 || y === height - 1) {
       for (let bx = 0; bx < bw; bx++) {
-        if (counts[bx]) worst = Math.max(worst, sums[bx] / counts[bx]);
+        if (counts[bx]) {
+          worst = Math.max(worst, sums[bx] / counts[bx]);
+          shift = Math.max(shift, Math.abs(signed[bx]) / counts[bx]);
+        }
         sums[bx] = 0;
+        signed[bx] = 0;
         counts[bx] = 0;
       }
     }
   }
-  return worst;
+  return { maxBlockDiff: worst, maxMeanShift: shift };
 }

@@ -1,0 +1,98 @@
+/**
+ * `npm run eval`: scores the detectors on every fixture against its ground truth, through the real
+ * `streamqc analyze` command: precision, recall and F1 per defect type, onset error, and the sync
+ * offset error. Writes the table into the README between the eval markers (unless --no-write) and
+ * ends with a JSON summary line. A held-out set of clips is scored the same way by outside checks.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DefectEvent, DefectType } from '../../shared/events.js';
+import { type ExpectedIncident, FIXTURES, type Fixture } from '../fixtures/fixtures.js';
+import { fixturePath, generateFixtures } from '../fixtures/generate.js';
+import { events, ROOT, runCli } from '../helpers/runCli.js';
+import { scoreFixture, summarize, type TypeScore } from './score.js';
+
+const write = !process.argv.includes('--no-write');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+
+async function analyze(fixture: Fixture): Promise<DefectEvent[]> {
+  const result = await runCli(['analyze', fixturePath(fixture.name)]);
+  if (result.code !== 0) throw new Error(`analyze ${fixture.name} failed: ${result.stderr.slice(-500)}`);
+  return events(result.stdout);
+}
+
+function table(scores: Map<DefectType, TypeScore>): string {
+  const rows = [
+    '| type | fixtures with it | TP | FP | FN | precision | recall | F1 | onset error mean / max (s) | sync offset error mean / max (ms) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
+  for (const [type, s] of [...scores.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const onset = s.onsetErrors.length
+      ? `${f(s.onsetErrors.reduce((a, b) => a + b, 0) / s.onsetErrors.length)} / ${f(Math.max(...s.onsetErrors))}`
+      : '–';
+    const offset = s.offsetErrors.length
+      ? `${(s.offsetErrors.reduce((a, b) => a + b, 0) / s.offsetErrors.length).toFixed(0)} / ${Math.max(...s.offsetErrors).toFixed(0)}`
+      : '–';
+    rows.push(
+      `| ${type} | ${s.fixtures} | ${s.tp} | ${s.fp} | ${s.fn} | ${f(s.precision)} | ${f(s.recall)} | ${f(s.f1)} | ${onset} | ${offset} |`,
+    );
+  }
+  return rows.join('\n');
+}
+
+await generateFixtures();
+const chosen = FIXTURES.filter((f) => !only || f.name.includes(only));
+const queue = [...chosen];
+const results: { fixture: Fixture; found: DefectEvent[] }[] = [];
+const runOne = async () => {
+  for (let fixture = queue.shift(); fixture; fixture = queue.shift()) {
+    results.push({ fixture, found: await analyze(fixture) });
+  }
+};
+await Promise.all([runOne(), runOne()]);
+results.sort((a, b) => chosen.indexOf(a.fixture) - chosen.indexOf(b.fixture));
+
+const perFixture = results.map(({ fixture, found }) => ({
+  fixture,
+  found,
+  score: scoreFixture(fixture.expected as ExpectedIncident[], found),
+}));
+for (const { fixture, score } of perFixture) {
+  const misses = score.falseNegatives.map((e) => `missed ${e.type}@${e.start}`);
+  const extras = score.falsePositives.map((e) => `false ${e.type}@${e.start}-${e.end} ${JSON.stringify(e.detail)}`);
+  const line = [...misses, ...extras].join('; ');
+  console.error(`${line ? '✗' : '✓'} ${fixture.name}${line ? `: ${line}` : ''}`);
+}
+const scores = summarize(perFixture.map((p) => ({ expected: p.fixture.expected, score: p.score })));
+const cleanFalseAlarms = perFixture
+  .filter((p) => p.fixture.expected.length === 0)
+  .reduce((n, p) => n + p.score.falsePositives.length, 0);
+const text = table(scores);
+console.log(text);
+
+if (write && !only) {
+  const readme = join(ROOT, 'README.md');
+  const body = readFileSync(readme, 'utf8');
+  const start = '<!-- eval:start -->';
+  const end = '<!-- eval:end -->';
+  const a = body.indexOf(start);
+  const b = body.indexOf(end);
+  if (a >= 0 && b > a) {
+    const note = `\n${chosen.length} fixtures (\`npm run eval\`, ${new Date().toISOString().slice(0, 10)}):\n\n${text}\n`;
+    writeFileSync(readme, body.slice(0, a + start.length) + note + body.slice(b));
+    console.error('README eval table updated');
+  }
+}
+
+const minF1 = Math.min(...[...scores.values()].map((s) => s.f1));
+const offsets = [...scores.values()].flatMap((s) => s.offsetErrors);
+console.log(
+  JSON.stringify({
+    fixtures: chosen.length,
+    minF1: Math.round(minF1 * 1000) / 1000,
+    maxOnsetErrorSeconds: Math.round(Math.max(0, ...[...scores.values()].flatMap((s) => s.onsetErrors)) * 100) / 100,
+    maxSyncOffsetErrorMs: offsets.length ? Math.max(...offsets) : null,
+    falseAlarmsOnCleanFixtures: cleanFalseAlarms,
+  }),
+);
