@@ -60,7 +60,9 @@ const perFixture = results.map(({ fixture, found }) => ({
 }));
 for (const { fixture, score } of perFixture) {
   const misses = score.falseNegatives.map((e) => `missed ${e.type}@${e.start}`);
-  const extras = score.falsePositives.map((e) => `false ${e.type}@${e.start}-${e.end} ${JSON.stringify(e.detail)}`);
+  const extras = score.falsePositives.map(
+    (e) => `false ${e.type}@${e.start}-${e.end} ${JSON.stringify(e.detail)}`,
+  );
   const line = [...misses, ...extras].join('; ');
   console.error(`${line ? '✗' : '✓'} ${fixture.name}${line ? `: ${line}` : ''}`);
 }
@@ -91,7 +93,8 @@ console.log(
   JSON.stringify({
     fixtures: chosen.length,
     minF1: Math.round(minF1 * 1000) / 1000,
-    maxOnsetErrorSeconds: Math.round(Math.max(0, ...[...scores.values()].flatMap((s) => s.onsetErrors)) * 100) / 100,
+    maxOnsetErrorSeconds:
+      Math.round(Math.max(0, ...[...scores.values()].flatMap((s) => s.onsetErrors)) * 100) / 100,
     maxSyncOffsetErrorMs: offsets.length ? Math.max(...offsets) : null,
     falseAlarmsOnCleanFixtures: cleanFalseAlarms,
   }),

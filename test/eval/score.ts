@@ -42,12 +42,24 @@ export interface TypeScore {
 }
 
 /** Adds up fixture scores per defect type. */
-export function summarize(all: { expected: ExpectedIncident[]; score: FixtureScore }[]): Map<DefectType, TypeScore> {
+export function summarize(
+  all: { expected: ExpectedIncident[]; score: FixtureScore }[],
+): Map<DefectType, TypeScore> {
   const scores = new Map<DefectType, TypeScore>();
   const of = (type: DefectType) => {
     let s = scores.get(type);
     if (!s) {
-      s = { fixtures: 0, tp: 0, fp: 0, fn: 0, precision: 1, recall: 1, f1: 1, onsetErrors: [], offsetErrors: [] };
+      s = {
+        fixtures: 0,
+        tp: 0,
+        fp: 0,
+        fn: 0,
+        precision: 1,
+        recall: 1,
+        f1: 1,
+        onsetErrors: [],
+        offsetErrors: [],
+      };
       scores.set(type, s);
     }
     return s;

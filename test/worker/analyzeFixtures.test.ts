@@ -9,7 +9,7 @@ import { fixturePath } from '../fixtures/generate.js';
 import { events, runCli } from '../helpers/runCli.js';
 
 describe('streamqc analyze on fixture clips', () => {
-  for (const fixture of FIXTURES) {
+  for (const fixture of FIXTURES.filter((f) => !f.knownIssue)) {
     const what = fixture.expected.length
       ? `finds ${fixture.expected.map((e) => `${e.type} at ${e.start} s`).join(' and ')}`
       : 'reports nothing';
@@ -22,7 +22,13 @@ describe('streamqc analyze on fixture clips', () => {
       expect(found.map((e) => e.type).sort()).toEqual(fixture.expected.map((e) => e.type).sort());
       for (const want of fixture.expected) {
         const got = found.find((e) => e.type === want.type)!;
-        expect(Math.abs(got.start - want.start), `${want.type} start ${got.start}`).toBeLessThanOrEqual(0.5);
+        expect(Math.abs(got.start - want.start), `${want.type} start ${got.start}`).toBeLessThanOrEqual(
+          want.tolerance ?? 0.5,
+        );
+        if (want.offsetMs !== undefined)
+          expect(Math.abs(Number(got.detail.offsetMs) - want.offsetMs), 'sync offset').toBeLessThanOrEqual(
+            10,
+          );
         if (want.end !== undefined) {
           expect(
             Math.abs((got.end ?? Number.NaN) - want.end),

@@ -239,7 +239,9 @@ export class StreamSupervisor {
         lagSeconds: Math.round(this.lagSeconds * 100) / 100,
         updatedAt: new Date().toISOString(),
         restarts: this.restarts,
-        ...(pipeline.lastMediaAt !== null ? { lastMediaAt: new Date(pipeline.lastMediaAt).toISOString() } : {}),
+        ...(pipeline.lastMediaAt !== null
+          ? { lastMediaAt: new Date(pipeline.lastMediaAt).toISOString() }
+          : {}),
         ...(this.lastError ? { lastError: this.lastError } : {}),
       });
     } catch (e) {

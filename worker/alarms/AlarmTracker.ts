@@ -41,6 +41,8 @@ class TypeAlarm {
   /** Times the condition came back within the raised incident (1: it never went away). */
   private episodes = 0;
   private flapping = false;
+  /** Where a raised condition came back after a lapse; it counts once it holds for the hold-off. */
+  private returnStart: number | null = null;
 
   constructor(
     readonly type: DefectType,
@@ -68,23 +70,34 @@ class TypeAlarm {
     const end = o.t + o.duration;
     if (o.active) {
       if (this.state === 'idle') this.begin(o.t);
-      // A raised condition that returns after more than a flicker: one more episode, flapping.
-      if (this.state === 'raised' && this.inactiveSince !== null && o.t - this.inactiveSince > this.timing.bridge) {
+      if (
+        this.state === 'raised' &&
+        this.inactiveSince !== null &&
+        o.t - this.inactiveSince > this.timing.bridge
+      ) {
+        // Back after a real lapse: one more episode once it holds as long as a new incident would.
+        this.returnStart ??= o.t;
+        if (end - this.returnStart < this.timing.holdOff) return;
         this.episodes++;
         this.flapping = true;
       }
+      this.returnStart = null;
       this.inactiveSince = null;
       this.activeEnd = Math.max(this.activeEnd, end);
       this.detail.add(o.detail);
       if (this.state === 'pending' && this.activeEnd - this.start >= this.timing.holdOff) this.raise();
       return;
     }
+    if (this.returnStart !== null && o.t - this.returnStart > this.timing.bridge) this.returnStart = null;
     if (this.state === 'idle') return;
     // Detectors with long analysis windows date an ending back (o.t before the last active end).
     if (this.inactiveSince === null) this.inactiveSince = o.t;
     const lapse = end - this.inactiveSince;
     if (this.state === 'pending' && lapse > this.timing.bridge) this.state = 'idle';
-    else if (this.state === 'raised' && lapse >= (this.flapping ? this.timing.flapWindow : this.timing.clearAfter))
+    else if (
+      this.state === 'raised' &&
+      lapse >= (this.flapping ? this.timing.flapWindow : this.timing.clearAfter)
+    )
       this.clear(this.inactiveSince);
   }
 

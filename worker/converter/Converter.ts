@@ -6,8 +6,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../shared/logger.js';
 import { ByteQueue } from './ByteQueue.js';
-import type { MediaClock } from './MediaClock.js';
 import { analysisScale, ffmpegArgs, ROW_STEP } from './ffmpegArgs.js';
+import type { MediaClock } from './MediaClock.js';
 import type { SourceKind } from './sourceKind.js';
 import { type AudioHeader, parseStderrLine, type VideoHeader } from './stderrLines.js';
 import type { AudioChunk, TrackInfo, VideoFrame } from './types.js';
@@ -47,7 +47,8 @@ export class Converter {
   private readonly video = new ByteQueue();
   private readonly audio = new ByteQueue();
   /** t is null for a picture that repeats media already analysed: its bytes are read and skipped. */
-  private videoHeaders: (VideoHeader & { t: number | null; wallMs: number; fullRange: boolean | null })[] = [];
+  private videoHeaders: (VideoHeader & { t: number | null; wallMs: number; fullRange: boolean | null })[] =
+    [];
   private audioHeaders: (AudioHeader & { t: number | null; wallMs: number })[] = [];
   private readonly frameDuration: number;
   /** Media time of the newest picture ffmpeg announced: the decoder is working just past it. */

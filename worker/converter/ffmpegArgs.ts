@@ -59,7 +59,16 @@ export function ffmpegArgs(source: string, options: FfmpegArgsOptions): string[]
   if (options.realtime) args.push('-re');
   // -copyts: frames keep the source's own timestamps, so the media clock can line up the runs of
   // a restarted converter and tell a splice from an outage (MediaClock.ts).
-  args.push('-copyts', '-threads', threads, '-skip_loop_filter', 'noref', ...(options.inputArgs ?? []), '-i', source);
+  args.push(
+    '-copyts',
+    '-threads',
+    threads,
+    '-skip_loop_filter',
+    'noref',
+    ...(options.inputArgs ?? []),
+    '-i',
+    source,
+  );
   if (tracks.video) {
     const scale = analysisScale(tracks.video.width);
     const filters = [

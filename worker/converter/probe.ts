@@ -121,7 +121,9 @@ export function probeInput(source: string, options: ProbeOptions): Promise<Track
             }
           : null,
         duration: Number.isFinite(duration) && duration > 0 ? duration : null,
-        startTime: Number.isFinite(Number(parsed.format?.start_time)) ? Number(parsed.format?.start_time) : null,
+        startTime: Number.isFinite(Number(parsed.format?.start_time))
+          ? Number(parsed.format?.start_time)
+          : null,
         formatName: parsed.format?.format_name ?? 'unknown',
       });
     });

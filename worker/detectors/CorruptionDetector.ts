@@ -53,10 +53,15 @@ export class CorruptionDetector implements Detector {
       this.lastLook = frame.t;
       if (!inEpisode && !carrying) {
         this.baseline =
-          this.baseline === null ? blockiness : this.baseline + (blockiness - this.baseline) * BASELINE_WEIGHT;
+          this.baseline === null
+            ? blockiness
+            : this.baseline + (blockiness - this.baseline) * BASELINE_WEIGHT;
       }
     }
-    const limit = Math.max(this.context.thresholds.corruption.blockinessRatio, (this.baseline ?? 0) * BASELINE_FACTOR);
+    const limit = Math.max(
+      this.context.thresholds.corruption.blockinessRatio,
+      (this.baseline ?? 0) * BASELINE_FACTOR,
+    );
     // A clean key frame ends the carry: nothing after it is predicted from the damage.
     const visible = carrying && blockiness >= limit && !(frame.pictType === 'I' && errors === 0);
     if (visible) this.damagedUntil = frame.t + LOOK_INTERVAL;

@@ -4,7 +4,9 @@
  *
  * The content gives the offset away at onsets: a flash or a cut in the picture and a beep, a
  * clap or a hit in the sound mark the same instant. Each visual onset is paired with the nearest
- * audio onset within ±MAX_OFFSET; the pair's difference is one measurement of the offset.
+ * audio onset within ±MAX_OFFSET; the pair's difference is one measurement of the offset. Many
+ * cuts have no sound of their own, so a single pair proves nothing: the offset is the median of
+ * the recent pairs, and it counts only when most of them agree with it.
  */
 import type { AudioChunk, VideoFrame } from '../converter/types.js';
 import { sampleStep } from './lumaStats.js';
@@ -20,6 +22,14 @@ const VISUAL_JUMP = 25;
 const AUDIO_RISE_DB = 15;
 const AUDIO_FLOOR_DBFS = -45;
 const HOP_SECONDS = 0.005;
+/** Pairs older than this (seconds of media) no longer count, nor more than the newest MAX_PAIRS. */
+const PAIR_WINDOW = 20;
+const MAX_PAIRS = 7;
+/** Pairs within this of the median (seconds) agree with it. */
+const AGREEMENT = 0.04;
+/** Agreeing pairs needed, and the share of all recent pairs they must make up. */
+const MIN_AGREEING = 3;
+const MIN_AGREEING_SHARE = 0.6;
 
 export class DesyncDetector implements Detector {
   readonly type = 'av.desync' as const;
@@ -36,6 +46,8 @@ export class DesyncDetector implements Detector {
   private hopSum = 0;
   private hopFilled = 0;
   private hopStart = 0;
+  /** Recent pair measurements: visual onset time and offset (audio minus video), seconds. */
+  private pairs: { t: number; offset: number }[] = [];
 
   constructor(private readonly context: DetectorContext) {}
 
@@ -110,14 +122,28 @@ export class DesyncDetector implements Detector {
           best = ta;
       }
       if (best === null) continue;
-      const offsetMs = Math.round((best - tv) * 1000);
+      this.pairs.push({ t: tv, offset: best - tv });
+      this.pairs = this.pairs.filter((p) => p.t > tv - PAIR_WINDOW).slice(-MAX_PAIRS);
+      const median = medianOf(this.pairs.map((p) => p.offset));
+      const agreeing = this.pairs.filter((p) => Math.abs(p.offset - median) <= AGREEMENT);
+      if (agreeing.length < MIN_AGREEING || agreeing.length < this.pairs.length * MIN_AGREEING_SHARE)
+        continue;
+      const offsetMs = Math.round(medianOf(agreeing.map((p) => p.offset)) * 1000);
+      // Dated from the first pair that agrees: the offset held since then.
+      const since = agreeing[0].t;
       this.context.emit({
         type: this.type,
-        t: tv,
-        duration: 0,
+        t: since,
+        duration: tv - since,
         active: offsetMs > rule.audioLateMs || offsetMs < -rule.audioEarlyMs,
         detail: { offsetMs },
       });
     }
   }
+}
+
+function medianOf(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
