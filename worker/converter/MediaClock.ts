@@ -113,15 +113,6 @@ export class MediaClock {
     const candidate = pts + offset;
     const within = (t: number, forward: number) =>
       t >= reference - BACKWARD_TOLERANCE && t <= reference + forward;
-    // Continuous under the current epoch, or a straggler of the previous one (the other track
-    // crossed a discontinuity first: decoders and interleaving deliver tracks a little apart).
-    const step = CONTINUOUS_STEP + (this.options.live ? wallGap : 0);
-    if (within(candidate, step)) return candidate;
-    if (this.previousOffset !== null && !state.joining && within(pts + this.previousOffset, step))
-      return pts + this.previousOffset;
-    // A hole in the media: timestamps jump forward, as far as the wall clock allows (live).
-    const maxForward = this.options.live ? wallGap + LIVE_FORWARD_SLACK : FILE_MAX_FORWARD;
-    if (within(candidate, maxForward)) return candidate;
     if (
       state.joining &&
       this.options.segmented &&
@@ -131,11 +122,30 @@ export class MediaClock {
     ) {
       return Number.NEGATIVE_INFINITY;
     }
-    // A discontinuity: the source's timestamps say nothing about the time in between. After an
-    // outage the wall clock does; otherwise the new timestamps continue where the media ended.
+    // After an outage, timestamps that did not run on with the wall clock belong to a source that
+    // restarted (or was paused): the outage is media time that passed, not a splice.
+    const outage = this.options.live && wallGap >= this.options.outageSeconds;
+    if (outage && candidate < reference + wallGap - CONTINUOUS_STEP) return this.discontinuity(pts, wallGap);
+    // Continuous under the current epoch, or a straggler of the previous one (the other track
+    // crossed a discontinuity first: decoders and interleaving deliver tracks a little apart).
+    const step = CONTINUOUS_STEP + (this.options.live ? wallGap : 0);
+    if (within(candidate, step)) return candidate;
+    if (this.previousOffset !== null && !state.joining && within(pts + this.previousOffset, step))
+      return pts + this.previousOffset;
+    // A hole in the media: timestamps jump forward, as far as the wall clock allows (live).
+    const maxForward = this.options.live ? wallGap + LIVE_FORWARD_SLACK : FILE_MAX_FORWARD;
+    if (within(candidate, maxForward)) return candidate;
+    return this.discontinuity(pts, wallGap);
+  }
+
+  /**
+   * A new epoch: the source's timestamps say nothing about the time in between. After an outage
+   * the wall clock does; otherwise the new timestamps continue where the media ended.
+   */
+  private discontinuity(pts: number, wallGap: number): number {
     const gap = this.options.live && wallGap >= this.options.outageSeconds ? wallGap : 0;
     const t = this.newest + gap;
-    this.previousOffset = offset;
+    this.previousOffset = this.offset;
     this.offset = t - pts;
     this.discontinuities++;
     return t;
