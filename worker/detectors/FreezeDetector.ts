@@ -3,9 +3,12 @@
  * compared block by block with the last frame that changed, so slow motion accumulates into a
  * change instead of hiding under a per-frame noise floor; a black picture is left to video.black.
  *
- * An intra-coded picture re-codes a still picture with fresh quantisation noise: its blocks differ
- * from the previous picture's texture, but not in their mean brightness. Such a refresh becomes
- * the new reference without counting as a change (motion moves block means; a refresh does not).
+ * Encoders re-code a still picture now and then. While they refine a picture that has just
+ * stopped, its blocks differ from the reference in texture but hardly in mean brightness: that is
+ * not a change (the reference stays, so slow motion still accumulates against it). An intra
+ * picture of a frozen stream steps further (a few code values in some block's mean) and the
+ * pictures after it are copies of it; motion goes on changing. So an intra picture whose change
+ * is moderate waits for the next picture: if that one is a copy, the intra picture was a refresh.
  */
 import type { VideoFrame } from '../converter/types.js';
 import { isBlackPicture } from './BlackDetector.js';
@@ -14,8 +17,20 @@ import type { Detector, DetectorContext } from './types.js';
 
 /** Side of the comparison blocks in samples: 64 px across and 64 rows down on a 1280×720 picture. */
 const BLOCK = 8;
-/** Largest shift of any block's mean luma (code values) that an intra refresh may show. */
+/** Largest shift of any block's mean luma (code values) that requantisation alone shows. */
 const REFRESH_MEAN_SHIFT = 1.5;
+/** Largest shift of any block's mean an intra picture may show and still be a refresh. */
+const INTRA_MEAN_SHIFT = 6;
+/** A picture whose largest block change against the one before is at most this is a copy of it. */
+const COPY_NOISE = 0.5;
+
+interface PendingIntra {
+  t: number;
+  duration: number;
+  black: boolean;
+  change: number;
+  sample: Uint8Array;
+}
 
 export class FreezeDetector implements Detector {
   readonly type = 'video.freeze' as const;
@@ -23,6 +38,8 @@ export class FreezeDetector implements Detector {
   private reference: Uint8Array | null = null;
   private current: Uint8Array | null = null;
   private refWidth = 0;
+  /** An intra picture whose verdict waits for the next picture. */
+  private pending: PendingIntra | null = null;
 
   constructor(private readonly context: DetectorContext) {}
 
@@ -35,21 +52,46 @@ export class FreezeDetector implements Detector {
     if (!this.reference || this.reference.length !== this.current.length || this.refWidth !== sw) {
       this.reference = this.current.slice();
       this.refWidth = sw;
-      this.report(frame, false, 0);
+      this.pending = null;
+      this.report(frame.t, frame.duration, false, 0);
       return;
     }
+    const black = isBlackPicture(frame, this.context.thresholds.black);
+    if (this.pending) {
+      const pending = this.pending;
+      this.pending = null;
+      const copy = largestBlockChange(pending.sample, this.current, sw, sh).maxBlockDiff <= COPY_NOISE;
+      this.reference.set(pending.sample);
+      this.report(pending.t, pending.duration, copy && !pending.black, pending.change);
+    }
     const { maxBlockDiff, maxMeanShift } = largestBlockChange(this.reference, this.current, sw, sh);
-    const refresh = frame.pictType === 'I' && maxMeanShift <= REFRESH_MEAN_SHIFT;
-    const unchanged = maxBlockDiff <= this.context.thresholds.freeze.blockNoise || refresh;
-    if (!unchanged || refresh) [this.reference, this.current] = [this.current, this.reference];
-    this.report(frame, unchanged && !isBlackPicture(frame, this.context.thresholds.black), maxBlockDiff);
+    const unchanged =
+      maxBlockDiff <= this.context.thresholds.freeze.blockNoise || maxMeanShift <= REFRESH_MEAN_SHIFT;
+    if (!unchanged && frame.pictType === 'I' && maxMeanShift <= INTRA_MEAN_SHIFT) {
+      this.pending = {
+        t: frame.t,
+        duration: frame.duration,
+        black,
+        change: maxBlockDiff,
+        sample: this.current.slice(),
+      };
+      return;
+    }
+    if (!unchanged) [this.reference, this.current] = [this.current, this.reference];
+    this.report(frame.t, frame.duration, unchanged && !black, maxBlockDiff);
   }
 
-  private report(frame: VideoFrame, active: boolean, change: number): void {
+  /** The input ended with an intra picture still waiting: it counts as a change. */
+  onEnd(): void {
+    if (this.pending) this.report(this.pending.t, this.pending.duration, false, this.pending.change);
+    this.pending = null;
+  }
+
+  private report(t: number, duration: number, active: boolean, change: number): void {
     this.context.emit({
       type: this.type,
-      t: frame.t,
-      duration: frame.duration,
+      t,
+      duration,
       active,
       detail: { maxBlockChange: Math.round(change * 100) / 100 },
     });
