@@ -31,11 +31,11 @@ const MAX_BACKOFF_SECONDS = 30;
 const HEALTHY_RUN_SECONDS = 10;
 /** Pause before re-opening after a healthy run (the converter was killed or restarted). */
 const QUICK_RETRY_SECONDS = 0.2;
+/** Least wait before re-opening an input that ended (a closed playlist). */
+const ENDED_MIN_BACKOFF_SECONDS = 10;
 /** Falling this far behind the live edge restarts the converter at the edge. */
 const MAX_LAG_SECONDS = 10;
 const HEALTH_INTERVAL_MS = 5000;
-/** Nothing decoded for this long turns a running unit's state to `no-media`. */
-const NO_MEDIA_SECONDS = 3;
 const CLOCK_TICKS = 100;
 
 /** Rewrites a URL's host to a vetted address so ffmpeg cannot resolve it to something else later. */
@@ -71,12 +71,11 @@ export class StreamSupervisor {
     this.log = deps.logger.child({ streamId: unit.streamId, group: unit.group });
   }
 
-  /** The unit's state as a user should read it: a running converter that receives nothing is `no-media`. */
+  /** The unit's state as a user should read it: a running converter whose media is overdue is `no-media`. */
   get state(): UnitState {
     const pipeline = this.pipeline;
     if (this.runState !== 'running' || !pipeline) return this.runState;
-    const last = pipeline.lastMediaAt;
-    return last === null || Date.now() - last > NO_MEDIA_SECONDS * 1000 ? 'no-media' : 'running';
+    return pipeline.mediaOverdue(Date.now()) ? 'no-media' : 'running';
   }
 
   /** Starts supervising in the background. */
@@ -148,7 +147,8 @@ export class StreamSupervisor {
             (Date.now() - this.runStartedWall) / 1000 - (t - this.runStartedMedia),
           );
       },
-      stallSeconds: 10,
+      // Segmented sources wait a whole segment between bursts (up to ~10 s): not a stall.
+      stallSeconds: kind === 'http' ? 20 : 10,
     });
     this.pipeline = pipeline;
     const open = (await deps.registry.openAlarms(stream.id)).filter((a) => unit.detectors.includes(a.type));
@@ -202,8 +202,13 @@ export class StreamSupervisor {
         }
         this.lastError = result.error?.message ?? result.exit?.lastError ?? 'ffmpeg ended';
         const ranFor = (Date.now() - this.runStartedWall) / 1000;
-        const healthy = ranFor >= HEALTHY_RUN_SECONDS && result.frames + result.audioChunks > 0;
+        // A run that delivered media and was then cut short (killed, crashed) re-opens at once; an
+        // input that ended (a closed playlist) or never delivered backs off.
+        const ended = result.exit?.code === 0;
+        const healthy = !ended && ranFor >= HEALTHY_RUN_SECONDS && result.frames + result.audioChunks > 0;
         if (healthy) backoff = 1;
+        // A closed playlist is read again from its start on every try: not more than every 10 s.
+        if (ended) backoff = Math.max(backoff, ENDED_MIN_BACKOFF_SECONDS);
         const wait = healthy ? QUICK_RETRY_SECONDS : backoff;
         if (!healthy) backoff = Math.min(MAX_BACKOFF_SECONDS, backoff * 2);
         this.runState = 'backoff';

@@ -30,6 +30,8 @@ export interface ConverterOptions {
   inputArgs?: string[];
   /** The stream's media clock, shared by every run of the converter. */
   clock: MediaClock;
+  /** The previous run read the input to its end (see MediaClock.beginRun). */
+  afterEnd?: boolean;
 }
 
 export interface ConverterExit {
@@ -73,7 +75,7 @@ export class Converter {
   ) {
     this.frameDuration = 1 / (options.tracks.video?.frameRate || 25);
     this.keyframeSeen = !options.tracks.video;
-    options.clock.beginRun();
+    options.clock.beginRun(options.afterEnd);
   }
 
   /** Starts ffmpeg and resolves when it has exited and every frame it produced was handed on. */

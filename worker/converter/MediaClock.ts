@@ -24,14 +24,14 @@ export interface MediaClockOptions {
 
 /** Largest backward step (seconds) still taken as jitter between tracks, not a discontinuity. */
 const BACKWARD_TOLERANCE = 1;
+/** Segmented sources: how far back a restarted converter re-reads a live window, at most, seconds. */
+const MAX_REREAD = 60;
 /** Largest forward step (seconds) that is plain continuity, not a hole. */
 const CONTINUOUS_STEP = 1;
 /** Files: largest forward jump taken as a hole in the media rather than a timestamp reset. */
 const FILE_MAX_FORWARD = 60;
 /** Live: how far media may run ahead of the wall-clock gap (segment bursts) before it is a reset. */
 const LIVE_FORWARD_SLACK = 30;
-/** Segmented sources: how far back a restarted converter may re-read (segments of the live window). */
-const MAX_REREAD = 40;
 
 interface TrackState {
   /** Media time where the newest sample of this track ends; null before the first. */
@@ -46,6 +46,7 @@ export class MediaClock {
   private previousOffset: number | null = null;
   private newest = 0;
   private lastArrivalMs: number | null = null;
+  private rereadAll = false;
   private readonly tracks: Record<Track, TrackState> = {
     video: { end: null, joining: true },
     audio: { end: null, joining: true },
@@ -65,8 +66,13 @@ export class MediaClock {
     if (this.offset === null) this.offset = -pts;
   }
 
-  /** A new converter run starts: its first samples may repeat media or restart the timestamps. */
-  beginRun(): void {
+  /**
+   * A new converter run starts: its first samples may repeat media or restart the timestamps.
+   * @param afterEnd the previous run read its input to the end (a closed playlist is read again
+   * from its first segment, however long ago that was)
+   */
+  beginRun(afterEnd = false): void {
+    this.rereadAll = afterEnd;
     this.tracks.video.joining = true;
     this.tracks.audio.joining = true;
   }
@@ -113,12 +119,14 @@ export class MediaClock {
     const candidate = pts + offset;
     const within = (t: number, forward: number) =>
       t >= reference - BACKWARD_TOLERANCE && t <= reference + forward;
+    // A restarted converter of a segmented source re-reads the live window (or, for a playlist
+    // that was closed, all of it): timestamps inside the span already analysed are not new media.
     if (
       state.joining &&
       this.options.segmented &&
       state.end !== null &&
-      candidate < state.end &&
-      candidate >= state.end - MAX_REREAD
+      candidate < state.end - 0.001 &&
+      (this.rereadAll || candidate >= state.end - MAX_REREAD)
     ) {
       return Number.NEGATIVE_INFINITY;
     }

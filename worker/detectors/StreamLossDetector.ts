@@ -6,25 +6,41 @@
  * One outage is one incident: it lasts from the last media received until new media arrives,
  * whatever the supervisor restarts in between. A restart of the monitor's own converter is not a
  * loss of the source: while the converter re-opens after ending for a reason of its own (killed,
- * crashed, restarted at the live edge), the rule waits up to RESTART_GRACE before it judges.
+ * crashed, restarted at the live edge), and while a stream opens for the first time, the rule
+ * waits up to RESTART_GRACE before it judges.
+ *
+ * Segmented sources (HLS, DASH) deliver a segment at a time: the wait for the next segment is not
+ * loss. The rule allows, on top of its duration, the media the last burst brought (one segment
+ * once the monitor is at the live edge; the first burst, a few segments, is generous).
  */
 import type { AudioChunk, VideoFrame } from '../converter/types.js';
 import type { Detector, DetectorContext } from './types.js';
 
-/** Seconds a re-opening converter is given before silence counts as loss of the source. */
+/** Seconds a (re-)opening converter is given before silence counts as loss of the source. */
 export const RESTART_GRACE = 10;
+/** A pause between arrivals at least this long (seconds) starts a new burst. */
+const BURST_PAUSE = 0.5;
+/** The largest allowance for the wait between segments, seconds. */
+const MAX_SEGMENT_ALLOWANCE = 12;
 
 export class StreamLossDetector implements Detector {
   readonly type = 'stream.loss' as const;
   /** Media time where the newest decoded media ends. */
   private mediaEnd: number | null = null;
-  private lastArrivalMs = Date.now();
+  private lastArrivalMs: number;
   /** Wall time (ms) when the loss was raised; media that arrived before it does not end it. */
   private lossSinceMs: number | null = null;
-  private graceUntilMs = 0;
+  private graceUntilMs: number;
   private reason: string | undefined;
+  /** Media time where the current burst of arrivals began, and the length of the last whole burst. */
+  private burstStart: number | null = null;
+  private lastBurst = 0;
 
-  constructor(private readonly context: DetectorContext) {}
+  constructor(private readonly context: DetectorContext) {
+    const now = Date.now();
+    this.lastArrivalMs = now;
+    this.graceUntilMs = now + RESTART_GRACE * 1000;
+  }
 
   onVideo(frame: VideoFrame): void {
     this.arrived(frame.t, frame.t + frame.duration, frame.wallMs);
@@ -34,10 +50,25 @@ export class StreamLossDetector implements Detector {
     this.arrived(chunk.t, chunk.t + chunk.samples.length / chunk.channels / chunk.sampleRate, chunk.wallMs);
   }
 
+  /** Seconds without media the rule tolerates now (its duration, plus the segment wait). */
+  get allowance(): number {
+    // The burst just delivered counts too: while waiting for the next segment it is the latest one.
+    const current = this.burstStart === null || this.mediaEnd === null ? 0 : this.mediaEnd - this.burstStart;
+    const segment = this.context.segmented
+      ? Math.min(MAX_SEGMENT_ALLOWANCE, Math.max(this.lastBurst, current))
+      : 0;
+    return this.context.thresholds.loss.minDuration + segment;
+  }
+
+  /** True when media is overdue under the rule (for the unit's health), whether or not raised. */
+  overdue(nowMs: number): boolean {
+    return (nowMs - this.lastArrivalMs) / 1000 >= this.allowance;
+  }
+
   onTick(nowMs: number): void {
-    if (!this.context.live || this.mediaEnd === null) return;
+    if (!this.context.live) return;
     const silentFor = (nowMs - this.lastArrivalMs) / 1000;
-    if (silentFor < this.context.thresholds.loss.minDuration) return;
+    if (silentFor < this.allowance) return;
     if (this.lossSinceMs === null && nowMs < this.graceUntilMs) return;
     this.report(nowMs, silentFor);
   }
@@ -51,7 +82,7 @@ export class StreamLossDetector implements Detector {
   sourceFailed(reason: string, nowMs: number): void {
     this.reason = reason;
     this.graceUntilMs = 0;
-    this.report(nowMs, this.mediaEnd === null ? 0 : (nowMs - this.lastArrivalMs) / 1000);
+    this.report(nowMs, (nowMs - this.lastArrivalMs) / 1000);
   }
 
   private report(nowMs: number, silentFor: number): void {
@@ -69,6 +100,11 @@ export class StreamLossDetector implements Detector {
   }
 
   private arrived(t: number, end: number, wallMs: number): void {
+    if ((wallMs - this.lastArrivalMs) / 1000 >= BURST_PAUSE || this.burstStart === null) {
+      if (this.burstStart !== null && this.mediaEnd !== null)
+        this.lastBurst = this.mediaEnd - this.burstStart;
+      this.burstStart = t;
+    }
     this.lastArrivalMs = Math.max(this.lastArrivalMs, wallMs);
     this.graceUntilMs = 0;
     const gap = this.mediaEnd === null ? 0 : t - this.mediaEnd;

@@ -36,6 +36,8 @@ export interface DetectorContext {
   emit: Emit;
   /** True when the input is live (wall-clock rules apply). */
   live: boolean;
+  /** True for segmented sources (HLS, DASH), which deliver media a segment at a time. */
+  segmented?: boolean;
   /** Tracks the stream is expected to carry. */
   expect: { audio: boolean; video: boolean };
 }

@@ -58,6 +58,8 @@ export class StreamPipeline {
   private readonly arrivals = new ArrivalLog();
   private lastMediaWallMs: number | null = null;
   private tracksReported = false;
+  /** The last run read the input to its end (exit 0): a closed playlist. */
+  private lastRunEnded = false;
   private stopped = false;
   private readonly abort = new AbortController();
   private source: string;
@@ -72,7 +74,13 @@ export class StreamPipeline {
       outageSeconds: options.thresholds.loss.minDuration,
     });
     const emit = (o: Observation) => this.tracker.observe(o);
-    const context = { thresholds: options.thresholds, emit, live: options.live, expect: options.expect };
+    const context = {
+      thresholds: options.thresholds,
+      emit,
+      live: options.live,
+      segmented: options.kind === 'http',
+      expect: options.expect,
+    };
     this.detectors = options.detectors.map((type) => DETECTORS[type](context));
     this.loss = (this.detectors.find((d) => d instanceof StreamLossDetector) as StreamLossDetector) ?? null;
     this.tracker = new AlarmTracker({
@@ -86,6 +94,15 @@ export class StreamPipeline {
   /** Newest media time decoded, seconds, continuous across restarts. */
   get currentMediaTime(): number {
     return this.clock.mediaTime;
+  }
+
+  /** True when media is overdue under the loss rule (between segments of HLS is not overdue). */
+  mediaOverdue(nowMs: number): boolean {
+    if (this.loss) return this.loss.overdue(nowMs);
+    return (
+      this.lastMediaWallMs === null ||
+      nowMs - this.lastMediaWallMs > this.options.thresholds.loss.minDuration * 1000
+    );
   }
 
   /** Wall-clock time (ms) when the newest media arrived; null before any. */
@@ -102,7 +119,6 @@ export class StreamPipeline {
   /** Probes and decodes the input once, until it ends, fails, stalls, or stop() is called. */
   async runOnce(): Promise<RunResult> {
     const { options } = this;
-    const log = options.logger;
     const result: RunResult = {
       tracks: null,
       exit: null,
@@ -111,6 +127,18 @@ export class StreamPipeline {
       audioChunks: 0,
       decodeErrors: 0,
     };
+    // Wall-clock rules run from the probe on: a source that never answers is a loss too.
+    const ticker = options.live ? setInterval(() => this.tick(), 500) : null;
+    try {
+      return await this.probeAndDecode(result);
+    } finally {
+      if (ticker) clearInterval(ticker);
+    }
+  }
+
+  private async probeAndDecode(result: RunResult): Promise<RunResult> {
+    const { options } = this;
+    const log = options.logger;
     let tracks: TrackInfo;
     try {
       tracks = await probeInput(this.source, {
@@ -150,6 +178,7 @@ export class StreamPipeline {
         threads: options.threads,
         inputArgs: this.inputArgs,
         clock: this.clock,
+        afterEnd: this.lastRunEnded,
       },
       {
         onVideo: (frame) => {
@@ -170,15 +199,17 @@ export class StreamPipeline {
       },
     );
     this.converter = converter;
-    const ticker = options.live ? setInterval(() => this.tick(), 500) : null;
     try {
       result.exit = await converter.run();
     } finally {
-      if (ticker) clearInterval(ticker);
       this.converter = null;
     }
-    // Ended without stalling: the monitor's own converter went away, not (yet) the source.
-    if (options.live && !result.exit.stalled && !this.stopped) this.loss?.converterRestarting(Date.now());
+    // Killed, crashed or restarted by us: the monitor's own converter went away, not (yet) the
+    // source. A stall or the end of the input (a closed playlist) is the source's doing.
+    const ended = result.exit.code === 0 && !result.exit.stopped;
+    this.lastRunEnded = ended;
+    if (options.live && !result.exit.stalled && !ended && !this.stopped)
+      this.loss?.converterRestarting(Date.now());
     log.info(
       {
         exit: result.exit,

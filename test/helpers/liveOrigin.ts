@@ -1,0 +1,128 @@
+/**
+ * Live sources for tests, made on this machine: an HLS origin (ffmpeg's HLS muxer writing a live
+ * playlist at real time, served over HTTP on 127.0.0.1) and an MPEG-TS-over-UDP sender, both from
+ * a clip played with stream copy. Each can be stopped and started again, as a packager or a
+ * contribution encoder would be.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createReadStream, existsSync, mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { basename, join } from 'node:path';
+
+export interface HlsOrigin {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface HlsOriginOptions {
+  clip: string;
+  dir: string;
+  segmentSeconds: number;
+  /** EVENT keeps every segment listed; a sliding window keeps the last few and deletes the rest. */
+  playlist: 'event' | 'sliding';
+}
+
+/** Starts packaging the clip as live HLS and serving it; resolves once the first segment is listed. */
+export async function startHlsOrigin(options: HlsOriginOptions): Promise<HlsOrigin> {
+  mkdirSync(options.dir, { recursive: true });
+  const playlist = join(options.dir, 'live.m3u8');
+  const flags =
+    options.playlist === 'event'
+      ? ['-hls_playlist_type', 'event']
+      : ['-hls_list_size', '5', '-hls_flags', 'delete_segments+omit_endlist'];
+  const packager = spawn(
+    'ffmpeg',
+    [
+      '-v',
+      'error',
+      '-re',
+      '-i',
+      options.clip,
+      '-c',
+      'copy',
+      '-f',
+      'hls',
+      '-hls_time',
+      String(options.segmentSeconds),
+      ...flags,
+      playlist,
+    ],
+    { stdio: 'ignore' },
+  );
+  const server: Server = createServer((req, res) => {
+    const name = basename(new URL(req.url ?? '/', 'http://x').pathname);
+    const path = join(options.dir, name);
+    if (!/^[\w.-]+\.(m3u8|ts)$/.test(name) || !existsSync(path)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': name.endsWith('.m3u8') ? 'application/vnd.apple.mpegurl' : 'video/mp2t',
+    });
+    createReadStream(path)
+      .on('error', () => res.destroy())
+      .pipe(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  for (let i = 0; i < 100 && !existsSync(playlist); i++) await new Promise((r) => setTimeout(r, 100));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/live.m3u8`,
+    async stop() {
+      packager.kill('SIGKILL');
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** A free UDP port on 127.0.0.1. */
+export async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+  const { port } = socket.address();
+  await new Promise<void>((r) => socket.close(() => r()));
+  return port;
+}
+
+/** Plays a clip in a loop at real time as MPEG-TS over UDP; stop() and start() cut and restore it. */
+export class UdpSender {
+  private child: ChildProcess | null = null;
+
+  constructor(
+    private readonly clip: string,
+    readonly port: number,
+  ) {}
+
+  get url(): string {
+    return `udp://127.0.0.1:${this.port}`;
+  }
+
+  start(): void {
+    this.child = spawn(
+      'ffmpeg',
+      [
+        '-v',
+        'error',
+        '-re',
+        '-stream_loop',
+        '-1',
+        '-i',
+        this.clip,
+        '-c',
+        'copy',
+        '-f',
+        'mpegts',
+        `${this.url}?pkt_size=1316`,
+      ],
+      { stdio: 'ignore' },
+    );
+  }
+
+  stop(): void {
+    this.child?.kill('SIGKILL');
+    this.child = null;
+  }
+}

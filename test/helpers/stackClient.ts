@@ -1,0 +1,41 @@
+/** What tests of the local stack do over and over: call the API, read the NDJSON sink, wait. */
+import { readFileSync } from 'node:fs';
+import type { DefectEvent } from '../../shared/events.js';
+
+/** Every event the NDJSON sink holds so far. */
+export function readEvents(path: string): DefectEvent[] {
+  try {
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as DefectEvent);
+  } catch {
+    return [];
+  }
+}
+
+/** Polls check() every 250 ms until it returns a value; fails after `seconds`. */
+export async function until<T>(
+  what: string,
+  seconds: number,
+  check: () => Promise<T | undefined> | T | undefined,
+): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** One API call with the stack's key; the body parsed as JSON. */
+export async function callApi(base: string, key: string, method: string, path: string, body?: unknown) {
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: JSON bodies; the assertions check their shape
+  return { status: r.status, body: (await r.json()) as any };
+}
