@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
+import type { DefectType } from '../../shared/events.js';
 
 const run = promisify(execFile);
 
@@ -16,6 +17,12 @@ const run = promisify(execFile);
 export const DEMO_DEFECTS = {
   'studio-a (HLS)': 'black 10–14 s, silence 30–34 s, clipping 45–48 s',
   'studio-b (UDP)': 'frozen 15–20 s; the demo also cuts the feed for 6 s once (stream loss)',
+};
+
+/** The defect types each demo stream carries: any other alarm on it is a false alarm. */
+export const DEMO_INJECTED: Record<'studio-a' | 'studio-b', readonly DefectType[]> = {
+  'studio-a': ['video.black', 'audio.silence', 'audio.clipping'],
+  'studio-b': ['video.freeze', 'stream.loss'],
 };
 
 const TONE = '0.075*sin(2*PI*440*t)';

@@ -22,6 +22,8 @@ export interface HlsOriginOptions {
   segmentSeconds: number;
   /** EVENT keeps every segment listed; a sliding window keeps the last few and deletes the rest. */
   playlist: 'event' | 'sliding';
+  /** Close the sliding-window playlist (ENDLIST) when the clip ends; by default it stays open. */
+  closeAtEnd?: boolean;
 }
 
 /** Starts packaging the clip as live HLS and serving it; resolves once the first segment is listed. */
@@ -31,7 +33,12 @@ export async function startHlsOrigin(options: HlsOriginOptions): Promise<HlsOrig
   const flags =
     options.playlist === 'event'
       ? ['-hls_playlist_type', 'event']
-      : ['-hls_list_size', '5', '-hls_flags', 'delete_segments+omit_endlist'];
+      : [
+          '-hls_list_size',
+          '5',
+          '-hls_flags',
+          options.closeAtEnd ? 'delete_segments' : 'delete_segments+omit_endlist',
+        ];
   const packager = spawn(
     'ffmpeg',
     [

@@ -147,8 +147,8 @@ export class StreamSupervisor {
             (Date.now() - this.runStartedWall) / 1000 - (t - this.runStartedMedia),
           );
       },
-      // Segmented sources wait a whole segment between bursts (up to ~10 s): not a stall.
-      stallSeconds: kind === 'http' ? 20 : 10,
+      // Segmented sources: the pipeline derives the stall time from the loss rule (segment wait).
+      stallSeconds: 10,
     });
     this.pipeline = pipeline;
     const open = (await deps.registry.openAlarms(stream.id)).filter((a) => unit.detectors.includes(a.type));

@@ -7,7 +7,7 @@
 import { createSocket } from 'node:dgram';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEMO_DEFECTS, startDemoSources } from '../../dispatcher/local/demoSources.js';
+import { DEMO_DEFECTS, DEMO_INJECTED, startDemoSources } from '../../dispatcher/local/demoSources.js';
 import { startLocalStack } from '../../dispatcher/local/localStack.js';
 import type { DefectEvent } from '../../shared/events.js';
 import { createLogger } from '../../shared/logger.js';
@@ -109,11 +109,45 @@ export async function demoCommand(): Promise<number> {
   process.stdout.write(
     `demo summary: ${raised.length} raised, ${cleared.length} cleared (${types.join(', ') || 'none'})\n`,
   );
-  if (seconds !== null && raised.length === 0) {
-    process.stderr.write(
-      "streamqc demo: no alarm was raised; see .streamqc/demo/logs/ for the workers' logs\n",
-    );
+  if (seconds === null) return 0;
+  // The demo knows what it injected: it checks itself, so a false alarm fails the run.
+  const names = new Map([
+    [a.id, 'studio-a' as const],
+    [b.id, 'studio-b' as const],
+  ]);
+  const problems = checkDemo(raised, names, seconds);
+  for (const problem of problems) process.stderr.write(`streamqc demo: ${problem}\n`);
+  if (problems.length) {
+    process.stderr.write("streamqc demo: see .streamqc/demo/logs/ for the workers' logs\n");
     return 1;
   }
+  process.stdout.write('demo check: every alarm was an injected defect\n');
   return 0;
+}
+
+/**
+ * What is wrong with a demo run: an alarm of a type not injected into its stream, or (once the
+ * run lasted a whole 60 s loop and the feed cut) an injected type never raised.
+ */
+export function checkDemo(
+  raised: DefectEvent[],
+  names: Map<string, keyof typeof DEMO_INJECTED>,
+  seconds: number,
+): string[] {
+  const problems: string[] = [];
+  for (const e of raised) {
+    const name = names.get(e.streamId);
+    if (!name) continue;
+    if (!DEMO_INJECTED[name].includes(e.type))
+      problems.push(`false alarm: ${e.type} on ${name} at ${e.start} s (${JSON.stringify(e.detail)})`);
+  }
+  if (seconds >= 75) {
+    for (const [id, name] of names) {
+      for (const type of DEMO_INJECTED[name]) {
+        if (!raised.some((e) => e.streamId === id && e.type === type))
+          problems.push(`missed: ${type} was injected into ${name} but never raised`);
+      }
+    }
+  }
+  return problems;
 }

@@ -25,7 +25,7 @@ export interface ConverterOptions {
   realtime: boolean;
   logger: Logger;
   /** Kill ffmpeg when it produces no media for this many seconds. */
-  stallSeconds?: number;
+  stallSeconds?: number | (() => number);
   threads?: number;
   inputArgs?: string[];
   /** The stream's media clock, shared by every run of the converter. */
@@ -107,8 +107,9 @@ export class Converter {
       partial = lines.pop() ?? '';
       for (const line of lines) this.onStderrLine(line.replace(/\r$/, ''));
     });
-    const stallSeconds = this.options.stallSeconds ?? 15;
+    const stallAfter = this.options.stallSeconds ?? 15;
     const watchdog = setInterval(() => {
+      const stallSeconds = typeof stallAfter === 'function' ? stallAfter() : stallAfter;
       if ((Date.now() - this.lastMediaAt) / 1000 > stallSeconds && !this.stopped) {
         this.stalled = true;
         this.options.logger.warn({ stallSeconds }, 'ffmpeg stalled, killing it');

@@ -16,8 +16,12 @@ export interface MediaClockOptions {
   live: boolean;
   /** Segmented source (HLS/DASH): a restarted converter may re-read recent media. */
   segmented: boolean;
-  /** Wall-clock outage (seconds) after which a discontinuity counts the outage as media time. */
-  outageSeconds: number;
+  /**
+   * Seconds without media after which the source counts as lost (the loss rule, which for segmented
+   * sources includes the wait for the next segment): a gap that long is time that passed, and a
+   * discontinuity across it counts the gap as media time. A number, or a function asked each time.
+   */
+  outageSeconds: number | (() => number);
   /** Clock in milliseconds (tests). */
   now?: () => number;
 }
@@ -102,7 +106,9 @@ export class MediaClock {
       t = this.fit(state, pts, wallGap);
     }
     if (t === Number.NEGATIVE_INFINITY) {
+      // Old media, but the source is delivering: no outage while it is re-read.
       this.rereadSamples++;
+      this.lastArrivalMs = now;
       return null;
     }
     state.joining = false;
@@ -132,7 +138,7 @@ export class MediaClock {
     }
     // After an outage, timestamps that did not run on with the wall clock belong to a source that
     // restarted (or was paused): the outage is media time that passed, not a splice.
-    const outage = this.options.live && wallGap >= this.options.outageSeconds;
+    const outage = this.isOutage(wallGap);
     if (outage && candidate < reference + wallGap - CONTINUOUS_STEP) return this.discontinuity(pts, wallGap);
     // Continuous under the current epoch, or a straggler of the previous one (the other track
     // crossed a discontinuity first: decoders and interleaving deliver tracks a little apart).
@@ -146,12 +152,18 @@ export class MediaClock {
     return this.discontinuity(pts, wallGap);
   }
 
+  private isOutage(wallGap: number): boolean {
+    if (!this.options.live) return false;
+    const after = this.options.outageSeconds;
+    return wallGap >= (typeof after === 'function' ? after() : after);
+  }
+
   /**
    * A new epoch: the source's timestamps say nothing about the time in between. After an outage
    * the wall clock does; otherwise the new timestamps continue where the media ended.
    */
   private discontinuity(pts: number, wallGap: number): number {
-    const gap = this.options.live && wallGap >= this.options.outageSeconds ? wallGap : 0;
+    const gap = this.isOutage(wallGap) ? wallGap : 0;
     const t = this.newest + gap;
     this.previousOffset = this.offset;
     this.offset = t - pts;

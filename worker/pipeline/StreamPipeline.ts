@@ -60,6 +60,7 @@ export class StreamPipeline {
   private tracksReported = false;
   /** The last run read the input to its end (exit 0): a closed playlist. */
   private lastRunEnded = false;
+  private lastRunStalled = false;
   private stopped = false;
   private readonly abort = new AbortController();
   private source: string;
@@ -71,7 +72,9 @@ export class StreamPipeline {
     this.clock = new MediaClock({
       live: options.live,
       segmented: options.kind === 'http',
-      outageSeconds: options.thresholds.loss.minDuration,
+      // The loss rule decides what an outage is (it knows the wait between segments).
+      outageSeconds: () =>
+        this.loss?.allowance ?? options.thresholds.loss.minDuration + (options.kind === 'http' ? 12 : 0),
     });
     const emit = (o: Observation) => this.tracker.observe(o);
     const context = {
@@ -94,6 +97,16 @@ export class StreamPipeline {
   /** Newest media time decoded, seconds, continuous across restarts. */
   get currentMediaTime(): number {
     return this.clock.mediaTime;
+  }
+
+  /**
+   * A segmented source's decoder that has had nothing for (almost) as long as the loss rule allows
+   * is restarted before the rule judges: FFmpeg's HLS reader sometimes hangs on a live playlist
+   * that is fine, and a fresh reader tells a hung reader from a source that stopped.
+   */
+  private segmentedStallSeconds(): number {
+    const allowance = this.loss?.allowance ?? this.options.thresholds.loss.minDuration;
+    return Math.max(2.5, allowance - 1);
   }
 
   /** True when media is overdue under the loss rule (between segments of HLS is not overdue). */
@@ -174,7 +187,7 @@ export class StreamPipeline {
         tracks,
         realtime: options.realtime,
         logger: log,
-        stallSeconds: options.stallSeconds,
+        stallSeconds: options.kind === 'http' ? () => this.segmentedStallSeconds() : options.stallSeconds,
         threads: options.threads,
         inputArgs: this.inputArgs,
         clock: this.clock,
@@ -205,10 +218,14 @@ export class StreamPipeline {
       this.converter = null;
     }
     // Killed, crashed or restarted by us: the monitor's own converter went away, not (yet) the
-    // source. A stall or the end of the input (a closed playlist) is the source's doing.
+    // source. A stall or the end of the input (a closed playlist) is the source's doing, except
+    // a segmented source's first stall after it delivered: that may be the reader's own hang.
     const ended = result.exit.code === 0 && !result.exit.stopped;
+    const delivered = result.frames + result.audioChunks > 0;
+    const readerHang = options.kind === 'http' && result.exit.stalled && !this.lastRunStalled && delivered;
     this.lastRunEnded = ended;
-    if (options.live && !result.exit.stalled && !ended && !this.stopped)
+    this.lastRunStalled = result.exit.stalled;
+    if (options.live && (!result.exit.stalled || readerHang) && !ended && !this.stopped)
       this.loss?.converterRestarting(Date.now());
     log.info(
       {
