@@ -18,6 +18,9 @@ import { StreamLossDetector } from '../detectors/StreamLossDetector.js';
 import type { Detector, Observation } from '../detectors/types.js';
 import { ArrivalLog } from './ArrivalLog.js';
 
+/** Seconds a segmented source's decoder may take to deliver its first media before it counts as hung. */
+const OPENING_STALL_SECONDS = 15;
+
 export interface PipelineOptions {
   streamId: string;
   source: string;
@@ -61,6 +64,8 @@ export class StreamPipeline {
   /** The last run read the input to its end (exit 0): a closed playlist. */
   private lastRunEnded = false;
   private lastRunStalled = false;
+  /** The current run has handed on media. */
+  private runDelivered = false;
   private stopped = false;
   private readonly abort = new AbortController();
   private source: string;
@@ -105,6 +110,8 @@ export class StreamPipeline {
    * that is fine, and a fresh reader tells a hung reader from a source that stopped.
    */
   private segmentedStallSeconds(): number {
+    // Opening (playlist, first segments, FFmpeg's own probing) is not a stall.
+    if (!this.runDelivered) return OPENING_STALL_SECONDS;
     const allowance = this.loss?.allowance ?? this.options.thresholds.loss.minDuration;
     return Math.max(2.5, allowance - 1);
   }
@@ -175,7 +182,9 @@ export class StreamPipeline {
       for (const d of this.detectors) d.onTracks?.(tracks);
       this.tracksReported = true;
     }
+    this.runDelivered = false;
     const advance = (t: number, wallMs: number) => {
+      this.runDelivered = true;
       this.arrivals.record(t, wallMs);
       this.lastMediaWallMs = wallMs;
       options.onProgress?.(t, tracks);
