@@ -143,3 +143,19 @@ describe('AlarmTracker flapping', () => {
     expect(cleared.every((e) => e.detail.flapping === undefined)).toBe(true);
   });
 });
+
+describe('AlarmTracker periodic conditions', () => {
+  it('keeps a 3 s black every 12 s as one incident per black, none flapping', () => {
+    const { t, events, frames } = tracker();
+    for (let s = 0; s < 48; s += 12) {
+      frames(s, s + 3, false);
+      frames(s + 3, s + 6, true);
+      frames(s + 6, s + 12, false);
+    }
+    t.finish(48);
+
+    const cleared = events.filter((e) => e.state === 'cleared');
+    expect(cleared.map((e) => e.start)).toEqual([3, 15, 27, 39]);
+    expect(cleared.every((e) => e.detail.flapping === undefined)).toBe(true);
+  });
+});

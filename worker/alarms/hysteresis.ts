@@ -19,7 +19,7 @@ export interface AlarmTiming {
 }
 
 /** Shortest flap window, seconds of media time. */
-const MIN_FLAP_WINDOW = 10;
+const MIN_FLAP_WINDOW = 5;
 
 const FLICKER: Record<DefectType, { bridge: number; clearAfter: number }> = {
   // A raised picture or sound condition must be gone for twice its hold-off before it clears: a
@@ -54,6 +54,8 @@ const HOLD_OFF: Record<DefectType, (t: Thresholds) => number> = {
 export function alarmTiming(type: DefectType, thresholds: Thresholds): AlarmTiming {
   const holdOff = HOLD_OFF[type](thresholds);
   const flicker = FLICKER[type];
-  const flapWindow = Math.max(MIN_FLAP_WINDOW, 3 * (holdOff + flicker.clearAfter));
+  // Comes back sooner than twice its own rule (hold-off and clear): faster than the rule can tell
+  // incidents apart. A 3 s black every 12 s stays separate incidents.
+  const flapWindow = Math.max(MIN_FLAP_WINDOW, 2 * (holdOff + flicker.clearAfter));
   return { holdOff, ...flicker, flapWindow };
 }
