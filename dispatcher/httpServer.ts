@@ -1,6 +1,9 @@
-/** The local adapter: a node:http server on 127.0.0.1 in front of the request handler, with API keys. */
+/**
+ * The local adapter: a node:http server on 127.0.0.1 in front of the request handler, with API keys.
+ * Everything a client sends is parsed inside the error boundary: no request can take it down.
+ */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../shared/logger.js';
 import { ApiError, type ApiRequest, type ApiResponse } from './types.js';
 
@@ -24,39 +27,84 @@ function ownerOf(header: string | undefined, keys: { hash: Buffer; owner: string
   return owner;
 }
 
+/** Seconds a client has to send its headers, and its whole request. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Reads the body up to `limit` bytes (declared or chunked); past it the rest is drained unread, so
+ * the client still gets its 413. Invalid UTF-8 is refused rather than stored as U+FFFD.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
   return new Promise((resolve, reject) => {
+    const tooLarge = () => new ApiError(413, 'payload_too_large', `body over ${limit} bytes`);
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) {
-      reject(new ApiError(413, 'payload_too_large', `body over ${limit} bytes`));
       req.resume();
+      reject(tooLarge());
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
+      if (over) return;
       if (size > limit) {
-        reject(new ApiError(413, 'payload_too_large', `body over ${limit} bytes`));
-        req.destroy();
+        over = true;
+        chunks.length = 0;
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(size ? Buffer.concat(chunks).toString('utf8') : null));
+    req.on('end', () => {
+      if (over) return reject(tooLarge());
+      if (!size) return resolve(null);
+      try {
+        resolve(utf8.decode(Buffer.concat(chunks)));
+      } catch {
+        reject(new ApiError(400, 'invalid_encoding', 'the body is not valid UTF-8'));
+      }
+    });
     req.on('error', reject);
   });
+}
+
+/** Parses the request target; a target that is no path (`//x`, `//:99999`, `*`) is a 400. */
+function parseTarget(target: string | undefined): URL {
+  const raw = target ?? '/';
+  if (!raw.startsWith('/') || raw.startsWith('//')) {
+    throw new ApiError(400, 'bad_path', 'the request path must start with a single "/"');
+  }
+  try {
+    return new URL(raw, 'http://localhost');
+  } catch {
+    throw new ApiError(400, 'bad_path', 'the request path cannot be parsed');
+  }
+}
+
+/** A body must be JSON: other content types get a 415 before the handler sees them. */
+function checkContentType(req: IncomingMessage, body: string | null): void {
+  if (body === null) return;
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json')
+    throw new ApiError(415, 'unsupported_media_type', 'send the body as Content-Type: application/json');
 }
 
 /** Creates (does not start) the local API server. */
 export function createHttpServer(options: HttpServerOptions): Server {
   const keys = [...options.apiKeys].map(([key, owner]) => ({ hash: digest(key), owner }));
-  return createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = Date.now();
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let path = '';
     let response: ApiResponse;
     try {
+      const url = parseTarget(req.url);
+      path = url.pathname;
       const body = await readBody(req, options.maxBodyBytes);
+      checkContentType(req, body);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers))
         if (typeof v === 'string') headers[k.toLowerCase()] = v;
@@ -69,23 +117,41 @@ export function createHttpServer(options: HttpServerOptions): Server {
         owner: ownerOf(req.headers.authorization, keys),
       });
     } catch (e) {
+      if (!(e instanceof ApiError)) options.logger.warn({ err: e }, 'request failed');
       response =
         e instanceof ApiError
           ? e.toResponse()
-          : new ApiError(400, 'bad_request', (e as Error).message).toResponse();
+          : new ApiError(400, 'bad_request', 'the request could not be processed').toResponse();
     }
     const text = JSON.stringify(response.body);
     if (!res.headersSent && !res.destroyed) {
       res.writeHead(response.status, {
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(text),
+        ...(response.status === 413 ? { connection: 'close' } : {}),
         ...response.headers,
       });
       res.end(text);
     }
     options.logger.debug(
-      { method: req.method, path: url.pathname, status: response.status, ms: Date.now() - started },
+      { method: req.method, path, status: response.status, ms: Date.now() - started },
       'request',
     );
+  };
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      options.logger.error({ err }, 'request handling failed');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ error: { code: 'internal', message: 'internal error' } }));
+    });
   });
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  // A request line node:http cannot parse at all gets a plain 400, never an exception.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
 }

@@ -51,7 +51,9 @@ export class LocalLauncher implements Launcher {
     const log = createWriteStream(join(this.options.logDir, `${id}.log`), { flags: 'a' });
     const child = spawn(cmd, args, {
       env: { ...process.env, ...this.options.env, STREAMQC_WORKER_ID: id },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // The IPC channel is the worker's lifeline: it closes when this process dies, however it
+      // dies (even SIGKILL), and the worker then drains and exits instead of living on as an orphan.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     child.stdout?.pipe(this.options.stdout ?? process.stdout, { end: false });
     child.stderr?.pipe(log);

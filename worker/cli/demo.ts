@@ -55,6 +55,7 @@ export async function demoCommand(): Promise<number> {
   rmSync(join(dataDir, 'logs'), { recursive: true, force: true });
   process.env.STREAMQC_LOG_LEVEL ??= 'warn';
   const logger = createLogger('streamqc-demo');
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection; still serving'));
   process.stdout.write(
     'streamqc demo: preparing two synthetic live streams (first run encodes 2 × 60 s clips)…\n',
   );

@@ -33,6 +33,8 @@ export async function startCommand(argv: string[]): Promise<number> {
   }
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const logger = createLogger('streamqc-local');
+  // The API and the embedded registry live in this process: a stray rejection is logged, not fatal.
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection; still serving'));
   const stack = await startLocalStack({
     dataDir: values.data ?? join(process.cwd(), '.streamqc'),
     port: Number(process.env.PORT ?? 8080),

@@ -14,8 +14,12 @@ import { WebhookPublisher } from '../publishers/WebhookPublisher.js';
 
 /** Seconds the worker allows itself to drain after SIGTERM (keep under the ECS stop timeout). */
 const DRAIN_SECONDS = 25;
+/** Seconds to drain when the parent (the local stack) is gone: its registry went with it. */
+const ORPHAN_DRAIN_SECONDS = 5;
 
 export async function workerCommand(): Promise<number> {
+  // The IPC channel (when the local stack started us) must not keep the process alive on its own.
+  process.channel?.unref();
   const config = workerConfig();
   const logger = createLogger('streamqc-worker').child({ workerId: config.workerId });
   const registry = new Registry(registryConfig());
@@ -50,20 +54,24 @@ export async function workerCommand(): Promise<number> {
   );
 
   return new Promise<number>((resolve) => {
-    const shutdown = async (signal: string) => {
+    let stopping = false;
+    const shutdown = async (signal: string, seconds: number) => {
+      if (stopping) return;
+      stopping = true;
       logger.info({ signal }, 'stopping');
-      const hard = setTimeout(() => {
-        logger.error('drain took too long; exiting');
-        resolve(1);
-      }, DRAIN_SECONDS * 1000);
-      hard.unref();
+      // Timers, sockets and children keep the event loop alive: past the deadline, exit for real.
+      setTimeout(() => {
+        logger.error({ drainSeconds: seconds }, 'drain took too long; exiting');
+        process.exit(1);
+      }, seconds * 1000).unref();
       await agent.drain();
       metrics.close();
       registry.destroy();
-      clearTimeout(hard);
       resolve(0);
     };
-    process.once('SIGTERM', () => void shutdown('SIGTERM'));
-    process.once('SIGINT', () => void shutdown('SIGINT'));
+    process.once('SIGTERM', () => void shutdown('SIGTERM', DRAIN_SECONDS));
+    process.once('SIGINT', () => void shutdown('SIGINT', DRAIN_SECONDS));
+    // Started by the local stack: its death closes the IPC channel.
+    if (process.channel) process.once('disconnect', () => void shutdown('parent gone', ORPHAN_DRAIN_SECONDS));
   });
 }
