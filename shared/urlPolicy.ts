@@ -2,8 +2,9 @@
  * Which stream sources may be monitored. URLs are untrusted: only monitoring protocols are
  * allowed, and hosts are resolved and refused when any address is loopback (outside local
  * mode), private, link-local, CGNAT, unique-local, multicast-reserved or a cloud metadata
- * endpoint, in any spelling (decimal, hex, octal, IPv4-mapped IPv6), unless an allowed network
- * covers it. The same check runs again at connect time in the worker's guard proxy.
+ * endpoint, in any spelling (decimal, hex, octal, and every IPv6 form that embeds an IPv4
+ * address: mapped, compatible, translated, 6to4; Teredo and NAT64 are refused whole), unless an
+ * allowed network covers it. The same check runs again at connect time in the worker's guard proxy.
  */
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
@@ -49,23 +50,52 @@ blocked.addSubnet('fc00::', 7, 'ipv6'); // unique-local, incl. fd00:ec2::254
 blocked.addSubnet('fe80::', 10, 'ipv6');
 blocked.addSubnet('ff00::', 8, 'ipv6');
 blocked.addSubnet('64:ff9b::', 96, 'ipv6'); // NAT64 can reach anything v4
+blocked.addSubnet('64:ff9b:1::', 48, 'ipv6'); // local-use NAT64 (RFC 8215)
+blocked.addSubnet('2001::', 32, 'ipv6'); // Teredo: tunnels to an (obfuscated) IPv4 address
 
 const loopback = new BlockList();
 loopback.addSubnet('127.0.0.0', 8, 'ipv4');
 loopback.addAddress('::1', 'ipv6');
 
-/** Unwraps IPv4-mapped/compatible IPv6 (::ffff:a.b.c.d, ::ffff:7f00:1) to the IPv4 address. */
-export function unmapIpv6(address: string): string {
-  const lower = address.toLowerCase();
-  const dotted = /^(?:0*:)*(?:0*:)?(?:ffff:)?(\d+\.\d+\.\d+\.\d+)$/.exec(lower.replace(/^::/, ''));
-  if (lower.startsWith('::') && dotted) return dotted[1];
-  const hex = /^::(?:ffff:)?([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (hex) {
-    const hi = Number.parseInt(hex[1], 16);
-    const lo = Number.parseInt(hex[2], 16);
-    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+/** The eight 16-bit groups of an IPv6 address (with or without an embedded dotted IPv4); null if not IPv6. */
+function ipv6Groups(address: string): number[] | null {
+  if (isIP(address) !== 6) return null;
+  let text = address.toLowerCase().replace(/%.*$/, '');
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number);
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
-  return address;
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, null];
+  const parse = (part: string) => (part ? part.split(':').map((h) => Number.parseInt(h, 16)) : []);
+  const front = parse(head);
+  const back = tail === null ? [] : parse(tail);
+  const zeros = tail === null ? 0 : 8 - front.length - back.length;
+  const groups = [...front, ...new Array(zeros).fill(0), ...back];
+  return groups.length === 8 ? groups : null;
+}
+
+const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+
+/**
+ * The IPv4 address an IPv6 address embeds or maps to, so it is judged as that address:
+ * IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d)
+ * and 6to4 (2002:AABB:CCDD::). Teredo and NAT64 prefixes are refused as a whole (see above).
+ */
+export function embeddedIpv4(address: string): string | null {
+  const g = ipv6Groups(address);
+  if (!g) return null;
+  const zero = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  if (zero(0, 5) && (g[5] === 0xffff || g[5] === 0) && !(g[5] === 0 && zero(6, 7) && g[7] <= 1))
+    return v4(g[6], g[7]);
+  if (zero(0, 4) && g[4] === 0xffff && g[5] === 0) return v4(g[6], g[7]);
+  if (g[0] === 0x2002) return v4(g[1], g[2]);
+  return null;
+}
+
+/** Unwraps an IPv6 address that embeds an IPv4 address (see embeddedIpv4) to that address. */
+export function unmapIpv6(address: string): string {
+  return embeddedIpv4(address) ?? address;
 }
 
 /** True when the address may not be contacted under this configuration. */
