@@ -1,8 +1,8 @@
 /**
  * A property test of the HTTP API: random methods, paths, headers and bodies, sent as raw bytes to
- * the local adapter on 127.0.0.1. Never a 5xx (a request that never finishes its body may get no
- * answer before the test gives up on it, which is fine), the
- * server keeps answering, and nothing is stored by a request that was refused.
+ * the local adapter on 127.0.0.1. Never a 5xx, the server keeps answering, and nothing is stored by
+ * a request that was refused (a request that never finishes its body may get no answer before the
+ * test gives up on it).
  */
 import { connect } from 'node:net';
 import fc from 'fast-check';
