@@ -58,6 +58,8 @@ export class StreamSupervisor {
   frames = 0;
   /** Converter runs started after the first. */
   restarts = 0;
+  /** Times the supervising loop itself failed and was started again. */
+  crashes = 0;
   lastError: string | undefined;
   private cpuTicksDone = 0;
   private lastPid: number | undefined;
@@ -78,11 +80,33 @@ export class StreamSupervisor {
     return pipeline.mediaOverdue(Date.now()) ? 'no-media' : 'running';
   }
 
-  /** Starts supervising in the background. */
+  /**
+   * Starts supervising in the background. A run that throws (a registry call that failed, a bug)
+   * is logged and started again with backoff: a unit is never left silently not running.
+   */
   start(): void {
-    this.done = this.run().catch((e) => {
-      this.log.error({ err: (e as Error).message, stack: (e as Error).stack }, 'supervisor crashed');
-    });
+    this.done = (async () => {
+      let backoff = 1;
+      while (!this.stopped) {
+        try {
+          await this.run();
+          return;
+        } catch (err) {
+          this.crashes++;
+          this.pipeline?.stop();
+          this.runState = 'backoff';
+          this.lastError = `supervisor crashed: ${(err as Error).message}`;
+          this.log.error({ err, retryInSeconds: backoff }, 'supervisor crashed; starting it again');
+          await this.sleep(backoff);
+          backoff = Math.min(MAX_BACKOFF_SECONDS, backoff * 2);
+        }
+      }
+    })();
+  }
+
+  private async sleep(seconds: number): Promise<void> {
+    const until = Date.now() + seconds * 1000;
+    while (!this.stopped && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
   }
 
   /** Stops ffmpeg and the loop; open alarms stay open in the registry for whoever runs it next. */

@@ -1,0 +1,86 @@
+/**
+ * A supervisor whose own loop fails (here: the registry is unreachable when it restores the
+ * stream's open alarms) is started again with backoff and shows it, instead of sitting dead while
+ * it looks like it runs. Real registry code on the embedded store, with one injected failure.
+ */
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedStore } from '../../dispatcher/local/embeddedStore.js';
+import { DEFECT_TYPES } from '../../shared/events.js';
+import { type OpenAlarmItem, Registry } from '../../shared/registry/Registry.js';
+import type { StreamRecord } from '../../shared/streamSpec.js';
+import { StreamSupervisor } from '../../worker/agent/StreamSupervisor.js';
+import { Outbox } from '../../worker/publishers/Outbox.js';
+import { fixturePath } from '../fixtures/generate.js';
+import { until } from '../helpers/stackClient.js';
+
+/** The real registry, whose first `failures` calls to openAlarms fail as an unreachable store would. */
+class FlakyRegistry extends Registry {
+  failures = 1;
+
+  override async openAlarms(streamId: string): Promise<OpenAlarmItem[]> {
+    if (this.failures-- > 0) throw new Error('connect ECONNREFUSED (injected)');
+    return super.openAlarms(streamId);
+  }
+}
+
+let store: Awaited<ReturnType<typeof startEmbeddedStore>>;
+let registry: FlakyRegistry;
+
+beforeAll(async () => {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  store = await startEmbeddedStore();
+  registry = new FlakyRegistry({ endpoint: store.endpoint, region: 'local', tablePrefix: `s${Date.now()}` });
+  await registry.ensureTables();
+});
+
+afterAll(async () => {
+  registry.destroy();
+  await store.close();
+});
+
+describe('a supervisor whose loop throws', () => {
+  it('is started again and analyses its stream to the end', async () => {
+    const logger = pino({ level: 'silent' });
+    const now = new Date().toISOString();
+    const stream: StreamRecord = {
+      id: 'st_flaky',
+      owner: 'me',
+      url: fixturePath('clean.ts'),
+      name: 'flaky',
+      detectors: [...DEFECT_TYPES],
+      thresholds: {},
+      labels: {},
+      expect: { audio: true, video: true },
+      units: [{ group: 'all', shard: 0, detectors: [...DEFECT_TYPES] }],
+      state: 'active',
+      createdAt: now,
+      updatedAt: now,
+    };
+    const supervisor = new StreamSupervisor(
+      { shard: 0, unitId: 'st_flaky#all', streamId: stream.id, group: 'all', detectors: [...DEFECT_TYPES] },
+      stream,
+      {
+        registry,
+        outbox: new Outbox(registry, [], logger),
+        logger,
+        security: { localMode: true, allowFiles: true, allowedNetworks: [] },
+        workerId: 'w1',
+        proxyUrl: '',
+      },
+    );
+
+    supervisor.start();
+    const crashedState = await until('the crash seen', 10, () =>
+      supervisor.crashes > 0 ? supervisor.state : undefined,
+    );
+    await until('the file analysed to its end', 60, () =>
+      supervisor.state === 'completed' ? true : undefined,
+    );
+    await supervisor.stop();
+
+    expect(crashedState).toBe('backoff');
+    expect(supervisor.crashes).toBe(1);
+    expect(supervisor.frames).toBeGreaterThan(200);
+  });
+});
