@@ -28,6 +28,12 @@ export interface HandlerDeps {
 }
 
 const STREAM_ID = /^st_[a-z0-9]{20}$/;
+
+/** What of a client's input an error message repeats: at most 64 characters, printable only. */
+function shown(value: string): string {
+  const printable = value.replace(/[^\x20-\x7e]/g, '?');
+  return printable.length > 64 ? `${printable.slice(0, 64)}…` : printable;
+}
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
 const CAPACITY_CHECK_MS = 5000;
 
@@ -86,7 +92,7 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
     // 404 for malformed ids, missing streams and other owners' streams alike: existence never leaks.
     const record = STREAM_ID.test(id) ? await registry.getStream(id) : null;
     if (!record || record.owner !== owner || record.state !== 'active') {
-      throw new ApiError(404, 'not_found', `no stream ${id}`);
+      throw new ApiError(404, 'not_found', `no stream ${shown(id)}`);
     }
     return record;
   }
@@ -159,8 +165,9 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
       logger.info({ streamId: id, owner, units: record.units.length }, 'stream registered');
       await ensureCapacity();
     }
+    // A replay answers 200 with Idempotent-Replayed: the stream was created by the first request.
     return {
-      status: 201,
+      status: result.created ? 201 : 200,
       headers: result.created ? {} : { 'idempotent-replayed': 'true' },
       body: view(result.record),
     };
@@ -191,9 +198,9 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
   }
 
   async function deleteStream(id: string, owner: string): Promise<ApiResponse> {
-    if (!STREAM_ID.test(id)) throw new ApiError(404, 'not_found', `no stream ${id}`);
+    if (!STREAM_ID.test(id)) throw new ApiError(404, 'not_found', `no stream ${shown(id)}`);
     const record = await registry.deleteStream(id, owner);
-    if (!record) throw new ApiError(404, 'not_found', `no stream ${id}`);
+    if (!record) throw new ApiError(404, 'not_found', `no stream ${shown(id)}`);
     let cleared = 0;
     const mediaTime = Math.max(0, ...Object.values(record.health ?? {}).map((h) => h.mediaTime ?? 0));
     for (const alarm of await registry.openAlarms(id)) {
@@ -216,18 +223,19 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
   async function route(request: ApiRequest): Promise<ApiResponse> {
     const { method, path } = request;
     if (path === '/health') {
-      if (method !== 'GET') throw new ApiError(405, 'method_not_allowed', `${method} not allowed on ${path}`);
+      if (method !== 'GET')
+        throw new ApiError(405, 'method_not_allowed', `${shown(method)} not allowed on ${shown(path)}`);
       return { status: 200, body: { status: 'ok', version: deps.version } };
     }
     const parts = path.split('/').filter(Boolean);
     if (parts[0] !== 'streams' || parts.length > 3 || (parts.length === 3 && parts[2] !== 'defects')) {
-      throw new ApiError(404, 'not_found', `no route ${path}`);
+      throw new ApiError(404, 'not_found', `no route ${shown(path)}`);
     }
     const owner = request.owner;
     if (!owner) throw new ApiError(401, 'unauthorized', 'missing or invalid credentials');
     const allow = (methods: string[]) => {
       if (!methods.includes(method))
-        throw new ApiError(405, 'method_not_allowed', `${method} not allowed on ${path}`);
+        throw new ApiError(405, 'method_not_allowed', `${shown(method)} not allowed on ${shown(path)}`);
     };
     if (parts.length === 1) {
       allow(['GET', 'POST']);

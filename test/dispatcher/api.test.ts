@@ -209,7 +209,7 @@ describe('idempotent registration', () => {
     const second = await api.call('POST', '/streams', { body, headers });
 
     expect(first.status).toBe(201);
-    expect(second.status).toBe(201);
+    expect(second.status).toBe(200);
     expect(second.body.id).toBe(first.body.id);
     expect(second.headers.get('idempotent-replayed')).toBe('true');
   });

@@ -97,3 +97,12 @@ describe('bodies', () => {
     expect(response.body.error.code).toBe('unsupported_media_type');
   });
 });
+
+describe('error messages', () => {
+  it('do not echo a 5,000-character id whole', async () => {
+    const response = await api.call('GET', `/streams/${'x'.repeat(5000)}`);
+
+    expect(response.status).toBe(404);
+    expect(response.body.error.message.length).toBeLessThan(100);
+  });
+});
