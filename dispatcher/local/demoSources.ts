@@ -4,12 +4,11 @@
  * 127.0.0.1 and one as MPEG-TS over UDP to 127.0.0.1. Played with stream copy: no encoding cost.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { basename, join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { DefectType } from '../../shared/events.js';
+import { serveHlsFolder } from './hlsFileServer.js';
 
 const run = promisify(execFile);
 
@@ -112,27 +111,12 @@ export async function startDemoSources(dir: string, udpPort: number): Promise<De
   ]);
   const udpTarget = `udp://127.0.0.1:${udpPort}?pkt_size=1316`;
   let udp = playLoop(['-i', b, '-c', 'copy', '-f', 'mpegts', udpTarget]);
-  const server: Server = createServer((req, res) => {
-    const name = basename(new URL(req.url ?? '/', 'http://x').pathname);
-    const path = join(dir, 'hls', name);
-    if (!/^[\w.-]+\.(m3u8|ts)$/.test(name) || !existsSync(path)) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, {
-      'content-type': name.endsWith('.m3u8') ? 'application/vnd.apple.mpegurl' : 'video/mp2t',
-    });
-    createReadStream(path)
-      .on('error', () => res.destroy())
-      .pipe(res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
+  const server = await serveHlsFolder(join(dir, 'hls'));
   // Give the HLS muxer time to write its first segments before anyone asks for the playlist.
   for (let i = 0; i < 50 && !existsSync(join(dir, 'hls', 'live.m3u8')); i++)
     await new Promise((r) => setTimeout(r, 200));
   return {
-    hlsUrl: `http://127.0.0.1:${port}/live.m3u8`,
+    hlsUrl: `${server.baseUrl}live.m3u8`,
     udpUrl: `udp://127.0.0.1:${udpPort}`,
     async interruptUdp(seconds) {
       udp.kill('SIGKILL');
@@ -142,8 +126,7 @@ export async function startDemoSources(dir: string, udpPort: number): Promise<De
     async stop() {
       hls.kill('SIGKILL');
       udp.kill('SIGKILL');
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await server.close();
     },
   };
 }

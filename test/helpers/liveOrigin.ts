@@ -6,10 +6,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { createReadStream, existsSync, mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { basename, join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { serveHlsFolder } from '../../dispatcher/local/hlsFileServer.js';
 
 export interface HlsOrigin {
   url: string;
@@ -58,29 +57,13 @@ export async function startHlsOrigin(options: HlsOriginOptions): Promise<HlsOrig
     ],
     { stdio: 'ignore' },
   );
-  const server: Server = createServer((req, res) => {
-    const name = basename(new URL(req.url ?? '/', 'http://x').pathname);
-    const path = join(options.dir, name);
-    if (!/^[\w.-]+\.(m3u8|ts)$/.test(name) || !existsSync(path)) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, {
-      'content-type': name.endsWith('.m3u8') ? 'application/vnd.apple.mpegurl' : 'video/mp2t',
-    });
-    createReadStream(path)
-      .on('error', () => res.destroy())
-      .pipe(res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const server = await serveHlsFolder(options.dir);
   for (let i = 0; i < 100 && !existsSync(playlist); i++) await new Promise((r) => setTimeout(r, 100));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/live.m3u8`,
+    url: `${server.baseUrl}live.m3u8`,
     async stop() {
       packager.kill('SIGKILL');
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await server.close();
     },
   };
 }

@@ -1,18 +1,4 @@
 /** What tests of the local stack do over and over: call the API, read the NDJSON sink, wait. */
-import { readFileSync } from 'node:fs';
-import type { DefectEvent } from '../../shared/events.js';
-
-/** Every event the NDJSON sink holds so far. */
-export function readEvents(path: string): DefectEvent[] {
-  try {
-    return readFileSync(path, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as DefectEvent);
-  } catch {
-    return [];
-  }
-}
 
 /** Polls check() every 250 ms until it returns a value; fails after `seconds`. */
 export async function until<T>(

@@ -5,7 +5,6 @@
  * is killed, truthful health for a source that never opens, and a flapping picture that raises at
  * most a few times a minute.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +12,11 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../dispatcher/local/localStack.js';
 import type { DefectEvent } from '../../shared/events.js';
+import { readNdjsonEvents as readEvents } from '../../worker/publishers/NdjsonFilePublisher.js';
+import { makeClip } from '../helpers/clips.js';
 import { freeUdpPort, type HlsOrigin, startHlsOrigin, UdpSender } from '../helpers/liveOrigin.js';
 import { descendants, isAlive } from '../helpers/processes.js';
-import { callApi, readEvents, until } from '../helpers/stackClient.js';
+import { callApi, until } from '../helpers/stackClient.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'streamqc-live-'));
 let stack: LocalStack;
@@ -30,38 +31,6 @@ const ids: Record<'hls2' | 'hls6' | 'udp' | 'flap' | 'dead', string> = {
 };
 let flapRegisteredAt = 0;
 let originsStartedAt = 0;
-
-const TONE = 'aevalsrc=0.075*sin(2*PI*440*t)|0.075*sin(2*PI*440*t):c=stereo:s=48000';
-
-function makeClip(path: string, seconds: number, videoFilter: string): void {
-  execFileSync('ffmpeg', [
-    '-v',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=s=320x180:r=25:d=${seconds}${videoFilter}`,
-    '-f',
-    'lavfi',
-    '-i',
-    TONE,
-    '-t',
-    String(seconds),
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-g',
-    '25',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '64k',
-    '-f',
-    'mpegts',
-    path,
-  ]);
-}
 
 const events = (): DefectEvent[] => readEvents(stack.ndjsonPath);
 const api = (method: string, path: string, body?: unknown) =>

@@ -3,110 +3,33 @@
  * worker child processes), a live UDP source made by ffmpeg, alarms through the outbox to the
  * NDJSON sink. Workers are really killed (SIGKILL) and really drained (SIGTERM).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../dispatcher/local/localStack.js';
 import type { DefectEvent } from '../../shared/events.js';
+import { readNdjsonEvents } from '../../worker/publishers/NdjsonFilePublisher.js';
+import { makeClip } from '../helpers/clips.js';
+import { freeUdpPort, UdpSender } from '../helpers/liveOrigin.js';
 import { descendants, isAlive } from '../helpers/processes.js';
+import { callApi, until } from '../helpers/stackClient.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'streamqc-system-'));
 let stack: LocalStack;
-let sender: ChildProcess | null = null;
-let udpPort = 0;
+let sender: UdpSender;
 let streamId = '';
 const clip = join(dir, 'source.ts');
 
-function startSender(): void {
-  sender = spawn(
-    'ffmpeg',
-    [
-      '-v',
-      'error',
-      '-re',
-      '-stream_loop',
-      '-1',
-      '-i',
-      clip,
-      '-c',
-      'copy',
-      '-f',
-      'mpegts',
-      `udp://127.0.0.1:${udpPort}?pkt_size=1316`,
-    ],
-    {
-      stdio: 'ignore',
-    },
-  );
-}
-
-function stopSender(): void {
-  sender?.kill('SIGKILL');
-  sender = null;
-}
-
-function events(): DefectEvent[] {
-  try {
-    return readFileSync(stack.ndjsonPath, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as DefectEvent);
-  } catch {
-    return [];
-  }
-}
-
-async function until<T>(
-  what: string,
-  seconds: number,
-  check: () => Promise<T | undefined> | T | undefined,
-): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function api(method: string, path: string, body?: unknown) {
-  const r = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: JSON bodies; the assertions check their shape
-  return { status: r.status, body: (await r.json()) as any };
-}
+const events = (): DefectEvent[] => readNdjsonEvents(stack.ndjsonPath);
+const api = (method: string, path: string, body?: unknown) =>
+  callApi(stack.url, stack.apiKey!, method, path, body);
 
 beforeAll(async () => {
   // A 12 s loop whose picture is black from 3 to 6 s.
-  execFileSync('ffmpeg', [
-    '-v',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    "testsrc2=s=320x180:r=25:d=12,drawbox=c=black:t=fill:enable='between(t,3,6)'",
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-g',
-    '25',
-    '-f',
-    'mpegts',
-    clip,
-  ]);
-  const socket = createSocket('udp4');
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
-  udpPort = socket.address().port;
-  socket.close();
+  makeClip(clip, 12, ",drawbox=c=black:t=fill:enable='between(t,3,6)'", { audio: false });
+  sender = new UdpSender(clip, await freeUdpPort());
   process.env.STREAMQC_LEASE_SECONDS = '3';
   process.env.STREAMQC_HEARTBEAT_SECONDS = '0.5';
   process.env.STREAMQC_SHARDS = '8';
@@ -123,18 +46,18 @@ beforeAll(async () => {
       STREAMQC_LOG_LEVEL: 'info',
     },
   });
-  startSender();
+  sender.start();
 }, 60_000);
 
 afterAll(async () => {
-  stopSender();
+  sender.stop();
   await stack?.stop();
 });
 
 describe('a registered live stream', () => {
   it('is assigned to a worker, raises and clears video.black, and shows it in /defects and the NDJSON sink', async () => {
     const created = await api('POST', '/streams', {
-      url: `udp://127.0.0.1:${udpPort}`,
+      url: sender.url,
       name: 'udp',
       detectors: ['video.black', 'stream.loss'],
     });
@@ -171,12 +94,12 @@ describe('a registered live stream', () => {
   });
 
   it('raises one stream.loss when the source stops and clears it, same key, when it resumes', async () => {
-    stopSender();
+    sender.stop();
     const raised = await until('loss raised', 20, () =>
       events().find((e) => e.streamId === streamId && e.type === 'stream.loss' && e.state === 'raised'),
     );
     await new Promise((r) => setTimeout(r, 2000));
-    startSender();
+    sender.start();
     const cleared = await until('loss cleared', 30, () =>
       events().find((e) => e.streamId === streamId && e.type === 'stream.loss' && e.state === 'cleared'),
     );

@@ -2,11 +2,12 @@
  * The local stack's children never outlive it: when the main process is killed outright (SIGKILL,
  * no chance to clean up), its workers and their ffmpeg processes exit by themselves.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { makeClip } from '../helpers/clips.js';
 import { freeUdpPort, UdpSender } from '../helpers/liveOrigin.js';
 import { descendants, isAlive } from '../helpers/processes.js';
 import { ROOT } from '../helpers/runCli.js';
@@ -20,21 +21,7 @@ afterAll(() => sender?.stop());
 describe('killing the local stack with SIGKILL', () => {
   it('leaves no worker or ffmpeg of it running after 15 s', async () => {
     const clip = join(dir, 'clip.ts');
-    execFileSync('ffmpeg', [
-      '-v',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=s=320x180:r=25:d=10',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-f',
-      'mpegts',
-      clip,
-    ]);
+    makeClip(clip, 10, '', { audio: false });
     sender = new UdpSender(clip, await freeUdpPort());
     sender.start();
     const stack = spawn(

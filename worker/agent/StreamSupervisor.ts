@@ -228,7 +228,7 @@ export class StreamSupervisor {
         const ranFor = (Date.now() - this.runStartedWall) / 1000;
         // A run that delivered media and was then cut short (killed, crashed) re-opens at once; an
         // input that ended (a closed playlist) or never delivered backs off.
-        const ended = result.exit?.code === 0;
+        const ended = result.ended;
         const healthy = !ended && ranFor >= HEALTHY_RUN_SECONDS && result.frames + result.audioChunks > 0;
         if (healthy) backoff = 1;
         // A closed playlist is read again from its start on every try: not more than every 10 s.

@@ -5,12 +5,13 @@
  */
 
 import { createSocket } from 'node:dgram';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_DEFECTS, DEMO_INJECTED, startDemoSources } from '../../dispatcher/local/demoSources.js';
 import { startLocalStack } from '../../dispatcher/local/localStack.js';
 import type { DefectEvent } from '../../shared/events.js';
 import { createLogger } from '../../shared/logger.js';
+import { readNdjsonEvents } from '../publishers/NdjsonFilePublisher.js';
 import { printWelcome } from './start.js';
 
 async function freeUdpPort(): Promise<number> {
@@ -31,17 +32,6 @@ async function register(url: string, key: string, body: object): Promise<{ id: s
   if (response.status !== 201)
     throw new Error(`registration failed (${response.status}): ${json.error?.message}`);
   return json;
-}
-
-function readEvents(path: string): DefectEvent[] {
-  try {
-    return readFileSync(path, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as DefectEvent);
-  } catch {
-    return [];
-  }
 }
 
 export async function demoCommand(): Promise<number> {
@@ -103,7 +93,7 @@ export async function demoCommand(): Promise<number> {
   process.stdout.write('stopping: draining workers…\n');
   await stack.stop();
   await sources.stop();
-  const events = readEvents(stack.ndjsonPath);
+  const events = readNdjsonEvents(stack.ndjsonPath);
   const raised = events.filter((e) => e.state === 'raised');
   const cleared = events.filter((e) => e.state === 'cleared');
   const types = [...new Set(raised.map((e) => e.type))].sort();

@@ -39,3 +39,11 @@ export function sourceKind(source: string): SourceKind | null {
 export function isLiveKind(kind: SourceKind): boolean {
   return kind !== 'file';
 }
+
+/**
+ * True for sources that arrive a segment at a time (HLS over http(s)): bursts with waits between
+ * them, and a restarted reader re-reads the live window.
+ */
+export function isSegmentedKind(kind: SourceKind): boolean {
+  return kind === 'http';
+}

@@ -21,7 +21,7 @@ export const RESTART_GRACE = 10;
 /** A pause between arrivals at least this long (seconds) starts a new burst. */
 const BURST_PAUSE = 0.5;
 /** The largest allowance for the wait between segments, seconds. */
-const MAX_SEGMENT_ALLOWANCE = 12;
+export const MAX_SEGMENT_ALLOWANCE = 12;
 
 export class StreamLossDetector implements Detector {
   readonly type = 'stream.loss' as const;

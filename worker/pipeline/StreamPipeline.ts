@@ -11,10 +11,10 @@ import { Converter, type ConverterExit } from '../converter/Converter.js';
 import { SourceOpenError } from '../converter/errors.js';
 import { MediaClock } from '../converter/MediaClock.js';
 import { probeInput } from '../converter/probe.js';
-import type { SourceKind } from '../converter/sourceKind.js';
+import { isSegmentedKind, type SourceKind } from '../converter/sourceKind.js';
 import type { TrackInfo } from '../converter/types.js';
 import { DETECTORS } from '../detectors/index.js';
-import { StreamLossDetector } from '../detectors/StreamLossDetector.js';
+import { MAX_SEGMENT_ALLOWANCE, StreamLossDetector } from '../detectors/StreamLossDetector.js';
 import type { Detector, Observation } from '../detectors/types.js';
 import { ArrivalLog } from './ArrivalLog.js';
 
@@ -49,6 +49,8 @@ export interface RunResult {
   frames: number;
   audioChunks: number;
   decodeErrors: number;
+  /** ffmpeg read the input to its end (a file, or a playlist that was closed). */
+  ended: boolean;
 }
 
 /** Runs the detectors of one stream over one or more converter runs. */
@@ -57,7 +59,8 @@ export class StreamPipeline {
   private readonly detectors: Detector[];
   private readonly loss: StreamLossDetector | null;
   private converter: Converter | null = null;
-  readonly clock: MediaClock;
+  private readonly clock: MediaClock;
+  private readonly segmented: boolean;
   private readonly arrivals = new ArrivalLog();
   private lastMediaWallMs: number | null = null;
   private tracksReported = false;
@@ -74,19 +77,21 @@ export class StreamPipeline {
   constructor(private readonly options: PipelineOptions) {
     this.source = options.source;
     this.inputArgs = options.inputArgs ?? [];
+    this.segmented = isSegmentedKind(options.kind);
     this.clock = new MediaClock({
       live: options.live,
-      segmented: options.kind === 'http',
+      segmented: this.segmented,
       // The loss rule decides what an outage is (it knows the wait between segments).
       outageSeconds: () =>
-        this.loss?.allowance ?? options.thresholds.loss.minDuration + (options.kind === 'http' ? 12 : 0),
+        this.loss?.allowance ??
+        options.thresholds.loss.minDuration + (this.segmented ? MAX_SEGMENT_ALLOWANCE : 0),
     });
     const emit = (o: Observation) => this.tracker.observe(o);
     const context = {
       thresholds: options.thresholds,
       emit,
       live: options.live,
-      segmented: options.kind === 'http',
+      segmented: this.segmented,
       expect: options.expect,
     };
     this.detectors = options.detectors.map((type) => DETECTORS[type](context));
@@ -146,6 +151,7 @@ export class StreamPipeline {
       frames: 0,
       audioChunks: 0,
       decodeErrors: 0,
+      ended: false,
     };
     // Wall-clock rules run from the probe on: a source that never answers is a loss too.
     const ticker = options.live ? setInterval(() => this.tick(), 500) : null;
@@ -196,7 +202,7 @@ export class StreamPipeline {
         tracks,
         realtime: options.realtime,
         logger: log,
-        stallSeconds: options.kind === 'http' ? () => this.segmentedStallSeconds() : options.stallSeconds,
+        stallSeconds: this.segmented ? () => this.segmentedStallSeconds() : options.stallSeconds,
         threads: options.threads,
         inputArgs: this.inputArgs,
         clock: this.clock,
@@ -230,8 +236,9 @@ export class StreamPipeline {
     // source. A stall or the end of the input (a closed playlist) is the source's doing, except
     // a segmented source's first stall after it delivered: that may be the reader's own hang.
     const ended = result.exit.code === 0 && !result.exit.stopped;
+    result.ended = ended;
     const delivered = result.frames + result.audioChunks > 0;
-    const readerHang = options.kind === 'http' && result.exit.stalled && !this.lastRunStalled && delivered;
+    const readerHang = this.segmented && result.exit.stalled && !this.lastRunStalled && delivered;
     this.lastRunEnded = ended;
     this.lastRunStalled = result.exit.stalled;
     if (options.live && (!result.exit.stalled || readerHang) && !ended && !this.stopped)

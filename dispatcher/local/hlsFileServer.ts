@@ -1,0 +1,41 @@
+/**
+ * Serves a folder that FFmpeg's HLS muxer writes (playlists and TS segments, nothing else) over
+ * HTTP on 127.0.0.1: the origin of the demo's live HLS stream and of the tests' live sources.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { basename, join } from 'node:path';
+
+export interface HlsFileServer {
+  /** http://127.0.0.1:PORT/ — append a playlist name. */
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+/** Starts serving `dir` on a free port of 127.0.0.1. */
+export async function serveHlsFolder(dir: string): Promise<HlsFileServer> {
+  const server: Server = createServer((req, res) => {
+    const name = basename(new URL(req.url ?? '/', 'http://x').pathname);
+    const path = join(dir, name);
+    if (!/^[\w.-]+\.(m3u8|ts)$/.test(name) || !existsSync(path)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': name.endsWith('.m3u8') ? 'application/vnd.apple.mpegurl' : 'video/mp2t',
+    });
+    createReadStream(path)
+      .on('error', () => res.destroy())
+      .pipe(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
