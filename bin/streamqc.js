@@ -6,5 +6,5 @@ import { ensureBuild } from '../scripts/ensure-build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 if (!ensureBuild()) process.exit(1);
-const { main } = await import(pathToFileURL(join(root, 'dist', 'worker', 'cli', 'main.js')).href);
+const { main } = await import(pathToFileURL(join(root, 'dist', 'cli', 'main.js')).href);
 process.exitCode = await main(process.argv.slice(2));

@@ -21,7 +21,9 @@ function newestSource(dir) {
 
 /** Builds dist/ if it is stale; returns false (after printing why) when it cannot. */
 export function ensureBuild() {
-  const sources = ['shared', 'worker', 'dispatcher', 'infra'].map((d) => join(root, d)).filter(existsSync);
+  const sources = ['shared', 'worker', 'dispatcher', 'infra', 'cli', 'local']
+    .map((d) => join(root, d))
+    .filter(existsSync);
   // An installed build (the worker image) ships dist/ without the sources: nothing to compare.
   if (sources.length === 0) return existsSync(stamp);
   const newest = Math.max(...sources.map(newestSource), statSync(join(root, 'tsconfig.build.json')).mtimeMs);

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { startLocalStack } from '../../dispatcher/local/localStack.js';
+import { startLocalStack } from '../../local/localStack.js';
 import { assignShards } from '../../shared/partitioner.js';
 import { startTestApi } from '../helpers/apiServer.js';
 

@@ -1,6 +1,6 @@
 /** The Lambda adapter: API Gateway HTTP API v2 events to the same handler, owner = IAM principal. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmbeddedStore, startEmbeddedStore } from '../../dispatcher/local/embeddedStore.js';
+import { type EmbeddedStore, startEmbeddedStore } from '../../local/embeddedStore.js';
 import { Registry } from '../../shared/registry/Registry.js';
 
 let store: EmbeddedStore;

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { createHandler } from '../../dispatcher/handler.js';
 import { createHttpServer } from '../../dispatcher/httpServer.js';
 import type { Launcher } from '../../dispatcher/launcher.js';
-import { startEmbeddedStore } from '../../dispatcher/local/embeddedStore.js';
+import { startEmbeddedStore } from '../../local/embeddedStore.js';
 import type { SecurityConfig } from '../../shared/config.js';
 import { Registry } from '../../shared/registry/Registry.js';
 import type { Resolver } from '../../shared/urlPolicy.js';

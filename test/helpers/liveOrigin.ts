@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { serveHlsFolder } from '../../dispatcher/local/hlsFileServer.js';
+import { serveHlsFolder } from '../../local/hlsFileServer.js';
 
 export interface HlsOrigin {
   url: string;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../dispatcher/local/localStack.js';
+import { type LocalStack, startLocalStack } from '../../local/localStack.js';
 import type { DefectEvent } from '../../shared/events.js';
 import { readNdjsonEvents as readEvents } from '../../worker/publishers/NdjsonFilePublisher.js';
 import { makeClip } from '../helpers/clips.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { startLocalStack } from '../../dispatcher/local/localStack.js';
+import { startLocalStack } from '../../local/localStack.js';
 
 describe('local stack restart', () => {
   it('still knows a registered stream after a restart, and prints the key only the first time', async () => {

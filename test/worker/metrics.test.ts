@@ -1,7 +1,7 @@
 /** What a worker tells Prometheus and CloudWatch. */
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmbeddedStore, startEmbeddedStore } from '../../dispatcher/local/embeddedStore.js';
+import { type EmbeddedStore, startEmbeddedStore } from '../../local/embeddedStore.js';
 import { workerConfig } from '../../shared/config.js';
 import { Registry } from '../../shared/registry/Registry.js';
 import { emfRecord } from '../../worker/agent/emfMetrics.js';

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmbeddedStore, startEmbeddedStore } from '../../dispatcher/local/embeddedStore.js';
+import { type EmbeddedStore, startEmbeddedStore } from '../../local/embeddedStore.js';
 import type { DefectEvent } from '../../shared/events.js';
 import { Registry } from '../../shared/registry/Registry.js';
 import { Outbox } from '../../worker/publishers/Outbox.js';

@@ -5,7 +5,7 @@
  */
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedStore } from '../../dispatcher/local/embeddedStore.js';
+import { startEmbeddedStore } from '../../local/embeddedStore.js';
 import { DEFECT_TYPES } from '../../shared/events.js';
 import { type OpenAlarmItem, Registry } from '../../shared/registry/Registry.js';
 import type { StreamRecord } from '../../shared/streamSpec.js';

@@ -1,5 +1,5 @@
 /** Human-readable rendering of a defect event for `analyze --format text`. */
-import type { DefectEvent } from '../../shared/events.js';
+import type { DefectEvent } from '../shared/events.js';
 
 /** Seconds as H:MM:SS.mmm. */
 export function clock(seconds: number): string {

@@ -1,8 +1,8 @@
 /** `streamqc start`: the local stack (npm start) — API on 127.0.0.1:PORT, registry, workers. */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startLocalStack } from '../../dispatcher/local/localStack.js';
-import { createLogger } from '../../shared/logger.js';
+import { startLocalStack } from '../local/localStack.js';
+import { createLogger } from '../shared/logger.js';
 
 export const START_HELP = `Usage: streamqc start [--workers N] [--data DIR]
 

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseApiKeys } from '../../shared/config.js';
+import { parseApiKeys } from '../shared/config.js';
 
 export interface LocalKeys {
   /** API key → owner. */

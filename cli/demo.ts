@@ -7,11 +7,11 @@
 import { createSocket } from 'node:dgram';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEMO_DEFECTS, DEMO_INJECTED, startDemoSources } from '../../dispatcher/local/demoSources.js';
-import { startLocalStack } from '../../dispatcher/local/localStack.js';
-import type { DefectEvent } from '../../shared/events.js';
-import { createLogger } from '../../shared/logger.js';
-import { readNdjsonEvents } from '../publishers/NdjsonFilePublisher.js';
+import { DEMO_DEFECTS, DEMO_INJECTED, startDemoSources } from '../local/demoSources.js';
+import { startLocalStack } from '../local/localStack.js';
+import type { DefectEvent } from '../shared/events.js';
+import { createLogger } from '../shared/logger.js';
+import { readNdjsonEvents } from '../worker/publishers/NdjsonFilePublisher.js';
 import { printWelcome } from './start.js';
 
 async function freeUdpPort(): Promise<number> {

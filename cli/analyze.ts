@@ -1,11 +1,11 @@
 /** `streamqc analyze <file-or-url>`: every detector over one input, one JSON event per incident. */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFECT_TYPES, type DefectEvent, type DefectType } from '../../shared/events.js';
-import { createLogger } from '../../shared/logger.js';
-import { resolveThresholds } from '../../shared/thresholds.js';
-import { isLiveKind, sourceKind } from '../converter/sourceKind.js';
-import { StreamPipeline } from '../pipeline/StreamPipeline.js';
+import { DEFECT_TYPES, type DefectEvent, type DefectType } from '../shared/events.js';
+import { createLogger } from '../shared/logger.js';
+import { resolveThresholds } from '../shared/thresholds.js';
+import { isLiveKind, sourceKind } from '../worker/converter/sourceKind.js';
+import { StreamPipeline } from '../worker/pipeline/StreamPipeline.js';
 import { clock, formatEvent } from './formatEvent.js';
 import { parseThresholdFlags, UsageError } from './parseThresholdFlags.js';
 

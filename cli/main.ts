@@ -24,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'start':
       return (await import('./start.js')).startCommand(rest);
     case 'worker':
-      return (await import('./worker.js')).workerCommand();
+      return (await import('../worker/main.js')).workerCommand();
     case undefined:
     case '-h':
     case '--help':

@@ -1,5 +1,5 @@
 /** Turns `--threshold black.minDuration=2` flags into validated per-stream overrides. */
-import type { PartialThresholds } from '../../shared/thresholds.js';
+import type { PartialThresholds } from '../shared/thresholds.js';
 
 /** A flag the user got wrong; the message names the flag. */
 export class UsageError extends Error {
@@ -12,7 +12,7 @@ export class UsageError extends Error {
 /** Parses and validates the flags; loads the schema only when there is something to check. */
 export async function parseThresholdFlags(flags: string[]): Promise<PartialThresholds> {
   if (flags.length === 0) return {};
-  const { thresholdsSchema } = await import('../../shared/thresholdsSchema.js');
+  const { thresholdsSchema } = await import('../shared/thresholdsSchema.js');
   const raw: Record<string, Record<string, number>> = {};
   for (const flag of flags) {
     const m = /^([a-z]+)\.([a-zA-Z]+)=(-?[0-9.]+)$/.exec(flag);

@@ -1,16 +1,17 @@
 /** `streamqc worker`: one worker agent (an ECS task's process; a child of the local stack). */
+import { fileURLToPath } from 'node:url';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { registryConfig, securityConfig, workerConfig } from '../../shared/config.js';
-import { createLogger } from '../../shared/logger.js';
-import { Registry } from '../../shared/registry/Registry.js';
-import { startMetricsServer } from '../agent/metricsServer.js';
-import { WorkerAgent } from '../agent/WorkerAgent.js';
-import { ConsolePublisher } from '../publishers/ConsolePublisher.js';
-import { NdjsonFilePublisher } from '../publishers/NdjsonFilePublisher.js';
-import { Outbox } from '../publishers/Outbox.js';
-import type { Publisher } from '../publishers/Publisher.js';
-import { SnsPublisher } from '../publishers/SnsPublisher.js';
-import { WebhookPublisher } from '../publishers/WebhookPublisher.js';
+import { registryConfig, securityConfig, workerConfig } from '../shared/config.js';
+import { createLogger } from '../shared/logger.js';
+import { Registry } from '../shared/registry/Registry.js';
+import { startMetricsServer } from './agent/metricsServer.js';
+import { WorkerAgent } from './agent/WorkerAgent.js';
+import { ConsolePublisher } from './publishers/ConsolePublisher.js';
+import { NdjsonFilePublisher } from './publishers/NdjsonFilePublisher.js';
+import { Outbox } from './publishers/Outbox.js';
+import type { Publisher } from './publishers/Publisher.js';
+import { SnsPublisher } from './publishers/SnsPublisher.js';
+import { WebhookPublisher } from './publishers/WebhookPublisher.js';
 
 /** Seconds the worker allows itself to drain after SIGTERM (keep under the ECS stop timeout). */
 const DRAIN_SECONDS = 25;
@@ -74,4 +75,9 @@ export async function workerCommand(): Promise<number> {
     // Started by the local stack: its death closes the IPC channel.
     if (process.channel) process.once('disconnect', () => void shutdown('parent gone', ORPHAN_DRAIN_SECONDS));
   });
+}
+
+// Run directly (the worker image's entry point: `node dist/worker/main.js`).
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = await workerCommand();
 }

@@ -5,8 +5,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from '../../shared/logger.js';
-import type { Launcher } from '../launcher.js';
+import type { Launcher } from '../dispatcher/launcher.js';
+import type { Logger } from '../shared/logger.js';
 
 export interface LocalLauncherOptions {
   /** Command that runs one worker, e.g. [node, bin/streamqc.js, worker]. */

@@ -7,7 +7,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { DefectType } from '../../shared/events.js';
+import type { DefectType } from '../shared/events.js';
 import { serveHlsFolder } from './hlsFileServer.js';
 
 const run = promisify(execFile);

@@ -6,12 +6,12 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { dispatcherConfig, securityConfig, workerConfig } from '../../shared/config.js';
-import type { Logger } from '../../shared/logger.js';
-import { projectRoot } from '../../shared/projectRoot.js';
-import { Registry } from '../../shared/registry/Registry.js';
-import { createHandler } from '../handler.js';
-import { createHttpServer } from '../httpServer.js';
+import { createHandler } from '../dispatcher/handler.js';
+import { createHttpServer } from '../dispatcher/httpServer.js';
+import { dispatcherConfig, securityConfig, workerConfig } from '../shared/config.js';
+import type { Logger } from '../shared/logger.js';
+import { projectRoot } from '../shared/projectRoot.js';
+import { Registry } from '../shared/registry/Registry.js';
 import { loadOrCreateApiKeys } from './apiKeys.js';
 import { type EmbeddedStore, startEmbeddedStore } from './embeddedStore.js';
 import { LocalLauncher } from './LocalLauncher.js';
