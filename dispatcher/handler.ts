@@ -6,10 +6,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { SecurityConfig } from '../shared/config.js';
 import { DEFECT_TYPES, type DefectEvent } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
-import { parseDetectorGroups, shardOf, workUnits } from '../shared/partitioner.js';
-import type { Registry } from '../shared/registry/Registry.js';
+import { type Registry, unitId } from '../shared/registry/Registry.js';
 import { type StreamRecord, streamSpecSchema } from '../shared/streamSpec.js';
 import { checkSource, type Resolver, UrlPolicyError } from '../shared/urlPolicy.js';
+import { parseDetectorGroups, workUnits } from '../shared/workUnits.js';
+import { fleetCheck } from './fleetCheck.js';
 import type { Launcher } from './launcher.js';
 import { ApiError, type ApiRequest, type ApiResponse } from './types.js';
 
@@ -19,7 +20,6 @@ export interface HandlerDeps {
   launcher: Launcher;
   logger: Logger;
   version: string;
-  shardCount: number;
   detectorGroups: string;
   workerBudget: number;
   minWorkers: number;
@@ -71,18 +71,20 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
   const groups = parseDetectorGroups(deps.detectorGroups);
   const { registry, logger } = deps;
 
-  // Counting units scans a table: do it at most once per interval, not on every registration.
+  // A burst of registrations asks for capacity once per interval, not once per stream.
   let lastCapacityCheck = 0;
   async function ensureCapacity(): Promise<void> {
     if (Date.now() - lastCapacityCheck < CAPACITY_CHECK_MS) return;
     lastCapacityCheck = Date.now();
     try {
-      const units = await registry.countUnits();
-      const wanted = Math.min(
-        deps.maxWorkers,
-        Math.max(deps.minWorkers, Math.ceil(units / deps.workerBudget)),
-      );
-      await deps.launcher.ensureWorkers(wanted);
+      await fleetCheck({
+        registry,
+        launcher: deps.launcher,
+        logger,
+        budget: deps.workerBudget,
+        minWorkers: deps.minWorkers,
+        maxWorkers: deps.maxWorkers,
+      });
     } catch (e) {
       logger.warn({ err: (e as Error).message }, 'could not ensure worker capacity');
     }
@@ -90,7 +92,7 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
 
   async function ownedStream(id: string, owner: string): Promise<StreamRecord> {
     // 404 for malformed ids, missing streams and other owners' streams alike: existence never leaks.
-    const record = STREAM_ID.test(id) ? await registry.getStream(id) : null;
+    const record = STREAM_ID.test(id) ? await registry.streams.get(id) : null;
     if (!record || record.owner !== owner || record.state !== 'active') {
       throw new ApiError(404, 'not_found', `no stream ${shown(id)}`);
     }
@@ -142,18 +144,14 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
       thresholds: spec.thresholds ?? {},
       labels: spec.labels ?? {},
       expect: spec.expect ?? { audio: true, video: true },
-      units: workUnits(id, detectors, groups).map((u) => ({
-        group: u.group,
-        detectors: u.detectors,
-        shard: shardOf(id, u.group, deps.shardCount),
-      })),
+      units: workUnits(id, detectors, groups).map((u) => ({ group: u.group, detectors: u.detectors })),
       state: 'active',
       createdAt: now,
       updatedAt: now,
     };
     const bodyHash = createHash('sha256').update(JSON.stringify(spec)).digest('hex');
-    const result = await registry.createStream(record, idemKey ? { key: idemKey, bodyHash } : undefined);
-    if (result.conflict) {
+    const result = await registry.streams.create(record, idemKey ? { key: idemKey, bodyHash } : undefined);
+    if (result.outcome === 'conflict') {
       throw new ApiError(
         409,
         'idempotency_conflict',
@@ -161,50 +159,95 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
         'Idempotency-Key',
       );
     }
-    if (result.created) {
+    if (result.outcome === 'in-progress') {
+      throw new ApiError(
+        409,
+        'idempotency_in_progress',
+        'a request with this Idempotency-Key is still in progress; retry shortly',
+        'Idempotency-Key',
+        { 'retry-after': '1' },
+      );
+    }
+    const created = result.outcome === 'created';
+    if (created) {
       logger.info({ streamId: id, owner, units: record.units.length }, 'stream registered');
       await ensureCapacity();
     }
     // A replay answers 200 with Idempotent-Replayed: the stream was created by the first request.
     return {
-      status: result.created ? 201 : 200,
-      headers: result.created ? {} : { 'idempotent-replayed': 'true' },
+      status: created ? 201 : 200,
+      headers: created ? {} : { 'idempotent-replayed': 'true' },
       body: view(result.record),
     };
   }
 
   async function getStream(id: string, owner: string): Promise<ApiResponse> {
     const record = await ownedStream(id, owner);
-    const [assignment, alarms] = await Promise.all([
-      Promise.all(
-        record.units.map(async (u) => ({
-          group: u.group,
-          shard: u.shard,
-          detectors: u.detectors,
-          workerId: await registry.shardOwner(u.shard),
-        })),
-      ),
-      registry.openAlarms(id),
+    const [assignment, health, alarms] = await Promise.all([
+      assignmentOf(record),
+      healthOf(record),
+      registry.alarms.openFor(id),
     ]);
     return {
       status: 200,
-      body: {
-        ...view(record),
-        assignment,
-        health: record.health ?? {},
-        openAlarms: alarms.map((a) => a.event),
-      },
+      body: { ...view(record), assignment, health, openAlarms: alarms.map((a) => a.event) },
     };
+  }
+
+  /**
+   * Where each unit runs: `running` on a live worker, `waiting` (with the reason and since when),
+   * or `moving` while the worker holding it has stopped heartbeating and is being taken over.
+   */
+  async function assignmentOf(record: StreamRecord) {
+    const ids = record.units.map((u) => unitId(record.id, u.group));
+    const units = new Map((await registry.units.getMany(ids)).map((u) => [u.unitId, u]));
+    return Promise.all(
+      record.units.map(async (u) => {
+        const unit = units.get(unitId(record.id, u.group));
+        const base = { group: u.group, detectors: u.detectors };
+        if (unit?.holder) {
+          const member = await registry.fleet.get(unit.holder);
+          const workerId = member?.workerId ?? unit.holder.split('#')[0];
+          const since = new Date(unit.heldSince ?? 0).toISOString();
+          if (member && member.leaseUntil >= Date.now() && !member.reaped)
+            return { ...base, state: 'running', workerId, since };
+          return {
+            ...base,
+            state: 'moving',
+            workerId,
+            since,
+            reason: `worker ${workerId} stopped heartbeating`,
+          };
+        }
+        return {
+          ...base,
+          state: 'waiting',
+          workerId: null,
+          since: unit?.waitingSince ? new Date(unit.waitingSince).toISOString() : record.createdAt,
+          reason: unit?.waitReason ?? 'waiting for a worker with room',
+        };
+      }),
+    );
+  }
+
+  async function healthOf(record: StreamRecord) {
+    const byUnit = await registry.health.getMany(record.units.map((u) => unitId(record.id, u.group)));
+    return Object.fromEntries(
+      record.units.flatMap((u) => {
+        const h = byUnit.get(unitId(record.id, u.group));
+        return h ? [[u.group, h]] : [];
+      }),
+    );
   }
 
   async function deleteStream(id: string, owner: string): Promise<ApiResponse> {
     if (!STREAM_ID.test(id)) throw new ApiError(404, 'not_found', `no stream ${shown(id)}`);
-    const record = await registry.deleteStream(id, owner);
+    const record = await registry.streams.delete(id, owner);
     if (!record) throw new ApiError(404, 'not_found', `no stream ${shown(id)}`);
     let cleared = 0;
-    const mediaTime = Math.max(0, ...Object.values(record.health ?? {}).map((h) => h.mediaTime ?? 0));
-    for (const alarm of await registry.openAlarms(id)) {
-      if (!(await registry.closeAlarm(id, alarm.type, alarm.dedupKey))) continue;
+    const mediaTime = Math.max(0, ...Object.values(await healthOf(record)).map((h) => h.mediaTime ?? 0));
+    for (const alarm of await registry.alarms.openFor(id)) {
+      if (!(await registry.alarms.close(id, alarm.type, alarm.dedupKey))) continue;
       const event: DefectEvent = {
         ...alarm.event,
         state: 'cleared',
@@ -212,8 +255,8 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
         wallEnd: new Date().toISOString(),
         detail: { ...alarm.event.detail, reason: 'stream deleted' },
       };
-      await registry.recordEvent(event);
-      await registry.enqueue(event);
+      await registry.alarms.record(event);
+      await registry.outbox.enqueue(event);
       cleared++;
     }
     logger.info({ streamId: id, owner, clearedAlarms: cleared }, 'stream deleted');
@@ -241,9 +284,9 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
       allow(['GET', 'POST']);
       if (method === 'POST') return createStream(request, owner);
       const limit = parseLimit(request.query.limit, 100, 50);
-      let page: Awaited<ReturnType<Registry['listStreams']>>;
+      let page: Awaited<ReturnType<Registry['streams']['list']>>;
       try {
-        page = await registry.listStreams(owner, limit, request.query.cursor);
+        page = await registry.streams.list(owner, limit, request.query.cursor);
       } catch (e) {
         if (request.query.cursor) throw new ApiError(400, 'invalid_query', 'cursor is not valid', 'cursor');
         throw e;
@@ -255,7 +298,7 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
       allow(['GET']);
       await ownedStream(id, owner);
       const limit = parseLimit(request.query.limit, 500, 100);
-      return { status: 200, body: { items: await registry.recentEvents(id, limit) } };
+      return { status: 200, body: { items: await registry.alarms.recent(id, limit) } };
     }
     allow(['GET', 'DELETE']);
     return method === 'GET' ? getStream(id, owner) : deleteStream(id, owner);

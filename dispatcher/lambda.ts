@@ -6,6 +6,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { dispatcherConfig, registryConfig, securityConfig, workerConfig } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
 import { Registry } from '../shared/registry/Registry.js';
+import { fleetCheck } from './fleetCheck.js';
 import { createHandler } from './handler.js';
 import { EcsLauncher, type Launcher, NoopLauncher } from './launcher.js';
 import type { ApiRequest } from './types.js';
@@ -56,21 +57,46 @@ const launcher: Launcher =
   process.env.STREAMQC_ECS_CLUSTER && process.env.STREAMQC_ECS_SERVICE
     ? new EcsLauncher(new ECSClient({}), process.env.STREAMQC_ECS_CLUSTER, process.env.STREAMQC_ECS_SERVICE)
     : new NoopLauncher();
+const registry = new Registry(registryConfig());
 const handle = createHandler({
-  registry: new Registry(registryConfig()),
+  registry,
   security: securityConfig(),
   launcher,
   logger,
   version: process.env.STREAMQC_VERSION ?? '0.1.0',
-  shardCount: worker.shardCount,
   detectorGroups: worker.detectorGroups,
   workerBudget: dispatcher.workerBudget,
   minWorkers: dispatcher.minWorkers,
   maxWorkers: dispatcher.maxWorkers,
 });
 
-/** The Lambda entry point. */
-export async function handler(event: HttpApiEvent): Promise<HttpApiResult> {
+/** The EventBridge schedule's event (the fleet check, once a minute). */
+export interface ScheduledEvent {
+  source: 'aws.events';
+  'detail-type': string;
+}
+
+/** The Lambda entry point: API requests, and the scheduled fleet check. */
+export async function handler(event: HttpApiEvent): Promise<HttpApiResult>;
+export async function handler(event: ScheduledEvent): Promise<{ waiting: number }>;
+export async function handler(
+  event: HttpApiEvent | ScheduledEvent,
+): Promise<HttpApiResult | { waiting: number }> {
+  if ('source' in event && event.source === 'aws.events') {
+    return fleetCheck({
+      registry,
+      launcher,
+      logger,
+      budget: dispatcher.workerBudget,
+      minWorkers: dispatcher.minWorkers,
+      maxWorkers: dispatcher.maxWorkers,
+      metricNamespace: process.env.STREAMQC_EMF_NAMESPACE,
+    });
+  }
+  return handleApi(event as HttpApiEvent);
+}
+
+async function handleApi(event: HttpApiEvent): Promise<HttpApiResult> {
   const request = toApiRequest(event, dispatcher.maxBodyBytes);
   const response =
     'tooLarge' in request

@@ -25,6 +25,7 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -33,6 +34,7 @@ export class ApiError extends Error {
   toResponse(): ApiResponse {
     return {
       status: this.status,
+      ...(this.headers ? { headers: this.headers } : {}),
       body: {
         error: { code: this.code, message: this.message, ...(this.field ? { field: this.field } : {}) },
       },

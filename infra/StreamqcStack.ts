@@ -21,6 +21,8 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -148,7 +150,8 @@ export class StreamqcStack extends Stack {
         ...tableEnv,
         STREAMQC_SNS_TOPIC_ARN: this.topic.topicArn,
         STREAMQC_STREAM_BUDGET: String(params.streamBudget),
-        STREAMQC_SHARDS: String(params.shardCount),
+        STREAMQC_HEARTBEAT_SECONDS: String(params.heartbeatSeconds),
+        STREAMQC_LEASE_SECONDS: String(params.leaseSeconds),
         STREAMQC_METRICS_PORT: '9090',
         STREAMQC_EMF_NAMESPACE: METRIC_NAMESPACE,
         STREAMQC_CONSOLE: '0',
@@ -167,9 +170,10 @@ export class StreamqcStack extends Stack {
         startPeriod: Duration.seconds(30),
       },
     });
-    for (const name of ['streams', 'units', 'leases', 'events', 'alarms', 'outbox'] as const) {
+    for (const name of ['units', 'workers', 'health', 'events', 'alarms', 'outbox'] as const) {
       this.tables[name].grantReadWriteData(taskDefinition.taskRole);
     }
+    this.tables.streams.grantReadData(taskDefinition.taskRole);
     this.topic.grantPublish(taskDefinition.taskRole);
     // Scale-in protection through the ECS agent endpoint acts with the task role, on its own task.
     taskDefinition.taskRole.addToPrincipalPolicy(
@@ -241,7 +245,7 @@ export class StreamqcStack extends Stack {
         STREAMQC_ECS_CLUSTER: cluster.clusterName,
         STREAMQC_ECS_SERVICE: this.service.serviceName,
         STREAMQC_STREAM_BUDGET: String(params.streamBudget),
-        STREAMQC_SHARDS: String(params.shardCount),
+        STREAMQC_EMF_NAMESPACE: METRIC_NAMESPACE,
         STREAMQC_MIN_WORKERS: String(params.minTasks),
         STREAMQC_MAX_WORKERS: String(params.maxTasks),
         NODE_OPTIONS: '--enable-source-maps',
@@ -250,7 +254,14 @@ export class StreamqcStack extends Stack {
     for (const name of ['streams', 'units', 'idempotency', 'events', 'alarms', 'outbox'] as const) {
       this.tables[name].grantReadWriteData(this.dispatcher);
     }
-    this.tables.leases.grantReadData(this.dispatcher);
+    this.tables.workers.grantReadData(this.dispatcher);
+    this.tables.health.grantReadData(this.dispatcher);
+    // The fleet check: units waiting for a worker, as a metric, and capacity for them.
+    new events.Rule(this, 'FleetCheck', {
+      description: 'streamqc fleet check: units waiting for a worker',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new eventTargets.LambdaFunction(this.dispatcher)],
+    });
     this.dispatcher.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
@@ -322,7 +333,22 @@ export class StreamqcStack extends Stack {
       statistic: 'SampleCount',
       period: Duration.minutes(1),
     });
+    const unitsWaiting = new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: 'UnitsWaiting',
+      dimensionsMap: { ServiceName: 'workers' },
+      statistic: 'Minimum',
+      period: Duration.minutes(1),
+    });
     const alarms = [
+      new cloudwatch.Alarm(this, 'UnitsWaitingForWorkers', {
+        alarmDescription: 'Work units have waited for a worker with room for 5 minutes (fleet at maxTasks?)',
+        metric: unitsWaiting,
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 5,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
       new cloudwatch.Alarm(this, 'WorkersBehind', {
         alarmDescription: 'A worker processes a stream more than 10 s behind the live edge',
         metric: lag,
@@ -360,6 +386,7 @@ export class StreamqcStack extends Stack {
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({ title: 'Worker load (streams / budget)', left: [loadRatio] }),
       new cloudwatch.GraphWidget({ title: 'Max lag behind live edge (s)', left: [lag] }),
+      new cloudwatch.GraphWidget({ title: 'Units waiting for a worker', left: [unitsWaiting] }),
       new cloudwatch.GraphWidget({
         title: 'Tasks',
         left: [this.service.metricCpuUtilization(), this.service.metricMemoryUtilization()],
@@ -406,7 +433,7 @@ export class StreamqcStack extends Stack {
         indexName: index.IndexName!,
         partitionKey: key('HASH', index.KeySchema)!,
         sortKey: key('RANGE', index.KeySchema),
-        projectionType: dynamodb.ProjectionType.ALL,
+        projectionType: dynamodb.ProjectionType[index.Projection!.ProjectionType!],
       });
     }
     return table;

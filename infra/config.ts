@@ -11,7 +11,9 @@ export interface StackParams {
   streamBudget: number;
   minTasks: number;
   maxTasks: number;
-  shardCount: number;
+  /** Worker heartbeat interval and fleet lease, seconds (see README "Registry" for the cost). */
+  heartbeatSeconds: number;
+  leaseSeconds: number;
   /** Email address subscribed to the defect topic. */
   alertEmail?: string;
   /** Create an SQS queue subscribed to the defect topic. */
@@ -37,7 +39,8 @@ export function stackParams(node: Node): StackParams {
     streamBudget: num(node, 'streamBudget', 6),
     minTasks: num(node, 'minTasks', 1),
     maxTasks: num(node, 'maxTasks', 20),
-    shardCount: num(node, 'shardCount', 64),
+    heartbeatSeconds: num(node, 'heartbeatSeconds', 5),
+    leaseSeconds: num(node, 'leaseSeconds', 20),
     alertEmail: node.tryGetContext('alertEmail') || undefined,
     alertQueue: String(node.tryGetContext('alertQueue') ?? 'false') === 'true',
     apiRateLimit: num(node, 'apiRateLimit', 50),

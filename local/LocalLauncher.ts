@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Launcher } from '../dispatcher/launcher.js';
+import { type CapacityRequest, type Launcher, wantedWorkers } from '../dispatcher/launcher.js';
 import type { Logger } from '../shared/logger.js';
 
 export interface LocalLauncherOptions {
@@ -23,7 +23,11 @@ interface Child {
   id: string;
   process: ChildProcess;
   exited: Promise<void>;
+  startedAt: number;
 }
+
+/** A worker started this recently may not have claimed its units yet: no more are asked for meanwhile. */
+const STARTING_MS = 15_000;
 
 /** A worker that dies sooner than this after starting counts as a crash loop (backoff grows). */
 const QUICK_EXIT_MS = 10_000;
@@ -39,6 +43,14 @@ export class LocalLauncher implements Launcher {
     mkdirSync(options.logDir, { recursive: true });
   }
 
+  async ensureCapacity(request: CapacityRequest): Promise<void> {
+    const now = Date.now();
+    const starting = [...this.children.values()].some((c) => now - c.startedAt < STARTING_MS);
+    if (starting && request.waitingUnits > 0) return;
+    await this.ensureWorkers(wantedWorkers(this.children.size, request));
+  }
+
+  /** Starts workers until `count` run (at most maxWorkers). */
   async ensureWorkers(count: number): Promise<void> {
     const target = Math.min(count, this.options.maxWorkers);
     while (!this.stopping && this.children.size < target) this.spawnWorker();
@@ -75,7 +87,7 @@ export class LocalLauncher implements Launcher {
         resolve();
       });
     });
-    this.children.set(id, { id, process: child, exited });
+    this.children.set(id, { id, process: child, exited, startedAt });
     this.options.logger.info({ workerId: id, pid: child.pid }, 'worker started');
     return id;
   }

@@ -6,6 +6,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { fleetCheck } from '../dispatcher/fleetCheck.js';
 import { createHandler } from '../dispatcher/handler.js';
 import { createHttpServer } from '../dispatcher/httpServer.js';
 import { dispatcherConfig, securityConfig, workerConfig } from '../shared/config.js';
@@ -15,6 +16,9 @@ import { Registry } from '../shared/registry/Registry.js';
 import { loadOrCreateApiKeys } from './apiKeys.js';
 import { type EmbeddedStore, startEmbeddedStore } from './embeddedStore.js';
 import { LocalLauncher } from './LocalLauncher.js';
+
+/** How often the local stack runs the fleet check (AWS: once a minute, on a schedule). */
+const FLEET_CHECK_MS = 5000;
 
 export interface LocalStackOptions {
   dataDir: string;
@@ -71,7 +75,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     launcher,
     logger: options.logger,
     version: process.env.npm_package_version ?? '0.1.0',
-    shardCount: worker.shardCount,
     detectorGroups: worker.detectorGroups,
     workerBudget: dispatcher.workerBudget,
     minWorkers: Math.max(dispatcher.minWorkers, options.workers),
@@ -89,6 +92,26 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   const port = (server.address() as AddressInfo).port;
   await launcher.ensureWorkers(options.workers);
+  // Units left waiting (a worker died, the fleet is full) ask for capacity and are reported.
+  const minWorkers = Math.max(dispatcher.minWorkers, options.workers);
+  let checking = false;
+  const fleetTimer = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    fleetCheck({
+      registry,
+      launcher,
+      logger: options.logger,
+      budget: dispatcher.workerBudget,
+      minWorkers,
+      maxWorkers: dispatcher.maxWorkers,
+    })
+      .catch((e) => options.logger.warn({ err: (e as Error).message }, 'fleet check failed'))
+      .finally(() => {
+        checking = false;
+      });
+  }, FLEET_CHECK_MS);
+  fleetTimer.unref();
   options.logger.info({ port, workers: options.workers, dataDir: options.dataDir }, 'local stack started');
   return {
     url: `http://127.0.0.1:${port}`,
@@ -100,6 +123,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     registry,
     launcher,
     async stop() {
+      clearInterval(fleetTimer);
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await launcher.stopAll();

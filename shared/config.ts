@@ -57,12 +57,13 @@ export interface SecurityConfig {
 
 export interface WorkerConfig {
   workerId: string;
-  /** Virtual shards streams are hashed into; workers lease shards. */
-  shardCount: number;
+  /** A worker that has not renewed its fleet lease for this long is taken over. */
   leaseSeconds: number;
   heartbeatSeconds: number;
   /** Streams (units of work) one worker takes before it stops claiming. */
   streamBudget: number;
+  /** Most waiting units one worker claims per tick (spreads a burst over the fleet). */
+  maxClaimsPerTick: number;
   /** Re-publish open alarms this often, seconds (0 = never). */
   resendSeconds: number;
   /** Detector groups a stream is split into (comma list of group=types); empty = one group. */
@@ -103,10 +104,10 @@ export function securityConfig(env: Env = process.env): SecurityConfig {
 export function workerConfig(env: Env = process.env): WorkerConfig {
   return {
     workerId: env.STREAMQC_WORKER_ID || `worker-${process.pid}-${Date.now().toString(36)}`,
-    shardCount: int(env, 'STREAMQC_SHARDS', 64, 1, 4096),
     leaseSeconds: num(env, 'STREAMQC_LEASE_SECONDS', 10, 2),
     heartbeatSeconds: num(env, 'STREAMQC_HEARTBEAT_SECONDS', 2, 0.2),
     streamBudget: int(env, 'STREAMQC_STREAM_BUDGET', 8, 1, 10_000),
+    maxClaimsPerTick: int(env, 'STREAMQC_MAX_CLAIMS_PER_TICK', 8, 1, 1000),
     resendSeconds: num(env, 'STREAMQC_RESEND_SECONDS', 300, 0),
     detectorGroups: env.STREAMQC_DETECTOR_GROUPS ?? '',
     metricsPort: int(env, 'STREAMQC_METRICS_PORT', 0, 0, 65535),

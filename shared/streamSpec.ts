@@ -22,10 +22,9 @@ export const streamSpecSchema = z.strictObject({
 
 export type StreamSpec = z.infer<typeof streamSpecSchema>;
 
-/** One unit of a stream's work as stored: which detectors, which shard. */
+/** One unit of a stream's work as stored: which detectors (its lease is in the units table). */
 export interface StoredUnit {
   group: string;
-  shard: number;
   detectors: DefectType[];
 }
 
@@ -62,5 +61,4 @@ export interface StreamRecord {
   state: 'active' | 'deleted';
   createdAt: string;
   updatedAt: string;
-  health?: Record<string, StreamHealth>;
 }

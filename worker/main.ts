@@ -5,6 +5,7 @@ import { registryConfig, securityConfig, workerConfig } from '../shared/config.j
 import { createLogger } from '../shared/logger.js';
 import { Registry } from '../shared/registry/Registry.js';
 import { startMetricsServer } from './agent/metricsServer.js';
+import { scaleHarnessStandIn } from './agent/ScaleHarnessStandIn.js';
 import { WorkerAgent } from './agent/WorkerAgent.js';
 import { ConsolePublisher } from './publishers/ConsolePublisher.js';
 import { NdjsonFilePublisher } from './publishers/NdjsonFilePublisher.js';
@@ -37,7 +38,11 @@ export async function workerCommand(): Promise<number> {
     publishers.push(new WebhookPublisher(config.webhookUrl, config.webhookSecret));
   if (config.console) publishers.push(new ConsolePublisher());
   const outbox = new Outbox(registry, publishers, logger);
-  const agent = new WorkerAgent(config, securityConfig(), registry, outbox, logger);
+  // The scale harness runs workers whose units decode nothing (see ScaleHarnessStandIn).
+  const standInDir = process.env.STREAMQC_SCALE_HARNESS_STANDIN_DIR;
+  const standIn = standInDir ? scaleHarnessStandIn(standInDir, config.workerId) : null;
+  const agent = new WorkerAgent(config, securityConfig(), registry, outbox, logger, standIn?.runUnit);
+  if (standIn) setInterval(() => standIn.recordCalls(registry.calls), 2000).unref();
   await agent.start();
   const metrics = await startMetricsServer(
     agent,

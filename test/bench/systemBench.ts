@@ -1,13 +1,12 @@
 /**
- * `npm run bench:system`: the local dispatcher's registration throughput and latency, the share
- * of shards that move when a worker joins (ideal 1/N), and the idle cost of a worker process.
+ * `npm run bench:system`: the local dispatcher's registration throughput and latency, and the
+ * idle cost of a worker process. (Lease movement at scale: `npm run bench:scale`.)
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startLocalStack } from '../../local/localStack.js';
-import { assignShards } from '../../shared/partitioner.js';
 import { startTestApi } from '../helpers/apiServer.js';
 
 const REQUESTS = 500;
@@ -45,18 +44,7 @@ console.log(
   `| ${REQUESTS} | ${CONCURRENCY} | ${(REQUESTS / seconds).toFixed(0)} | ${percentile(latencies, 50).toFixed(1)} | ${percentile(latencies, 95).toFixed(1)} | ${percentile(latencies, 99).toFixed(1)} |`,
 );
 
-// 2. Shards moved when one worker joins N workers (rendezvous hashing).
-console.log('\n| workers before → after | shards moved | ideal 1/(N+1) |');
-console.log('|---|---|---|');
-for (const n of [1, 2, 4, 8, 16]) {
-  const ids = (k: number) => Array.from({ length: k }, (_, i) => `w${i}`);
-  const before = assignShards(1024, ids(n));
-  const after = assignShards(1024, ids(n + 1));
-  const moved = [...before].filter(([s, w]) => after.get(s) !== w).length / 1024;
-  console.log(`| ${n} → ${n + 1} | ${(moved * 100).toFixed(1)}% | ${((1 / (n + 1)) * 100).toFixed(1)}% |`);
-}
-
-// 3. Idle cost of one worker process (heartbeats, lease scans, no streams) over 20 s.
+// 2. Idle cost of one worker process (heartbeats, lease reads, no streams) over 20 s.
 const dir = mkdtempSync(join(tmpdir(), 'streamqc-bench-'));
 const stack = await startLocalStack({
   dataDir: dir,
@@ -78,6 +66,6 @@ const t0 = ticks();
 await new Promise((r) => setTimeout(r, 20_000));
 const cpuPercent = ((ticks() - t0) / 100 / 20) * 100;
 console.log(
-  `\nidle worker (default 2 s heartbeat, 64 shards): CPU ${cpuPercent.toFixed(2)}% of one core, RSS ${rssMb().toFixed(0)} MB`,
+  `\nidle worker (default 2 s heartbeat): CPU ${cpuPercent.toFixed(2)}% of one core, RSS ${rssMb().toFixed(0)} MB`,
 );
 await stack.stop();

@@ -73,14 +73,16 @@ describe('POST /streams', () => {
     expect(one.body.assignment).toEqual([
       {
         group: 'all',
-        shard: expect.any(Number),
         detectors: ['video.black', 'audio.silence'],
+        state: 'waiting',
         workerId: null,
+        since: expect.any(String),
+        reason: 'registered; waiting for a worker with room',
       },
     ]);
     const list = await api.call('GET', '/streams');
     expect(list.body.items.map((s: { id: string }) => s.id)).toContain(r.body.id);
-    expect(api.launcherCalls.at(-1)).toBeGreaterThanOrEqual(1);
+    expect(api.launcherCalls.at(-1)?.waitingUnits).toBeGreaterThanOrEqual(1);
   });
 
   it('accepts threshold overrides and rejects out-of-range ones', async () => {
@@ -244,9 +246,9 @@ describe('a registration that died half-way', () => {
     const { createHash } = await import('node:crypto');
     const bodyHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     // What a dispatcher that crashed after claiming the key (and before storing the stream) leaves behind.
-    await api.registry.doc.send(
+    await api.registry.db.doc.send(
       new PutCommand({
-        TableName: api.registry.tables.idempotency,
+        TableName: api.registry.db.tables.idempotency,
         Item: {
           key: 'alice#orphan-1',
           streamId: 'st_deaddeaddeaddeaddead',
@@ -324,7 +326,7 @@ describe('DELETE /streams/{id}', () => {
       dedupKey: 'video.black:abc',
       detail: { meanLuma: 1 },
     };
-    await api.registry.openAlarm(raised);
+    await api.registry.alarms.open(raised);
 
     const del = await api.call('DELETE', `/streams/${id}`);
     const again = await api.call('DELETE', `/streams/${id}`);
@@ -334,18 +336,17 @@ describe('DELETE /streams/{id}', () => {
     expect(del.body).toEqual({ id, state: 'deleted', clearedAlarms: 1 });
     expect(again.status).toBe(404);
     expect(get.status).toBe(404);
-    expect(await api.registry.openAlarms(id)).toEqual([]);
-    const outbox = await api.registry.dueOutbox(100);
-    const cleared = outbox.find((o) => o.event.streamId === id);
+    expect(await api.registry.alarms.openFor(id)).toEqual([]);
+    const outbox = await Promise.all(
+      (await api.registry.outbox.due(100)).map((o) => api.registry.outbox.get(o)),
+    );
+    const cleared = outbox.find((o) => o?.event.streamId === id);
     expect(cleared?.event).toMatchObject({
       state: 'cleared',
       dedupKey: 'video.black:abc',
       type: 'video.black',
     });
-    const shard = (await api.registry.getStream(id))!.units[0].shard;
-    expect(await api.registry.unitsInShard(shard)).not.toContainEqual(
-      expect.objectContaining({ streamId: id }),
-    );
+    expect(await api.registry.units.getMany([`${id}#all`])).toEqual([]);
   });
 });
 

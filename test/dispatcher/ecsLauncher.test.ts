@@ -7,6 +7,7 @@ import { EcsLauncher } from '../../dispatcher/launcher.js';
 
 const calls: { target: string; body: Record<string, unknown> }[] = [];
 let desired = 2;
+const running = 2;
 let throttleNext = false;
 const server = createServer((req, res) => {
   let text = '';
@@ -26,7 +27,10 @@ const server = createServer((req, res) => {
     }
     if (target.endsWith('.DescribeServices')) {
       res.end(
-        JSON.stringify({ services: [{ serviceName: 'workers', desiredCount: desired }], failures: [] }),
+        JSON.stringify({
+          services: [{ serviceName: 'workers', desiredCount: desired, runningCount: running }],
+          failures: [],
+        }),
       );
     } else if (target.endsWith('.UpdateService')) {
       desired = Number(body.desiredCount);
@@ -58,7 +62,8 @@ describe('EcsLauncher', () => {
   it('raises the service desired count when more workers are needed, retrying a throttled call', async () => {
     throttleNext = true;
 
-    await launcher.ensureWorkers(5);
+    // 2 running, 20 units waiting at 8 per worker: 3 more workers.
+    await launcher.ensureCapacity({ waitingUnits: 20, budget: 8, minWorkers: 1, maxWorkers: 10 });
 
     const updates = calls.filter((c) => c.target.endsWith('.UpdateService'));
     expect(calls[0].target).toBe('AmazonEC2ContainerServiceV20141113.DescribeServices');
@@ -71,7 +76,7 @@ describe('EcsLauncher', () => {
   it('never lowers the count: scale-in belongs to the autoscaler', async () => {
     calls.length = 0;
 
-    await launcher.ensureWorkers(3);
+    await launcher.ensureCapacity({ waitingUnits: 0, budget: 8, minWorkers: 1, maxWorkers: 10 });
 
     expect(calls.map((c) => c.target.split('.')[1])).toEqual(['DescribeServices']);
     expect(desired).toBe(5);

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { createHandler } from '../../dispatcher/handler.js';
 import { createHttpServer } from '../../dispatcher/httpServer.js';
-import type { Launcher } from '../../dispatcher/launcher.js';
+import type { CapacityRequest, Launcher } from '../../dispatcher/launcher.js';
 import { startEmbeddedStore } from '../../local/embeddedStore.js';
 import type { SecurityConfig } from '../../shared/config.js';
 import { Registry } from '../../shared/registry/Registry.js';
@@ -15,7 +15,7 @@ import type { Resolver } from '../../shared/urlPolicy.js';
 export interface TestApi {
   url: string;
   registry: Registry;
-  launcherCalls: number[];
+  launcherCalls: CapacityRequest[];
   call(
     method: string,
     path: string,
@@ -34,10 +34,10 @@ export async function startTestApi(
   const store = await startEmbeddedStore();
   const registry = new Registry({ endpoint: store.endpoint, region: 'local', tablePrefix: `t${Date.now()}` });
   await registry.ensureTables();
-  const launcherCalls: number[] = [];
+  const launcherCalls: CapacityRequest[] = [];
   const launcher: Launcher = {
-    ensureWorkers: async (n) => {
-      launcherCalls.push(n);
+    ensureCapacity: async (request) => {
+      launcherCalls.push(request);
     },
   };
   const logger = pino({ level: 'silent' });
@@ -47,7 +47,6 @@ export async function startTestApi(
     launcher,
     logger,
     version: 'test',
-    shardCount: 64,
     detectorGroups: '',
     workerBudget: 4,
     minWorkers: 1,

@@ -32,7 +32,6 @@ beforeAll(async () => {
   sender = new UdpSender(clip, await freeUdpPort());
   process.env.STREAMQC_LEASE_SECONDS = '3';
   process.env.STREAMQC_HEARTBEAT_SECONDS = '0.5';
-  process.env.STREAMQC_SHARDS = '8';
   stack = await startLocalStack({
     dataDir: join(dir, 'stack'),
     port: 0,
@@ -41,7 +40,6 @@ beforeAll(async () => {
     workerEnv: {
       STREAMQC_LEASE_SECONDS: '3',
       STREAMQC_HEARTBEAT_SECONDS: '0.5',
-      STREAMQC_SHARDS: '8',
       STREAMQC_CONSOLE: '0',
       STREAMQC_LOG_LEVEL: 'info',
     },
@@ -144,11 +142,15 @@ describe('a registered live stream', () => {
     const ffmpegs = [...stack.launcher.children.values()].flatMap((c) => descendants(c.process.pid!));
     expect(ffmpegs.length).toBeGreaterThan(0);
 
+    const held = await stack.registry.units.getMany([`${streamId}#all`]);
     await stack.launcher.stopAll();
-    const snapshot = await stack.registry.leaseSnapshot();
+    const after = await stack.registry.units.getMany([`${streamId}#all`]);
 
-    expect(snapshot.leases).toEqual([]);
-    expect(snapshot.workers).toEqual([]);
+    expect(held.some((u) => u.holder)).toBe(true);
+    expect(after.every((u) => !u.holder && u.pool === 'waiting' && /drained/.test(u.waitReason ?? ''))).toBe(
+      true,
+    );
+    expect(await stack.registry.fleet.all()).toEqual([]);
     for (const pid of ffmpegs) expect(isAlive(pid)).toBe(false);
   });
 });

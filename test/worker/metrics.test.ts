@@ -27,7 +27,7 @@ describe('worker endpoints', () => {
   it('serves /healthz and Prometheus /metrics, and reports draining as unhealthy', async () => {
     const logger = pino({ level: 'silent' });
     const outbox = new Outbox(registry, [], logger);
-    const config = { ...workerConfig({}), workerId: 'w-metrics', shardCount: 4 };
+    const config = { ...workerConfig({}), workerId: 'w-metrics' };
     const agent = new WorkerAgent(
       config,
       { localMode: true, allowFiles: false, allowedNetworks: [] },
@@ -48,7 +48,7 @@ describe('worker endpoints', () => {
     expect(health).toEqual({ status: 'ok', workerId: 'w-metrics', streams: 0 });
     expect(metrics).toMatch(/^# TYPE streamqc_streams gauge$/m);
     expect(metrics).toMatch(/^streamqc_streams 0$/m);
-    expect(metrics).toMatch(/^streamqc_shards 4$/m);
+    expect(metrics).toMatch(/^streamqc_lease_moves_total\{kind="claimed"\} 0$/m);
     expect(drained.status).toBe(503);
   });
 });

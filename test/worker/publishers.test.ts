@@ -166,17 +166,17 @@ describe('Outbox', () => {
     const id = `${event.dedupKey}#raised`;
 
     await outbox.submit(event);
-    const afterFailure = await registry.dueOutbox(10);
+    const afterFailure = await registry.outbox.due(10);
     await outbox.drain();
     down = false;
-    await registry.retryOutbox(id, 1, 0); // as if the backoff delay had passed
-    const due = await registry.dueOutbox(10);
+    await registry.outbox.retry(id, 1, 0); // as if the backoff delay had passed
+    const due = await registry.outbox.due(10);
     await outbox.drain();
 
     expect(afterFailure).toEqual([]); // kept, but backing off
-    expect(due.map((d) => d.id)).toEqual([id]);
+    expect(due).toEqual([id]);
     expect(delivered).toEqual([event]);
-    expect(await registry.dueOutbox(10)).toEqual([]);
+    expect(await registry.outbox.due(10)).toEqual([]);
   });
 
   it('does not queue the same event twice', async () => {
@@ -188,8 +188,8 @@ describe('Outbox', () => {
       pino({ level: 'silent' }),
     );
 
-    await registry.enqueue(other);
-    await registry.enqueue(other);
+    await registry.outbox.enqueue(other);
+    await registry.outbox.enqueue(other);
     await outbox.drain();
 
     expect(seen).toHaveLength(1);

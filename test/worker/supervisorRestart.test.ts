@@ -14,13 +14,17 @@ import { Outbox } from '../../worker/publishers/Outbox.js';
 import { fixturePath } from '../fixtures/generate.js';
 import { until } from '../helpers/stackClient.js';
 
-/** The real registry, whose first `failures` calls to openAlarms fail as an unreachable store would. */
+/** The real registry, whose first `failures` reads of open alarms fail as an unreachable store would. */
 class FlakyRegistry extends Registry {
   failures = 1;
 
-  override async openAlarms(streamId: string): Promise<OpenAlarmItem[]> {
-    if (this.failures-- > 0) throw new Error('connect ECONNREFUSED (injected)');
-    return super.openAlarms(streamId);
+  constructor(...args: ConstructorParameters<typeof Registry>) {
+    super(...args);
+    const openFor = this.alarms.openFor.bind(this.alarms);
+    this.alarms.openFor = async (streamId: string): Promise<OpenAlarmItem[]> => {
+      if (this.failures-- > 0) throw new Error('connect ECONNREFUSED (injected)');
+      return openFor(streamId);
+    };
   }
 }
 
@@ -52,13 +56,19 @@ describe('a supervisor whose loop throws', () => {
       thresholds: {},
       labels: {},
       expect: { audio: true, video: true },
-      units: [{ group: 'all', shard: 0, detectors: [...DEFECT_TYPES] }],
+      units: [{ group: 'all', detectors: [...DEFECT_TYPES] }],
       state: 'active',
       createdAt: now,
       updatedAt: now,
     };
     const supervisor = new StreamSupervisor(
-      { shard: 0, unitId: 'st_flaky#all', streamId: stream.id, group: 'all', detectors: [...DEFECT_TYPES] },
+      {
+        unitId: 'st_flaky#all',
+        streamId: stream.id,
+        group: 'all',
+        detectors: [...DEFECT_TYPES],
+        createdAt: Date.now(),
+      },
       stream,
       {
         registry,

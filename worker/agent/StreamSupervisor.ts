@@ -9,7 +9,7 @@ import type { SecurityConfig } from '../../shared/config.js';
 import type { DefectEvent } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Registry, UnitItem } from '../../shared/registry/Registry.js';
-import type { StreamRecord, UnitState } from '../../shared/streamSpec.js';
+import type { StreamHealth, StreamRecord, UnitState } from '../../shared/streamSpec.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
 import { checkSource, UrlPolicyError } from '../../shared/urlPolicy.js';
 import { isLiveKind, sourceKind } from '../converter/sourceKind.js';
@@ -36,6 +36,8 @@ const ENDED_MIN_BACKOFF_SECONDS = 10;
 /** Falling this far behind the live edge restarts the converter at the edge. */
 const MAX_LAG_SECONDS = 10;
 const HEALTH_INTERVAL_MS = 5000;
+/** Health is written when what a user reads in it changes, and otherwise this often. */
+const HEALTH_REFRESH_MS = 60_000;
 const CLOCK_TICKS = 100;
 
 /** Rewrites a URL's host to a vetted address so ffmpeg cannot resolve it to something else later. */
@@ -64,6 +66,7 @@ export class StreamSupervisor {
   private cpuTicksDone = 0;
   private lastPid: number | undefined;
   private lastPidTicks = 0;
+  private lastHealth: { key: string; at: number } | null = null;
 
   constructor(
     readonly unit: UnitItem,
@@ -175,7 +178,9 @@ export class StreamSupervisor {
       stallSeconds: 10,
     });
     this.pipeline = pipeline;
-    const open = (await deps.registry.openAlarms(stream.id)).filter((a) => unit.detectors.includes(a.type));
+    const open = (await deps.registry.alarms.openFor(stream.id)).filter((a) =>
+      unit.detectors.includes(a.type),
+    );
     pipeline.tracker.restore(
       open.map((a) => ({ type: a.type, start: a.start, dedupKey: a.dedupKey, wallStart: a.wallStart })),
     );
@@ -258,21 +263,28 @@ export class StreamSupervisor {
     }
   }
 
+  /**
+   * Writes the unit's health when its state, restarts or error changed, and once a minute
+   * otherwise (media time and lag are then up to a minute old in the API; metrics are live).
+   */
   private async reportHealth(pipeline: StreamPipeline): Promise<void> {
     this.cpuSeconds();
+    const health: StreamHealth = {
+      workerId: this.deps.workerId,
+      state: this.state,
+      mediaTime: Math.round(pipeline.currentMediaTime * 1000) / 1000,
+      lagSeconds: Math.round(this.lagSeconds * 100) / 100,
+      updatedAt: new Date().toISOString(),
+      restarts: this.restarts,
+      ...(pipeline.lastMediaAt !== null ? { lastMediaAt: new Date(pipeline.lastMediaAt).toISOString() } : {}),
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+    const key = JSON.stringify([health.workerId, health.state, health.restarts, health.lastError]);
+    const now = Date.now();
+    if (this.lastHealth?.key === key && now - this.lastHealth.at < HEALTH_REFRESH_MS) return;
     try {
-      await this.deps.registry.updateHealth(this.unit.streamId, this.unit.group, {
-        workerId: this.deps.workerId,
-        state: this.state,
-        mediaTime: Math.round(pipeline.currentMediaTime * 1000) / 1000,
-        lagSeconds: Math.round(this.lagSeconds * 100) / 100,
-        updatedAt: new Date().toISOString(),
-        restarts: this.restarts,
-        ...(pipeline.lastMediaAt !== null
-          ? { lastMediaAt: new Date(pipeline.lastMediaAt).toISOString() }
-          : {}),
-        ...(this.lastError ? { lastError: this.lastError } : {}),
-      });
+      await this.deps.registry.health.put(this.unit.unitId, health);
+      this.lastHealth = { key, at: now };
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'could not report health');
     }
@@ -283,8 +295,8 @@ export class StreamSupervisor {
     try {
       const first =
         event.state === 'raised'
-          ? await registry.openAlarm(event)
-          : await registry.closeAlarm(event.streamId, event.type, event.dedupKey);
+          ? await registry.alarms.open(event)
+          : await registry.alarms.close(event.streamId, event.type, event.dedupKey);
       if (!first) {
         this.log.info(
           { type: event.type, state: event.state, dedupKey: event.dedupKey },
@@ -296,7 +308,7 @@ export class StreamSupervisor {
         { type: event.type, state: event.state, dedupKey: event.dedupKey, start: event.start },
         'alarm',
       );
-      await registry.recordEvent(event);
+      await registry.alarms.record(event);
       await outbox.submit(event);
     } catch (e) {
       this.log.error(

@@ -1,39 +1,68 @@
 /**
- * The worker agent: one per ECS task (one per child process locally). It heartbeats, leases the
- * shards rendezvous hashing gives it, runs a StreamSupervisor for every work unit in those shards,
- * hands shards over when a better-placed worker appears, stops claiming at its budget, re-sends
- * open alarms periodically, and drains on SIGTERM (releasing its leases so others take over at
- * once instead of after the lease timeout).
+ * The worker agent: one per ECS task (one per child process locally). Each tick it renews its
+ * fleet lease, reads the units the registry says it holds, plans (planLeases) what to stop,
+ * release, resume and claim, and watches the next worker in the ring, taking over that worker's
+ * units when its lease has run out. A worker that loses contact with the registry for half a
+ * lease stops its units itself, so no unit ever runs on two workers; one that finds itself taken
+ * over rejoins under a new member id. On SIGTERM it drains: units go back to waiting, with the
+ * reason, for the others to claim at once.
  */
+import { randomBytes } from 'node:crypto';
 import type { SecurityConfig, WorkerConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
-import { rankWorkers } from '../../shared/partitioner.js';
-import type { Registry, UnitItem } from '../../shared/registry/Registry.js';
-import type { StreamRecord } from '../../shared/streamSpec.js';
+import type { Member, Registry, UnitItem } from '../../shared/registry/Registry.js';
+import type { StreamRecord, UnitState } from '../../shared/streamSpec.js';
 import { GuardProxy } from '../converter/GuardProxy.js';
 import { type Outbox, resendId } from '../publishers/Outbox.js';
 import { emfRecord } from './emfMetrics.js';
-import { StreamSupervisor } from './StreamSupervisor.js';
+import { planLeases } from './planLeases.js';
+import { StreamSupervisor, type SupervisorDeps } from './StreamSupervisor.js';
 import { TaskProtection } from './taskProtection.js';
 
-/** Units lagging more than this make the worker report itself full. */
+/** Units lagging more than this make the worker stop claiming (and report itself full). */
 const FULL_LAG_SECONDS = 5;
-/** Units are re-read on every change signal, and at least this often (ticks) as a safety net. */
-const UNIT_RESYNC_TICKS = 30;
+/** Streams of held units are re-read this often (ticks), to drop units of deleted streams. */
+const STREAM_CHECK_TICKS = 30;
+/** A unit whose stream has not appeared this long after its creation was left by a failed registration. */
+const UNCOMMITTED_UNIT_SECONDS = 60;
+const WAITING_REASON = 'registered; waiting for a worker with room';
+
+/** What the agent needs of whatever runs a unit (the real supervisor, or the scale harness's stand-in). */
+export interface UnitRunner {
+  readonly unit: UnitItem;
+  readonly log: Logger;
+  readonly lagSeconds: number;
+  readonly frames: number;
+  readonly restarts: number;
+  readonly state: UnitState;
+  cpuSeconds(): number;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export type RunnerFactory = (unit: UnitItem, stream: StreamRecord, deps: SupervisorDeps) => UnitRunner;
+
+const superviseStream: RunnerFactory = (unit, stream, deps) => new StreamSupervisor(unit, stream, deps);
 
 export class WorkerAgent {
-  readonly supervisors = new Map<string, StreamSupervisor>();
-  private readonly held = new Set<number>();
+  readonly supervisors = new Map<string, UnitRunner>();
+  private readonly since = new Map<string, number>();
+  private readonly known = new Map<string, { unit: UnitItem; stream: StreamRecord }>();
   private readonly proxy: GuardProxy;
   private proxyUrl = '';
+  private memberId = '';
   private timer: NodeJS.Timeout | null = null;
+  private fenceTimer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private draining = false;
+  private lastBeatOk = 0;
+  private behindSince: number | null = null;
   private lastResend = Date.now();
   private lastEmf = 0;
-  private unitsVersion = -1;
   private readonly protection: TaskProtection;
   ticks = 0;
+  /** Lease changes this worker made: units claimed, released, and taken over from departed workers. */
+  readonly moves = { claimed: 0, released: 0, takenOver: 0, stopped: 0 };
 
   constructor(
     private readonly config: WorkerConfig,
@@ -41,6 +70,7 @@ export class WorkerAgent {
     private readonly registry: Registry,
     private readonly outbox: Outbox,
     private readonly logger: Logger,
+    private readonly runUnit: RunnerFactory = superviseStream,
   ) {
     this.proxy = new GuardProxy(security, logger);
     this.protection = new TaskProtection(process.env.ECS_AGENT_URI, logger);
@@ -50,15 +80,11 @@ export class WorkerAgent {
     return this.config.workerId;
   }
 
-  get heldShards(): number[] {
-    return [...this.held].sort((a, b) => a - b);
-  }
-
   get isDraining(): boolean {
     return this.draining;
   }
 
-  /** Full: at its stream budget, or some stream is falling behind. */
+  /** Full: at its budget, or some unit is falling behind. */
   get full(): boolean {
     if (this.supervisors.size >= this.config.streamBudget) return true;
     return [...this.supervisors.values()].some((s) => s.lagSeconds > FULL_LAG_SECONDS);
@@ -67,28 +93,72 @@ export class WorkerAgent {
   async start(): Promise<void> {
     this.proxyUrl = await this.proxy.start();
     this.outbox.start();
+    await this.join();
     await this.tickSafely();
     this.timer = setInterval(() => void this.tickSafely(), this.config.heartbeatSeconds * 1000);
-    this.logger.info({ budget: this.config.streamBudget, shards: this.held.size }, 'worker started');
+    this.fenceTimer = setInterval(() => void this.fence(), 500);
+    this.logger.info({ budget: this.config.streamBudget, memberId: this.memberId }, 'worker started');
   }
 
-  /** Stops every stream, releases every lease and leaves the fleet. */
+  /** Stops every unit, puts them back to waiting for the others, and leaves the fleet. */
   async drain(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.fenceTimer) clearInterval(this.fenceTimer);
     await this.ticking;
-    this.logger.info({ streams: this.supervisors.size, shards: this.held.size }, 'draining');
-    await Promise.all([...this.supervisors.values()].map((s) => s.stop()));
-    this.supervisors.clear();
-    await Promise.all([...this.held].map((shard) => this.registry.releaseShard(shard, this.workerId)));
-    this.held.clear();
-    await this.registry.removeWorker(this.workerId);
+    this.logger.info({ streams: this.supervisors.size }, 'draining');
+    await Promise.all([...this.supervisors.keys()].map((id) => this.stopUnit(id)));
+    try {
+      const plan = planLeases({
+        ...this.snapshot(await this.registry.units.heldBy(this.memberId)),
+        waiting: [],
+      });
+      await Promise.all(
+        plan.release.map((r) => this.registry.units.release(r.unitId, this.memberId, r.reason)),
+      );
+      this.moves.released += plan.release.length;
+      await this.registry.fleet.leave(this.memberId);
+    } catch (e) {
+      // The registry is unreachable: the others take the units over when the lease runs out.
+      this.logger.warn(
+        { err: (e as Error).message },
+        'could not hand units back; they move when the lease ends',
+      );
+    }
     this.outbox.stop();
     await this.outbox.drain();
     await this.protection.update(false);
     await this.proxy.stop();
     this.logger.info('drained');
+  }
+
+  private async join(): Promise<void> {
+    this.memberId = `${this.workerId}#${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+    await this.registry.fleet.join({ ...this.beat(), reaped: undefined });
+    this.lastBeatOk = Date.now();
+  }
+
+  private beat(): Omit<Member, 'reaped'> {
+    return {
+      memberId: this.memberId,
+      workerId: this.workerId,
+      leaseUntil: Date.now() + this.config.leaseSeconds * 1000,
+      budget: this.config.streamBudget,
+      load: this.supervisors.size,
+      draining: this.draining,
+    };
+  }
+
+  /** Without a renewed lease for half its length, stop running units: others may take them soon. */
+  private async fence(): Promise<void> {
+    if (this.draining || this.supervisors.size === 0) return;
+    if (Date.now() - this.lastBeatOk < (this.config.leaseSeconds * 1000) / 2) return;
+    this.logger.error(
+      { units: this.supervisors.size },
+      'lost contact with the registry; stopping every unit',
+    );
+    await Promise.all([...this.supervisors.keys()].map((id) => this.stopUnit(id)));
   }
 
   private async tickSafely(): Promise<void> {
@@ -101,107 +171,157 @@ export class WorkerAgent {
     await this.ticking;
   }
 
+  private snapshot(held: string[]) {
+    const lagging = [...this.supervisors.values()].some((s) => s.lagSeconds > FULL_LAG_SECONDS);
+    if (!lagging) this.behindSince = null;
+    else this.behindSince ??= Date.now();
+    return {
+      workerId: this.workerId,
+      budget: this.config.streamBudget,
+      draining: this.draining,
+      running: [...this.since].map(([unitId, since]) => ({ unitId, since })),
+      held,
+      overloadedFor: this.behindSince === null ? 0 : (Date.now() - this.behindSince) / 1000,
+      maxClaims: this.config.maxClaimsPerTick,
+    };
+  }
+
   private async tick(): Promise<void> {
-    const { config, registry } = this;
-    await registry.heartbeat(
-      {
-        workerId: this.workerId,
-        heartbeatAt: Date.now(),
-        load: this.supervisors.size,
-        budget: config.streamBudget,
-        full: this.full,
-        draining: false,
-      },
-      config.leaseSeconds,
-    );
-    const { workers, leases, unitsVersion } = await registry.leaseSnapshot();
-    const live = workers.filter((w) => !w.draining);
-    const liveIds = new Set(live.map((w) => w.workerId));
-    const holderOf = new Map(leases.map((l) => [l.shard, l.workerId]));
-    let shardsChanged = false;
-    for (let shard = 0; shard < config.shardCount; shard++) {
-      const holder = holderOf.get(shard) ?? null;
-      const holderAlive = holder !== null && liveIds.has(holder);
-      const candidates = live.filter((w) => !w.full || w.workerId === holder).map((w) => w.workerId);
-      const desired = rankWorkers(shard, candidates)[0];
-      if (holder === this.workerId) {
-        if (!this.held.has(shard)) shardsChanged = true;
-        this.held.add(shard);
-        if (desired && desired !== this.workerId) {
-          // A better-placed live worker exists: hand the shard over.
-          await registry.releaseShard(shard, this.workerId);
-          this.held.delete(shard);
-          shardsChanged = true;
-          this.logger.info({ shard, to: desired }, 'shard handed over');
-        }
-      } else {
-        if (this.held.delete(shard)) shardsChanged = true;
-        if (desired === this.workerId && !holderAlive && !this.full) {
-          if (await registry.claimShard(shard, this.workerId, holder)) {
-            this.held.add(shard);
-            shardsChanged = true;
-            if (holder) this.logger.info({ shard, from: holder }, 'shard taken over from a departed worker');
-          }
-        }
-      }
+    const { units, fleet } = this.registry;
+    if (!(await fleet.beat(this.beat()))) {
+      this.logger.warn('taken over by the fleet while out of contact; stopping every unit and rejoining');
+      await Promise.all([...this.supervisors.keys()].map((id) => this.stopUnit(id)));
+      this.known.clear();
+      await this.join();
+      return;
     }
-    if (shardsChanged || unitsVersion !== this.unitsVersion || this.ticks % UNIT_RESYNC_TICKS === 0) {
-      this.unitsVersion = unitsVersion;
-      await this.syncUnits();
+    this.lastBeatOk = Date.now();
+    const snapshot = { ...this.snapshot(await units.heldBy(this.memberId)), waiting: [] as string[] };
+    let plan = planLeases(snapshot);
+    if (plan.room > 0) {
+      const want = Math.min(plan.room, this.config.maxClaimsPerTick);
+      plan = planLeases({ ...snapshot, waiting: await units.waiting(want * 2, randomStart()) });
     }
+    for (const id of plan.stop) {
+      this.supervisors.get(id)?.log.info('unit no longer ours (stream deleted, or taken over); stopping');
+      await this.stopUnit(id);
+      this.moves.stopped++;
+    }
+    for (const { unitId, reason } of plan.release) {
+      await this.stopUnit(unitId);
+      if (await units.release(unitId, this.memberId, reason)) this.moves.released++;
+      this.logger.warn({ unitId, reason }, 'unit released');
+    }
+    await this.resume(plan.resume);
+    let claimed = 0;
+    for (const id of plan.claim) {
+      if (claimed >= Math.min(plan.room, this.config.maxClaimsPerTick)) break;
+      const unit = await units.claim(id, this.memberId);
+      if (!unit) continue;
+      claimed++;
+      this.moves.claimed++;
+      const stream = await this.registry.streams.get(unit.streamId);
+      await this.startIfActive(unit, stream);
+    }
+    if (this.ticks % STREAM_CHECK_TICKS === STREAM_CHECK_TICKS - 1) await this.dropDeletedStreams();
+    await this.watchSuccessor();
     await this.resendOpenAlarms();
     await this.protection.update(this.supervisors.size > 0);
     this.publishEmf();
     this.ticks++;
   }
 
-  /** Starts supervisors for units in held shards and stops the others. */
-  private async syncUnits(): Promise<void> {
-    const wanted = new Map<string, UnitItem>();
-    const streams = new Map<string, StreamRecord>();
-    for (const shard of this.held) {
-      for (const unit of await this.registry.unitsInShard(shard)) {
-        // Units of a deleted stream, or left by a registration that died before committing, are not work.
-        const stream = streams.get(unit.streamId) ?? (await this.registry.getStream(unit.streamId));
-        if (stream?.state !== 'active') continue;
-        streams.set(stream.id, stream);
-        wanted.set(unit.unitId, unit);
-      }
+  /** Starts held units that are not running (after the worker paused itself). */
+  private async resume(ids: string[]): Promise<void> {
+    const missing = ids.filter((id) => !this.known.has(id));
+    if (missing.length) {
+      const found = await this.registry.units.getMany(missing);
+      const streams = new Map(
+        (await this.registry.streams.getMany(found.map((u) => u.streamId))).map((s) => [s.id, s]),
+      );
+      for (const unit of found) await this.startIfActive(unit, streams.get(unit.streamId) ?? null);
     }
-    for (const [id, supervisor] of this.supervisors) {
-      if (wanted.has(id)) continue;
-      this.supervisors.delete(id);
-      supervisor.log.info('unit no longer ours; stopping');
-      await supervisor.stop();
+    for (const id of ids) {
+      const entry = this.known.get(id);
+      if (entry && !this.supervisors.has(id)) this.startUnit(entry.unit, entry.stream);
     }
-    const waiting = new Set<number>();
-    for (const [id, unit] of wanted) {
-      if (this.supervisors.has(id)) continue;
-      if (this.supervisors.size >= this.config.streamBudget) {
-        waiting.add(unit.shard);
-        continue;
-      }
-      const stream = streams.get(unit.streamId)!;
-      const supervisor = new StreamSupervisor(unit, stream, {
-        registry: this.registry,
-        outbox: this.outbox,
-        logger: this.logger,
-        security: this.security,
-        workerId: this.workerId,
-        proxyUrl: this.proxyUrl,
-      });
-      this.supervisors.set(id, supervisor);
-      supervisor.log.info({ shard: unit.shard }, 'unit started');
-      supervisor.start();
+  }
+
+  /** Runs a unit just taken, unless its stream is gone (or not committed yet). */
+  private async startIfActive(unit: UnitItem, stream: StreamRecord | null): Promise<void> {
+    const { units } = this.registry;
+    if (stream?.state === 'active') {
+      this.startUnit(unit, stream);
+      return;
     }
-    // Over budget: give away shards none of whose units run here, so a worker with room takes them.
-    const running = new Set([...this.supervisors.values()].map((s) => s.unit.shard));
-    for (const shard of waiting) {
-      if (running.has(shard)) continue;
-      await this.registry.releaseShard(shard, this.workerId);
-      this.held.delete(shard);
-      this.logger.warn({ shard }, 'at stream budget; shard released for a worker with room');
+    if (!stream && Date.now() - unit.createdAt < UNCOMMITTED_UNIT_SECONDS * 1000) {
+      // The registration is still writing its stream: give the unit back for a moment.
+      await units.release(unit.unitId, this.memberId, WAITING_REASON);
+      return;
     }
+    await units.removeHeld(unit.unitId, this.memberId);
+    this.logger.info({ unitId: unit.unitId }, 'removed a unit whose stream is deleted or was never stored');
+  }
+
+  private startUnit(unit: UnitItem, stream: StreamRecord): void {
+    this.known.set(unit.unitId, { unit, stream });
+    const runner = this.runUnit(unit, stream, {
+      registry: this.registry,
+      outbox: this.outbox,
+      logger: this.logger,
+      security: this.security,
+      workerId: this.workerId,
+      proxyUrl: this.proxyUrl,
+    });
+    this.supervisors.set(unit.unitId, runner);
+    this.since.set(unit.unitId, Date.now());
+    runner.log.info('unit started');
+    runner.start();
+  }
+
+  private async stopUnit(id: string): Promise<void> {
+    const runner = this.supervisors.get(id);
+    this.supervisors.delete(id);
+    this.since.delete(id);
+    await runner?.stop();
+  }
+
+  /** Drops units whose stream was deleted while a delete's unit removal did not finish. */
+  private async dropDeletedStreams(): Promise<void> {
+    const ids = [...this.known.values()].map((k) => k.stream.id);
+    if (!ids.length) return;
+    const active = new Set(
+      (await this.registry.streams.getMany(ids)).filter((s) => s.state === 'active').map((s) => s.id),
+    );
+    for (const [id, { unit }] of this.known) {
+      if (active.has(unit.streamId)) continue;
+      await this.stopUnit(id);
+      this.known.delete(id);
+      await this.registry.units.removeHeld(id, this.memberId);
+    }
+  }
+
+  /**
+   * Looks at the next worker in the ring; when its lease ran out, marks it taken over and puts
+   * its units back to waiting, with the reason. One departed worker per tick; a chain of them
+   * is worked through tick by tick, each time by whoever now precedes it.
+   */
+  private async watchSuccessor(): Promise<void> {
+    const { fleet, units } = this.registry;
+    const next = await fleet.successor(this.memberId);
+    const now = Date.now();
+    if (!next || next.leaseUntil >= now) return;
+    if (!next.reaped && !(await fleet.markReaped(next.memberId, now))) return;
+    const reason = `worker ${next.workerId} stopped heartbeating`;
+    let moved = 0;
+    for (const id of await units.heldBy(next.memberId))
+      if (await units.release(id, next.memberId, reason)) moved++;
+    await fleet.leave(next.memberId);
+    this.moves.takenOver += moved;
+    this.logger.warn(
+      { from: next.workerId, memberId: next.memberId, units: moved },
+      'took over a departed worker',
+    );
   }
 
   /** Writes the EMF metrics line once a minute when a CloudWatch namespace is configured. */
@@ -223,10 +343,17 @@ export class WorkerAgent {
     const period = this.config.resendSeconds * 1000;
     if (!period || Date.now() - this.lastResend < period) return;
     this.lastResend = Date.now();
-    const ours = new Set([...this.supervisors.values()].map((s) => s.unit.streamId));
-    for (const alarm of await this.registry.allOpenAlarms()) {
-      if (!ours.has(alarm.streamId)) continue;
-      await this.outbox.submit(alarm.event, resendId(alarm.event, Math.floor(Date.now() / period)));
+    const streams = new Set([...this.supervisors.values()].map((s) => s.unit.streamId));
+    for (const streamId of streams) {
+      for (const alarm of await this.registry.alarms.openFor(streamId)) {
+        await this.outbox.submit(alarm.event, resendId(alarm.event, Math.floor(Date.now() / period)));
+      }
     }
   }
+}
+
+/** A random point in the unit id space (`st_` + base-36), where a look at the waiting units starts. */
+function randomStart(): string {
+  const alphabet = '0123456789abcdefghijklmnopqrstuvwxyz';
+  return `st_${Array.from(randomBytes(2), (b) => alphabet[b % 36]).join('')}`;
 }

@@ -13,9 +13,9 @@ export function renderMetrics(agent: WorkerAgent, outbox: Outbox): string {
     '# HELP streamqc_streams Work units this worker runs.',
     '# TYPE streamqc_streams gauge',
     `streamqc_streams ${agent.supervisors.size}`,
-    '# HELP streamqc_shards Shards this worker holds.',
-    '# TYPE streamqc_shards gauge',
-    `streamqc_shards ${agent.heldShards.length}`,
+    '# HELP streamqc_lease_moves_total Units this worker claimed, released, or took over from departed workers.',
+    '# TYPE streamqc_lease_moves_total counter',
+    ...Object.entries(agent.moves).map(([kind, n]) => `streamqc_lease_moves_total{kind="${kind}"} ${n}`),
     '# HELP streamqc_frames_total Video frames and audio chunks decoded, per stream.',
     '# TYPE streamqc_frames_total counter',
   ];

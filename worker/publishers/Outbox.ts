@@ -7,15 +7,19 @@
  */
 import type { DefectEvent } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
+import { OUTBOX_BUCKETS } from '../../shared/registry/outbox.js';
 import type { Registry } from '../../shared/registry/Registry.js';
 import type { Publisher } from './Publisher.js';
 
 const LOCK_SECONDS = 30;
+/** How often the loop looks for due items (one bucket of the outbox index per look). */
+const POLL_MS = 2000;
 const MAX_BACKOFF_SECONDS = 300;
 
 export class Outbox {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
+  private bucket = Math.floor(Math.random() * OUTBOX_BUCKETS);
   delivered = 0;
   failures = 0;
 
@@ -27,13 +31,13 @@ export class Outbox {
 
   /** Stores the event durably, then tries to deliver it at once. */
   async submit(event: DefectEvent, id?: string): Promise<void> {
-    const itemId = await this.registry.enqueue(event, id);
+    const itemId = await this.registry.outbox.enqueue(event, id);
     await this.deliver(itemId);
   }
 
   /** Starts the background loop that retries due items. */
-  start(intervalMs = 1000): void {
-    this.timer = setInterval(() => void this.drain(), intervalMs);
+  start(intervalMs = POLL_MS): void {
+    this.timer = setInterval(() => void this.drain(this.nextBucket()), intervalMs);
     this.timer.unref();
   }
 
@@ -42,12 +46,17 @@ export class Outbox {
     this.timer = null;
   }
 
-  /** Delivers every due item once (also called by tests). */
-  async drain(): Promise<void> {
+  private nextBucket(): number {
+    this.bucket = (this.bucket + 1) % OUTBOX_BUCKETS;
+    return this.bucket;
+  }
+
+  /** Delivers every due item of one bucket, or of all (at drain, and in tests), once. */
+  async drain(bucket?: number): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
-      for (const item of await this.registry.dueOutbox(50)) await this.deliver(item.id);
+      for (const id of await this.registry.outbox.due(50, bucket)) await this.deliver(id);
     } catch (e) {
       this.logger.warn({ err: (e as Error).message }, 'outbox drain failed');
     } finally {
@@ -56,12 +65,12 @@ export class Outbox {
   }
 
   private async deliver(id: string): Promise<void> {
-    const item = await this.registry.lockOutbox(id, LOCK_SECONDS);
+    const item = await this.registry.outbox.lock(id, LOCK_SECONDS);
     if (!item) return;
     const { event } = item;
     try {
       for (const publisher of this.publishers) await publisher.publish(event);
-      await this.registry.completeOutbox(id);
+      await this.registry.outbox.complete(id);
       this.delivered++;
     } catch (e) {
       this.failures++;
@@ -77,7 +86,7 @@ export class Outbox {
         },
         'event delivery failed; will retry',
       );
-      await this.registry.retryOutbox(id, attempts, delay);
+      await this.registry.outbox.retry(id, attempts, delay);
     }
   }
 }

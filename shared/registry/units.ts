@@ -1,0 +1,178 @@
+/**
+ * Work units and their leases, one item each. A unit is either held (`holder`: the worker
+ * running it) or waiting (`pool`, with the reason and since when). Every change of hands is one
+ * conditional write, so two workers can never both hold a unit.
+ */
+import { DeleteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DefectType } from '../events.js';
+import type { Dynamo } from './dynamo.js';
+
+/** The one value of `pool` (the waiting index's partition key). */
+const WAITING = 'waiting';
+
+export interface UnitItem {
+  unitId: string;
+  streamId: string;
+  group: string;
+  detectors: DefectType[];
+  createdAt: number;
+  /** The fleet member (worker incarnation) running it. */
+  holder?: string;
+  heldSince?: number;
+  pool?: typeof WAITING;
+  waitReason?: string;
+  waitingSince?: number;
+}
+
+export function unitId(streamId: string, group: string): string {
+  return `${streamId}#${group}`;
+}
+
+export class UnitStore {
+  constructor(private readonly db: Dynamo) {}
+
+  private get table(): string {
+    return this.db.tables.units;
+  }
+
+  /** Adds units, waiting for a worker. */
+  async create(
+    units: Array<Pick<UnitItem, 'streamId' | 'group' | 'detectors'>>,
+    reason: string,
+  ): Promise<void> {
+    const now = Date.now();
+    await this.db.batchWrite(
+      this.table,
+      units.map((u) => ({
+        PutRequest: {
+          Item: {
+            ...u,
+            unitId: unitId(u.streamId, u.group),
+            createdAt: now,
+            pool: WAITING,
+            waitReason: reason,
+            waitingSince: now,
+          } satisfies UnitItem,
+        },
+      })),
+    );
+  }
+
+  async remove(unitIds: string[]): Promise<void> {
+    await this.db.batchWrite(
+      this.table,
+      unitIds.map((id) => ({ DeleteRequest: { Key: { unitId: id } } })),
+    );
+  }
+
+  /** Deletes one unit if `holder` still holds it (a worker cleaning up after a deleted stream). */
+  async removeHeld(id: string, holder: string): Promise<boolean> {
+    return this.db.conditional(
+      new DeleteCommand({
+        TableName: this.table,
+        Key: { unitId: id },
+        ConditionExpression: 'holder = :h',
+        ExpressionAttributeValues: { ':h': holder },
+      }),
+    );
+  }
+
+  async getMany(unitIds: string[]): Promise<UnitItem[]> {
+    const keys = [...new Set(unitIds)].map((id) => ({ unitId: id }));
+    return (await this.db.batchGet(this.table, keys, true)) as unknown as UnitItem[];
+  }
+
+  /** Takes a waiting unit; the unit when this worker won it, null when it was not waiting. */
+  async claim(id: string, holder: string): Promise<UnitItem | null> {
+    try {
+      const r = await this.db.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { unitId: id },
+          UpdateExpression: 'SET holder = :h, heldSince = :now REMOVE #p, waitReason, waitingSince',
+          ConditionExpression: '#p = :waiting AND attribute_not_exists(holder)',
+          ExpressionAttributeNames: { '#p': 'pool' },
+          ExpressionAttributeValues: { ':h': holder, ':now': Date.now(), ':waiting': WAITING },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return r.Attributes as UnitItem;
+    } catch (e) {
+      if ((e as Error).name === 'ConditionalCheckFailedException') return null;
+      throw e;
+    }
+  }
+
+  /**
+   * Puts a unit back to waiting, if `holder` holds it: a worker releasing its own (drain, over
+   * budget) or taking over a departed worker's. False when someone else holds it now.
+   */
+  async release(id: string, holder: string, reason: string): Promise<boolean> {
+    return this.db.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { unitId: id },
+        UpdateExpression: 'SET #p = :waiting, waitReason = :r, waitingSince = :now REMOVE holder, heldSince',
+        ConditionExpression: 'holder = :h',
+        ExpressionAttributeNames: { '#p': 'pool' },
+        ExpressionAttributeValues: { ':h': holder, ':waiting': WAITING, ':r': reason, ':now': Date.now() },
+      }),
+    );
+  }
+
+  /** Ids of the units a fleet member holds. */
+  async heldBy(holder: string): Promise<string[]> {
+    const items = await this.db.queryAll({
+      TableName: this.table,
+      IndexName: 'byHolder',
+      KeyConditionExpression: 'holder = :h',
+      ExpressionAttributeValues: { ':h': holder },
+    });
+    return items.map((i) => String(i.unitId));
+  }
+
+  /**
+   * Up to `limit` waiting unit ids, starting at a random point of the index and wrapping once,
+   * so workers looking at the same time mostly pick different units.
+   */
+  async waiting(limit: number, from: string): Promise<string[]> {
+    const page = async (condition: string) =>
+      (
+        await this.db.doc.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: 'waiting',
+            KeyConditionExpression: `#p = :waiting AND ${condition}`,
+            ExpressionAttributeNames: { '#p': 'pool', '#u': 'unitId' },
+            ExpressionAttributeValues: { ':waiting': WAITING, ':from': from },
+            Limit: limit,
+          }),
+        )
+      ).Items ?? [];
+    const ids = (await page('#u >= :from')).map((i) => String(i.unitId));
+    if (ids.length < limit) ids.push(...(await page('#u < :from')).map((i) => String(i.unitId)));
+    return [...new Set(ids)].slice(0, limit);
+  }
+
+  /** How many units wait for a worker (reads only the waiting index: cheap while few wait). */
+  async countWaiting(): Promise<number> {
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const r = await this.db.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'waiting',
+          KeyConditionExpression: '#p = :waiting',
+          ExpressionAttributeNames: { '#p': 'pool' },
+          ExpressionAttributeValues: { ':waiting': WAITING },
+          Select: 'COUNT',
+          ExclusiveStartKey: start,
+        }),
+      );
+      count += r.Count ?? 0;
+      start = r.LastEvaluatedKey;
+    } while (start);
+    return count;
+  }
+}

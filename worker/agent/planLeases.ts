@@ -1,0 +1,63 @@
+/**
+ * What a worker does with its leases on one tick, as a pure function of what it sees: the units
+ * it runs, the units the registry says it holds, a sample of waiting units, its budget and load.
+ * Capacity is counted in units. A unit moves only when it must: its stream was deleted or it was
+ * taken over (stop), the worker drains or is over its budget or overloaded (release, with the
+ * reason shown to the stream's owner), or it waits and this worker has room (claim).
+ */
+
+/** A worker falling behind the live edge this long gives up one unit (the newest). */
+export const OVERLOAD_RELEASE_SECONDS = 30;
+
+export interface LeaseSnapshot {
+  workerId: string;
+  budget: number;
+  draining: boolean;
+  /** Units running here, with when each started (epoch ms). */
+  running: Array<{ unitId: string; since: number }>;
+  /** Units the registry says this worker holds. */
+  held: string[];
+  /** Waiting units seen this tick, in the order to try them. */
+  waiting: string[];
+  /** Seconds some unit here has been falling behind; 0 while all keep up. */
+  overloadedFor: number;
+  /** Most units to claim in one tick (spreads a burst of registrations over the fleet). */
+  maxClaims: number;
+}
+
+export interface LeasePlan {
+  /** Running here but no longer held (stream deleted, or taken over): stop, nothing to release. */
+  stop: string[];
+  /** Held but not running here (after the worker paused itself): start again. */
+  resume: string[];
+  release: Array<{ unitId: string; reason: string }>;
+  claim: string[];
+  /** Units this worker could still take this tick. */
+  room: number;
+}
+
+export function planLeases(s: LeaseSnapshot): LeasePlan {
+  const held = new Set(s.held);
+  const runningIds = new Set(s.running.map((r) => r.unitId));
+  const stop = s.running.filter((r) => !held.has(r.unitId)).map((r) => r.unitId);
+  // Oldest first: the units kept under a budget are the ones that have run longest.
+  const since = new Map(s.running.map((r) => [r.unitId, r.since]));
+  const kept = [...held].sort(
+    (a, b) =>
+      (since.get(a) ?? Number.POSITIVE_INFINITY) - (since.get(b) ?? Number.POSITIVE_INFINITY) ||
+      (a < b ? -1 : 1),
+  );
+  const release: LeasePlan['release'] = [];
+  const give = (count: number, reason: string) => {
+    for (const unitId of kept.splice(Math.max(0, kept.length - count), count))
+      release.push({ unitId, reason });
+  };
+  if (s.draining) give(kept.length, `worker ${s.workerId} drained`);
+  else if (kept.length > s.budget) give(kept.length - s.budget, `over the budget of worker ${s.workerId}`);
+  else if (s.overloadedFor >= OVERLOAD_RELEASE_SECONDS && kept.length > 1)
+    give(1, `worker ${s.workerId} overloaded (behind the live edge)`);
+  const resume = kept.filter((id) => !runningIds.has(id));
+  const room = s.draining || s.overloadedFor > 0 ? 0 : Math.max(0, s.budget - kept.length);
+  const claim = s.waiting.filter((id) => !held.has(id)).slice(0, Math.min(room, s.maxClaims));
+  return { stop, resume, release, claim, room };
+}
