@@ -17,6 +17,19 @@ const ACKNOWLEDGED: { path: string; id: string; reason: string }[] = [
     id: 'AwsSolutions-IAM5[Resource::<StreamsTableF22724BF.Arn>/index/*]',
     reason: "The API lists an owner's streams through the streams table's own byOwner index.",
   },
+  ...(['WorkerTask/TaskRole', 'Dispatcher/ServiceRole'] as const).flatMap((path) => [
+    {
+      path,
+      id: 'AwsSolutions-IAM5[Resource::<UnitsTable1B3E1C55.Arn>/index/*]',
+      reason:
+        "Leases are found through the units table's own waiting and byHolder indexes (this table only).",
+    },
+    {
+      path,
+      id: 'AwsSolutions-IAM5[Resource::<OutboxTable0731F305.Arn>/index/*]',
+      reason: "Due events are found through the outbox table's own due index (this table only).",
+    },
+  ]),
   {
     path: 'WorkerTask/TaskRole',
     id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',

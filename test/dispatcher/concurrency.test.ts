@@ -21,14 +21,12 @@ describe('500 concurrent registrations', () => {
 
     // A retry that arrives while the first request still works is told so (409, Retry-After);
     // the client retries, as a real one would, and then gets the first request's stream.
-    let inProgress = 0;
     const post = async (r: (typeof requests)[number]): Promise<Awaited<ReturnType<TestApi['call']>>> => {
       const answer = await api.call('POST', '/streams', {
         body: r.body,
         headers: { 'idempotency-key': r.key },
       });
       if (answer.status !== 409 || answer.body.error?.code !== 'idempotency_in_progress') return answer;
-      inProgress++;
       await new Promise((res) => setTimeout(res, 50));
       return post(r);
     };

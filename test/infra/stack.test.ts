@@ -43,8 +43,8 @@ beforeAll(() => {
 }, 120_000);
 
 describe('registry tables', () => {
-  it('creates the seven tables on demand with point-in-time recovery, TTL where items expire', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 7);
+  it('creates the eight tables on demand with point-in-time recovery, TTL where items expire', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 8);
     template.allResourcesProperties('AWS::DynamoDB::Table', {
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -55,10 +55,16 @@ describe('registry tables', () => {
         Properties: { TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiresAt' } },
       }),
     );
-    expect(withTtl).toHaveLength(2);
+    expect(withTtl).toHaveLength(4);
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byOwner' })],
     });
+    // Indexes project keys only: a write to an item never rewrites a copy of it.
+    const indexes = Object.values(template.findResources('AWS::DynamoDB::Table')).flatMap(
+      (t) => (t.Properties.GlobalSecondaryIndexes ?? []) as Array<{ IndexName: string; Projection: unknown }>,
+    );
+    expect(indexes.map((i) => i.IndexName).sort()).toEqual(['byHolder', 'byOwner', 'due', 'waiting']);
+    for (const index of indexes) expect(index.Projection).toEqual({ ProjectionType: 'KEYS_ONLY' });
   });
 });
 
@@ -187,8 +193,11 @@ describe('dispatcher', () => {
 });
 
 describe('operations', () => {
-  it('alarms on lagging workers, missing heartbeats and dispatcher errors, and has a dashboard', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+  it('alarms on waiting units, lagging workers, missing heartbeats and dispatcher errors, and has a dashboard', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'UnitsWaiting', Threshold: 1 });
+    // The fleet check runs once a minute (it reports UnitsWaiting and asks for capacity).
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'MaxLagSeconds', Threshold: 10 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Heartbeats',

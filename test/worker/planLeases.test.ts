@@ -1,6 +1,6 @@
 /** The lease planner: what a worker claims, keeps, releases and stops on one tick. */
 import { describe, expect, it } from 'vitest';
-import { type LeaseSnapshot, OVERLOAD_RELEASE_SECONDS, planLeases } from '../../worker/agent/planLeases.js';
+import { type LeaseSnapshot, planLeases } from '../../worker/agent/planLeases.js';
 
 const base: LeaseSnapshot = {
   workerId: 'w1',
@@ -9,7 +9,7 @@ const base: LeaseSnapshot = {
   running: [],
   held: [],
   waiting: [],
-  overloadedFor: 0,
+  behind: false,
   maxClaims: 16,
 };
 const ids = (n: number, prefix = 'u') =>
@@ -66,25 +66,17 @@ describe('planLeases', () => {
     expect(plan.claim).toEqual([]);
   });
 
-  it('falling behind stops claiming, and after a while gives up its newest unit', () => {
+  it('falling behind stops claiming but moves nothing (lag also grows while a source is down)', () => {
     const behind = planLeases({
       ...base,
       running: running(ids(3)),
       held: ids(3),
       waiting: ids(2, 'w'),
-      overloadedFor: 5,
+      behind: true,
     });
     expect(behind.claim).toEqual([]);
     expect(behind.release).toEqual([]);
-    const long = planLeases({
-      ...base,
-      running: running(ids(3)),
-      held: ids(3),
-      overloadedFor: OVERLOAD_RELEASE_SECONDS,
-    });
-    expect(long.release).toEqual([{ unitId: 'u02', reason: 'worker w1 overloaded (behind the live edge)' }]);
-    const alone = planLeases({ ...base, running: running(['u00']), held: ['u00'], overloadedFor: 60 });
-    expect(alone.release).toEqual([]);
+    expect(behind.room).toBe(0);
   });
 
   it('never claims a unit it already holds', () => {
@@ -106,7 +98,7 @@ describe('planLeases', () => {
         running: running(runningIds),
         held,
         waiting: all.filter((id) => !held.includes(id)).slice(0, rnd(12)),
-        overloadedFor: seed % 7 === 0 ? 40 : 0,
+        behind: seed % 7 === 0,
       };
       const plan = planLeases(snap);
       const after = held.length - plan.release.length + plan.claim.length;

@@ -56,7 +56,6 @@ export class WorkerAgent {
   private ticking: Promise<void> | null = null;
   private draining = false;
   private lastBeatOk = 0;
-  private behindSince: number | null = null;
   private lastResend = Date.now();
   private lastEmf = 0;
   private readonly protection: TaskProtection;
@@ -172,16 +171,13 @@ export class WorkerAgent {
   }
 
   private snapshot(held: string[]) {
-    const lagging = [...this.supervisors.values()].some((s) => s.lagSeconds > FULL_LAG_SECONDS);
-    if (!lagging) this.behindSince = null;
-    else this.behindSince ??= Date.now();
     return {
       workerId: this.workerId,
       budget: this.config.streamBudget,
       draining: this.draining,
       running: [...this.since].map(([unitId, since]) => ({ unitId, since })),
       held,
-      overloadedFor: this.behindSince === null ? 0 : (Date.now() - this.behindSince) / 1000,
+      behind: [...this.supervisors.values()].some((s) => s.lagSeconds > FULL_LAG_SECONDS),
       maxClaims: this.config.maxClaimsPerTick,
     };
   }

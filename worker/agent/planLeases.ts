@@ -2,12 +2,10 @@
  * What a worker does with its leases on one tick, as a pure function of what it sees: the units
  * it runs, the units the registry says it holds, a sample of waiting units, its budget and load.
  * Capacity is counted in units. A unit moves only when it must: its stream was deleted or it was
- * taken over (stop), the worker drains or is over its budget or overloaded (release, with the
- * reason shown to the stream's owner), or it waits and this worker has room (claim).
+ * taken over (stop), the worker drains or is over its budget (release, with the reason shown to
+ * the stream's owner), or it waits and this worker has room (claim). A worker falling behind
+ * only stops claiming: lag also grows while a source is down, so it is no reason to move a unit.
  */
-
-/** A worker falling behind the live edge this long gives up one unit (the newest). */
-export const OVERLOAD_RELEASE_SECONDS = 30;
 
 export interface LeaseSnapshot {
   workerId: string;
@@ -19,8 +17,8 @@ export interface LeaseSnapshot {
   held: string[];
   /** Waiting units seen this tick, in the order to try them. */
   waiting: string[];
-  /** Seconds some unit here has been falling behind; 0 while all keep up. */
-  overloadedFor: number;
+  /** Some unit here is falling behind the live edge. */
+  behind: boolean;
   /** Most units to claim in one tick (spreads a burst of registrations over the fleet). */
   maxClaims: number;
 }
@@ -54,10 +52,8 @@ export function planLeases(s: LeaseSnapshot): LeasePlan {
   };
   if (s.draining) give(kept.length, `worker ${s.workerId} drained`);
   else if (kept.length > s.budget) give(kept.length - s.budget, `over the budget of worker ${s.workerId}`);
-  else if (s.overloadedFor >= OVERLOAD_RELEASE_SECONDS && kept.length > 1)
-    give(1, `worker ${s.workerId} overloaded (behind the live edge)`);
   const resume = kept.filter((id) => !runningIds.has(id));
-  const room = s.draining || s.overloadedFor > 0 ? 0 : Math.max(0, s.budget - kept.length);
+  const room = s.draining || s.behind ? 0 : Math.max(0, s.budget - kept.length);
   const claim = s.waiting.filter((id) => !held.has(id)).slice(0, Math.min(room, s.maxClaims));
   return { stop, resume, release, claim, room };
 }
