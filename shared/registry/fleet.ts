@@ -76,7 +76,6 @@ export class FleetStore {
             KeyConditionExpression: `ring = :r${condition ? ` AND ${condition}` : ''}`,
             ExpressionAttributeValues: { ':r': RING, ...(condition ? { ':me': memberId } : {}) },
             Limit: 1,
-            ConsistentRead: true,
           }),
         )
       ).Items?.[0] as Member | undefined;

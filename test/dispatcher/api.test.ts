@@ -265,6 +265,33 @@ describe('a registration that died half-way', () => {
     expect(retry.body.id).not.toBe('st_deaddeaddeaddeaddead');
     expect(again.body.id).toBe(retry.body.id);
   });
+
+  it('tells a retry that the first request is still working (409, Retry-After) instead of creating a second stream', async () => {
+    const body = { url: 'https://cdn.example.com/slow.m3u8' };
+    const { createHash } = await import('node:crypto');
+    const bodyHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+    // A first request that claimed the key a moment ago and is still writing (slow store, say).
+    await api.registry.db.doc.send(
+      new PutCommand({
+        TableName: api.registry.db.tables.idempotency,
+        Item: {
+          key: 'alice#slow-1',
+          streamId: 'st_slowslowslowslowslow',
+          bodyHash,
+          claimedAt: Date.now(),
+          expiresAt: Math.floor(Date.now() / 1000) + 3600,
+        },
+      }),
+    );
+    const before = (await api.call('GET', '/streams?limit=100')).body.items.length;
+
+    const retry = await api.call('POST', '/streams', { body, headers: { 'idempotency-key': 'slow-1' } });
+
+    expect(retry.status).toBe(409);
+    expect(retry.body.error.code).toBe('idempotency_in_progress');
+    expect(retry.headers.get('retry-after')).toBe('1');
+    expect((await api.call('GET', '/streams?limit=100')).body.items.length).toBe(before);
+  });
 });
 
 describe('GET /streams pagination', () => {

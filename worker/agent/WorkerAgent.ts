@@ -91,7 +91,8 @@ export class WorkerAgent {
 
   async start(): Promise<void> {
     this.proxyUrl = await this.proxy.start();
-    this.outbox.start();
+    // Retries are found at the heartbeat's pace (new events are delivered at once anyway).
+    this.outbox.start(Math.max(2000, this.config.heartbeatSeconds * 1000));
     await this.join();
     await this.tickSafely();
     this.timer = setInterval(() => void this.tickSafely(), this.config.heartbeatSeconds * 1000);
