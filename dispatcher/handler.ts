@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { SecurityConfig } from '../shared/config.js';
 import { DEFECT_TYPES, type DefectEvent } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
+import { ALL_SINKS } from '../shared/registry/outbox.js';
 import { type Registry, unitId } from '../shared/registry/Registry.js';
 import { type StreamRecord, streamSpecSchema } from '../shared/streamSpec.js';
 import { checkSource, type Resolver, UrlPolicyError } from '../shared/urlPolicy.js';
@@ -247,7 +248,6 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
     let cleared = 0;
     const mediaTime = Math.max(0, ...Object.values(await healthOf(record)).map((h) => h.mediaTime ?? 0));
     for (const alarm of await registry.alarms.openFor(id)) {
-      if (!(await registry.alarms.close(id, alarm.type, alarm.dedupKey))) continue;
       const event: DefectEvent = {
         ...alarm.event,
         state: 'cleared',
@@ -255,8 +255,9 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
         wallEnd: new Date().toISOString(),
         detail: { ...alarm.event.detail, reason: 'stream deleted' },
       };
+      if (!(await registry.alarms.close(event))) continue;
       await registry.alarms.record(event);
-      await registry.outbox.enqueue(event);
+      await registry.outbox.enqueue(event, [ALL_SINKS]);
       cleared++;
     }
     logger.info({ streamId: id, owner, clearedAlarms: cleared }, 'stream deleted');

@@ -1,14 +1,19 @@
 /**
- * Open alarms (one per stream and defect type: the conditional put and delete decide who raises
- * and clears) and each stream's event history (newest first, expiring after the retention).
+ * Alarms (one item per stream and defect type: the conditional writes decide who raises and who
+ * clears) and each stream's event history. A cleared alarm is kept for a day, closed, with its
+ * clear event, so the periodic re-send covers clears as well as raises. Both writes recognise
+ * their own earlier success: a retry after a lost response is not mistaken for someone else's
+ * alarm, so the event is still published (once: the outbox id is the event's).
  */
-import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DefectEvent, DefectType } from '../events.js';
 import { type Dynamo, nowSeconds } from './dynamo.js';
 import { TTL_ATTRIBUTE } from './tables.js';
 
 /** How long defect events are kept, seconds. */
 export const EVENT_RETENTION_SECONDS = 7 * 24 * 3600;
+/** How long a closed alarm (and its clear event) is kept for re-sends. */
+const CLOSED_RETENTION_SECONDS = 24 * 3600;
 
 export interface OpenAlarmItem {
   streamId: string;
@@ -17,14 +22,25 @@ export interface OpenAlarmItem {
   start: number;
   wallStart?: string;
   event: DefectEvent;
+  status?: 'open' | 'closed';
+  /** The clear event of a closed alarm. */
+  cleared?: DefectEvent;
+  closedAt?: number;
 }
 
 export class AlarmStore {
   constructor(private readonly db: Dynamo) {}
 
+  private async item(streamId: string, type: string): Promise<OpenAlarmItem | null> {
+    const r = await this.db.doc.send(
+      new GetCommand({ TableName: this.db.tables.alarms, Key: { streamId, type }, ConsistentRead: true }),
+    );
+    return (r.Item as OpenAlarmItem | undefined) ?? null;
+  }
+
   /** Opens an alarm; false if one of this type is already open (so it is not raised twice). */
   async open(event: DefectEvent): Promise<boolean> {
-    return this.db.conditional(
+    const applied = await this.db.conditional(
       new PutCommand({
         TableName: this.db.tables.alarms,
         Item: {
@@ -34,25 +50,47 @@ export class AlarmStore {
           start: event.start,
           wallStart: event.wallStart,
           event,
+          status: 'open',
         } satisfies OpenAlarmItem,
-        ConditionExpression: 'attribute_not_exists(streamId)',
+        ConditionExpression: 'attribute_not_exists(streamId) OR #st = :closed',
+        ExpressionAttributeNames: { '#st': 'status' },
+        ExpressionAttributeValues: { ':closed': 'closed' },
       }),
     );
+    if (applied) return true;
+    const existing = await this.item(event.streamId, event.type);
+    return existing?.dedupKey === event.dedupKey && existing.status !== 'closed';
   }
 
-  /** Closes an open alarm; false if it was not open (already cleared by someone else). */
-  async close(streamId: string, type: string, dedupKey: string): Promise<boolean> {
-    return this.db.conditional(
-      new DeleteCommand({
+  /** Closes an open alarm with its clear event; false if it was not open (cleared by someone else). */
+  async close(cleared: DefectEvent): Promise<boolean> {
+    const applied = await this.db.conditional(
+      new UpdateCommand({
         TableName: this.db.tables.alarms,
-        Key: { streamId, type },
-        ConditionExpression: 'dedupKey = :k',
-        ExpressionAttributeValues: { ':k': dedupKey },
+        Key: { streamId: cleared.streamId, type: cleared.type },
+        UpdateExpression: 'SET #st = :closed, cleared = :event, closedAt = :now, #ttl = :ttl',
+        ConditionExpression: 'dedupKey = :k AND (attribute_not_exists(#st) OR #st = :open)',
+        ExpressionAttributeNames: { '#st': 'status', '#ttl': TTL_ATTRIBUTE },
+        ExpressionAttributeValues: {
+          ':closed': 'closed',
+          ':open': 'open',
+          ':event': cleared,
+          ':now': Date.now(),
+          ':ttl': nowSeconds() + CLOSED_RETENTION_SECONDS,
+          ':k': cleared.dedupKey,
+        },
       }),
+    );
+    if (applied) return true;
+    const existing = await this.item(cleared.streamId, cleared.type);
+    return (
+      existing?.status === 'closed' &&
+      existing.cleared?.dedupKey === cleared.dedupKey &&
+      existing.cleared.wallEnd === cleared.wallEnd
     );
   }
 
-  async openFor(streamId: string): Promise<OpenAlarmItem[]> {
+  private async all(streamId: string): Promise<OpenAlarmItem[]> {
     return (await this.db.queryAll({
       TableName: this.db.tables.alarms,
       KeyConditionExpression: 'streamId = :s',
@@ -61,14 +99,26 @@ export class AlarmStore {
     })) as unknown as OpenAlarmItem[];
   }
 
-  /** Keeps an event in the stream's history. */
+  async openFor(streamId: string): Promise<OpenAlarmItem[]> {
+    return (await this.all(streamId)).filter((a) => a.status !== 'closed');
+  }
+
+  /** The events to re-send for a stream: raises of open alarms, clears of those closed since `since` (ms). */
+  async resendable(streamId: string, since: number): Promise<DefectEvent[]> {
+    return (await this.all(streamId)).flatMap((a) =>
+      a.status !== 'closed' ? [a.event] : a.cleared && (a.closedAt ?? 0) >= since ? [a.cleared] : [],
+    );
+  }
+
+  /** Keeps an event in the stream's history (one row per event: a repeated write overwrites it). */
   async record(event: DefectEvent): Promise<void> {
+    const when = (event.state === 'raised' ? event.wallStart : event.wallEnd) ?? new Date().toISOString();
     await this.db.doc.send(
       new PutCommand({
         TableName: this.db.tables.events,
         Item: {
           streamId: event.streamId,
-          at: `${new Date().toISOString()}#${event.dedupKey}#${event.state}`,
+          at: `${when}#${event.dedupKey}#${event.state}`,
           event,
           [TTL_ATTRIBUTE]: nowSeconds() + EVENT_RETENTION_SECONDS,
         },

@@ -73,4 +73,4 @@ export const TABLE_DEFINITIONS: Record<TableName, Definition> = {
 };
 
 /** Tables whose items expire. */
-export const TTL_TABLES: TableName[] = ['events', 'idempotency', 'health', 'workers'];
+export const TTL_TABLES: TableName[] = ['events', 'idempotency', 'health', 'workers', 'alarms'];

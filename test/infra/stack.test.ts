@@ -55,7 +55,7 @@ describe('registry tables', () => {
         Properties: { TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiresAt' } },
       }),
     );
-    expect(withTtl).toHaveLength(4);
+    expect(withTtl).toHaveLength(5);
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byOwner' })],
     });

@@ -6,12 +6,14 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedStore, startEmbeddedStore } from '../../local/embeddedStore.js';
 import type { DefectEvent } from '../../shared/events.js';
+import { ALL_SINKS } from '../../shared/registry/outbox.js';
 import { Registry } from '../../shared/registry/Registry.js';
-import { Outbox } from '../../worker/publishers/Outbox.js';
+import { MAX_ATTEMPTS, Outbox } from '../../worker/publishers/Outbox.js';
 import type { Publisher } from '../../worker/publishers/Publisher.js';
 import { SnsPublisher } from '../../worker/publishers/SnsPublisher.js';
 import { WebhookPublisher, webhookSignature } from '../../worker/publishers/WebhookPublisher.js';
@@ -151,32 +153,104 @@ describe('Outbox', () => {
     await store.close();
   });
 
-  it('keeps an event through a publisher outage and delivers it once the publisher is back', async () => {
-    const delivered: DefectEvent[] = [];
-    let down = true;
-    const flaky: Publisher = {
-      name: 'flaky',
-      publish: async (e) => {
-        if (down) throw new Error('publisher down');
-        delivered.push(e);
-      },
+  /** Makes every pending sink of an item due now, as if its backoff had passed. */
+  async function makeDue(id: string): Promise<void> {
+    const item = await registry.outbox.get(id);
+    if (!item) return;
+    for (const sink of Object.values(item.sinks)) if (sink.state === 'pending') sink.dueAt = 0;
+    await registry.db.doc.send(
+      new UpdateCommand({
+        TableName: registry.db.tables.outbox,
+        Key: { id },
+        UpdateExpression: 'SET sinks = :s, dueAt = :z',
+        ExpressionAttributeValues: { ':s': item.sinks, ':z': 0 },
+      }),
+    );
+  }
+
+  function sink(name: string, up = true) {
+    const got: DefectEvent[] = [];
+    const s = {
+      up,
+      got,
+      publisher: {
+        name,
+        publish: async (e: DefectEvent) => {
+          if (!s.up) throw new Error(`${name} down`);
+          got.push(e);
+        },
+      } satisfies Publisher,
     };
-    const outbox = new Outbox(registry, [flaky], pino({ level: 'silent' }));
+    return s;
+  }
 
-    const id = `${event.dedupKey}#raised`;
+  it('delivers to healthy sinks at once and retries only the failing one, which gets it once back up', async () => {
+    const ok = sink('ok');
+    const flaky = sink('flaky', false);
+    const outbox = new Outbox(registry, [ok.publisher, flaky.publisher], pino({ level: 'silent' }));
+    const e = { ...event, dedupKey: 'video.black:per-sink' };
+    const id = `${e.dedupKey}#raised`;
 
-    await outbox.submit(event);
+    await outbox.submit(e);
     const afterFailure = await registry.outbox.due(10);
-    await outbox.drain();
-    down = false;
-    await registry.outbox.retry(id, 1, 0); // as if the backoff delay had passed
-    const due = await registry.outbox.due(10);
+    await makeDue(id);
+    await outbox.drain(); // still down: ok is not offered the event again
+    flaky.up = true;
+    await makeDue(id);
     await outbox.drain();
 
-    expect(afterFailure).toEqual([]); // kept, but backing off
-    expect(due).toEqual([id]);
-    expect(delivered).toEqual([event]);
-    expect(await registry.outbox.due(10)).toEqual([]);
+    expect(afterFailure).not.toContain(id); // kept, but backing off
+    expect(ok.got).toEqual([e]);
+    expect(flaky.got).toEqual([e]);
+    expect(await registry.outbox.get(id)).toBeNull();
+    expect(outbox.counters.get('flaky')).toEqual({ delivered: 1, failures: 2, deadLettered: 0 });
+  });
+
+  it('gives up on a sink after MAX_ATTEMPTS, keeps the event as a dead letter, and replays it', async () => {
+    const ok = sink('ok');
+    const broken = sink('broken', false);
+    const outbox = new Outbox(registry, [ok.publisher, broken.publisher], pino({ level: 'silent' }));
+    const e = { ...event, dedupKey: 'video.black:dead' };
+    const id = `${e.dedupKey}#raised`;
+
+    await outbox.submit(e);
+    for (let i = 1; i < MAX_ATTEMPTS; i++) {
+      await makeDue(id);
+      await outbox.drain();
+    }
+    const dead = await registry.outbox.deadLetters();
+    const due = await registry.outbox.due(100);
+    broken.up = true;
+    const replayed = await registry.outbox.replay(id);
+    await outbox.drain();
+
+    expect(dead.map((d) => d.id)).toEqual([id]);
+    expect(dead[0].sinks.broken).toMatchObject({
+      state: 'dead',
+      attempts: MAX_ATTEMPTS,
+      lastError: 'broken down',
+    });
+    expect(dead[0].sinks.ok.state).toBe('done');
+    expect(due).not.toContain(id); // a dead letter is not retried on its own
+    expect(outbox.counters.get('broken')?.deadLettered).toBe(1);
+    expect(replayed).toBe(true);
+    expect(broken.got).toEqual([e]);
+    expect(ok.got).toEqual([e]); // the healthy sink is not sent it again
+    expect(await registry.outbox.deadLetters()).toEqual([]);
+    expect(await registry.outbox.get(id)).toBeNull();
+  });
+
+  it('gives an event the dispatcher queued for all sinks to every sink of the delivering worker', async () => {
+    const a = sink('a');
+    const b = sink('b');
+    const outbox = new Outbox(registry, [a.publisher, b.publisher], pino({ level: 'silent' }));
+    const e = { ...event, dedupKey: 'video.black:all-sinks', state: 'cleared' as const };
+
+    await registry.outbox.enqueue(e, [ALL_SINKS]);
+    await outbox.drain();
+
+    expect(a.got).toEqual([e]);
+    expect(b.got).toEqual([e]);
   });
 
   it('does not queue the same event twice', async () => {
@@ -188,8 +262,8 @@ describe('Outbox', () => {
       pino({ level: 'silent' }),
     );
 
-    await registry.outbox.enqueue(other);
-    await registry.outbox.enqueue(other);
+    await registry.outbox.enqueue(other, ['ok']);
+    await registry.outbox.enqueue(other, ['ok']);
     await outbox.drain();
 
     expect(seen).toHaveLength(1);

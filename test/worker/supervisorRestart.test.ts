@@ -1,11 +1,13 @@
 /**
  * A supervisor whose own loop fails (here: the registry is unreachable when it restores the
  * stream's open alarms) is started again with backoff and shows it, instead of sitting dead while
- * it looks like it runs. Real registry code on the embedded store, with one injected failure.
+ * it looks like it runs; an alarm write that fails (or whose response is lost) is retried until
+ * stored and published once. Real registry code on the embedded store, with injected failures.
  */
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedStore } from '../../local/embeddedStore.js';
+import type { DefectEvent } from '../../shared/events.js';
 import { DEFECT_TYPES } from '../../shared/events.js';
 import { type OpenAlarmItem, Registry } from '../../shared/registry/Registry.js';
 import type { StreamRecord } from '../../shared/streamSpec.js';
@@ -92,5 +94,82 @@ describe('a supervisor whose loop throws', () => {
     expect(crashedState).toBe('backoff');
     expect(supervisor.crashes).toBe(1);
     expect(supervisor.frames).toBeGreaterThan(200);
+  });
+});
+
+describe('an alarm write that fails', () => {
+  it('is retried until stored, and the alarm is published once (also after a lost response)', async () => {
+    const logger = pino({ level: 'silent' });
+    const store2 = registry; // the same embedded store, other stream
+    let openCalls = 0;
+    let recordFailures = 1;
+    const realOpen = store2.alarms.open.bind(store2.alarms);
+    const realRecord = store2.alarms.record.bind(store2.alarms);
+    // The first raise is written, but its response is lost; the first history write fails outright.
+    store2.alarms.open = async (event) => {
+      const applied = await realOpen(event);
+      if (++openCalls === 1) throw new Error('socket hang up (injected after the write)');
+      return applied;
+    };
+    store2.alarms.record = async (event) => {
+      if (recordFailures-- > 0) throw new Error('ProvisionedThroughputExceededException (injected)');
+      return realRecord(event);
+    };
+    const published: DefectEvent[] = [];
+    const now = new Date().toISOString();
+    const stream: StreamRecord = {
+      id: 'st_lostresponse',
+      owner: 'me',
+      url: fixturePath('black.ts'),
+      name: 'lost response',
+      detectors: ['video.black'],
+      thresholds: {},
+      labels: {},
+      expect: { audio: true, video: true },
+      units: [{ group: 'all', detectors: ['video.black'] }],
+      state: 'active',
+      createdAt: now,
+      updatedAt: now,
+    };
+    const supervisor = new StreamSupervisor(
+      {
+        unitId: 'st_lostresponse#all',
+        streamId: stream.id,
+        group: 'all',
+        detectors: ['video.black'],
+        createdAt: Date.now(),
+      },
+      stream,
+      {
+        registry: store2,
+        outbox: new Outbox(
+          store2,
+          [{ name: 'capture', publish: async (e) => void published.push(e) }],
+          logger,
+        ),
+        logger,
+        security: { localMode: true, allowFiles: true, allowedNetworks: [] },
+        workerId: 'w1',
+        proxyUrl: '',
+      },
+    );
+
+    supervisor.start();
+    await until('the file analysed to its end', 60, () =>
+      supervisor.state === 'completed' ? true : undefined,
+    );
+    await until('raise and clear published', 20, () => (published.length >= 2 ? true : undefined));
+    await supervisor.stop();
+
+    expect(openCalls).toBeGreaterThanOrEqual(2);
+    expect(published.map((e) => `${e.type} ${e.state}`)).toEqual([
+      'video.black raised',
+      'video.black cleared',
+    ]);
+    expect(await store2.alarms.openFor(stream.id)).toEqual([]);
+    expect((await store2.alarms.recent(stream.id, 10)).map((e) => e.state).sort()).toEqual([
+      'cleared',
+      'raised',
+    ]);
   });
 });

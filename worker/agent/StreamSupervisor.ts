@@ -290,31 +290,45 @@ export class StreamSupervisor {
     }
   }
 
+  /**
+   * Stores an alarm raise or clear and publishes it, retrying (0.5 s … 30 s) until the registry
+   * takes it. Events stay in order (one chain per unit). A unit stopped meanwhile gives up: its
+   * next worker restores the open alarms from the registry and detects the rest anew.
+   */
   private async onAlarmEvent(event: DefectEvent): Promise<void> {
-    const { registry, outbox } = this.deps;
-    try {
-      const first =
-        event.state === 'raised'
-          ? await registry.alarms.open(event)
-          : await registry.alarms.close(event.streamId, event.type, event.dedupKey);
-      if (!first) {
-        this.log.info(
-          { type: event.type, state: event.state, dedupKey: event.dedupKey },
-          'alarm already recorded; not repeated',
-        );
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.recordAlarm(event);
         return;
+      } catch (e) {
+        const wait = Math.min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** attempt);
+        const log = {
+          err: (e as Error).message,
+          type: event.type,
+          state: event.state,
+          dedupKey: event.dedupKey,
+        };
+        if (this.stopped) {
+          this.log.error(log, 'could not record alarm; unit stopped, its next worker takes over');
+          return;
+        }
+        this.log.warn({ ...log, retryInSeconds: wait }, 'could not record alarm; retrying');
+        await this.sleep(wait);
       }
-      this.log.info(
-        { type: event.type, state: event.state, dedupKey: event.dedupKey, start: event.start },
-        'alarm',
-      );
-      await registry.alarms.record(event);
-      await outbox.submit(event);
-    } catch (e) {
-      this.log.error(
-        { err: (e as Error).message, type: event.type, state: event.state },
-        'could not record alarm',
-      );
     }
+  }
+
+  private async recordAlarm(event: DefectEvent): Promise<void> {
+    const { registry, outbox } = this.deps;
+    const first =
+      event.state === 'raised' ? await registry.alarms.open(event) : await registry.alarms.close(event);
+    const where = { type: event.type, state: event.state, dedupKey: event.dedupKey };
+    if (!first) {
+      this.log.info(where, 'alarm already recorded; not repeated');
+      return;
+    }
+    this.log.info({ ...where, start: event.start }, 'alarm');
+    await registry.alarms.record(event);
+    await outbox.submit(event);
   }
 }

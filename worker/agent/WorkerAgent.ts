@@ -222,7 +222,7 @@ export class WorkerAgent {
     }
     if (this.ticks % STREAM_CHECK_TICKS === STREAM_CHECK_TICKS - 1) await this.dropDeletedStreams();
     await this.watchSuccessor();
-    await this.resendOpenAlarms();
+    await this.resendAlarms();
     await this.protection.update(this.supervisors.size > 0);
     this.publishEmf();
     this.ticks++;
@@ -335,15 +335,18 @@ export class WorkerAgent {
     process.stdout.write(`${JSON.stringify(record)}\n`);
   }
 
-  /** Re-publishes the raised event of every open alarm of our streams, once per period. */
-  private async resendOpenAlarms(): Promise<void> {
+  /**
+   * Once per period, re-publishes the raise of every open alarm of our streams and the clear of
+   * every alarm closed in the last two periods: a consumer that missed either catches up.
+   */
+  private async resendAlarms(): Promise<void> {
     const period = this.config.resendSeconds * 1000;
     if (!period || Date.now() - this.lastResend < period) return;
     this.lastResend = Date.now();
     const streams = new Set([...this.supervisors.values()].map((s) => s.unit.streamId));
     for (const streamId of streams) {
-      for (const alarm of await this.registry.alarms.openFor(streamId)) {
-        await this.outbox.submit(alarm.event, resendId(alarm.event, Math.floor(Date.now() / period)));
+      for (const event of await this.registry.alarms.resendable(streamId, Date.now() - 2 * period)) {
+        await this.outbox.submit(event, resendId(event, Math.floor(Date.now() / period)));
       }
     }
   }

@@ -1,6 +1,6 @@
 /** The worker's /healthz and Prometheus /metrics endpoints. */
 import { createServer, type Server } from 'node:http';
-import type { Outbox } from '../publishers/Outbox.js';
+import type { Outbox, SinkCounters } from '../publishers/Outbox.js';
 import type { WorkerAgent } from './WorkerAgent.js';
 
 function escapeLabel(value: string): string {
@@ -8,6 +8,10 @@ function escapeLabel(value: string): string {
 }
 
 /** Renders the agent's state in the Prometheus text format. */
+function sinkLines(outbox: Outbox, metric: string, key: keyof SinkCounters): string[] {
+  return [...outbox.counters].map(([sink, c]) => `${metric}{sink="${escapeLabel(sink)}"} ${c[key]}`);
+}
+
 export function renderMetrics(agent: WorkerAgent, outbox: Outbox): string {
   const lines = [
     '# HELP streamqc_streams Work units this worker runs.',
@@ -48,12 +52,15 @@ export function renderMetrics(agent: WorkerAgent, outbox: Outbox): string {
     ...per[4],
   );
   lines.push(
-    '# HELP streamqc_events_delivered_total Events delivered to every publisher.',
+    '# HELP streamqc_events_delivered_total Events a sink took, by sink.',
     '# TYPE streamqc_events_delivered_total counter',
-    `streamqc_events_delivered_total ${outbox.delivered}`,
-    '# HELP streamqc_delivery_failures_total Failed delivery attempts (retried).',
+    ...sinkLines(outbox, 'streamqc_events_delivered_total', 'delivered'),
+    '# HELP streamqc_delivery_failures_total Failed delivery attempts (retried), by sink.',
     '# TYPE streamqc_delivery_failures_total counter',
-    `streamqc_delivery_failures_total ${outbox.failures}`,
+    ...sinkLines(outbox, 'streamqc_delivery_failures_total', 'failures'),
+    '# HELP streamqc_dead_letters_total Events a sink gave up on (kept as dead letters), by sink.',
+    '# TYPE streamqc_dead_letters_total counter',
+    ...sinkLines(outbox, 'streamqc_dead_letters_total', 'deadLettered'),
     '# HELP streamqc_worker_full 1 when the worker is at its budget or behind.',
     '# TYPE streamqc_worker_full gauge',
     `streamqc_worker_full ${agent.full ? 1 : 0}`,
