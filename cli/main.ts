@@ -10,6 +10,7 @@ Commands:
   start                   run the local stack (API, registry, workers)
   demo                    the local stack plus two live demo streams with defects
   worker                  one worker process (ECS task / local child)
+  outbox                  list or replay dead letters (events a sink gave up on)
 
 Run 'streamqc <command> --help' for a command's options.`;
 
@@ -23,6 +24,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./demo.js')).demoCommand();
     case 'start':
       return (await import('./start.js')).startCommand(rest);
+    case 'outbox':
+      return (await import('./outbox.js')).outboxCommand(rest);
     case 'worker':
       return (await import('../worker/main.js')).workerCommand();
     case undefined:

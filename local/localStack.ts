@@ -3,6 +3,8 @@
  * processes started by the local launcher. Same handler, registry code and worker code as on AWS;
  * only the edges differ (store endpoint, launcher, publishers).
  */
+
+import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -52,6 +54,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const store: EmbeddedStore = await startEmbeddedStore(join(options.dataDir, 'registry'));
   const registry = new Registry({ endpoint: store.endpoint, region: 'local', tablePrefix: 'streamqc' }, env);
   await registry.ensureTables();
+  // Where operator commands (`streamqc outbox`) find the running stack's registry.
+  writeFileSync(join(options.dataDir, 'registry.json'), `${JSON.stringify({ endpoint: store.endpoint })}\n`);
   const { keys, created } = loadOrCreateApiKeys(options.dataDir, env);
   const ndjsonPath = process.env.STREAMQC_NDJSON_PATH || join(options.dataDir, 'events.ndjson');
   const launcher = new LocalLauncher({

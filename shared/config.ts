@@ -62,6 +62,8 @@ export interface WorkerConfig {
   heartbeatSeconds: number;
   /** Streams (units of work) one worker takes before it stops claiming. */
   streamBudget: number;
+  /** Seconds a worker allows itself to drain after SIGTERM before it exits anyway (under ECS's stop timeout). */
+  drainSeconds: number;
   /** Most waiting units one worker claims per tick (spreads a burst over the fleet). */
   maxClaimsPerTick: number;
   /** Re-publish open alarms this often, seconds (0 = never). */
@@ -108,6 +110,7 @@ export function workerConfig(env: Env = process.env): WorkerConfig {
     heartbeatSeconds: num(env, 'STREAMQC_HEARTBEAT_SECONDS', 2, 0.2),
     streamBudget: int(env, 'STREAMQC_STREAM_BUDGET', 8, 1, 10_000),
     maxClaimsPerTick: int(env, 'STREAMQC_MAX_CLAIMS_PER_TICK', 8, 1, 1000),
+    drainSeconds: num(env, 'STREAMQC_DRAIN_SECONDS', 25, 1),
     resendSeconds: num(env, 'STREAMQC_RESEND_SECONDS', 300, 0),
     detectorGroups: env.STREAMQC_DETECTOR_GROUPS ?? '',
     metricsPort: int(env, 'STREAMQC_METRICS_PORT', 0, 0, 65535),

@@ -14,8 +14,6 @@ import type { Publisher } from './publishers/Publisher.js';
 import { SnsPublisher } from './publishers/SnsPublisher.js';
 import { WebhookPublisher } from './publishers/WebhookPublisher.js';
 
-/** Seconds the worker allows itself to drain after SIGTERM (keep under the ECS stop timeout). */
-const DRAIN_SECONDS = 25;
 /** Seconds to drain when the parent (the local stack) is gone: its registry went with it. */
 const ORPHAN_DRAIN_SECONDS = 5;
 
@@ -75,8 +73,8 @@ export async function workerCommand(): Promise<number> {
       registry.destroy();
       resolve(0);
     };
-    process.once('SIGTERM', () => void shutdown('SIGTERM', DRAIN_SECONDS));
-    process.once('SIGINT', () => void shutdown('SIGINT', DRAIN_SECONDS));
+    process.once('SIGTERM', () => void shutdown('SIGTERM', config.drainSeconds));
+    process.once('SIGINT', () => void shutdown('SIGINT', config.drainSeconds));
     // Started by the local stack: its death closes the IPC channel.
     if (process.channel) process.once('disconnect', () => void shutdown('parent gone', ORPHAN_DRAIN_SECONDS));
   });

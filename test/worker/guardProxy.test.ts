@@ -5,7 +5,7 @@
  * forbidden because only 127.0.0.1/32 is allowed and local mode is off.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ let internal: Server;
 let originUrl: string;
 let internalUrl: string;
 const internalHits: string[] = [];
+const originHits: string[] = [];
 const proxy = new GuardProxy(security, logger);
 let proxyUrl: string;
 
@@ -38,12 +39,16 @@ beforeAll(async () => {
   await new Promise<void>((r) => internal.listen(0, '127.0.0.2', () => r()));
   internalUrl = `http://127.0.0.2:${(internal.address() as AddressInfo).port}`;
   origin = createServer((req, res) => {
+    originHits.push(req.url ?? '');
     const routes: Record<string, () => void> = {
       '/good.m3u8': () => res.end(playlist('seg.ts')),
       '/seg.ts': () => res.end(clip),
       '/passwd.m3u8': () => res.end(playlist('file:///etc/passwd')),
       '/internal.m3u8': () => res.end(playlist(`${internalUrl}/seg.ts`)),
       '/redirect.m3u8': () => res.writeHead(302, { location: `${internalUrl}/real.m3u8` }).end(),
+      '/self.m3u8': () => res.end('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1000000\nself.m3u8\n'),
+      '/a.m3u8': () => res.end('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1000000\nb.m3u8\n'),
+      '/b.m3u8': () => res.end('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1000000\na.m3u8\n'),
     };
     (routes[req.url ?? ''] ?? (() => res.writeHead(404).end()))();
   });
@@ -57,7 +62,7 @@ afterAll(async () => {
   internal.close();
 });
 
-async function monitor(path: string) {
+async function monitor(path: string, via = proxyUrl) {
   const events: DefectEvent[] = [];
   const pipeline = new StreamPipeline({
     streamId: path,
@@ -70,7 +75,7 @@ async function monitor(path: string) {
     expect: { audio: true, video: true },
     logger,
     onEvent: (e) => events.push(e),
-    inputArgs: ['-http_proxy', proxyUrl],
+    inputArgs: ['-http_proxy', via],
   });
   const result = await pipeline.runOnce();
   return { result, events };
@@ -111,5 +116,65 @@ describe('the guard proxy with ffmpeg', () => {
     expect(result.error).not.toBeNull();
     expect(proxy.refused).toBeGreaterThan(refusedBefore);
     expect(internalHits).toEqual([]);
+  });
+});
+
+describe('what one stream may ask of its origin', () => {
+  it('refuses a master playlist that references itself, after one fetch, and says why', async () => {
+    const url = await proxy.open('st_self#all');
+    originHits.length = 0;
+
+    const { result } = await monitor('/self.m3u8', url);
+
+    expect(result.frames).toBe(0);
+    expect(originHits.filter((h) => h === '/self.m3u8').length).toBeLessThanOrEqual(3);
+    expect(proxy.problem('st_self#all')).toMatch(/leads back to itself/);
+    await proxy.close('st_self#all');
+  });
+
+  it('refuses a loop through two master playlists', async () => {
+    const url = await proxy.open('st_loop#all');
+    originHits.length = 0;
+
+    const { result } = await monitor('/a.m3u8', url);
+
+    expect(result.frames).toBe(0);
+    expect(originHits.length).toBeLessThanOrEqual(6);
+    expect(proxy.problem('st_loop#all')).toMatch(/leads back to/);
+    await proxy.close('st_loop#all');
+  });
+
+  it('bounds the requests of one stream (429 over the budget) without touching another', async () => {
+    const tight = new GuardProxy(security, logger, { burst: 5, perSecond: 2 });
+    const a = await tight.open('st_a#all');
+    const b = await tight.open('st_b#all');
+    const get = (via: string) =>
+      new Promise<number>((resolve, reject) => {
+        const target = new URL(`${originUrl}/good.m3u8`);
+        const proxyUrl = new URL(via);
+        const req = httpRequest(
+          { host: proxyUrl.hostname, port: proxyUrl.port, path: target.href, headers: { host: target.host } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    originHits.length = 0;
+
+    const statuses = [];
+    for (let i = 0; i < 20; i++) statuses.push(await get(a));
+    const other = await get(b);
+    const problem = tight.problem('st_a#all');
+    await tight.stop();
+
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(5);
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(7);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(13);
+    expect(other).toBe(200);
+    expect(originHits.length).toBeLessThanOrEqual(8);
+    expect(problem).toMatch(/request budget/);
   });
 });

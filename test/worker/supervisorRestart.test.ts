@@ -12,6 +12,7 @@ import { DEFECT_TYPES } from '../../shared/events.js';
 import { type OpenAlarmItem, Registry } from '../../shared/registry/Registry.js';
 import type { StreamRecord } from '../../shared/streamSpec.js';
 import { StreamSupervisor } from '../../worker/agent/StreamSupervisor.js';
+import { GuardProxy } from '../../worker/converter/GuardProxy.js';
 import { Outbox } from '../../worker/publishers/Outbox.js';
 import { fixturePath } from '../fixtures/generate.js';
 import { until } from '../helpers/stackClient.js';
@@ -78,7 +79,7 @@ describe('a supervisor whose loop throws', () => {
         logger,
         security: { localMode: true, allowFiles: true, allowedNetworks: [] },
         workerId: 'w1',
-        proxyUrl: '',
+        proxy: new GuardProxy({ localMode: true, allowFiles: true, allowedNetworks: [] }, logger),
       },
     );
 
@@ -150,7 +151,7 @@ describe('an alarm write that fails', () => {
         logger,
         security: { localMode: true, allowFiles: true, allowedNetworks: [] },
         workerId: 'w1',
-        proxyUrl: '',
+        proxy: new GuardProxy({ localMode: true, allowFiles: true, allowedNetworks: [] }, logger),
       },
     );
 

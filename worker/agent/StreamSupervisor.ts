@@ -12,6 +12,7 @@ import type { Registry, UnitItem } from '../../shared/registry/Registry.js';
 import type { StreamHealth, StreamRecord, UnitState } from '../../shared/streamSpec.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
 import { checkSource, UrlPolicyError } from '../../shared/urlPolicy.js';
+import type { GuardProxy } from '../converter/GuardProxy.js';
 import { isLiveKind, sourceKind } from '../converter/sourceKind.js';
 import { StreamPipeline } from '../pipeline/StreamPipeline.js';
 import type { Outbox } from '../publishers/Outbox.js';
@@ -22,8 +23,8 @@ export interface SupervisorDeps {
   logger: Logger;
   security: SecurityConfig;
   workerId: string;
-  /** The guard proxy URL for http(s) sources. */
-  proxyUrl: string;
+  /** The guard proxy: each http(s) unit gets its own route (address policy, request budget). */
+  proxy: Pick<GuardProxy, 'open' | 'close' | 'problem'>;
 }
 
 const MAX_BACKOFF_SECONDS = 30;
@@ -205,7 +206,7 @@ export class StreamSupervisor {
         let inputArgs: string[] = [];
         try {
           const checked = await checkSource(stream.url, deps.security);
-          if (kind === 'http') inputArgs = ['-http_proxy', deps.proxyUrl];
+          if (kind === 'http') inputArgs = ['-http_proxy', await deps.proxy.open(unit.unitId)];
           else if (checked.kind === 'url' && checked.addresses[0])
             source = pinHost(stream.url, checked.addresses[0]);
         } catch (e) {
@@ -229,7 +230,11 @@ export class StreamSupervisor {
           this.log.info('file source analysed to its end');
           break;
         }
-        this.lastError = result.error?.message ?? result.exit?.lastError ?? 'ffmpeg ended';
+        this.lastError =
+          deps.proxy.problem(unit.unitId) ??
+          result.error?.message ??
+          result.exit?.lastError ??
+          'ffmpeg ended';
         const ranFor = (Date.now() - this.runStartedWall) / 1000;
         // A run that delivered media and was then cut short (killed, crashed) re-opens at once; an
         // input that ended (a closed playlist) or never delivered backs off.
@@ -250,6 +255,7 @@ export class StreamSupervisor {
     } finally {
       clearInterval(health);
       clearInterval(lagWatch);
+      await deps.proxy.close(unit.unitId);
       await this.reportHealth(pipeline);
     }
   }

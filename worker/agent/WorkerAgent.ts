@@ -49,7 +49,6 @@ export class WorkerAgent {
   private readonly since = new Map<string, number>();
   private readonly known = new Map<string, { unit: UnitItem; stream: StreamRecord }>();
   private readonly proxy: GuardProxy;
-  private proxyUrl = '';
   private memberId = '';
   private timer: NodeJS.Timeout | null = null;
   private fenceTimer: NodeJS.Timeout | null = null;
@@ -90,7 +89,6 @@ export class WorkerAgent {
   }
 
   async start(): Promise<void> {
-    this.proxyUrl = await this.proxy.start();
     // Retries are found at the heartbeat's pace (new events are delivered at once anyway).
     this.outbox.start(Math.max(2000, this.config.heartbeatSeconds * 1000));
     await this.join();
@@ -268,7 +266,7 @@ export class WorkerAgent {
       logger: this.logger,
       security: this.security,
       workerId: this.workerId,
-      proxyUrl: this.proxyUrl,
+      proxy: this.proxy,
     });
     this.supervisors.set(unit.unitId, runner);
     this.since.set(unit.unitId, Date.now());

@@ -4,9 +4,20 @@
  * and refuses private, loopback (outside local mode) and metadata addresses at connect time.
  * A playlist therefore cannot lead ffmpeg to an internal host, and DNS rebinding after the API's
  * check does not help either. (Local files are refused by ffmpeg's protocol whitelist.)
+ *
+ * Each stream gets its own listening port (a route), so the proxy also bounds what one stream
+ * may ask of its origin: a request budget (token bucket; over it: 429), and master playlists
+ * that lead back to themselves (directly or through another master) are refused (508) — FFmpeg
+ * would otherwise re-fetch such a playlist thousands of times a second.
  */
 import { lookup } from 'node:dns/promises';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { connect, isIP, type Socket } from 'node:net';
 import type { SecurityConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
@@ -23,94 +34,245 @@ async function vet(host: string, security: SecurityConfig): Promise<string> {
   return addresses[0];
 }
 
+/** Requests one stream may make: a burst, then a steady rate (requests per second). */
+export interface RequestBudget {
+  burst: number;
+  perSecond: number;
+}
+
+/** Enough for ABR masters with several renditions at 1 s segments; far below a playlist loop. */
+const DEFAULT_BUDGET: RequestBudget = { burst: 60, perSecond: 20 };
+/** Playlists larger than this are passed through unread. */
+const MAX_PLAYLIST_BYTES = 1 << 20;
+
+interface Route {
+  server: Server;
+  url: string;
+  tokens: number;
+  refilledAt: number;
+  /** Master playlists this stream has fetched. */
+  masters: Set<string>;
+  /** The last thing the proxy refused for this stream, for the unit's health. */
+  problem?: string;
+  warnedAt: number;
+}
+
+/** Variant URIs of a master playlist (absolute), or null when the text is not a master. */
+function variantsOf(text: string, base: string): string[] | null {
+  if (!text.startsWith('#EXTM3U') || !text.includes('#EXT-X-STREAM-INF')) return null;
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  const out: string[] = [];
+  lines.forEach((line, i) => {
+    if (line.startsWith('#EXT-X-STREAM-INF') && lines[i + 1] && !lines[i + 1].startsWith('#')) {
+      try {
+        out.push(new URL(lines[i + 1], base).href);
+      } catch {
+        // not a URL: FFmpeg will fail on it by itself
+      }
+    }
+  });
+  return out;
+}
+
+function isPlaylist(target: URL, type: string | undefined): boolean {
+  return /\.m3u8?$/i.test(target.pathname) || /mpegurl/i.test(type ?? '');
+}
+
 export class GuardProxy {
-  private server: Server | null = null;
-  /** Requests refused, for metrics and tests. */
+  private readonly routes = new Map<string, Route>();
+  /** Requests refused by the address policy, for metrics and tests. */
   refused = 0;
+  /** Requests refused for being over a stream's budget. */
+  throttled = 0;
 
   constructor(
     private readonly security: SecurityConfig,
     private readonly logger: Logger,
+    private readonly budget: RequestBudget = DEFAULT_BUDGET,
   ) {}
 
-  /** Starts listening on 127.0.0.1 and returns the proxy URL to hand to ffmpeg. */
-  async start(): Promise<string> {
-    const server = createServer(async (req, res) => {
-      let target: URL;
-      try {
-        target = new URL(req.url ?? '');
-        if (target.protocol !== 'http:') throw new Error('only absolute http:// URLs are proxied');
-      } catch (e) {
-        res.writeHead(400).end((e as Error).message);
-        return;
-      }
-      let address: string;
-      try {
-        address = await vet(target.hostname, this.security);
-      } catch (e) {
-        this.refused++;
-        this.logger.warn({ url: target.href, err: (e as Error).message }, 'guard proxy refused a request');
-        res.writeHead(403).end('forbidden by streamqc source policy');
-        return;
-      }
-      const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: target.host };
-      delete headers['proxy-connection'];
-      const upstream = httpRequest(
-        {
-          host: address,
-          port: target.port || 80,
-          method: req.method,
-          path: `${target.pathname}${target.search}`,
-          headers,
-          timeout: 15_000,
-        },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        },
-      );
-      upstream.on('timeout', () => upstream.destroy(new Error('upstream timeout')));
-      upstream.on('error', (e) => {
-        if (!res.headersSent) res.writeHead(502).end(e.message);
-        else res.destroy();
-      });
-      req.pipe(upstream);
-    });
-    server.on('connect', async (req, client: Socket, head: Buffer) => {
-      const [host, portText] = (req.url ?? '').split(/:(?=\d+$)/);
-      const port = Number(portText);
-      let address: string;
-      try {
-        if (!host || !Number.isInteger(port) || port < 1 || port > 65535)
-          throw new Error('bad CONNECT target');
-        address = await vet(host, this.security);
-      } catch (e) {
-        this.refused++;
-        this.logger.warn({ target: req.url, err: (e as Error).message }, 'guard proxy refused a tunnel');
-        client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
-        return;
-      }
-      const upstream = connect(port, address, () => {
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        if (head.length) upstream.write(head);
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
-      upstream.setTimeout(30_000, () => upstream.destroy());
-      upstream.on('error', () => client.destroy());
-      client.on('error', () => upstream.destroy());
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    this.server = server;
-    const { port } = server.address() as { port: number };
-    return `http://127.0.0.1:${port}`;
+  /** One shared route (tests, and callers without a stream). */
+  start(): Promise<string> {
+    return this.open('shared');
+  }
+
+  /** The proxy URL for one stream (a port of its own), opened on first use. */
+  async open(key: string): Promise<string> {
+    const existing = this.routes.get(key);
+    if (existing) return existing.url;
+    const route: Route = {
+      server: createServer(),
+      url: '',
+      tokens: this.budget.burst,
+      refilledAt: Date.now(),
+      masters: new Set(),
+      warnedAt: 0,
+    };
+    route.server.on('request', (req, res) => void this.forward(route, key, req, res));
+    route.server.on(
+      'connect',
+      (req, client: Socket, head: Buffer) => void this.tunnel(route, key, req, client, head),
+    );
+    await new Promise<void>((resolve) => route.server.listen(0, '127.0.0.1', () => resolve()));
+    route.url = `http://127.0.0.1:${(route.server.address() as { port: number }).port}`;
+    this.routes.set(key, route);
+    return route.url;
+  }
+
+  /** What the proxy last refused for a stream (shown as the unit's error), if anything. */
+  problem(key: string): string | undefined {
+    return this.routes.get(key)?.problem;
+  }
+
+  async close(key: string): Promise<void> {
+    const route = this.routes.get(key);
+    if (!route) return;
+    this.routes.delete(key);
+    route.server.closeAllConnections();
+    await new Promise<void>((resolve) => route.server.close(() => resolve()));
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.all([...this.routes.keys()].map((key) => this.close(key)));
+  }
+
+  /** Takes one request from the stream's budget; false (and a warning a minute at most) when spent. */
+  private spend(route: Route, key: string): boolean {
+    const now = Date.now();
+    route.tokens = Math.min(
+      this.budget.burst,
+      route.tokens + ((now - route.refilledAt) / 1000) * this.budget.perSecond,
+    );
+    route.refilledAt = now;
+    if (route.tokens >= 1) {
+      route.tokens -= 1;
+      return true;
+    }
+    this.throttled++;
+    route.problem = `over the request budget of ${this.budget.perSecond}/s to its origin`;
+    if (now - route.warnedAt > 60_000) {
+      route.warnedAt = now;
+      this.logger.warn(
+        { streamId: key.split('#')[0], budget: this.budget },
+        'stream over its request budget; throttled',
+      );
+    }
+    return false;
+  }
+
+  private async forward(route: Route, key: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let target: URL;
+    try {
+      target = new URL(req.url ?? '');
+      if (target.protocol !== 'http:') throw new Error('only absolute http:// URLs are proxied');
+    } catch (e) {
+      res.writeHead(400).end((e as Error).message);
+      return;
+    }
+    if (!this.spend(route, key)) {
+      res.writeHead(429, { 'retry-after': '1' }).end("over this stream's request budget");
+      return;
+    }
+    let address: string;
+    try {
+      address = await vet(target.hostname, this.security);
+    } catch (e) {
+      this.refused++;
+      route.problem = (e as Error).message;
+      this.logger.warn({ url: target.href, err: (e as Error).message }, 'guard proxy refused a request');
+      res.writeHead(403).end('forbidden by streamqc source policy');
+      return;
+    }
+    const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: target.host };
+    delete headers['proxy-connection'];
+    const upstream = httpRequest(
+      {
+        host: address,
+        port: target.port || 80,
+        method: req.method,
+        path: `${target.pathname}${target.search}`,
+        headers,
+        timeout: 15_000,
+      },
+      (up) => {
+        if (!isPlaylist(target, up.headers['content-type'])) {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+          return;
+        }
+        this.checkPlaylist(route, target, up, res);
+      },
+    );
+    upstream.on('timeout', () => upstream.destroy(new Error('upstream timeout')));
+    upstream.on('error', (e) => {
+      if (!res.headersSent) res.writeHead(502).end(e.message);
+      else res.destroy();
+    });
+    req.pipe(upstream);
+  }
+
+  /** Reads a playlist before passing it on; a master that leads back to a master seen is refused. */
+  private checkPlaylist(route: Route, target: URL, up: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    up.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_PLAYLIST_BYTES) chunks.push(c);
+    });
+    up.on('error', () => res.destroy());
+    up.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const variants = size <= MAX_PLAYLIST_BYTES ? variantsOf(body.toString('utf8'), target.href) : null;
+      if (variants) {
+        route.masters.add(target.href);
+        const loop = variants.find((v) => route.masters.has(v));
+        if (loop) {
+          route.problem = `master playlist ${target.href} leads back to ${loop === target.href ? 'itself' : loop}`;
+          this.logger.warn({ url: target.href, loop }, 'refused a master playlist that references itself');
+          res.writeHead(508).end(route.problem);
+          return;
+        }
+      }
+      const headers = { ...up.headers };
+      delete headers['transfer-encoding'];
+      headers['content-length'] = String(body.length);
+      res.writeHead(up.statusCode ?? 502, headers);
+      res.end(body);
+    });
+  }
+
+  private async tunnel(
+    route: Route,
+    key: string,
+    req: IncomingMessage,
+    client: Socket,
+    head: Buffer,
+  ): Promise<void> {
+    const [host, portText] = (req.url ?? '').split(/:(?=\d+$)/);
+    const port = Number(portText);
+    if (!this.spend(route, key)) {
+      client.end('HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    let address: string;
+    try {
+      if (!host || !Number.isInteger(port) || port < 1 || port > 65535) throw new Error('bad CONNECT target');
+      address = await vet(host, this.security);
+    } catch (e) {
+      this.refused++;
+      route.problem = (e as Error).message;
+      this.logger.warn({ target: req.url, err: (e as Error).message }, 'guard proxy refused a tunnel');
+      client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      return;
+    }
+    const upstream = connect(port, address, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.setTimeout(30_000, () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
   }
 }
