@@ -18,7 +18,7 @@ import type { Publisher } from './Publisher.js';
 const LOCK_SECONDS = 60;
 const POLL_MS = 2000;
 const MAX_BACKOFF_SECONDS = 300;
-/** Attempts per sink before it gives up on an event (2 s, 4 s, … 5 min: about 45 minutes in all). */
+/** Attempts per sink before it gives up on an event (2 s, 4 s, … 5 min: about 40 minutes in all). */
 export const MAX_ATTEMPTS = 15;
 
 export function retryDelaySeconds(attempts: number): number {
