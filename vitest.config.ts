@@ -7,5 +7,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    // Two files at a time: the long system tests mostly wait on real time (a 2-minute sink
+    // outage, live sources), so they overlap well even on 2 cores.
+    maxWorkers: 2,
   },
 });
