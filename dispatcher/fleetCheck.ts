@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../shared/logger.js';
 import type { Registry } from '../shared/registry/Registry.js';
-import type { Launcher } from './launcher.js';
+import { type Launcher, type TaskCounts, tasksShort } from './launcher.js';
 
 export interface FleetCheckDeps {
   registry: Registry;
@@ -15,14 +15,38 @@ export interface FleetCheckDeps {
   budget: number;
   minWorkers: number;
   maxWorkers: number;
-  /** CloudWatch namespace for the UnitsWaiting metric (embedded metric format); none locally. */
+  /** CloudWatch namespace for the metrics (embedded metric format); none locally. */
   metricNamespace?: string;
+  /** The metrics' ServiceName dimension (the stack's name). */
+  metricService?: string;
+  /** The ECS service's task counts (AWS), for TasksShort. */
+  taskCounts?: () => Promise<TaskCounts>;
 }
 
-export async function fleetCheck(deps: FleetCheckDeps): Promise<{ waiting: number }> {
+export interface FleetReport {
+  waiting: number;
+  /** Tasks missing for the waiting units (AWS only). */
+  tasksShort?: number;
+  /** Events waiting for a sink, the oldest one's age, and the dead letters. */
+  outboxDepth: number;
+  outboxOldestSeconds: number;
+  deadLetters: number;
+}
+
+export async function fleetCheck(deps: FleetCheckDeps): Promise<FleetReport> {
   const waiting = await deps.registry.units.countWaiting();
-  if (waiting > 0) deps.logger.warn({ waiting }, 'units waiting for a worker with room');
+  const backlog = await deps.registry.outbox.backlog();
+  const report: FleetReport = { waiting, ...backlog };
+  if (deps.taskCounts) report.tasksShort = tasksShort(await deps.taskCounts(), waiting, deps.budget);
+  if (waiting > 0) deps.logger.warn({ ...report }, 'units waiting for a worker with room');
   if (deps.metricNamespace) {
+    const values: Record<string, number> = {
+      UnitsWaiting: waiting,
+      OutboxDepth: backlog.outboxDepth,
+      OutboxOldestSeconds: backlog.outboxOldestSeconds,
+      DeadLetters: backlog.deadLetters,
+      ...(report.tasksShort !== undefined ? { TasksShort: report.tasksShort } : {}),
+    };
     const record = {
       _aws: {
         Timestamp: Date.now(),
@@ -30,12 +54,15 @@ export async function fleetCheck(deps: FleetCheckDeps): Promise<{ waiting: numbe
           {
             Namespace: deps.metricNamespace,
             Dimensions: [['ServiceName']],
-            Metrics: [{ Name: 'UnitsWaiting', Unit: 'Count' }],
+            Metrics: Object.keys(values).map((Name) => ({
+              Name,
+              Unit: Name.endsWith('Seconds') ? 'Seconds' : 'Count',
+            })),
           },
         ],
       },
-      ServiceName: 'workers',
-      UnitsWaiting: waiting,
+      ServiceName: deps.metricService ?? 'streamqc',
+      ...values,
     };
     process.stdout.write(`${JSON.stringify(record)}\n`);
   }
@@ -45,5 +72,5 @@ export async function fleetCheck(deps: FleetCheckDeps): Promise<{ waiting: numbe
     minWorkers: deps.minWorkers,
     maxWorkers: deps.maxWorkers,
   });
-  return { waiting };
+  return report;
 }

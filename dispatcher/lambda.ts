@@ -6,9 +6,9 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { dispatcherConfig, registryConfig, securityConfig, workerConfig } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
 import { Registry } from '../shared/registry/Registry.js';
-import { fleetCheck } from './fleetCheck.js';
+import { type FleetReport, fleetCheck } from './fleetCheck.js';
 import { createHandler } from './handler.js';
-import { EcsLauncher, type Launcher, NoopLauncher } from './launcher.js';
+import { ecsTaskCounts, type Launcher, NoopLauncher } from './launcher.js';
 import type { ApiRequest } from './types.js';
 
 /** The subset of the API Gateway v2 event the adapter reads. */
@@ -30,6 +30,17 @@ export interface HttpApiResult {
   body: string;
 }
 
+/**
+ * The owner of a signed request: the caller's IAM ARN, with an assumed role's session name
+ * dropped (`arn:aws:sts::111122223333:assumed-role/Role/session` → `…:assumed-role/Role`), so
+ * every session of one role owns the same streams and idempotency keys.
+ */
+export function ownerOf(arn: string | undefined): string | null {
+  if (!arn) return null;
+  const assumed = /^(arn:[^:]+:sts::\d+:assumed-role\/[^/]+)\/.+$/.exec(arn);
+  return assumed ? assumed[1] : arn;
+}
+
 /** Converts an API Gateway event to an ApiRequest; exported for the adapter's tests. */
 export function toApiRequest(event: HttpApiEvent, maxBodyBytes: number): ApiRequest | { tooLarge: true } {
   const raw = event.body
@@ -46,17 +57,19 @@ export function toApiRequest(event: HttpApiEvent, maxBodyBytes: number): ApiRequ
     query: Object.fromEntries(new URLSearchParams(event.rawQueryString ?? '')),
     headers,
     body: raw ? raw.toString('utf8') : null,
-    owner: event.requestContext.authorizer?.iam?.userArn ?? null,
+    owner: ownerOf(event.requestContext.authorizer?.iam?.userArn),
   };
 }
 
 const logger = createLogger('streamqc-dispatcher');
 const dispatcher = dispatcherConfig();
 const worker = workerConfig();
-const launcher: Launcher =
+// Application Auto Scaling owns the task count; the dispatcher only reads it (for TasksShort).
+const launcher: Launcher = new NoopLauncher();
+const taskCounts =
   process.env.STREAMQC_ECS_CLUSTER && process.env.STREAMQC_ECS_SERVICE
-    ? new EcsLauncher(new ECSClient({}), process.env.STREAMQC_ECS_CLUSTER, process.env.STREAMQC_ECS_SERVICE)
-    : new NoopLauncher();
+    ? ecsTaskCounts(new ECSClient({}), process.env.STREAMQC_ECS_CLUSTER, process.env.STREAMQC_ECS_SERVICE)
+    : undefined;
 const registry = new Registry(registryConfig());
 const handle = createHandler({
   registry,
@@ -78,10 +91,8 @@ export interface ScheduledEvent {
 
 /** The Lambda entry point: API requests, and the scheduled fleet check. */
 export async function handler(event: HttpApiEvent): Promise<HttpApiResult>;
-export async function handler(event: ScheduledEvent): Promise<{ waiting: number }>;
-export async function handler(
-  event: HttpApiEvent | ScheduledEvent,
-): Promise<HttpApiResult | { waiting: number }> {
+export async function handler(event: ScheduledEvent): Promise<FleetReport>;
+export async function handler(event: HttpApiEvent | ScheduledEvent): Promise<HttpApiResult | FleetReport> {
   if ('source' in event && event.source === 'aws.events') {
     return fleetCheck({
       registry,
@@ -91,6 +102,8 @@ export async function handler(
       minWorkers: dispatcher.minWorkers,
       maxWorkers: dispatcher.maxWorkers,
       metricNamespace: process.env.STREAMQC_EMF_NAMESPACE,
+      metricService: process.env.STREAMQC_METRIC_SERVICE,
+      taskCounts,
     });
   }
   return handleApi(event as HttpApiEvent);

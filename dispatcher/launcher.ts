@@ -1,8 +1,11 @@
 /**
- * Launchers give the dispatcher the worker capacity waiting units need: ECS UpdateService on
- * AWS (raise only: the autoscaler owns scale-in), child processes locally.
+ * Worker capacity. Locally the stack's launcher starts worker processes for waiting units. On
+ * AWS, Application Auto Scaling is the one owner of the ECS task count: the dispatcher never
+ * changes it. It only reads the service's running and desired counts (ECS DescribeServices) so
+ * the fleet check can report how many tasks are missing for the units that wait (`TasksShort`),
+ * which the scaling policy acts on.
  */
-import { DescribeServicesCommand, type ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, type ECSClient } from '@aws-sdk/client-ecs';
 
 export interface CapacityRequest {
   /** Units waiting for a worker with room. */
@@ -23,29 +26,26 @@ export function wantedWorkers(running: number, r: CapacityRequest): number {
   return Math.min(r.maxWorkers, Math.max(r.minWorkers, running + Math.ceil(r.waitingUnits / r.budget)));
 }
 
-/** Raises an ECS service's desired count; never lowers it (scale-in is the autoscaler's job). */
-export class EcsLauncher implements Launcher {
-  constructor(
-    private readonly ecs: ECSClient,
-    private readonly cluster: string,
-    private readonly service: string,
-  ) {}
-
-  async ensureCapacity(request: CapacityRequest): Promise<void> {
-    const d = await this.ecs.send(
-      new DescribeServicesCommand({ cluster: this.cluster, services: [this.service] }),
-    );
-    const current = d.services?.[0]?.desiredCount ?? 0;
-    // Tasks still starting are in the desired count already: they are not asked for twice.
-    const count = wantedWorkers(d.services?.[0]?.runningCount ?? 0, request);
-    if (count <= current) return;
-    await this.ecs.send(
-      new UpdateServiceCommand({ cluster: this.cluster, service: this.service, desiredCount: count }),
-    );
-  }
+/** Tasks still missing for the waiting units, after those already starting (desired − running). */
+export function tasksShort(counts: TaskCounts, waitingUnits: number, budget: number): number {
+  return Math.max(0, Math.ceil(waitingUnits / budget) - Math.max(0, counts.desired - counts.running));
 }
 
-/** For when the worker count is owned elsewhere. */
+/** For when another component (Application Auto Scaling on AWS) owns the count. */
 export class NoopLauncher implements Launcher {
   async ensureCapacity(): Promise<void> {}
+}
+
+export interface TaskCounts {
+  running: number;
+  desired: number;
+}
+
+/** Reads an ECS service's running and desired task counts (read-only: ecs:DescribeServices). */
+export function ecsTaskCounts(ecs: ECSClient, cluster: string, service: string): () => Promise<TaskCounts> {
+  return async () => {
+    const d = await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }));
+    const s = d.services?.[0];
+    return { running: s?.runningCount ?? 0, desired: s?.desiredCount ?? 0 };
+  };
 }

@@ -1,11 +1,12 @@
 /**
  * The AWS deployment: Fargate workers built from worker/Dockerfile, the dispatcher Lambda behind
- * an IAM-authorised HTTP API, the registry's DynamoDB tables, the KMS-encrypted defect topic,
- * scaling on the workers' own load metric, alarms and a dashboard. Each role gets only the
- * actions it uses on only the resources it uses.
+ * an IAM-authorised HTTP API (and on a schedule, the fleet check), the registry's DynamoDB
+ * tables, the KMS-encrypted defect topic, Application Auto Scaling as the one owner of the task
+ * count, alarms on every backlog and a dashboard. Each role gets only the actions it uses on
+ * only the resources it uses.
  */
 import { join } from 'node:path';
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, IgnoreMode, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
@@ -16,10 +17,10 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
@@ -40,11 +41,22 @@ import {
   TTL_TABLES,
 } from '../shared/registry/tables.js';
 import type { StackParams } from './config.js';
+import { WorkerNetwork } from './network.js';
+import { METRIC_NAMESPACE, Operations, stackMetric } from './operations.js';
 
-/** CloudWatch namespace of the metrics workers publish (embedded metric format in their logs). */
-export const METRIC_NAMESPACE = 'streamqc';
+export { METRIC_NAMESPACE } from './operations.js';
 /** Seconds ECS waits after SIGTERM: the worker drains in 25 s. */
 export const STOP_TIMEOUT_SECONDS = 30;
+
+/** What the worker image is built from: nothing else in the repository changes its hash. */
+export const WORKER_IMAGE_FILES = [
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'tsconfig.worker.json',
+  'shared',
+  'worker',
+];
 
 export interface StreamqcStackProps extends StackProps {
   params: StackParams;
@@ -59,31 +71,66 @@ const ATTRIBUTE: Record<AttributeType, dynamodb.AttributeType> = {
   B: dynamodb.AttributeType.BINARY,
 };
 
+/** DynamoDB actions each role needs per table: nothing broader. */
+const WORKER_TABLE_ACTIONS: Partial<Record<TableName, string[]>> = {
+  streams: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+  units: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+  workers: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+  health: ['dynamodb:PutItem'],
+  events: ['dynamodb:PutItem'],
+  alarms: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+  outbox: [
+    'dynamodb:PutItem',
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:Query',
+  ],
+};
+const DISPATCHER_TABLE_ACTIONS: Partial<Record<TableName, string[]>> = {
+  streams: [
+    'dynamodb:PutItem',
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:Query',
+  ],
+  idempotency: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+  units: ['dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+  workers: ['dynamodb:Query'],
+  health: ['dynamodb:BatchGetItem'],
+  events: ['dynamodb:PutItem', 'dynamodb:Query'],
+  alarms: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+  outbox: ['dynamodb:PutItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+};
+
+function retentionDays(days: number): logs.RetentionDays {
+  const allowed = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
+  if (!allowed.includes(days))
+    throw new Error(`context logRetentionDays must be one of ${allowed.join(', ')}`);
+  return days as logs.RetentionDays;
+}
+
 export class StreamqcStack extends Stack {
   readonly tables: Record<TableName, dynamodb.Table>;
   readonly topic: sns.Topic;
   readonly api: HttpApi;
   readonly service: ecs.FargateService;
   readonly dispatcher: NodejsFunction;
+  readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: StreamqcStackProps) {
     super(scope, id, props);
     const { params } = props;
+    const retention = retentionDays(params.logRetentionDays);
+    Tags.of(this).add('project', 'streamqc');
+    Tags.of(this).add('environment', params.environment);
 
     // ---- network and cluster ----------------------------------------------------------------
-    const vpc = params.vpcId
-      ? ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: params.vpcId })
-      : new ec2.Vpc(this, 'Vpc', {
-          maxAzs: 2,
-          natGateways: 1,
-          subnetConfiguration: [
-            { name: 'public', subnetType: ec2.SubnetType.PUBLIC },
-            { name: 'workers', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-          ],
-          flowLogs: { all: { trafficType: ec2.FlowLogTrafficType.REJECT } },
-        });
+    const network = new WorkerNetwork(this, 'Network', params, retention);
     const cluster = new ecs.Cluster(this, 'Cluster', {
-      vpc,
+      vpc: network.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
     });
 
@@ -123,26 +170,31 @@ export class StreamqcStack extends Stack {
         enforceSSL: true,
         deadLetterQueue: { queue: deadLetters, maxReceiveCount: 5 },
       });
-      // SNS must be able to use the queue's key to deliver.
-      queueKey.grantEncryptDecrypt(new iam.ServicePrincipal('sns.amazonaws.com'));
+      // SNS delivers into the queue with the queue's key, for this topic only.
+      this.serviceMayUseKey(queueKey, 'sns.amazonaws.com', this.topic.topicArn);
       this.topic.addSubscription(new subscriptions.SqsSubscription(queue, { rawMessageDelivery: true }));
       new CfnOutput(this, 'AlertQueueUrl', { value: queue.queueUrl });
     }
-    // SNS itself encrypts with the key on publish from the workers' role (grantPublish adds it).
-    topicKey.grant(new iam.ServicePrincipal('sns.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
 
     // ---- workers (ECS on Fargate) -----------------------------------------------------------
+    const arm = params.cpuArchitecture === 'arm64';
     const taskDefinition = new ecs.FargateTaskDefinition(this, 'WorkerTask', {
       cpu: params.taskCpu,
       memoryLimitMiB: params.taskMemoryMiB,
       runtimePlatform: {
-        cpuArchitecture: ecs.CpuArchitecture.X86_64,
+        cpuArchitecture: arm ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64,
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
       },
     });
-    const workerLogs = new logs.LogGroup(this, 'WorkerLogs', { retention: logs.RetentionDays.ONE_MONTH });
+    const workerLogs = new logs.LogGroup(this, 'WorkerLogs', { retention });
     taskDefinition.addContainer('worker', {
-      image: ecs.ContainerImage.fromAsset(props.repoRoot, { file: 'worker/Dockerfile' }),
+      // Built for the task's architecture, from the worker's own files only.
+      image: ecs.ContainerImage.fromAsset(props.repoRoot, {
+        file: 'worker/Dockerfile',
+        platform: arm ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
+        ignoreMode: IgnoreMode.DOCKER,
+        exclude: ['*', ...WORKER_IMAGE_FILES.map((f) => `!${f}`), 'worker/**/*.md'],
+      }),
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'worker', logGroup: workerLogs }),
       stopTimeout: Duration.seconds(STOP_TIMEOUT_SECONDS),
       readonlyRootFilesystem: false,
@@ -154,6 +206,7 @@ export class StreamqcStack extends Stack {
         STREAMQC_LEASE_SECONDS: String(params.leaseSeconds),
         STREAMQC_METRICS_PORT: '9090',
         STREAMQC_EMF_NAMESPACE: METRIC_NAMESPACE,
+        STREAMQC_METRIC_SERVICE: this.stackName,
         STREAMQC_CONSOLE: '0',
         NODE_OPTIONS: '--enable-source-maps',
       },
@@ -170,66 +223,60 @@ export class StreamqcStack extends Stack {
         startPeriod: Duration.seconds(30),
       },
     });
-    for (const name of ['units', 'workers', 'health', 'events', 'alarms', 'outbox'] as const) {
-      this.tables[name].grantReadWriteData(taskDefinition.taskRole);
-    }
-    this.tables.streams.grantReadData(taskDefinition.taskRole);
+    this.grantTables(taskDefinition.taskRole, WORKER_TABLE_ACTIONS);
     this.topic.grantPublish(taskDefinition.taskRole);
-    // Scale-in protection through the ECS agent endpoint acts with the task role, on its own task.
-    taskDefinition.taskRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'],
-        resources: [`arn:${this.partition}:ecs:${this.region}:${this.account}:task/${cluster.clusterName}/*`],
-      }),
-    );
 
     const workerSecurity = new ec2.SecurityGroup(this, 'WorkerSecurity', {
-      vpc,
+      vpc: network.vpc,
       description: 'streamqc workers: no inbound; outbound to stream sources and AWS APIs',
       allowAllOutbound: true,
     });
+    // No desiredCount: Application Auto Scaling owns the count, and a deploy must not reset it.
     this.service = new ecs.FargateService(this, 'Workers', {
       cluster,
       taskDefinition,
-      desiredCount: params.minTasks,
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       circuitBreaker: { enable: true, rollback: true },
       securityGroups: [workerSecurity],
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      assignPublicIp: false,
-    });
-
-    // The autoscaler owns the task count (see README: scaling); target: 70% of the stream budget.
-    const loadRatio = new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName: 'LoadRatio',
-      dimensionsMap: { ServiceName: 'workers' },
-      statistic: 'Average',
-      period: Duration.minutes(1),
+      vpcSubnets: network.subnets,
+      assignPublicIp: network.assignPublicIp,
     });
     const scaling = this.service.autoScaleTaskCount({
       minCapacity: params.minTasks,
       maxCapacity: params.maxTasks,
     });
+    // Load: units per budget over the fleet, kept at 70%. Scale-in stops a task, which drains:
+    // its units go back to waiting and the others claim them within a tick (README "Scaling").
     scaling.scaleToTrackCustomMetric('LoadTracking', {
-      metric: loadRatio,
+      metric: stackMetric(this, 'LoadRatio', 'Average'),
       targetValue: 0.7,
       scaleOutCooldown: Duration.minutes(1),
       scaleInCooldown: Duration.minutes(15),
     });
-
-    // ---- dispatcher (Lambda behind the HTTP API) -------------------------------------------
-    const dispatcherLogs = new logs.LogGroup(this, 'DispatcherLogs', {
-      retention: logs.RetentionDays.ONE_MONTH,
+    // Waiting units: the fleet check reports the tasks still missing for them (TasksShort).
+    scaling.scaleOnMetric('WaitingUnits', {
+      metric: stackMetric(this, 'TasksShort', 'Maximum'),
+      scalingSteps: [
+        { upper: 0, change: 0 },
+        { lower: 1, change: 1 },
+        { lower: 3, change: 3 },
+        { lower: 10, change: 10 },
+      ],
+      adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+      cooldown: Duration.minutes(1),
+      evaluationPeriods: 1,
     });
+
+    // ---- dispatcher (Lambda behind the HTTP API, and the scheduled fleet check) -------------
+    const dispatcherLogs = new logs.LogGroup(this, 'DispatcherLogs', { retention });
     this.dispatcher = new NodejsFunction(this, 'Dispatcher', {
       entry: join(props.repoRoot, 'dispatcher', 'lambda.ts'),
       handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
-      timeout: Duration.seconds(15),
+      timeout: Duration.seconds(30),
       logGroup: dispatcherLogs,
       tracing: lambda.Tracing.ACTIVE,
       bundling: {
@@ -246,30 +293,24 @@ export class StreamqcStack extends Stack {
         STREAMQC_ECS_SERVICE: this.service.serviceName,
         STREAMQC_STREAM_BUDGET: String(params.streamBudget),
         STREAMQC_EMF_NAMESPACE: METRIC_NAMESPACE,
+        STREAMQC_METRIC_SERVICE: this.stackName,
         STREAMQC_MIN_WORKERS: String(params.minTasks),
         STREAMQC_MAX_WORKERS: String(params.maxTasks),
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
-    for (const name of ['streams', 'units', 'idempotency', 'events', 'alarms', 'outbox'] as const) {
-      this.tables[name].grantReadWriteData(this.dispatcher);
-    }
-    this.tables.workers.grantReadData(this.dispatcher);
-    this.tables.health.grantReadData(this.dispatcher);
-    // The fleet check: units waiting for a worker, as a metric, and capacity for them.
+    this.grantTables(this.dispatcher, DISPATCHER_TABLE_ACTIONS);
+    // It reads the task counts for TasksShort; it never changes the service.
+    this.dispatcher.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['ecs:DescribeServices'], resources: [this.service.serviceArn] }),
+    );
     new events.Rule(this, 'FleetCheck', {
-      description: 'streamqc fleet check: units waiting for a worker',
+      description: 'streamqc fleet check: units waiting for a worker, the outbox backlog',
       schedule: events.Schedule.rate(Duration.minutes(1)),
       targets: [new eventTargets.LambdaFunction(this.dispatcher)],
     });
-    this.dispatcher.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
-        resources: [this.service.serviceArn],
-      }),
-    );
 
-    const apiLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
+    const apiLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention });
     this.api = new HttpApi(this, 'Api', {
       description: 'streamqc stream registration API',
       createDefaultStage: false,
@@ -313,90 +354,21 @@ export class StreamqcStack extends Stack {
       masterKey: topicKey,
       enforceSSL: true,
     });
-    topicKey.grant(
-      new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
-      'kms:Decrypt',
-      'kms:GenerateDataKey*',
+    this.serviceMayUseKey(
+      topicKey,
+      'cloudwatch.amazonaws.com',
+      `arn:${this.partition}:cloudwatch:${this.region}:${this.account}:alarm:*`,
     );
     if (params.alertEmail) opsTopic.addSubscription(new subscriptions.EmailSubscription(params.alertEmail));
-    const lag = new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName: 'MaxLagSeconds',
-      dimensionsMap: { ServiceName: 'workers' },
-      statistic: 'Maximum',
-      period: Duration.minutes(1),
+    this.operations = new Operations(this, 'Operations', {
+      stack: this,
+      opsTopic,
+      tables: Object.values(this.tables),
+      service: this.service,
+      clusterName: cluster.clusterName,
+      dispatcher: this.dispatcher,
+      api: this.api,
     });
-    const heartbeats = new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName: 'Heartbeats',
-      dimensionsMap: { ServiceName: 'workers' },
-      statistic: 'SampleCount',
-      period: Duration.minutes(1),
-    });
-    const unitsWaiting = new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName: 'UnitsWaiting',
-      dimensionsMap: { ServiceName: 'workers' },
-      statistic: 'Minimum',
-      period: Duration.minutes(1),
-    });
-    const alarms = [
-      new cloudwatch.Alarm(this, 'UnitsWaitingForWorkers', {
-        alarmDescription: 'Work units have waited for a worker with room for 5 minutes (fleet at maxTasks?)',
-        metric: unitsWaiting,
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 5,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'WorkersBehind', {
-        alarmDescription: 'A worker processes a stream more than 10 s behind the live edge',
-        metric: lag,
-        threshold: 10,
-        evaluationPeriods: 3,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'WorkerHeartbeatsMissing', {
-        alarmDescription: 'No worker reported in for 3 minutes',
-        metric: heartbeats,
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        evaluationPeriods: 3,
-        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'DispatcherErrors', {
-        alarmDescription: 'The dispatcher Lambda failed',
-        metric: this.dispatcher.metricErrors({ period: Duration.minutes(5) }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'Api5xx', {
-        alarmDescription: 'The API answered with server errors',
-        metric: this.api.metricServerError({ period: Duration.minutes(5) }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    ];
-    for (const alarm of alarms) alarm.addAlarmAction(new cloudwatchActions.SnsAction(opsTopic));
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: `${this.stackName}-streamqc`,
-    });
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Worker load (streams / budget)', left: [loadRatio] }),
-      new cloudwatch.GraphWidget({ title: 'Max lag behind live edge (s)', left: [lag] }),
-      new cloudwatch.GraphWidget({ title: 'Units waiting for a worker', left: [unitsWaiting] }),
-      new cloudwatch.GraphWidget({
-        title: 'Tasks',
-        left: [this.service.metricCpuUtilization(), this.service.metricMemoryUtilization()],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'API',
-        left: [this.api.metricCount(), this.api.metricClientError(), this.api.metricServerError()],
-      }),
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms }),
-    );
 
     new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'streamqc API (IAM-signed requests)' });
     new CfnOutput(this, 'DefectTopicArn', {
@@ -408,6 +380,26 @@ export class StreamqcStack extends Stack {
       value: opsTopic.topicArn,
       description: 'CloudWatch alarms of streamqc itself',
     });
+  }
+
+  /** Lets an AWS service use a key on behalf of one source in this account only (no confused deputy). */
+  private serviceMayUseKey(key: kms.Key, service: string, sourceArn: string): void {
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal(service)],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnLike: { 'aws:SourceArn': sourceArn },
+        },
+      }),
+    );
+  }
+
+  private grantTables(grantee: iam.IGrantable, actions: Partial<Record<TableName, string[]>>): void {
+    for (const [name, list] of Object.entries(actions) as Array<[TableName, string[]]>)
+      this.tables[name].grant(grantee, ...list);
   }
 
   private table(name: TableName): dynamodb.Table {

@@ -8,13 +8,15 @@ import { StreamqcStack } from './StreamqcStack.js';
 
 const app = new App();
 const params = stackParams(app.node);
-const stack = new StreamqcStack(app, app.node.tryGetContext('stackName') ?? 'Streamqc', {
+const defaultName = params.environment === 'default' ? 'Streamqc' : `Streamqc-${params.environment}`;
+const account = params.account ?? process.env.CDK_DEFAULT_ACCOUNT;
+const region = params.region ?? process.env.CDK_DEFAULT_REGION;
+const stack = new StreamqcStack(app, app.node.tryGetContext('stackName') ?? defaultName, {
   params,
   repoRoot: projectRoot(),
-  // A VPC lookup needs a concrete account and region; a new VPC keeps the stack environment-agnostic.
-  env: params.vpcId
-    ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }
-    : undefined,
+  // An environment pins its account and region; a VPC lookup needs them too. Otherwise the
+  // stack stays environment-agnostic (deployable wherever the CLI's credentials point).
+  env: params.account || params.region || params.vpcId ? { account, region } : undefined,
 });
 addNagSuppressions(stack);
 // cdk-nag's AwsSolutions pack gates synthesis: an unacknowledged finding stops here.

@@ -153,6 +153,49 @@ export class OutboxStore {
     );
   }
 
+  /**
+   * The backlog, for the fleet check's metrics: events not yet taken by every sink (dead letters
+   * aside; at most `cap` read), the age of the oldest, and the dead letters.
+   */
+  async backlog(
+    cap = 1000,
+  ): Promise<{ outboxDepth: number; outboxOldestSeconds: number; deadLetters: number }> {
+    const ids: string[] = [];
+    for (let b = 0; b < OUTBOX_BUCKETS && ids.length < cap; b++) {
+      const r = await this.db.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'due',
+          KeyConditionExpression: '#b = :b',
+          ExpressionAttributeNames: { '#b': 'bucket' },
+          ExpressionAttributeValues: { ':b': `b${b}` },
+          Limit: cap - ids.length,
+        }),
+      );
+      ids.push(...(r.Items ?? []).map((i) => String(i.id)));
+    }
+    const items = (await this.db.batchGet(
+      this.table,
+      ids.map((id) => ({ id })),
+    )) as unknown as OutboxItem[];
+    const oldest = Math.min(Date.now(), ...items.map((i) => i.createdAt ?? Date.now()));
+    const dead = await this.db.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'due',
+        KeyConditionExpression: '#b = :dead',
+        ExpressionAttributeNames: { '#b': 'bucket' },
+        ExpressionAttributeValues: { ':dead': DEAD },
+        Select: 'COUNT',
+      }),
+    );
+    return {
+      outboxDepth: ids.length,
+      outboxOldestSeconds: Math.round((Date.now() - oldest) / 1000),
+      deadLetters: dead.Count ?? 0,
+    };
+  }
+
   /** Dead letters, oldest first. */
   async deadLetters(limit = 100): Promise<OutboxItem[]> {
     const r = await this.db.doc.send(

@@ -63,4 +63,31 @@ describe('Lambda handler', () => {
     expect(huge.statusCode).toBe(413);
     expect(JSON.parse(huge.body).error.code).toBe('payload_too_large');
   });
+
+  it("makes a role the owner, whatever the session: a new session still sees the role's streams", async () => {
+    const created = await lambda.handler(
+      event('POST', '/streams', BOB, JSON.stringify({ url: 'https://93.184.216.34/ops.m3u8' })),
+    );
+    const id = JSON.parse(created.body).id;
+
+    const otherSession = await lambda.handler(
+      event('GET', `/streams/${id}`, 'arn:aws:sts::111122223333:assumed-role/ops/carol-session'),
+    );
+    const otherRole = await lambda.handler(
+      event('GET', `/streams/${id}`, 'arn:aws:sts::111122223333:assumed-role/audit/bob'),
+    );
+
+    expect(created.statusCode).toBe(201);
+    expect(otherSession.statusCode).toBe(200);
+    expect(otherRole.statusCode).toBe(404);
+    expect(lambda.ownerOf(BOB)).toBe('arn:aws:sts::111122223333:assumed-role/ops');
+    expect(lambda.ownerOf(ALICE)).toBe(ALICE);
+  });
+
+  it('runs the scheduled fleet check: waiting units and the outbox backlog', async () => {
+    const report = await lambda.handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' });
+
+    expect(report.waiting).toBeGreaterThanOrEqual(2); // the streams above, no worker here
+    expect(report).toMatchObject({ outboxDepth: 0, deadLetters: 0 });
+  });
 });

@@ -3,7 +3,7 @@
  * resources and IAM policies that matter, and cdk-nag's AwsSolutions pack with nothing
  * unacknowledged.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -11,13 +11,15 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stackParams } from '../../infra/config.js';
 import { addNagSuppressions } from '../../infra/nagSuppressions.js';
-import { STOP_TIMEOUT_SECONDS, StreamqcStack } from '../../infra/StreamqcStack.js';
+import { STOP_TIMEOUT_SECONDS, StreamqcStack, WORKER_IMAGE_FILES } from '../../infra/StreamqcStack.js';
 import { ROOT } from '../helpers/runCli.js';
 
 let app: App;
 let stack: StreamqcStack;
 let template: Template;
 
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are untyped JSON
+type Cfn = Record<string, any>;
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 
 function statementsOf(policyIdPrefix: string): Statement[] {
@@ -118,11 +120,50 @@ describe('workers on Fargate', () => {
     const manifest = JSON.parse(
       readFileSync(join(assembly.directory, `${stack.artifactId}.assets.json`), 'utf8'),
     );
-    const images = Object.values(manifest.dockerImages) as { source: { dockerFile?: string } }[];
+    const images = Object.values(manifest.dockerImages) as {
+      source: { dockerFile?: string; platform?: string; directory: string };
+    }[];
     expect(images.map((i) => i.source.dockerFile)).toEqual(['worker/Dockerfile']);
+    // Built for the task's architecture, whatever machine runs the deploy.
+    expect(images[0].source.platform).toBe('linux/amd64');
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RuntimePlatform: { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' },
+    });
+    // The build context holds the worker's files only: a README edit does not restart every stream.
+    const staged = readdirSync(join(assembly.directory, images[0].source.directory)).sort();
+    expect(staged).toEqual(['.dockerignore', ...WORKER_IMAGE_FILES].sort());
   });
 
-  it('scales on the workers’ own load metric between the configured bounds', () => {
+  it('builds an arm64 image for an arm64 task when asked', () => {
+    const armApp = new App({ context: { cpuArchitecture: 'arm64' } });
+    const armStack = new StreamqcStack(armApp, 'Arm', { params: stackParams(armApp.node), repoRoot: ROOT });
+    const assembly = armApp.synth();
+    const manifest = JSON.parse(
+      readFileSync(join(assembly.directory, `${armStack.artifactId}.assets.json`), 'utf8'),
+    );
+    const images = Object.values(manifest.dockerImages) as { source: { platform?: string } }[];
+
+    expect(images[0].source.platform).toBe('linux/arm64');
+    Template.fromStack(armStack).hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RuntimePlatform: Match.objectLike({ CpuArchitecture: 'ARM64' }),
+    });
+  });
+
+  it('leaves the task count to Application Auto Scaling: no DesiredCount in the template', () => {
+    const services = Object.values(template.findResources('AWS::ECS::Service'));
+    expect(services).toHaveLength(1);
+    expect(services[0].Properties.DesiredCount).toBeUndefined();
+  });
+
+  it('scales on the workers’ own load metric and on the tasks missing for waiting units', () => {
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'StepScaling',
+      StepScalingPolicyConfiguration: Match.objectLike({ AdjustmentType: 'ChangeInCapacity' }),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'TasksShort',
+      Dimensions: [{ Name: 'ServiceName', Value: 'Streamqc' }],
+    });
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
       MinCapacity: 1,
       MaxCapacity: 12,
@@ -131,27 +172,63 @@ describe('workers on Fargate', () => {
       PolicyType: 'TargetTrackingScaling',
       TargetTrackingScalingPolicyConfiguration: Match.objectLike({
         TargetValue: 0.7,
-        CustomizedMetricSpecification: Match.objectLike({ MetricName: 'LoadRatio', Namespace: 'streamqc' }),
+        CustomizedMetricSpecification: Match.objectLike({
+          MetricName: 'LoadRatio',
+          Namespace: 'streamqc',
+          Dimensions: [{ Name: 'ServiceName', Value: 'Streamqc' }],
+        }),
       }),
     });
   });
 
-  it('gives the task role only DynamoDB, SNS publish, the topic key and its own scale-in protection', () => {
+  it('gives the task role only the DynamoDB item actions it uses, SNS publish and the topic key', () => {
     const granted = new Set(actions(statementsOf('WorkerTaskTaskRoleDefaultPolicy')));
 
     for (const action of granted)
       expect(action).toMatch(
-        /^(dynamodb|sns:Publish$|kms:(Decrypt|GenerateDataKey\*)$|ecs:(Update|Get)TaskProtection$)/,
+        /^(dynamodb:(GetItem|BatchGetItem|PutItem|UpdateItem|DeleteItem|Query)|sns:Publish|kms:(Decrypt|GenerateDataKey\*))$/,
       );
     expect(granted).toContain('sns:Publish');
-    expect(granted).not.toContain('dynamodb:DeleteTable');
+    expect(granted).not.toContain('dynamodb:Scan');
+  });
+
+  it('runs tasks in public subnets with public IPs and no NAT gateway by default, with free gateway endpoints', () => {
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.hasResourceProperties('AWS::ECS::Service', {
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'ENABLED' }) },
+    });
+    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroup')).flatMap(
+      (g) => g.Properties.SecurityGroupIngress ?? [],
+    );
+    expect(ingress).toEqual([]);
+    for (const service of ['dynamodb', 's3'])
+      template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+        VpcEndpointType: 'Gateway',
+        ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([`.${service}`])]) }),
+      });
+  });
+
+  it('offers private subnets behind one NAT gateway per AZ, and interface endpoints, as options', () => {
+    const natApp = new App({ context: { network: 'nat', interfaceEndpoints: 'true' } });
+    const natStack = new StreamqcStack(natApp, 'Nat', { params: stackParams(natApp.node), repoRoot: ROOT });
+    const nat = Template.fromStack(natStack);
+
+    nat.resourceCountIs('AWS::EC2::NatGateway', 2);
+    nat.hasResourceProperties('AWS::ECS::Service', {
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }) },
+    });
+    expect(
+      Object.keys(
+        nat.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }),
+      ).length,
+    ).toBe(5);
   });
 });
 
 describe('dispatcher', () => {
-  it('is a Node.js 22 Lambda behind an HTTP API that requires IAM on every route but /health', () => {
+  it('is a Node.js 24 Lambda behind an HTTP API that requires IAM on every route but /health', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       TracingConfig: { Mode: 'Active' },
     });
     const routes = template.findResources('AWS::ApiGatewayV2::Route');
@@ -181,29 +258,114 @@ describe('dispatcher', () => {
     });
   });
 
-  it('may only describe and update the worker service, nothing else in ECS', () => {
+  it('may only read the worker service in ECS: autoscaling owns the count', () => {
     const ecs = statementsOf('DispatcherServiceRoleDefaultPolicy').filter((s) =>
       actions([s]).some((a) => a.startsWith('ecs:')),
     );
 
     expect(ecs).toHaveLength(1);
-    expect(actions(ecs).sort()).toEqual(['ecs:DescribeServices', 'ecs:UpdateService']);
+    expect(actions(ecs)).toEqual(['ecs:DescribeServices']);
     expect(ecs[0].Resource).toEqual({ Ref: expect.stringMatching(/^Workers/) });
   });
 });
 
 describe('operations', () => {
-  it('alarms on waiting units, lagging workers, missing heartbeats and dispatcher errors, and has a dashboard', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'UnitsWaiting', Threshold: 1 });
-    // The fleet check runs once a minute (it reports UnitsWaiting and asks for capacity).
+  const alarms = () =>
+    Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties as Cfn);
+  const metricNames = (a: Cfn): string[] =>
+    a.MetricName
+      ? [a.MetricName]
+      : (a.Metrics ?? []).flatMap((q: Cfn) => (q.MetricStat ? [q.MetricStat.Metric.MetricName] : []));
+
+  it('alarms on every backlog and failure path, to the operations topic', () => {
+    const own = alarms().filter(
+      (a) => (a.AlarmActions ?? []).length > 0 && !a.AlarmDescription?.startsWith('Upper'),
+    );
+    const watched = new Set(own.flatMap(metricNames));
+
+    expect(own.length).toBeGreaterThanOrEqual(8);
+    for (const metric of [
+      'UnitsWaiting',
+      'MaxLagSeconds',
+      'Heartbeats',
+      'OutboxOldestSeconds',
+      'OutboxDepth',
+      'DeadLetters',
+      'DeliveryFailures',
+      'ReadThrottleEvents',
+      'WriteThrottleEvents',
+      'RunningTaskCount',
+      'DesiredTaskCount',
+      'Errors',
+      'Throttles',
+      '5xx',
+    ])
+      expect(watched).toContain(metric);
+    // The fleet check runs once a minute (waiting units, outbox backlog, tasks short).
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'MaxLagSeconds', Threshold: 10 });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'Heartbeats',
-      TreatMissingData: 'breaching',
-    });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it("names this stack in every streamqc metric's dimension, so stacks never share one", () => {
+    const ours = alarms().filter((a) => a.Namespace === 'streamqc');
+    expect(ours.length).toBeGreaterThan(5);
+    for (const a of ours) expect(a.Dimensions).toEqual([{ Name: 'ServiceName', Value: 'Streamqc' }]);
+  });
+});
+
+describe('hygiene', () => {
+  it('tags everything with the project and the environment', () => {
+    template.hasResourceProperties('AWS::ECS::Cluster', {
+      Tags: Match.arrayWith([
+        { Key: 'environment', Value: 'default' },
+        { Key: 'project', Value: 'streamqc' },
+      ]),
+    });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      Tags: Match.arrayWith([{ Key: 'project', Value: 'streamqc' }]),
+    });
+  });
+
+  it('keeps every log group the same, configurable, number of days', () => {
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    expect(groups.length).toBeGreaterThanOrEqual(4);
+    for (const g of groups) expect(g.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('lets AWS services use the topic key only for this account and its own sources', () => {
+    const topicKey = Object.entries(template.findResources('AWS::KMS::Key')).find(([id]) =>
+      id.startsWith('TopicKey'),
+    )!;
+    const forServices = (topicKey[1].Properties.KeyPolicy.Statement as Array<Cfn>).filter(
+      (st) => st.Principal?.Service,
+    );
+    expect(forServices.map((st) => st.Principal.Service)).toEqual(['cloudwatch.amazonaws.com']);
+    for (const st of forServices) {
+      expect(st.Condition.StringEquals['aws:SourceAccount']).toBeDefined();
+      expect(st.Condition.ArnLike['aws:SourceArn']).toBeDefined();
+    }
+  });
+
+  it('takes an environment block (account, region, values) from cdk.json with -c env=NAME', () => {
+    const envApp = new App({
+      context: {
+        env: 'prod',
+        streamBudget: 6,
+        environments: {
+          prod: { account: '111122223333', region: 'eu-west-1', streamBudget: 8, network: 'nat' },
+        },
+      },
+    });
+    const params = stackParams(envApp.node);
+
+    expect(params).toMatchObject({
+      environment: 'prod',
+      account: '111122223333',
+      region: 'eu-west-1',
+      streamBudget: 8,
+      network: 'nat',
+    });
+    expect(() => stackParams(new App({ context: { env: 'nope' } }).node)).toThrow(/no such block/);
   });
 });
 

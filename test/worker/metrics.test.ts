@@ -57,8 +57,9 @@ describe('CloudWatch embedded metric format', () => {
   it('declares LoadRatio, Streams, MaxLagSeconds and Heartbeats for the workers dimension', () => {
     const record = emfRecord(
       'streamqc',
-      { streams: 3, budget: 6, maxLagSeconds: 1.234 },
+      { streams: 3, budget: 6, maxLagSeconds: 1.234, deliveryFailures: 2, deadLetters: 0 },
       1_700_000_000_000,
+      'Streamqc-prod',
     ) as { _aws: { CloudWatchMetrics: unknown[] } };
 
     expect(record._aws.CloudWatchMetrics[0]).toEqual({
@@ -70,7 +71,7 @@ describe('CloudWatch embedded metric format', () => {
       ]),
     });
     expect(record).toMatchObject({
-      ServiceName: 'workers',
+      ServiceName: 'Streamqc-prod',
       LoadRatio: 0.5,
       Streams: 3,
       MaxLagSeconds: 1.23,

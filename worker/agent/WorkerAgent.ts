@@ -17,7 +17,6 @@ import { type Outbox, resendId } from '../publishers/Outbox.js';
 import { emfRecord } from './emfMetrics.js';
 import { planLeases } from './planLeases.js';
 import { StreamSupervisor, type SupervisorDeps } from './StreamSupervisor.js';
-import { TaskProtection } from './taskProtection.js';
 
 /** Units lagging more than this make the worker stop claiming (and report itself full). */
 const FULL_LAG_SECONDS = 5;
@@ -57,7 +56,8 @@ export class WorkerAgent {
   private lastBeatOk = 0;
   private lastResend = Date.now();
   private lastEmf = 0;
-  private readonly protection: TaskProtection;
+  private emfFailures = 0;
+  private emfDead = 0;
   ticks = 0;
   /** Lease changes this worker made: units claimed, released, and taken over from departed workers. */
   readonly moves = { claimed: 0, released: 0, takenOver: 0, stopped: 0 };
@@ -71,7 +71,6 @@ export class WorkerAgent {
     private readonly runUnit: RunnerFactory = superviseStream,
   ) {
     this.proxy = new GuardProxy(security, logger);
-    this.protection = new TaskProtection(process.env.ECS_AGENT_URI, logger);
   }
 
   get workerId(): string {
@@ -126,7 +125,6 @@ export class WorkerAgent {
     }
     this.outbox.stop();
     await this.outbox.drain();
-    await this.protection.update(false);
     await this.proxy.stop();
     this.logger.info('drained');
   }
@@ -221,7 +219,6 @@ export class WorkerAgent {
     if (this.ticks % STREAM_CHECK_TICKS === STREAM_CHECK_TICKS - 1) await this.dropDeletedStreams();
     await this.watchSuccessor();
     await this.resendAlarms();
-    await this.protection.update(this.supervisors.size > 0);
     this.publishEmf();
     this.ticks++;
   }
@@ -325,11 +322,17 @@ export class WorkerAgent {
     if (!namespace || Date.now() - this.lastEmf < 60_000) return;
     this.lastEmf = Date.now();
     const lags = [...this.supervisors.values()].map((s) => s.lagSeconds);
+    const failures = this.outbox.failures;
+    const dead = [...this.outbox.counters.values()].reduce((n, c) => n + c.deadLettered, 0);
     const record = emfRecord(namespace, {
       streams: this.supervisors.size,
       budget: this.config.streamBudget,
       maxLagSeconds: Math.max(0, ...lags),
+      deliveryFailures: failures - this.emfFailures,
+      deadLetters: dead - this.emfDead,
     });
+    this.emfFailures = failures;
+    this.emfDead = dead;
     process.stdout.write(`${JSON.stringify(record)}\n`);
   }
 

@@ -41,7 +41,7 @@ export class Outbox {
 
   constructor(
     private readonly registry: Registry,
-    private readonly publishers: Publisher[],
+    publishers: Publisher[],
     private readonly logger: Logger,
   ) {
     this.byName = new Map(publishers.map((p) => [p.name, p]));

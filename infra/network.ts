@@ -1,0 +1,66 @@
+/**
+ * Where the workers run. `public` (the default): public subnets, a public IP per task, no NAT
+ * gateway — tasks accept no inbound traffic (their security group has no ingress rule) and
+ * stream ingest costs nothing beyond the internet egress both layouts share. `nat`: private
+ * subnets behind one NAT gateway per AZ (no single-AZ point of failure), for accounts that
+ * forbid public IPs. DynamoDB and S3 gateway endpoints (free) always; interface endpoints
+ * (ECR, CloudWatch Logs, SNS, ECS) on request.
+ */
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { StackParams } from './config.js';
+
+const AZS = 2;
+
+export class WorkerNetwork extends Construct {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly assignPublicIp: boolean;
+
+  constructor(scope: Construct, id: string, params: StackParams, retention: logs.RetentionDays) {
+    super(scope, id);
+    const isPublic = params.network === 'public';
+    this.assignPublicIp = isPublic;
+    this.subnets = { subnetType: isPublic ? ec2.SubnetType.PUBLIC : ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    if (params.vpcId) {
+      // An existing VPC: its endpoints and NAT are its owner's; see README "Networking".
+      this.vpc = ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: params.vpcId });
+      return;
+    }
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: AZS,
+      natGateways: isPublic ? 0 : AZS,
+      subnetConfiguration: isPublic
+        ? [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }]
+        : [
+            { name: 'public', subnetType: ec2.SubnetType.PUBLIC },
+            { name: 'workers', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+          ],
+      flowLogs: {
+        rejected: {
+          trafficType: ec2.FlowLogTrafficType.REJECT,
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(
+            new logs.LogGroup(this, 'FlowLogs', { retention }),
+          ),
+        },
+      },
+      gatewayEndpoints: {
+        DynamoDb: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
+        S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
+      },
+    });
+    if (params.interfaceEndpoints) {
+      const services = {
+        EcrApi: ec2.InterfaceVpcEndpointAwsService.ECR,
+        EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+        Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+        Sns: ec2.InterfaceVpcEndpointAwsService.SNS,
+        Ecs: ec2.InterfaceVpcEndpointAwsService.ECS,
+      };
+      for (const [name, service] of Object.entries(services))
+        vpc.addInterfaceEndpoint(name, { service, subnets: this.subnets, privateDnsEnabled: true });
+    }
+    this.vpc = vpc;
+  }
+}
