@@ -25,6 +25,8 @@ Options:
   --realtime           read at native speed even for a file
   --no-realtime        read a URL as fast as it arrives
   --threads N          decoder threads (default 1: cheapest per stream)
+  --decode PROFILE     full (default: every picture) or reference (only the pictures others are
+                       predicted from: cheaper; default $STREAMQC_DECODE_PROFILE)
   --verbose            info-level logs on stderr
   -h, --help           this help
 
@@ -78,6 +80,11 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     if (event.state !== 'cleared') return;
     process.stdout.write(`${text ? formatEvent(event) : JSON.stringify(event)}\n`);
   };
+  const decodeProfile = values.decode ?? process.env.STREAMQC_DECODE_PROFILE ?? 'full';
+  if (decodeProfile !== 'full' && decodeProfile !== 'reference') {
+    process.stderr.write(`streamqc analyze: --decode must be full or reference, not ${decodeProfile}\n`);
+    return 2;
+  }
   const pipeline = new StreamPipeline({
     streamId,
     source,
@@ -90,6 +97,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     logger,
     onEvent: write,
     threads: values.threads ? Number(values.threads) : 1,
+    decodeProfile,
     onProgress: showProgress
       ? (t, tracks) => {
           const now = Date.now();
@@ -134,6 +142,7 @@ function parse(argv: string[]) {
       realtime: { type: 'boolean' },
       'no-realtime': { type: 'boolean' },
       threads: { type: 'string' },
+      decode: { type: 'string' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

@@ -32,6 +32,14 @@ function num(env: Env, name: string, fallback: number, min = 0): number {
   return value;
 }
 
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!allowed.includes(raw as T))
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, not "${raw}"`);
+  return raw as T;
+}
+
 function required(env: Env, name: string): string {
   const value = env[name];
   if (!value) throw new ConfigError(name, 'is required');
@@ -62,6 +70,8 @@ export interface WorkerConfig {
   heartbeatSeconds: number;
   /** Streams (units of work) one worker takes before it stops claiming. */
   streamBudget: number;
+  /** `full` decodes every picture; `reference` only the pictures others are predicted from (cheaper). */
+  decodeProfile: 'full' | 'reference';
   /** Seconds a worker allows itself to drain after SIGTERM before it exits anyway (under ECS's stop timeout). */
   drainSeconds: number;
   /** Most waiting units one worker claims per tick (spreads a burst over the fleet). */
@@ -111,6 +121,7 @@ export function workerConfig(env: Env = process.env): WorkerConfig {
     streamBudget: int(env, 'STREAMQC_STREAM_BUDGET', 8, 1, 10_000),
     maxClaimsPerTick: int(env, 'STREAMQC_MAX_CLAIMS_PER_TICK', 8, 1, 1000),
     drainSeconds: num(env, 'STREAMQC_DRAIN_SECONDS', 25, 1),
+    decodeProfile: oneOf(env, 'STREAMQC_DECODE_PROFILE', ['full', 'reference'] as const, 'full'),
     resendSeconds: num(env, 'STREAMQC_RESEND_SECONDS', 300, 0),
     detectorGroups: env.STREAMQC_DETECTOR_GROUPS ?? '',
     metricsPort: int(env, 'STREAMQC_METRICS_PORT', 0, 0, 65535),

@@ -14,7 +14,7 @@ import { resolveThresholds } from '../../shared/thresholds.js';
 import { checkSource, UrlPolicyError } from '../../shared/urlPolicy.js';
 import type { GuardProxy } from '../converter/GuardProxy.js';
 import { isLiveKind, sourceKind } from '../converter/sourceKind.js';
-import { StreamPipeline } from '../pipeline/StreamPipeline.js';
+import { type DecodeProfile, StreamPipeline } from '../pipeline/StreamPipeline.js';
 import type { Outbox } from '../publishers/Outbox.js';
 
 export interface SupervisorDeps {
@@ -23,6 +23,8 @@ export interface SupervisorDeps {
   logger: Logger;
   security: SecurityConfig;
   workerId: string;
+  /** How much of the video to decode (worker-wide, STREAMQC_DECODE_PROFILE). */
+  decodeProfile?: DecodeProfile;
   /** The guard proxy: each http(s) unit gets its own route (address policy, request budget). */
   proxy: Pick<GuardProxy, 'open' | 'close' | 'problem'>;
 }
@@ -177,6 +179,7 @@ export class StreamSupervisor {
       },
       // Segmented sources: the pipeline derives the stall time from the loss rule (segment wait).
       stallSeconds: 10,
+      decodeProfile: deps.decodeProfile,
     });
     this.pipeline = pipeline;
     const open = (await deps.registry.alarms.openFor(stream.id)).filter((a) =>

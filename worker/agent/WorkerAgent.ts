@@ -264,6 +264,7 @@ export class WorkerAgent {
       security: this.security,
       workerId: this.workerId,
       proxy: this.proxy,
+      decodeProfile: this.config.decodeProfile,
     });
     this.supervisors.set(unit.unitId, runner);
     this.since.set(unit.unitId, Date.now());

@@ -27,6 +27,8 @@ export interface ConverterOptions {
   /** Kill ffmpeg when it produces no media for this many seconds. */
   stallSeconds?: number | (() => number);
   threads?: number;
+  /** Decode reference pictures only (the `reference` decode profile). */
+  skipNonReference?: boolean;
   inputArgs?: string[];
   /** The stream's media clock, shared by every run of the converter. */
   clock: MediaClock;
@@ -85,6 +87,7 @@ export class Converter {
       tracks: this.options.tracks,
       realtime: this.options.realtime,
       threads: this.options.threads,
+      skipNonReference: this.options.skipNonReference,
       inputArgs: this.options.inputArgs,
     });
     this.options.logger.debug({ args }, 'spawning ffmpeg');

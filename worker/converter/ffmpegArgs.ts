@@ -13,6 +13,12 @@ export interface FfmpegArgsOptions {
   inputArgs?: string[];
   /** Network read timeout in seconds. */
   readTimeoutSeconds?: number;
+  /**
+   * Decode only reference pictures (`-skip_frame noref`): nothing is predicted from the others,
+   * so damage in one never spreads, and the detectors see every reference picture. The
+   * `reference` decode profile; `full` decodes everything.
+   */
+  skipNonReference?: boolean;
 }
 
 /**
@@ -65,6 +71,7 @@ export function ffmpegArgs(source: string, options: FfmpegArgsOptions): string[]
     threads,
     '-skip_loop_filter',
     'noref',
+    ...(options.skipNonReference ? ['-skip_frame', 'noref'] : []),
     ...(options.inputArgs ?? []),
     '-i',
     source,

@@ -21,6 +21,9 @@ import { ArrivalLog } from './ArrivalLog.js';
 /** Seconds a segmented source's decoder may take to deliver its first media before it counts as hung. */
 const OPENING_STALL_SECONDS = 15;
 
+/** How much of the video a stream decodes (see ffmpegArgs' skipNonReference). */
+export type DecodeProfile = 'full' | 'reference';
+
 export interface PipelineOptions {
   streamId: string;
   source: string;
@@ -38,6 +41,8 @@ export interface PipelineOptions {
   onProgress?: (mediaTime: number, tracks: TrackInfo) => void;
   stallSeconds?: number;
   threads?: number;
+  /** `reference`: decode reference pictures only (cheaper); `full` (default): every picture. */
+  decodeProfile?: DecodeProfile;
   /** Extra ffmpeg/ffprobe input options (e.g. the guarding http proxy). */
   inputArgs?: string[];
 }
@@ -204,6 +209,7 @@ export class StreamPipeline {
         logger: log,
         stallSeconds: this.segmented ? () => this.segmentedStallSeconds() : options.stallSeconds,
         threads: options.threads,
+        skipNonReference: options.decodeProfile === 'reference',
         inputArgs: this.inputArgs,
         clock: this.clock,
         afterEnd: this.lastRunEnded,
