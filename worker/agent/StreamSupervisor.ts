@@ -170,7 +170,12 @@ export class StreamSupervisor {
       onProgress: (t) => {
         this.frames++;
         this.runState = 'running';
-        if (this.runStartedMedia === null) this.runStartedMedia = t;
+        // Lag counts from the first picture or sample: opening the source (probe, first
+        // keyframe) is not falling behind the live edge.
+        if (this.runStartedMedia === null) {
+          this.runStartedMedia = t;
+          this.runStartedWall = Date.now();
+        }
         if (live)
           this.lagSeconds = Math.max(
             0,
