@@ -68,25 +68,38 @@ export class OutboxStore {
     return id;
   }
 
-  /** Ids of items due now, from one bucket (0…OUTBOX_BUCKETS-1) or, without one, from all. */
-  async due(limit: number, bucket?: number): Promise<string[]> {
+  /**
+   * Ids in one partition of the `due` index (a bucket `b0`…, or `dead`), oldest due first;
+   * with `dueBy`, only those due by then.
+   */
+  private async idsIn(bucket: string, limit: number, dueBy?: number): Promise<string[]> {
+    const r = await this.db.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'due',
+        KeyConditionExpression: `#b = :b${dueBy === undefined ? '' : ' AND dueAt <= :by'}`,
+        ExpressionAttributeNames: { '#b': 'bucket' },
+        ExpressionAttributeValues: { ':b': bucket, ...(dueBy === undefined ? {} : { ':by': dueBy }) },
+        Limit: limit,
+      }),
+    );
+    return (r.Items ?? []).map((i) => String(i.id));
+  }
+
+  /** Ids of items in the buckets (all, or one of 0…OUTBOX_BUCKETS-1), up to `limit`. */
+  private async idsInBuckets(limit: number, bucket?: number, dueBy?: number): Promise<string[]> {
     const buckets = bucket === undefined ? [...Array(OUTBOX_BUCKETS).keys()] : [bucket];
     const ids: string[] = [];
     for (const b of buckets) {
       if (ids.length >= limit) break;
-      const r = await this.db.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: 'due',
-          KeyConditionExpression: '#b = :b AND dueAt <= :now',
-          ExpressionAttributeNames: { '#b': 'bucket' },
-          ExpressionAttributeValues: { ':b': `b${b}`, ':now': Date.now() },
-          Limit: limit - ids.length,
-        }),
-      );
-      ids.push(...(r.Items ?? []).map((i) => String(i.id)));
+      ids.push(...(await this.idsIn(`b${b}`, limit - ids.length, dueBy)));
     }
     return ids;
+  }
+
+  /** Ids of items due now, from one bucket (0…OUTBOX_BUCKETS-1) or, without one, from all. */
+  due(limit: number, bucket?: number): Promise<string[]> {
+    return this.idsInBuckets(limit, bucket, Date.now());
   }
 
   async get(id: string): Promise<OutboxItem | null> {
@@ -160,20 +173,7 @@ export class OutboxStore {
   async backlog(
     cap = 1000,
   ): Promise<{ outboxDepth: number; outboxOldestSeconds: number; deadLetters: number }> {
-    const ids: string[] = [];
-    for (let b = 0; b < OUTBOX_BUCKETS && ids.length < cap; b++) {
-      const r = await this.db.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: 'due',
-          KeyConditionExpression: '#b = :b',
-          ExpressionAttributeNames: { '#b': 'bucket' },
-          ExpressionAttributeValues: { ':b': `b${b}` },
-          Limit: cap - ids.length,
-        }),
-      );
-      ids.push(...(r.Items ?? []).map((i) => String(i.id)));
-    }
+    const ids = await this.idsInBuckets(cap);
     const items = (await this.db.batchGet(
       this.table,
       ids.map((id) => ({ id })),
@@ -198,17 +198,7 @@ export class OutboxStore {
 
   /** Dead letters, oldest first. */
   async deadLetters(limit = 100): Promise<OutboxItem[]> {
-    const r = await this.db.doc.send(
-      new QueryCommand({
-        TableName: this.table,
-        IndexName: 'due',
-        KeyConditionExpression: '#b = :dead',
-        ExpressionAttributeNames: { '#b': 'bucket' },
-        ExpressionAttributeValues: { ':dead': DEAD },
-        Limit: limit,
-      }),
-    );
-    const ids = (r.Items ?? []).map((i) => ({ id: String(i.id) }));
+    const ids = (await this.idsIn(DEAD, limit)).map((id) => ({ id }));
     return (await this.db.batchGet(this.table, ids, true)) as unknown as OutboxItem[];
   }
 
