@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedStore, startEmbeddedStore } from '../../local/embeddedStore.js';
 import { workerConfig } from '../../shared/config.js';
 import { Registry } from '../../shared/registry/Registry.js';
-import { emfRecord } from '../../worker/agent/emfMetrics.js';
+import { EmfReporter, emfRecord } from '../../worker/agent/emfMetrics.js';
 import { startMetricsServer } from '../../worker/agent/metricsServer.js';
 import { WorkerAgent } from '../../worker/agent/WorkerAgent.js';
 import { Outbox } from '../../worker/publishers/Outbox.js';
@@ -77,5 +77,23 @@ describe('CloudWatch embedded metric format', () => {
       MaxLagSeconds: 1.23,
       Heartbeats: 1,
     });
+  });
+});
+
+describe('the EMF reporter', () => {
+  it('writes once a minute, with failures and dead letters as the change since the last line', () => {
+    const lines: string[] = [];
+    const reporter = new EmfReporter('streamqc', (l) => lines.push(l));
+    const load = { streams: 2, budget: 8, maxLagSeconds: 0, deliveryFailures: 5, deadLetters: 1 };
+
+    reporter.maybeWrite(load, 60_000);
+    reporter.maybeWrite({ ...load, deliveryFailures: 9 }, 90_000); // too soon
+    reporter.maybeWrite({ ...load, deliveryFailures: 9 }, 120_000);
+    new EmfReporter(undefined, (l) => lines.push(l)).maybeWrite(load, 60_000); // no namespace: nothing
+
+    expect(lines.map((l) => JSON.parse(l)).map((r) => [r.DeliveryFailures, r.DeadLetters])).toEqual([
+      [5, 1],
+      [4, 0],
+    ]);
   });
 });

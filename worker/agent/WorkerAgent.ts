@@ -14,9 +14,10 @@ import type { Member, Registry, UnitItem } from '../../shared/registry/Registry.
 import type { StreamRecord, UnitState } from '../../shared/streamSpec.js';
 import { GuardProxy } from '../converter/GuardProxy.js';
 import { type Outbox, resendId } from '../publishers/Outbox.js';
-import { emfRecord } from './emfMetrics.js';
+import { EmfReporter } from './emfMetrics.js';
 import { planLeases } from './planLeases.js';
 import { StreamSupervisor, type SupervisorDeps } from './StreamSupervisor.js';
+import { takeOverSuccessor } from './takeOver.js';
 
 /** Units lagging more than this make the worker stop claiming (and report itself full). */
 const FULL_LAG_SECONDS = 5;
@@ -55,9 +56,7 @@ export class WorkerAgent {
   private draining = false;
   private lastBeatOk = 0;
   private lastResend = Date.now();
-  private lastEmf = 0;
-  private emfFailures = 0;
-  private emfDead = 0;
+  private readonly emf = new EmfReporter(process.env.STREAMQC_EMF_NAMESPACE);
   ticks = 0;
   /** Lease changes this worker made: units claimed, released, and taken over from departed workers. */
   readonly moves = { claimed: 0, released: 0, takenOver: 0, stopped: 0 };
@@ -294,47 +293,26 @@ export class WorkerAgent {
     }
   }
 
-  /**
-   * Looks at the next worker in the ring; when its lease ran out, marks it taken over and puts
-   * its units back to waiting, with the reason. One departed worker per tick; a chain of them
-   * is worked through tick by tick, each time by whoever now precedes it.
-   */
+  /** Takes over the next worker in the ring when its lease has run out (see takeOver.ts). */
   private async watchSuccessor(): Promise<void> {
-    const { fleet, units } = this.registry;
-    const next = await fleet.successor(this.memberId);
-    const now = Date.now();
-    if (!next || next.leaseUntil >= now) return;
-    if (!next.reaped && !(await fleet.markReaped(next.memberId, now))) return;
-    const reason = `worker ${next.workerId} stopped heartbeating`;
-    let moved = 0;
-    for (const id of await units.heldBy(next.memberId))
-      if (await units.release(id, next.memberId, reason)) moved++;
-    await fleet.leave(next.memberId);
-    this.moves.takenOver += moved;
+    const taken = await takeOverSuccessor(this.registry, this.memberId);
+    if (!taken) return;
+    this.moves.takenOver += taken.moved;
     this.logger.warn(
-      { from: next.workerId, memberId: next.memberId, units: moved },
+      { from: taken.from.workerId, memberId: taken.from.memberId, units: taken.moved },
       'took over a departed worker',
     );
   }
 
   /** Writes the EMF metrics line once a minute when a CloudWatch namespace is configured. */
   private publishEmf(): void {
-    const namespace = process.env.STREAMQC_EMF_NAMESPACE;
-    if (!namespace || Date.now() - this.lastEmf < 60_000) return;
-    this.lastEmf = Date.now();
-    const lags = [...this.supervisors.values()].map((s) => s.lagSeconds);
-    const failures = this.outbox.failures;
-    const dead = [...this.outbox.counters.values()].reduce((n, c) => n + c.deadLettered, 0);
-    const record = emfRecord(namespace, {
+    this.emf.maybeWrite({
       streams: this.supervisors.size,
       budget: this.config.streamBudget,
-      maxLagSeconds: Math.max(0, ...lags),
-      deliveryFailures: failures - this.emfFailures,
-      deadLetters: dead - this.emfDead,
+      maxLagSeconds: Math.max(0, ...[...this.supervisors.values()].map((s) => s.lagSeconds)),
+      deliveryFailures: this.outbox.failures,
+      deadLetters: [...this.outbox.counters.values()].reduce((n, c) => n + c.deadLettered, 0),
     });
-    this.emfFailures = failures;
-    this.emfDead = dead;
-    process.stdout.write(`${JSON.stringify(record)}\n`);
   }
 
   /**

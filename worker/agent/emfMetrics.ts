@@ -10,7 +10,7 @@ export interface WorkerLoad {
   streams: number;
   budget: number;
   maxLagSeconds: number;
-  /** Failed delivery attempts and events given up on since the last record. */
+  /** Failed delivery attempts and events given up on (since the last record, in a record). */
   deliveryFailures: number;
   deadLetters: number;
 }
@@ -53,4 +53,36 @@ export function emfRecord(
     DeliveryFailures: load.deliveryFailures,
     DeadLetters: load.deadLetters,
   };
+}
+
+/**
+ * Writes one EMF line a minute to stdout (none without a namespace). Delivery failures and dead
+ * letters are given as running totals and reported as the change since the last line.
+ */
+export class EmfReporter {
+  private last = 0;
+  private failures = 0;
+  private dead = 0;
+
+  constructor(
+    private readonly namespace: string | undefined,
+    private readonly write: (line: string) => void = (line) => process.stdout.write(line),
+  ) {}
+
+  maybeWrite(load: WorkerLoad, now = Date.now()): void {
+    if (!this.namespace || now - this.last < 60_000) return;
+    this.last = now;
+    const record = emfRecord(
+      this.namespace,
+      {
+        ...load,
+        deliveryFailures: load.deliveryFailures - this.failures,
+        deadLetters: load.deadLetters - this.dead,
+      },
+      now,
+    );
+    this.failures = load.deliveryFailures;
+    this.dead = load.deadLetters;
+    this.write(`${JSON.stringify(record)}\n`);
+  }
 }
