@@ -123,6 +123,14 @@ export class Dynamo {
     return out;
   }
 
+  /** How many items a query matches, page after page (Select COUNT: no item is read out). */
+  async count(input: QueryCommandInput): Promise<number> {
+    let count = 0;
+    for await (const page of paginateQuery({ client: this.doc }, { ...input, Select: 'COUNT' }))
+      count += page.Count ?? 0;
+    return count;
+  }
+
   /** Puts and deletes in batches of 25, retrying what DynamoDB leaves unprocessed. */
   async batchWrite(table: string, requests: Item[]): Promise<void> {
     for (let i = 0; i < requests.length; i += 25) {

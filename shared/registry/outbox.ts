@@ -179,20 +179,17 @@ export class OutboxStore {
       ids.map((id) => ({ id })),
     )) as unknown as OutboxItem[];
     const oldest = Math.min(Date.now(), ...items.map((i) => i.createdAt ?? Date.now()));
-    const dead = await this.db.doc.send(
-      new QueryCommand({
-        TableName: this.table,
-        IndexName: 'due',
-        KeyConditionExpression: '#b = :dead',
-        ExpressionAttributeNames: { '#b': 'bucket' },
-        ExpressionAttributeValues: { ':dead': DEAD },
-        Select: 'COUNT',
-      }),
-    );
+    const deadLetters = await this.db.count({
+      TableName: this.table,
+      IndexName: 'due',
+      KeyConditionExpression: '#b = :dead',
+      ExpressionAttributeNames: { '#b': 'bucket' },
+      ExpressionAttributeValues: { ':dead': DEAD },
+    });
     return {
       outboxDepth: ids.length,
       outboxOldestSeconds: Math.round((Date.now() - oldest) / 1000),
-      deadLetters: dead.Count ?? 0,
+      deadLetters,
     };
   }
 

@@ -156,23 +156,12 @@ export class UnitStore {
 
   /** How many units wait for a worker (reads only the waiting index: cheap while few wait). */
   async countWaiting(): Promise<number> {
-    let count = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const r = await this.db.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: 'waiting',
-          KeyConditionExpression: '#p = :waiting',
-          ExpressionAttributeNames: { '#p': 'pool' },
-          ExpressionAttributeValues: { ':waiting': WAITING },
-          Select: 'COUNT',
-          ExclusiveStartKey: start,
-        }),
-      );
-      count += r.Count ?? 0;
-      start = r.LastEvaluatedKey;
-    } while (start);
-    return count;
+    return this.db.count({
+      TableName: this.table,
+      IndexName: 'waiting',
+      KeyConditionExpression: '#p = :waiting',
+      ExpressionAttributeNames: { '#p': 'pool' },
+      ExpressionAttributeValues: { ':waiting': WAITING },
+    });
   }
 }

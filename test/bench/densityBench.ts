@@ -8,12 +8,12 @@
  * restarts (the worker's /metrics). DENSITY_STEPS=8,16,… and DENSITY_PROFILE (the worker's
  * STREAMQC_DECODE_PROFILE) choose what runs. The last line is the JSON summary.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startLocalStack } from '../../local/localStack.js';
+import { UdpSender } from '../helpers/liveOrigin.js';
 import { descendants } from '../helpers/processes.js';
 import { ROOT } from '../helpers/runCli.js';
 import { callApi } from '../helpers/stackClient.js';
@@ -57,30 +57,12 @@ const api = (method: string, path: string, body?: unknown) =>
   callApi(stack.url, stack.apiKey!, method, path, body);
 const worker = [...stack.launcher.children.values()][0].process;
 
-const senders: ChildProcess[] = [];
+const senders: UdpSender[] = [];
 function addSender(i: number): string {
-  const url = `udp://127.0.0.1:${30_000 + i * 2}`;
-  senders.push(
-    spawn(
-      'ffmpeg',
-      [
-        '-v',
-        'error',
-        '-re',
-        '-stream_loop',
-        '-1',
-        '-i',
-        CLIP,
-        '-c',
-        'copy',
-        '-f',
-        'mpegts',
-        `${url}?pkt_size=1316`,
-      ],
-      { stdio: 'ignore' },
-    ),
-  );
-  return url;
+  const sender = new UdpSender(CLIP, 30_000 + i * 2);
+  sender.start();
+  senders.push(sender);
+  return sender.url;
 }
 
 async function metrics(): Promise<string> {
@@ -176,7 +158,7 @@ for (const n of STEPS) {
   if (!step.realtime) break;
 }
 
-for (const s of senders) s.kill('SIGKILL');
+for (const s of senders) s.stop();
 await stack.stop();
 const best = steps.filter((s) => s.realtime).at(-1);
 log(

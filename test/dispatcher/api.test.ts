@@ -240,23 +240,28 @@ describe('idempotent registration', () => {
   });
 });
 
+/** What a request that claimed an Idempotency-Key and did not (yet) store its stream leaves behind. */
+async function leaveIdempotencyKey(key: string, streamId: string, body: unknown, claimedAt?: number) {
+  const { createHash } = await import('node:crypto');
+  await api.registry.db.doc.send(
+    new PutCommand({
+      TableName: api.registry.db.tables.idempotency,
+      Item: {
+        key,
+        streamId,
+        bodyHash: createHash('sha256').update(JSON.stringify(body)).digest('hex'),
+        ...(claimedAt ? { claimedAt } : {}),
+        expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      },
+    }),
+  );
+}
+
 describe('a registration that died half-way', () => {
   it('lets a retry with the same Idempotency-Key take over instead of failing', async () => {
     const body = { url: 'https://cdn.example.com/orphan.m3u8' };
-    const { createHash } = await import('node:crypto');
-    const bodyHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     // What a dispatcher that crashed after claiming the key (and before storing the stream) leaves behind.
-    await api.registry.db.doc.send(
-      new PutCommand({
-        TableName: api.registry.db.tables.idempotency,
-        Item: {
-          key: 'alice#orphan-1',
-          streamId: 'st_deaddeaddeaddeaddead',
-          bodyHash,
-          expiresAt: Math.floor(Date.now() / 1000) + 3600,
-        },
-      }),
-    );
+    await leaveIdempotencyKey('alice#orphan-1', 'st_deaddeaddeaddeaddead', body);
 
     const retry = await api.call('POST', '/streams', { body, headers: { 'idempotency-key': 'orphan-1' } });
     const again = await api.call('POST', '/streams', { body, headers: { 'idempotency-key': 'orphan-1' } });
@@ -268,21 +273,8 @@ describe('a registration that died half-way', () => {
 
   it('tells a retry that the first request is still working (409, Retry-After) instead of creating a second stream', async () => {
     const body = { url: 'https://cdn.example.com/slow.m3u8' };
-    const { createHash } = await import('node:crypto');
-    const bodyHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     // A first request that claimed the key a moment ago and is still writing (slow store, say).
-    await api.registry.db.doc.send(
-      new PutCommand({
-        TableName: api.registry.db.tables.idempotency,
-        Item: {
-          key: 'alice#slow-1',
-          streamId: 'st_slowslowslowslowslow',
-          bodyHash,
-          claimedAt: Date.now(),
-          expiresAt: Math.floor(Date.now() / 1000) + 3600,
-        },
-      }),
-    );
+    await leaveIdempotencyKey('alice#slow-1', 'st_slowslowslowslowslow', body, Date.now());
     const before = (await api.call('GET', '/streams?limit=100')).body.items.length;
 
     const retry = await api.call('POST', '/streams', { body, headers: { 'idempotency-key': 'slow-1' } });

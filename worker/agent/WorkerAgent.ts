@@ -47,6 +47,7 @@ const superviseStream: RunnerFactory = (unit, stream, deps) => new StreamSupervi
 export class WorkerAgent {
   readonly supervisors = new Map<string, UnitRunner>();
   private readonly since = new Map<string, number>();
+  /** Units this worker holds, with their stream: kept while a fence pause stops them, for resume. */
   private readonly known = new Map<string, { unit: UnitItem; stream: StreamRecord }>();
   private readonly proxy: GuardProxy;
   private memberId = '';
@@ -192,25 +193,25 @@ export class WorkerAgent {
     let plan = planLeases(snapshot);
     if (plan.room > 0) {
       const want = Math.min(plan.room, this.config.maxClaimsPerTick);
-      plan = planLeases({ ...snapshot, waiting: await units.waiting(want * 2, randomStart()) });
+      plan = planLeases({ ...snapshot, waiting: await units.waiting(want, randomStart()) });
     }
     for (const id of plan.stop) {
       this.supervisors.get(id)?.log.info('unit no longer ours (stream deleted, or taken over); stopping');
       await this.stopUnit(id);
+      this.known.delete(id);
       this.moves.stopped++;
     }
     for (const { unitId, reason } of plan.release) {
       await this.stopUnit(unitId);
+      this.known.delete(unitId);
       if (await units.release(unitId, this.memberId, reason)) this.moves.released++;
       this.logger.warn({ unitId, reason }, 'unit released');
     }
     await this.resume(plan.resume);
-    let claimed = 0;
+    // Claims another worker won first are simply retried with a new sample next tick.
     for (const id of plan.claim) {
-      if (claimed >= Math.min(plan.room, this.config.maxClaimsPerTick)) break;
       const unit = await units.claim(id, this.memberId);
       if (!unit) continue;
-      claimed++;
       this.moves.claimed++;
       const stream = await this.registry.streams.get(unit.streamId);
       await this.startIfActive(unit, stream);
