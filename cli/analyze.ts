@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFECT_TYPES, type DefectEvent, type DefectType } from '../shared/events.js';
 import { createLogger } from '../shared/logger.js';
+import { isDecodeProfile } from '../shared/streamSpec.js';
 import { resolveThresholds } from '../shared/thresholds.js';
 import { isLiveKind, sourceKind } from '../worker/converter/sourceKind.js';
 import { StreamPipeline } from '../worker/pipeline/StreamPipeline.js';
@@ -25,8 +26,9 @@ Options:
   --realtime           read at native speed even for a file
   --no-realtime        read a URL as fast as it arrives
   --threads N          decoder threads (default 1: cheapest per stream)
-  --decode PROFILE     full (default: every picture) or reference (only the pictures others are
-                       predicted from: cheaper; default $STREAMQC_DECODE_PROFILE)
+  --decode PROFILE     reference (default: only the pictures others are predicted from, the
+                       cheaper; accuracy measured by npm run eval) or full (every picture);
+                       default $STREAMQC_DECODE_PROFILE, else reference
   --verbose            info-level logs on stderr
   -h, --help           this help
 
@@ -80,8 +82,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     if (event.state !== 'cleared') return;
     process.stdout.write(`${text ? formatEvent(event) : JSON.stringify(event)}\n`);
   };
-  const decodeProfile = values.decode ?? process.env.STREAMQC_DECODE_PROFILE ?? 'full';
-  if (decodeProfile !== 'full' && decodeProfile !== 'reference') {
+  const decodeProfile = values.decode ?? process.env.STREAMQC_DECODE_PROFILE ?? 'reference';
+  if (!isDecodeProfile(decodeProfile)) {
     process.stderr.write(`streamqc analyze: --decode must be full or reference, not ${decodeProfile}\n`);
     return 2;
   }

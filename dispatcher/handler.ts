@@ -54,6 +54,7 @@ function view(record: StreamRecord) {
     thresholds: record.thresholds,
     labels: record.labels,
     expect: record.expect,
+    ...(record.decode ? { decode: record.decode } : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
@@ -145,6 +146,7 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
       thresholds: spec.thresholds ?? {},
       labels: spec.labels ?? {},
       expect: spec.expect ?? { audio: true, video: true },
+      ...(spec.decode ? { decode: spec.decode } : {}),
       units: workUnits(id, detectors, groups).map((u) => ({ group: u.group, detectors: u.detectors })),
       state: 'active',
       createdAt: now,

@@ -3,6 +3,8 @@
  * variable's name, never later with a confusing error.
  */
 
+import { DECODE_PROFILES, type DecodeProfile } from './streamSpec.js';
+
 /** A configuration variable has a value we cannot use. */
 export class ConfigError extends Error {
   constructor(variable: string, problem: string) {
@@ -70,8 +72,8 @@ export interface WorkerConfig {
   heartbeatSeconds: number;
   /** Streams (units of work) one worker takes before it stops claiming. */
   streamBudget: number;
-  /** `full` decodes every picture; `reference` only the pictures others are predicted from (cheaper). */
-  decodeProfile: 'full' | 'reference';
+  /** Default decode profile for streams that do not choose one (streamSpec.ts). */
+  decodeProfile: DecodeProfile;
   /** Seconds a worker allows itself to drain after SIGTERM before it exits anyway (under ECS's stop timeout). */
   drainSeconds: number;
   /** Most waiting units one worker claims per tick (spreads a burst over the fleet). */
@@ -121,7 +123,7 @@ export function workerConfig(env: Env = process.env): WorkerConfig {
     streamBudget: int(env, 'STREAMQC_STREAM_BUDGET', 8, 1, 10_000),
     maxClaimsPerTick: int(env, 'STREAMQC_MAX_CLAIMS_PER_TICK', 8, 1, 1000),
     drainSeconds: num(env, 'STREAMQC_DRAIN_SECONDS', 25, 1),
-    decodeProfile: oneOf(env, 'STREAMQC_DECODE_PROFILE', ['full', 'reference'] as const, 'full'),
+    decodeProfile: oneOf(env, 'STREAMQC_DECODE_PROFILE', DECODE_PROFILES, 'reference'),
     resendSeconds: num(env, 'STREAMQC_RESEND_SECONDS', 300, 0),
     detectorGroups: env.STREAMQC_DETECTOR_GROUPS ?? '',
     metricsPort: int(env, 'STREAMQC_METRICS_PORT', 0, 0, 65535),

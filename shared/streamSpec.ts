@@ -4,6 +4,17 @@ import { DEFECT_TYPES, type DefectType } from './events.js';
 import type { PartialThresholds } from './thresholds.js';
 import { thresholdsSchema } from './thresholdsSchema.js';
 
+/**
+ * How much of the picture stream is decoded: `reference` (the default) only the pictures others are
+ * predicted from, which every detector is measured to need (README, accuracy); `full` every picture.
+ */
+export const DECODE_PROFILES = ['reference', 'full'] as const;
+export type DecodeProfile = (typeof DECODE_PROFILES)[number];
+
+export function isDecodeProfile(value: string): value is DecodeProfile {
+  return (DECODE_PROFILES as readonly string[]).includes(value);
+}
+
 /** The body of POST /streams: unknown fields are refused, not ignored. */
 export const streamSpecSchema = z.strictObject({
   url: z.string().min(1).max(2048),
@@ -18,6 +29,7 @@ export const streamSpecSchema = z.strictObject({
     .refine((labels) => Object.keys(labels).length <= 20, 'at most 20 labels')
     .optional(),
   expect: z.strictObject({ audio: z.boolean(), video: z.boolean() }).optional(),
+  decode: z.enum(DECODE_PROFILES).optional(),
 });
 
 export type StreamSpec = z.infer<typeof streamSpecSchema>;
@@ -57,6 +69,8 @@ export interface StreamRecord {
   thresholds: PartialThresholds;
   labels: Record<string, string>;
   expect: { audio: boolean; video: boolean };
+  /** The owner's choice of decode profile; absent: the worker's default. */
+  decode?: DecodeProfile;
   units: StoredUnit[];
   state: 'active' | 'deleted';
   createdAt: string;

@@ -99,6 +99,17 @@ describe('POST /streams', () => {
     expect(bad.body.error).toMatchObject({ code: 'invalid_field', field: 'thresholds.black.minDuration' });
   });
 
+  it('lets a stream ask for full decoding and shows the choice; the default shows none', async () => {
+    const full = await api.call('POST', '/streams', {
+      body: { url: 'srt://93.184.216.34:9000', decode: 'full' },
+    });
+    const plain = await api.call('POST', '/streams', { body: { url: 'srt://93.184.216.34:9000' } });
+
+    expect(full.status).toBe(201);
+    expect((await api.call('GET', `/streams/${full.body.id}`)).body.decode).toBe('full');
+    expect(plain.body.decode).toBeUndefined();
+  });
+
   const badBodies: [string, { raw?: string; body?: unknown }, string, string | undefined][] = [
     ['malformed JSON', { raw: '{"url": "http://x",' }, 'invalid_json', undefined],
     ['an empty body', { raw: '' }, 'invalid_json', undefined],
@@ -116,6 +127,12 @@ describe('POST /streams', () => {
       { body: { url: 'https://cdn.example.com/a.m3u8', detectors: ['video.purple'] } },
       'invalid_field',
       'detectors.0',
+    ],
+    [
+      'an unknown decode profile',
+      { body: { url: 'https://cdn.example.com/a.m3u8', decode: 'everything' } },
+      'invalid_field',
+      'decode',
     ],
   ];
   for (const [what, request, code, field] of badBodies) {

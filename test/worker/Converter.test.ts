@@ -88,6 +88,30 @@ describe('Converter timestamps', () => {
   });
 });
 
+describe('Converter decode errors', () => {
+  // The decoder works pictures ahead of what it hands out (reordering): an error line arrives
+  // while older pictures are still to come, so it must be dated by the picture marked damaged.
+  for (const skipNonReference of [false, true]) {
+    it(`dates the first error at the damaged picture (${skipNonReference ? 'reference' : 'full'} decoding)`, async () => {
+      const errors: number[] = [];
+      const tracks = await probeInput(fixturePath('corruption.ts'), { kind: 'file' });
+      const clock = new MediaClock({ live: false, segmented: false, outageSeconds: 3 });
+      if (tracks.startTime !== null) clock.setOrigin(tracks.startTime);
+      const converter = new Converter(
+        fixturePath('corruption.ts'),
+        { kind: 'file', tracks, realtime: false, logger, clock, skipNonReference },
+        { onVideo: () => {}, onAudio: () => {}, onDecodeError: (t) => errors.push(t) },
+      );
+      await converter.run();
+      // The fixture's bitstream is damaged from 5.0 s to 5.5 s.
+      expect(errors.length).toBeGreaterThan(0);
+      expect(Math.min(...errors)).toBeGreaterThanOrEqual(4.9);
+      expect(Math.min(...errors)).toBeLessThanOrEqual(5.2);
+      expect(Math.max(...errors)).toBeLessThanOrEqual(6);
+    });
+  }
+});
+
 describe('Converter process lifecycle', () => {
   it('kills ffmpeg when stopped, leaving no child behind', async () => {
     const { converter, frames } = await convert(fixturePath('clean.ts'), { realtime: true });

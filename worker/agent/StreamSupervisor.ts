@@ -9,12 +9,12 @@ import type { SecurityConfig } from '../../shared/config.js';
 import type { DefectEvent } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Registry, UnitItem } from '../../shared/registry/Registry.js';
-import type { StreamHealth, StreamRecord, UnitState } from '../../shared/streamSpec.js';
+import type { DecodeProfile, StreamHealth, StreamRecord, UnitState } from '../../shared/streamSpec.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
 import { checkSource, UrlPolicyError } from '../../shared/urlPolicy.js';
 import type { GuardProxy } from '../converter/GuardProxy.js';
 import { isLiveKind, sourceKind } from '../converter/sourceKind.js';
-import { type DecodeProfile, StreamPipeline } from '../pipeline/StreamPipeline.js';
+import { StreamPipeline } from '../pipeline/StreamPipeline.js';
 import type { Outbox } from '../publishers/Outbox.js';
 
 export interface SupervisorDeps {
@@ -23,7 +23,7 @@ export interface SupervisorDeps {
   logger: Logger;
   security: SecurityConfig;
   workerId: string;
-  /** How much of the video to decode (worker-wide, STREAMQC_DECODE_PROFILE). */
+  /** The decode profile of streams that do not choose one (STREAMQC_DECODE_PROFILE). */
   decodeProfile?: DecodeProfile;
   /** The guard proxy: each http(s) unit gets its own route (address policy, request budget). */
   proxy: Pick<GuardProxy, 'open' | 'close' | 'problem'>;
@@ -184,7 +184,7 @@ export class StreamSupervisor {
       },
       // Segmented sources: the pipeline derives the stall time from the loss rule (segment wait).
       stallSeconds: 10,
-      decodeProfile: deps.decodeProfile,
+      decodeProfile: stream.decode ?? deps.decodeProfile,
     });
     this.pipeline = pipeline;
     const open = (await deps.registry.alarms.openFor(stream.id)).filter((a) =>

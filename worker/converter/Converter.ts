@@ -12,6 +12,15 @@ import type { SourceKind } from './sourceKind.js';
 import { type AudioHeader, parseStderrLine, type VideoHeader } from './stderrLines.js';
 import type { AudioChunk, TrackInfo, VideoFrame } from './types.js';
 
+/** Pictures after a decoder error within which fftools is expected to name the damaged one. */
+const REORDER_WINDOW = 16;
+
+interface DecodeErrors {
+  count: number;
+  /** The first error line, for the operator. */
+  message: string;
+}
+
 export interface ConverterHandlers {
   onVideo(frame: VideoFrame): void;
   onAudio(chunk: AudioChunk): void;
@@ -51,8 +60,12 @@ export class Converter {
   private readonly video = new ByteQueue();
   private readonly audio = new ByteQueue();
   /** t is null for a picture that repeats media already analysed: its bytes are read and skipped. */
-  private videoHeaders: (VideoHeader & { t: number | null; wallMs: number; fullRange: boolean | null })[] =
-    [];
+  private videoHeaders: (VideoHeader & {
+    t: number | null;
+    wallMs: number;
+    fullRange: boolean | null;
+    errors: DecodeErrors | null;
+  })[] = [];
   private audioHeaders: (AudioHeader & { t: number | null; wallMs: number })[] = [];
   private readonly frameDuration: number;
   /** Media time of the newest picture ffmpeg announced: the decoder is working just past it. */
@@ -67,6 +80,15 @@ export class Converter {
   /** Set at the first intra-coded picture (always true for inputs without video). */
   private keyframeSeen: boolean;
   private pendingFrame: VideoFrame | null = null;
+  private pendingFrameErrors: DecodeErrors | null = null;
+  /**
+   * Decoder errors not yet tied to a picture. The decoder works ahead of the pictures it hands out
+   * (frame reordering), so an error belongs to the picture fftools next reports as corrupt; when
+   * none is within REORDER_WINDOW pictures (the damaged picture was dropped, or the decoder does
+   * not flag concealment), the errors are dated where the decoder was when it reported them.
+   */
+  private unplacedErrors: (DecodeErrors & { t: number; headersSince: number }) | null = null;
+  private corruptNext = false;
   private scratch: Uint8Array | null = null;
   private spareScratch: Uint8Array | null = null;
 
@@ -165,9 +187,21 @@ export class Converter {
         if (parsed.pictType === 'I') this.keyframeSeen = true;
         const t = this.options.clock.place('video', parsed.pts, this.frameDuration);
         if (t !== null) this.decodingT = t + this.frameDuration;
-        this.videoHeaders.push({ ...parsed, t, wallMs: Date.now(), fullRange: null });
+        let errors: DecodeErrors | null = null;
+        if (this.corruptNext && this.unplacedErrors) {
+          errors = { count: this.unplacedErrors.count, message: this.unplacedErrors.message };
+          this.unplacedErrors = null;
+        } else if (this.unplacedErrors && ++this.unplacedErrors.headersSince > REORDER_WINDOW) {
+          this.reportErrors(this.unplacedErrors.t, this.unplacedErrors);
+          this.unplacedErrors = null;
+        }
+        this.corruptNext = false;
+        this.videoHeaders.push({ ...parsed, t, wallMs: Date.now(), fullRange: null, errors });
         break;
       }
+      case 'corruptFrame':
+        this.corruptNext = true;
+        break;
       case 'range': {
         this.fullRange = parsed.fullRange;
         const open = this.videoHeaders.findLast((h) => h.fullRange === null);
@@ -187,7 +221,9 @@ export class Converter {
         // Errors while ffmpeg probes the input come from a throw-away decoder reading ahead, and a
         // live input joined mid-GOP has no references until its first key frame: neither is damage.
         if (this.decoding && this.keyframeSeen) {
-          this.handlers.onDecodeError(this.decodingT, `${parsed.decoder}: ${parsed.message}`);
+          this.unplacedErrors ??= { t: this.decodingT, headersSince: 0, count: 0, message: '' };
+          this.unplacedErrors.count++;
+          this.unplacedErrors.message ||= `${parsed.decoder}: ${parsed.message}`;
         }
         break;
       case 'other':
@@ -221,6 +257,7 @@ export class Converter {
         t: header.t,
         wallMs: header.wallMs,
         duration: this.frameDuration,
+        interval: this.frameDuration,
         width: header.width,
         height: header.height,
         luma,
@@ -229,22 +266,36 @@ export class Converter {
         scale,
         rowStep: ROW_STEP,
       };
-      this.emitVideo(frame);
+      this.emitVideo(frame, header.errors);
     }
-    if (atEnd && this.pendingFrame) {
-      this.handlers.onVideo(this.pendingFrame);
+    if (atEnd) {
+      if (this.pendingFrame) this.handOn(this.pendingFrame, this.pendingFrameErrors);
       this.pendingFrame = null;
+      if (this.unplacedErrors) this.reportErrors(this.unplacedErrors.t, this.unplacedErrors);
+      this.unplacedErrors = null;
     }
   }
 
   /** Holds each frame until the next arrives so its duration is the real gap (variable frame rate). */
-  private emitVideo(frame: VideoFrame): void {
+  private emitVideo(frame: VideoFrame, errors: DecodeErrors | null): void {
     const previous = this.pendingFrame;
+    const previousErrors = this.pendingFrameErrors;
     this.pendingFrame = frame;
+    this.pendingFrameErrors = errors;
     if (!previous) return;
     const gap = frame.t - previous.t;
     if (gap > 0 && gap < 1) previous.duration = gap;
-    this.handlers.onVideo(previous);
+    this.handOn(previous, previousErrors);
+  }
+
+  /** Hands a picture to the detectors, after the decoder errors that damaged it. */
+  private handOn(frame: VideoFrame, errors: DecodeErrors | null): void {
+    if (errors) this.reportErrors(frame.t, errors);
+    this.handlers.onVideo(frame);
+  }
+
+  private reportErrors(t: number, errors: DecodeErrors): void {
+    for (let i = 0; i < errors.count; i++) this.handlers.onDecodeError(t, errors.message);
   }
 
   private drainAudio(): void {

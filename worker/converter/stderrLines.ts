@@ -27,13 +27,24 @@ export interface DecodeErrorLine {
   message: string;
 }
 
+/** fftools' note that the picture it just took from a decoder carries concealed damage. */
+export interface CorruptFrameLine {
+  kind: 'corruptFrame';
+}
+
 export interface OtherLine {
   kind: 'other';
   level: string;
   text: string;
 }
 
-export type StderrLine = VideoHeader | ColorRangeLine | AudioHeader | DecodeErrorLine | OtherLine;
+export type StderrLine =
+  | VideoHeader
+  | ColorRangeLine
+  | AudioHeader
+  | DecodeErrorLine
+  | CorruptFrameLine
+  | OtherLine;
 
 const VIDEO_RE =
   /^\[Parsed_showinfo_\d+ @ [^\]]+\] \[info\] n:\s*\d+ pts:\s*\S+ pts_time:(\S+)\s.*? s:(\d+)x(\d+) .*?type:(\S)/;
@@ -42,6 +53,7 @@ const AUDIO_RE =
   /^\[Parsed_ashowinfo_\d+ @ [^\]]+\] \[info\] n:\d+ pts:\S+ pts_time:(\S+) .*?channels:(\d+) .*?rate:(\d+) nb_samples:(\d+)/;
 const CONTEXT_RE = /^\[([\w-]+) @ 0x[0-9a-f]+\] \[(\w+)\] (.*)$/;
 const PLAIN_RE = /^\[(\w+)\] (.*)$/;
+const CORRUPT_RE = /: corrupt decoded frame in stream \d+$/;
 
 /** Decoder log contexts whose errors mean the picture is damaged. */
 export const VIDEO_DECODERS = new Set([
@@ -87,6 +99,7 @@ export function parseStderrLine(line: string): StderrLine {
     return { kind: 'other', level: m[2], text: `${m[1]}: ${m[3]}` };
   }
   m = PLAIN_RE.exec(line);
+  if (m && CORRUPT_RE.test(m[2])) return { kind: 'corruptFrame' };
   if (m) return { kind: 'other', level: m[1], text: m[2] };
   return { kind: 'other', level: 'info', text: line };
 }

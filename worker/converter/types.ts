@@ -11,6 +11,11 @@ export interface VideoFrame {
   wallMs: number;
   /** Display duration, seconds (the gap to the next frame as far as known). */
   duration: number;
+  /**
+   * The stream's nominal picture interval (1 / frame rate), seconds. A larger gap to the previous
+   * frame means pictures in between were not decoded (the `reference` profile) or were lost.
+   */
+  interval: number;
   width: number;
   height: number;
   luma: Uint8Array;

@@ -5,11 +5,14 @@
  * The content gives the offset away at onsets: a flash or a cut in the picture and a beep, a
  * clap or a hit in the sound mark the same instant. Each visual onset is paired with the nearest
  * audio onset within ±MAX_OFFSET; the pair's difference is one measurement of the offset. Many
- * cuts have no sound of their own, so a single pair proves nothing: the offset is the median of
- * the recent pairs, and it counts only when most of them agree with it.
+ * cuts have no sound of their own, so a single pair proves nothing: the offset is the one most
+ * recent pairs agree on, and it counts only when most of them do (syncOffset.ts). When pictures
+ * were skipped before the one showing the change, the pair allows a range of offsets; the alarm
+ * rises only when every offset the agreeing pairs allow is outside the window.
  */
 import type { AudioChunk, VideoFrame } from '../converter/types.js';
 import { sampleStep } from './lumaStats.js';
+import { estimateOffset, type OffsetPair } from './syncOffset.js';
 import type { Detector, DetectorContext } from './types.js';
 
 /** Largest offset we try to measure, seconds. */
@@ -35,7 +38,9 @@ export class DesyncDetector implements Detector {
   readonly type = 'av.desync' as const;
   private previous: Uint8Array | null = null;
   private spare: Uint8Array | null = null;
-  private videoOnsets: number[] = [];
+  /** Visual onsets: the earliest and latest media time the change can have happened at. */
+  private videoOnsets: { earliest: number; t: number }[] = [];
+  private previousT = Number.NEGATIVE_INFINITY;
   private audioOnsets: number[] = [];
   private lastVideoOnset = Number.NEGATIVE_INFINITY;
   private lastAudioOnset = Number.NEGATIVE_INFINITY;
@@ -46,8 +51,8 @@ export class DesyncDetector implements Detector {
   private hopSum = 0;
   private hopFilled = 0;
   private hopStart = 0;
-  /** Recent pair measurements: visual onset time and offset (audio minus video), seconds. */
-  private pairs: { t: number; offset: number }[] = [];
+  /** Recent pairs: visual onset time and the offsets (audio minus video, s) it allows. */
+  private pairs: OffsetPair[] = [];
 
   constructor(private readonly context: DetectorContext) {}
 
@@ -70,7 +75,12 @@ export class DesyncDetector implements Detector {
     }
     const changed = prev !== null && prev.length === sampled.length && diff / i >= VISUAL_JUMP;
     this.previous = sampled;
-    if (changed && frame.t - this.lastVideoOnset >= MIN_ONSET_GAP) this.videoOnsets.push(frame.t);
+    // Pictures between the previous decoded one and this were skipped: the change is at one of them.
+    const skipped = frame.t - this.previousT > 1.5 * frame.interval;
+    const earliest = skipped ? this.previousT + frame.interval : frame.t;
+    this.previousT = frame.t;
+    if (changed && frame.t - this.lastVideoOnset >= MIN_ONSET_GAP)
+      this.videoOnsets.push({ earliest, t: frame.t });
     // Without audio nothing pairs; keep the backlog bounded.
     if (this.videoOnsets.length > 64) this.videoOnsets.shift();
     if (changed) this.lastVideoOnset = frame.t;
@@ -113,37 +123,44 @@ export class DesyncDetector implements Detector {
   /** Pairs every visual onset whose ±MAX_OFFSET audio window has been fully decoded. */
   private pair(): void {
     const rule = this.context.thresholds.desync;
-    while (this.videoOnsets.length && this.videoOnsets[0] + MAX_OFFSET <= this.audioTime) {
-      const tv = this.videoOnsets.shift()!;
-      this.audioOnsets = this.audioOnsets.filter((ta) => ta >= tv - 2 * MAX_OFFSET);
+    while (this.videoOnsets.length && this.videoOnsets[0].t + MAX_OFFSET <= this.audioTime) {
+      const onset = this.videoOnsets.shift()!;
+      const tv = onset.t;
+      this.audioOnsets = this.audioOnsets.filter((ta) => ta >= onset.earliest - 2 * MAX_OFFSET);
       let best: number | null = null;
       for (const ta of this.audioOnsets) {
-        if (Math.abs(ta - tv) <= MAX_OFFSET && (best === null || Math.abs(ta - tv) < Math.abs(best - tv)))
+        if (
+          distance(onset, ta) <= MAX_OFFSET &&
+          (best === null || distance(onset, ta) < distance(onset, best))
+        )
           best = ta;
       }
       if (best === null) continue;
-      this.pairs.push({ t: tv, offset: best - tv });
+      this.pairs.push({ t: tv, lo: best - tv, hi: best - onset.earliest });
       this.pairs = this.pairs.filter((p) => p.t > tv - PAIR_WINDOW).slice(-MAX_PAIRS);
-      const median = medianOf(this.pairs.map((p) => p.offset));
-      const agreeing = this.pairs.filter((p) => Math.abs(p.offset - median) <= AGREEMENT);
+      const estimate = estimateOffset(this.pairs, AGREEMENT);
+      if (!estimate) continue;
+      const { agreeing } = estimate;
       if (agreeing.length < MIN_AGREEING || agreeing.length < this.pairs.length * MIN_AGREEING_SHARE)
         continue;
-      const offsetMs = Math.round(medianOf(agreeing.map((p) => p.offset)) * 1000);
+      const offsetMs = Math.round(estimate.offset * 1000);
+      const loMs = Math.round(estimate.lo * 1000);
+      const hiMs = Math.round(estimate.hi * 1000);
       // Dated from the first pair that agrees: the offset held since then.
       const since = agreeing[0].t;
       this.context.emit({
         type: this.type,
         t: since,
         duration: tv - since,
-        active: offsetMs > rule.audioLateMs || offsetMs < -rule.audioEarlyMs,
-        detail: { offsetMs },
+        active: loMs > rule.audioLateMs || hiMs < -rule.audioEarlyMs,
+        detail: hiMs > loMs ? { offsetMs, offsetMinMs: loMs, offsetMaxMs: hiMs } : { offsetMs },
       });
     }
   }
 }
 
-function medianOf(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+/** Seconds between an audio onset and the span of media times a visual onset may lie at. */
+function distance(onset: { earliest: number; t: number }, ta: number): number {
+  if (ta < onset.earliest) return onset.earliest - ta;
+  return Math.max(0, ta - onset.t);
 }

@@ -5,6 +5,7 @@
  */
 import type { DefectEvent, DefectType } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
+import type { DecodeProfile } from '../../shared/streamSpec.js';
 import type { Thresholds } from '../../shared/thresholds.js';
 import { AlarmTracker } from '../alarms/AlarmTracker.js';
 import { Converter, type ConverterExit } from '../converter/Converter.js';
@@ -20,9 +21,6 @@ import { ArrivalLog } from './ArrivalLog.js';
 
 /** Seconds a segmented source's decoder may take to deliver its first media before it counts as hung. */
 const OPENING_STALL_SECONDS = 15;
-
-/** How much of the video a stream decodes (see ffmpegArgs' skipNonReference). */
-export type DecodeProfile = 'full' | 'reference';
 
 export interface PipelineOptions {
   streamId: string;
@@ -41,7 +39,7 @@ export interface PipelineOptions {
   onProgress?: (mediaTime: number, tracks: TrackInfo) => void;
   stallSeconds?: number;
   threads?: number;
-  /** `reference`: decode reference pictures only (cheaper); `full` (default): every picture. */
+  /** `reference` (default): decode reference pictures only; `full`: every picture. */
   decodeProfile?: DecodeProfile;
   /** Extra ffmpeg/ffprobe input options (e.g. the guarding http proxy). */
   inputArgs?: string[];
@@ -209,7 +207,7 @@ export class StreamPipeline {
         logger: log,
         stallSeconds: this.segmented ? () => this.segmentedStallSeconds() : options.stallSeconds,
         threads: options.threads,
-        skipNonReference: options.decodeProfile === 'reference',
+        skipNonReference: (options.decodeProfile ?? 'reference') === 'reference',
         inputArgs: this.inputArgs,
         clock: this.clock,
         afterEnd: this.lastRunEnded,
