@@ -19,6 +19,12 @@ interface DecodeErrors {
   count: number;
   /** The first error line, for the operator. */
   message: string;
+  /**
+   * `picture`: the picture is the damaged one (fftools flagged it). `hole`: the decoder dropped
+   * the pictures before it; the damage is dated at the last picture before the hole, whose
+   * display duration spans it.
+   */
+  at: 'picture' | 'hole';
 }
 
 export interface ConverterHandlers {
@@ -87,8 +93,11 @@ export class Converter {
    * none is within REORDER_WINDOW pictures (the damaged picture was dropped, or the decoder does
    * not flag concealment), the errors are dated where the decoder was when it reported them.
    */
-  private unplacedErrors: (DecodeErrors & { t: number; headersSince: number }) | null = null;
+  private unplacedErrors: (Omit<DecodeErrors, 'at'> & { t: number; headersSince: number }) | null = null;
   private corruptNext = false;
+  /** Media time of the newest announced picture, and the recent gaps between pictures. */
+  private lastHeaderT: number | null = null;
+  private readonly recentGaps: number[] = [];
   private scratch: Uint8Array | null = null;
   private spareScratch: Uint8Array | null = null;
 
@@ -187,9 +196,11 @@ export class Converter {
         if (parsed.pictType === 'I') this.keyframeSeen = true;
         const t = this.options.clock.place('video', parsed.pts, this.frameDuration);
         if (t !== null) this.decodingT = t + this.frameDuration;
+        const hole = t !== null && this.isHole(t);
         let errors: DecodeErrors | null = null;
-        if (this.corruptNext && this.unplacedErrors) {
-          errors = { count: this.unplacedErrors.count, message: this.unplacedErrors.message };
+        if (this.unplacedErrors && (this.corruptNext || hole)) {
+          const { count, message } = this.unplacedErrors;
+          errors = { count, message, at: this.corruptNext ? 'picture' : 'hole' };
           this.unplacedErrors = null;
         } else if (this.unplacedErrors && ++this.unplacedErrors.headersSince > REORDER_WINDOW) {
           this.reportErrors(this.unplacedErrors.t, this.unplacedErrors);
@@ -279,13 +290,30 @@ export class Converter {
   /** Holds each frame until the next arrives so its duration is the real gap (variable frame rate). */
   private emitVideo(frame: VideoFrame, errors: DecodeErrors | null): void {
     const previous = this.pendingFrame;
-    const previousErrors = this.pendingFrameErrors;
+    const previousErrors = errors?.at === 'hole' ? errors : this.pendingFrameErrors;
     this.pendingFrame = frame;
-    this.pendingFrameErrors = errors;
+    this.pendingFrameErrors = errors?.at === 'hole' ? null : errors;
     if (!previous) return;
     const gap = frame.t - previous.t;
     if (gap > 0 && gap < 1) previous.duration = gap;
     this.handOn(previous, previousErrors);
+  }
+
+  /**
+   * Whether pictures before one at media time t are missing: a gap well beyond the stream's usual
+   * one (the nominal interval when every picture is decoded, a few with reference decoding).
+   */
+  private isHole(t: number): boolean {
+    const previous = this.lastHeaderT;
+    this.lastHeaderT = t;
+    if (previous === null || t <= previous) return false;
+    const gap = t - previous;
+    const usual = this.recentGaps.length
+      ? [...this.recentGaps].sort((a, b) => a - b)[this.recentGaps.length >> 1]
+      : gap;
+    this.recentGaps.push(gap);
+    if (this.recentGaps.length > 9) this.recentGaps.shift();
+    return gap > Math.max(2.5 * this.frameDuration, 1.5 * usual);
   }
 
   /** Hands a picture to the detectors, after the decoder errors that damaged it. */
@@ -294,7 +322,7 @@ export class Converter {
     this.handlers.onVideo(frame);
   }
 
-  private reportErrors(t: number, errors: DecodeErrors): void {
+  private reportErrors(t: number, errors: Pick<DecodeErrors, 'count' | 'message'>): void {
     for (let i = 0; i < errors.count; i++) this.handlers.onDecodeError(t, errors.message);
   }
 
