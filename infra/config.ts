@@ -81,7 +81,7 @@ export function stackParams(node: Node): StackParams {
     taskCpu: num(values, 'taskCpu', 1024),
     taskMemoryMiB: num(values, 'taskMemoryMiB', 2048),
     cpuArchitecture: oneOf(values, 'cpuArchitecture', ['x86_64', 'arm64'] as const, 'x86_64'),
-    streamBudget: num(values, 'streamBudget', 8),
+    streamBudget: num(values, 'streamBudget', 12),
     minTasks: num(values, 'minTasks', 1),
     maxTasks: num(values, 'maxTasks', 20),
     heartbeatSeconds: num(values, 'heartbeatSeconds', 10),

@@ -93,6 +93,7 @@ const ffDetectors = await repeat([
   '-',
 ]);
 const ours = await repeat([...streamqc, 'analyze', main]);
+const oursFull = await repeat([...streamqc, 'analyze', '--decode', 'full', main]);
 const startup = await repeat([...streamqc, '--help']);
 
 const row = (name: string, m: { cpu: number; rss: number; wall: number }) =>
@@ -101,11 +102,12 @@ console.log('| command | CPU s | CPU vs plain decode | peak RSS MB | RSS vs plai
 console.log('|---|---|---|---|---|---|');
 console.log(row('`ffmpeg -i clip -f null -` (plain decode)', plain));
 console.log(row('ffmpeg blackdetect+freezedetect+silencedetect+ebur128', ffDetectors));
-console.log(row('`streamqc analyze clip` (all 10 detectors)', ours));
+console.log(row('`streamqc analyze clip` (all 10 detectors, default `reference` decoding)', ours));
+console.log(row('`streamqc analyze --decode full clip` (every picture)', oursFull));
 console.log(row('`streamqc --help` (Node start-up alone)', startup));
 const steady = (ours.cpu - startup.cpu) / plain.cpu;
 console.log(
-  `\nanalyze / plain decode, CPU: ${(ours.cpu / plain.cpu).toFixed(2)}× (target ≤ 1.10×); without the fixed Node start-up (${startup.cpu.toFixed(2)} s, paid once per stream, not per second): ${steady.toFixed(2)}×`,
+  `\nanalyze / plain decode, CPU: ${(ours.cpu / plain.cpu).toFixed(2)}× (target ≤ 1.00×); with every picture decoded: ${(oursFull.cpu / plain.cpu).toFixed(2)}×; without the fixed Node start-up (${startup.cpu.toFixed(2)} s, paid once per stream, not per second): ${steady.toFixed(2)}×`,
 );
 console.log(
   `CPU per media second: plain ${((plain.cpu / CLIP_SECONDS) * 1000).toFixed(0)} ms, analyze ${((ours.cpu / CLIP_SECONDS) * 1000).toFixed(0)} ms`,

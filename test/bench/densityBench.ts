@@ -18,8 +18,8 @@ import { descendants } from '../helpers/processes.js';
 import { ROOT } from '../helpers/runCli.js';
 import { callApi } from '../helpers/stackClient.js';
 
-const STEPS = (process.env.DENSITY_STEPS ?? '8,16,24,32,40').split(',').map(Number);
-const PROFILE = process.env.DENSITY_PROFILE ?? 'full';
+const STEPS = (process.env.DENSITY_STEPS ?? '8,16,24,32,40,44,48').split(',').map(Number);
+const PROFILE = process.env.DENSITY_PROFILE ?? 'reference';
 const WARMUP_MS = Number(process.env.DENSITY_WARMUP_SECONDS ?? 20) * 1000;
 const WINDOW_MS = Number(process.env.DENSITY_WINDOW_SECONDS ?? 30) * 1000;
 const METRICS_PORT = 19_191;
