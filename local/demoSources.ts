@@ -15,13 +15,15 @@ const run = promisify(execFile);
 /** What the demo clips carry, in seconds of each 60 s loop. */
 export const DEMO_DEFECTS = {
   'studio-a (HLS)': 'black 10–14 s, silence 30–34 s, clipping 45–48 s',
-  'studio-b (UDP)': 'frozen 15–20 s; the demo also cuts the feed for 6 s once (stream loss)',
+  'studio-b (UDP)':
+    'frozen 15–20 s; the demo also cuts the feed for 6 s once (stream loss); each loop point is a 0.13 s PCR jump without the discontinuity flag (transport.pcr, TR 101 290 2.3)',
 };
 
 /** The defect types each demo stream carries: any other alarm on it is a false alarm. */
 export const DEMO_INJECTED: Record<'studio-a' | 'studio-b', readonly DefectType[]> = {
   'studio-a': ['video.black', 'audio.silence', 'audio.clipping'],
-  'studio-b': ['video.freeze', 'stream.loss'],
+  // FFmpeg's looping sender (-stream_loop, -c copy) jumps the timestamps at the loop point.
+  'studio-b': ['video.freeze', 'stream.loss', 'transport.pcr'],
 };
 
 const TONE = '0.075*sin(2*PI*440*t)';

@@ -10,6 +10,14 @@ export const DEFECT_TYPES = [
   'stream.loss',
   'audio.missing',
   'video.missing',
+  // ETSI TR 101 290 on MPEG-TS read by the worker itself (UDP sources).
+  'transport.sync',
+  'transport.pat',
+  'transport.pmt',
+  'transport.continuity',
+  'transport.pid',
+  'transport.pcr',
+  'transport.error',
 ] as const;
 
 export type DefectType = (typeof DEFECT_TYPES)[number];
@@ -42,4 +50,11 @@ export const DEFAULT_SEVERITY: Record<DefectType, Severity> = {
   'stream.loss': 'critical',
   'audio.missing': 'critical',
   'video.missing': 'critical',
+  'transport.sync': 'critical',
+  'transport.pat': 'critical',
+  'transport.pmt': 'critical',
+  'transport.continuity': 'major',
+  'transport.pid': 'major',
+  'transport.pcr': 'minor',
+  'transport.error': 'major',
 };

@@ -58,6 +58,8 @@ export interface StreamHealth {
   /** Times the monitor re-opened the source (its own converter restarts, any cause). */
   restarts?: number;
   lastError?: string;
+  /** Where the decoder reads when the worker reads the source itself (UDP: its loopback relay). */
+  decoderInput?: string;
 }
 
 export interface StreamRecord {

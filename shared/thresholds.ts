@@ -16,6 +16,8 @@ export interface Thresholds {
   loudness: { targetLufs: number; toleranceLu: number; minDuration: number };
   desync: { audioEarlyMs: number; audioLateMs: number; minDuration: number };
   loss: { minDuration: number };
+  /** TR 101 290 checks: seconds a PMT-listed PID may be absent; seconds without errors that end an incident. */
+  transport: { pidTimeout: number; quietSeconds: number };
 }
 
 export const DEFAULT_THRESHOLDS: Thresholds = {
@@ -27,6 +29,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   loudness: { targetLufs: -23, toleranceLu: 5, minDuration: 10 },
   desync: { audioEarlyMs: 45, audioLateMs: 125, minDuration: 5 },
   loss: { minDuration: 3 },
+  transport: { pidTimeout: 5, quietSeconds: 5 },
 };
 
 /** Merges per-stream overrides over the defaults, key by key. */

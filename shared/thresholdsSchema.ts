@@ -53,4 +53,12 @@ export const thresholdsSchema = z.strictObject({
     })
     .partial(),
   loss: z.strictObject({ minDuration: seconds }).partial(),
+  transport: z
+    .strictObject({
+      /** TR 101 290 1.6: seconds a PID named in the PMT may be absent (TR default 5). */
+      pidTimeout: z.number().min(0.5).max(60),
+      /** Seconds without errors of a type that end its incident. */
+      quietSeconds: z.number().min(1).max(600),
+    })
+    .partial(),
 });

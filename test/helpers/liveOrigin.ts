@@ -116,3 +116,44 @@ export class UdpSender {
     this.child = null;
   }
 }
+
+/**
+ * A UDP relay between a sender and the monitor that damages the transport stream on the way,
+ * packet by packet: `impair` sees every 188-byte packet with its PID and returns it (possibly
+ * edited) or null to drop it. Datagrams stay 7 packets or fewer, as senders make them.
+ */
+export class ImpairingRelay {
+  impair: ((packet: Buffer, pid: number) => Buffer | null) | null = null;
+  private readonly socket = createSocket('udp4');
+
+  private constructor(
+    readonly inputPort: number,
+    private readonly targetPort: number,
+  ) {}
+
+  static async start(targetPort: number): Promise<ImpairingRelay> {
+    const relay = new ImpairingRelay(await freeUdpPort(), targetPort);
+    await new Promise<void>((resolve) => relay.socket.bind(relay.inputPort, '127.0.0.1', resolve));
+    relay.socket.setRecvBufferSize(4 * 1024 * 1024);
+    relay.socket.on('message', (message) => relay.forward(message));
+    return relay;
+  }
+
+  private forward(message: Buffer): void {
+    if (!this.impair) {
+      this.socket.send(message, this.targetPort, '127.0.0.1');
+      return;
+    }
+    const kept: Buffer[] = [];
+    for (let o = 0; o + 188 <= message.length; o += 188) {
+      const packet = Buffer.from(message.subarray(o, o + 188));
+      const out = this.impair(packet, ((packet[1] & 0x1f) << 8) | packet[2]);
+      if (out) kept.push(out);
+    }
+    if (kept.length) this.socket.send(Buffer.concat(kept), this.targetPort, '127.0.0.1');
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}

@@ -111,7 +111,7 @@ describe('workers on Fargate', () => {
           HealthCheck: Match.objectLike({ Command: Match.arrayWith(['CMD']) }),
           Environment: Match.arrayWith([
             Match.objectLike({ Name: 'STREAMQC_SNS_TOPIC_ARN' }),
-            { Name: 'STREAMQC_STREAM_BUDGET', Value: '8' },
+            { Name: 'STREAMQC_STREAM_BUDGET', Value: '12' },
           ]),
         }),
       ],

@@ -129,7 +129,11 @@ describe('media time on live HLS', () => {
 
 describe('stream.loss lifecycle', () => {
   it("raises no loss when the monitor's own ffmpeg is killed, and counts the restart in health", async () => {
-    const pid = await until('the converter of the UDP stream', 30, () => converterPid(senders[0].url));
+    // The worker reads the UDP source itself and relays it to the decoder (transport checks).
+    const input = await until('the UDP stream relayed to its decoder', 30, async () => {
+      return (await api('GET', `/streams/${ids.udp}`)).body.health.all?.decoderInput as string | undefined;
+    });
+    const pid = await until('the converter of the UDP stream', 30, () => converterPid(input));
 
     process.kill(pid, 'SIGKILL');
     const health = await until('a new converter running', 30, async () => {

@@ -292,8 +292,15 @@ export class StreamSupervisor {
       restarts: this.restarts,
       ...(pipeline.lastMediaAt !== null ? { lastMediaAt: new Date(pipeline.lastMediaAt).toISOString() } : {}),
       ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(pipeline.decoderInput ? { decoderInput: pipeline.decoderInput } : {}),
     };
-    const key = JSON.stringify([health.workerId, health.state, health.restarts, health.lastError]);
+    const key = JSON.stringify([
+      health.workerId,
+      health.state,
+      health.restarts,
+      health.lastError,
+      health.decoderInput,
+    ]);
     const now = Date.now();
     if (this.lastHealth?.key === key && now - this.lastHealth.at < HEALTH_REFRESH_MS) return;
     try {

@@ -35,6 +35,15 @@ const FLICKER: Record<DefectType, { bridge: number; clearAfter: number }> = {
   'stream.loss': { bridge: 0, clearAfter: 0 },
   'audio.missing': { bridge: 0, clearAfter: 0 },
   'video.missing': { bridge: 0, clearAfter: 0 },
+  // Transport errors come in bursts: an incident ends after thresholds.transport.quietSeconds
+  // without one (alarmTiming).
+  'transport.sync': { bridge: 0, clearAfter: 0 },
+  'transport.pat': { bridge: 0, clearAfter: 0 },
+  'transport.pmt': { bridge: 0, clearAfter: 0 },
+  'transport.continuity': { bridge: 0, clearAfter: 0 },
+  'transport.pid': { bridge: 0, clearAfter: 0 },
+  'transport.pcr': { bridge: 0, clearAfter: 0 },
+  'transport.error': { bridge: 0, clearAfter: 0 },
 };
 
 const HOLD_OFF: Record<DefectType, (t: Thresholds) => number> = {
@@ -48,12 +57,21 @@ const HOLD_OFF: Record<DefectType, (t: Thresholds) => number> = {
   'stream.loss': (t) => t.loss.minDuration,
   'audio.missing': () => 0,
   'video.missing': () => 0,
+  'transport.sync': () => 0,
+  'transport.pat': () => 0,
+  'transport.pmt': () => 0,
+  'transport.continuity': () => 0,
+  'transport.pid': () => 0,
+  'transport.pcr': () => 0,
+  'transport.error': () => 0,
 };
 
 /** The alarm timing of one type under a stream's thresholds. */
 export function alarmTiming(type: DefectType, thresholds: Thresholds): AlarmTiming {
   const holdOff = HOLD_OFF[type](thresholds);
-  const flicker = FLICKER[type];
+  const flicker = type.startsWith('transport.')
+    ? { bridge: 0, clearAfter: thresholds.transport.quietSeconds }
+    : FLICKER[type];
   // Comes back sooner than twice its own rule (hold-off and clear): faster than the rule can tell
   // incidents apart. A 3 s black every 12 s stays separate incidents.
   const flapWindow = Math.max(MIN_FLAP_WINDOW, 2 * (holdOff + flicker.clearAfter));

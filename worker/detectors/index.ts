@@ -12,6 +12,7 @@ import { LoudnessDetector } from './LoudnessDetector.js';
 import { MissingTrackDetector } from './MissingTrackDetector.js';
 import { SilenceDetector } from './SilenceDetector.js';
 import { StreamLossDetector } from './StreamLossDetector.js';
+import { TransportDetector } from './TransportDetector.js';
 import type { DetectorFactory } from './types.js';
 
 export const DETECTORS: Record<DefectType, DetectorFactory> = {
@@ -25,4 +26,11 @@ export const DETECTORS: Record<DefectType, DetectorFactory> = {
   'stream.loss': (c) => new StreamLossDetector(c),
   'audio.missing': (c) => new MissingTrackDetector(c, 'audio'),
   'video.missing': (c) => new MissingTrackDetector(c, 'video'),
+  'transport.sync': (c) => new TransportDetector(c, 'transport.sync'),
+  'transport.pat': (c) => new TransportDetector(c, 'transport.pat'),
+  'transport.pmt': (c) => new TransportDetector(c, 'transport.pmt'),
+  'transport.continuity': (c) => new TransportDetector(c, 'transport.continuity'),
+  'transport.pid': (c) => new TransportDetector(c, 'transport.pid'),
+  'transport.pcr': (c) => new TransportDetector(c, 'transport.pcr'),
+  'transport.error': (c) => new TransportDetector(c, 'transport.error'),
 };

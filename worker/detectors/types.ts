@@ -2,6 +2,7 @@
 import type { DefectType } from '../../shared/events.js';
 import type { Thresholds } from '../../shared/thresholds.js';
 import type { AudioChunk, TrackInfo, VideoFrame } from '../converter/types.js';
+import type { TransportErrors } from '../transport/TsAnalyzer.js';
 
 export type Detail = Record<string, number | string | boolean>;
 
@@ -25,6 +26,8 @@ export interface Detector {
   onVideo?(frame: VideoFrame): void;
   onAudio?(chunk: AudioChunk): void;
   onDecodeError?(t: number, message: string): void;
+  /** Transport errors counted over the media from t to t + duration (UDP sources). */
+  onTransport?(errors: TransportErrors, t: number, duration: number): void;
   /** Wall-clock tick for live inputs: `mediaTime` is the newest media time decoded so far. */
   onTick?(nowMs: number, mediaTime: number): void;
   /** The input ended at media time t. */

@@ -17,6 +17,7 @@ import type { TrackInfo } from '../converter/types.js';
 import { DETECTORS } from '../detectors/index.js';
 import { MAX_SEGMENT_ALLOWANCE, StreamLossDetector } from '../detectors/StreamLossDetector.js';
 import type { Detector, Observation } from '../detectors/types.js';
+import { UdpTap } from '../transport/UdpTap.js';
 import { ArrivalLog } from './ArrivalLog.js';
 
 /** Seconds a segmented source's decoder may take to deliver its first media before it counts as hung. */
@@ -76,6 +77,9 @@ export class StreamPipeline {
   private readonly abort = new AbortController();
   private source: string;
   private inputArgs: string[];
+  /** Reads a UDP source in the worker for the transport checks and relays it to ffmpeg. */
+  private tap: UdpTap | null = null;
+  private transportT = 0;
 
   constructor(private readonly options: PipelineOptions) {
     this.source = options.source;
@@ -105,6 +109,11 @@ export class StreamPipeline {
       onEvent: options.onEvent,
       wallClock: options.live ? (t) => new Date(this.arrivals.wallAt(t, Date.now())) : undefined,
     });
+  }
+
+  /** Where the decoder reads when it is not the source itself (the transport tap's relay). */
+  get decoderInput(): string | null {
+    return this.tap?.url ?? null;
   }
 
   /** Newest media time decoded, seconds, continuous across restarts. */
@@ -165,12 +174,30 @@ export class StreamPipeline {
     }
   }
 
+  /** The input ffmpeg opens: the tap's loopback relay when the worker reads the transport itself. */
+  private async input(): Promise<string> {
+    const { options } = this;
+    const wantsTransport = this.detectors.some((d) => d.onTransport);
+    if (options.kind !== 'udp' || !wantsTransport || this.stopped) return this.source;
+    this.tap ??= await UdpTap.open(this.source, options.logger, options.thresholds.transport.pidTimeout);
+    return this.tap.url;
+  }
+
   private async probeAndDecode(result: RunResult): Promise<RunResult> {
     const { options } = this;
     const log = options.logger;
     let tracks: TrackInfo;
+    let source: string;
     try {
-      tracks = await probeInput(this.source, {
+      source = await this.input();
+    } catch (e) {
+      result.error = new SourceOpenError(`cannot read ${this.source}: ${(e as Error).message}`, this.source);
+      log.warn({ err: result.error.message }, 'source cannot be opened');
+      if (options.live) this.loss?.sourceFailed(result.error.message, Date.now());
+      return result;
+    }
+    try {
+      tracks = await probeInput(source, {
         kind: options.kind,
         inputArgs: this.inputArgs,
         signal: this.abort.signal,
@@ -199,7 +226,7 @@ export class StreamPipeline {
       options.onProgress?.(t, tracks);
     };
     const converter = new Converter(
-      this.source,
+      source,
       {
         kind: options.kind,
         tracks,
@@ -278,7 +305,16 @@ export class StreamPipeline {
 
   /** Lets wall-clock rules run while no converter is running (between restarts of a live input). */
   tick(): void {
-    for (const d of this.detectors) d.onTick?.(Date.now(), this.clock.mediaTime);
+    const now = Date.now();
+    for (const d of this.detectors) d.onTick?.(now, this.clock.mediaTime);
+    if (this.tap) {
+      this.tap.analyzer.check(now);
+      const errors = this.tap.analyzer.take();
+      const t = this.clock.mediaTime;
+      for (const d of this.detectors)
+        d.onTransport?.(errors, this.transportT, Math.max(0, t - this.transportT));
+      this.transportT = t;
+    }
   }
 
   /** The input is over: closes every open condition at the end of the media. */
@@ -293,5 +329,7 @@ export class StreamPipeline {
     this.stopped = true;
     this.abort.abort();
     this.converter?.stop();
+    this.tap?.close();
+    this.tap = null;
   }
 }

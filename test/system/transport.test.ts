@@ -1,0 +1,90 @@
+/**
+ * TR 101 290 on a live UDP source: the worker reads the transport stream itself, relays it to the
+ * decoder, and raises transport.* from what it reads. One video packet in 200 lost for 10 s is one
+ * transport.continuity incident, raised and cleared, with the decode damage it causes reported as
+ * video.corruption; a clean stream raises nothing.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFECT_TYPES, type DefectEvent } from '../../shared/events.js';
+import { resolveThresholds } from '../../shared/thresholds.js';
+import { StreamPipeline } from '../../worker/pipeline/StreamPipeline.js';
+import { makeClip } from '../helpers/clips.js';
+import { freeUdpPort, ImpairingRelay, UdpSender } from '../helpers/liveOrigin.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const cleanups: (() => void)[] = [];
+afterAll(() => {
+  for (const c of cleanups) c();
+});
+
+describe('transport checks on a live UDP source', () => {
+  it('raises and clears transport.continuity for lost packets, corroborated by decode damage; nothing while clean', async () => {
+    const port = await freeUdpPort();
+    const relay = await ImpairingRelay.start(port);
+    // Longer than the test: a sender looping a clip makes its own PCR jump at the loop point.
+    const clip = join(mkdtempSync(join(tmpdir(), 'streamqc-ts-')), 'source.ts');
+    makeClip(clip, 90);
+    const sender = new UdpSender(clip, relay.inputPort);
+    cleanups.push(
+      () => relay.close(),
+      () => sender.stop(),
+    );
+    const events: DefectEvent[] = [];
+    const pipeline = new StreamPipeline({
+      streamId: 'udp-transport',
+      source: `udp://127.0.0.1:${port}`,
+      kind: 'udp',
+      live: true,
+      realtime: false,
+      thresholds: resolveThresholds(),
+      detectors: DEFECT_TYPES.filter((t) => t.startsWith('transport.') || t === 'video.corruption'),
+      expect: { audio: true, video: true },
+      logger: pino({ level: 'silent' }),
+      onEvent: (e) => events.push({ ...e, wallStart: new Date().toISOString() }),
+    });
+    sender.start();
+    const running = pipeline.runOnce();
+
+    // Clean for 30 s (joining mid-stream included).
+    await sleep(30_000);
+    const whileClean = events.filter((e) => e.type.startsWith('transport.'));
+
+    // Find the video PID (the busiest), then lose one of its packets in 200 for 10 s.
+    const counts = new Map<number, number>();
+    relay.impair = (packet, pid) => {
+      counts.set(pid, (counts.get(pid) ?? 0) + 1);
+      return packet;
+    };
+    await sleep(1000);
+    const videoPid = [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0];
+    let seen = 0;
+    const damagedFrom = pipeline.currentMediaTime;
+    relay.impair = (packet, pid) => (pid === videoPid && ++seen % 200 === 0 ? null : packet);
+    await sleep(10_000);
+    relay.impair = null;
+    const damagedTo = pipeline.currentMediaTime;
+    // The incident clears after 5 s without an error; leave room for the decoder's latency.
+    await sleep(12_000);
+    pipeline.stop();
+    await running;
+    sender.stop();
+
+    expect(whileClean).toEqual([]);
+    const continuity = events.filter((e) => e.type === 'transport.continuity');
+    expect(continuity.map((e) => e.state)).toEqual(['raised', 'cleared']);
+    const cleared = continuity[1];
+    expect(cleared.detail.countContinuityErrors).toBeGreaterThanOrEqual(Math.floor(seen / 200) * 0.8);
+    expect(cleared.start).toBeGreaterThan(damagedFrom - 2);
+    expect(cleared.end!).toBeLessThan(damagedTo + 3);
+    const others = events.filter((e) => e.type.startsWith('transport.') && e.type !== 'transport.continuity');
+    expect(others).toEqual([]);
+    const corruption = events.filter((e) => e.type === 'video.corruption' && e.state === 'raised');
+    expect(corruption.length).toBeGreaterThan(0);
+    expect(corruption[0].start).toBeGreaterThan(damagedFrom - 2);
+    expect(corruption[0].start).toBeLessThan(damagedTo + 2);
+  }, 120_000);
+});

@@ -1,0 +1,38 @@
+/**
+ * transport.*: the TR 101 290 checks of the stream's transport (TsAnalyzer), one detector per
+ * event type. Any error of its kind in a tick makes that tick active; the incident ends after
+ * `thresholds.transport.quietSeconds` without one (hysteresis.ts).
+ */
+import type { DefectType } from '../../shared/events.js';
+import type { TransportErrors } from '../transport/TsAnalyzer.js';
+import type { Detail, Detector, DetectorContext } from './types.js';
+
+export type TransportType = Extract<DefectType, `transport.${string}`>;
+
+/** Which counters of the analyser each event type reports (TR 101 290 numbering in the README). */
+const COUNTERS: Record<TransportType, (keyof TransportErrors)[]> = {
+  'transport.sync': ['syncLoss', 'syncByte'],
+  'transport.pat': ['pat'],
+  'transport.pmt': ['pmt'],
+  'transport.continuity': ['continuity'],
+  'transport.pid': ['pid'],
+  'transport.pcr': ['pcr'],
+  'transport.error': ['tei', 'crc'],
+};
+
+export class TransportDetector implements Detector {
+  constructor(
+    private readonly context: DetectorContext,
+    readonly type: TransportType,
+  ) {}
+
+  onTransport(errors: TransportErrors, t: number, duration: number): void {
+    const detail: Detail = {};
+    let total = 0;
+    for (const counter of COUNTERS[this.type]) {
+      detail[`count${counter[0].toUpperCase()}${counter.slice(1)}Errors`] = errors[counter];
+      total += errors[counter];
+    }
+    this.context.emit({ type: this.type, t, duration, active: total > 0, detail });
+  }
+}

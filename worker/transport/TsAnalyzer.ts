@@ -1,0 +1,306 @@
+/**
+ * MPEG transport stream checks of ETSI TR 101 290, read from the bytes as they arrive: priority 1
+ * (1.1 sync loss, 1.2 sync byte, 1.3 PAT, 1.4 continuity count, 1.5 PMT, 1.6 PID) and the
+ * priority-2 checks that matter for monitoring (2.1 transport error indicator, 2.2 CRC of PAT/PMT,
+ * 2.3 PCR repetition and undeclared discontinuity). Errors are counted per check until `take()`.
+ * Times are arrival times (ms) given with each chunk: the stream is live.
+ */
+
+export const PACKET = 188;
+const SYNC = 0x47;
+const NULL_PID = 0x1fff;
+/** TR 101 290 1.3/1.5: PAT and every PMT at least every 0.5 s. */
+const TABLE_INTERVAL_MS = 500;
+/** TR 101 290 2.3: PCRs at most 100 ms apart, in PCR time. */
+const PCR_INTERVAL = 0.1;
+/** 27 MHz PCR ticks wrap at 2^33 × 300. */
+const PCR_WRAP = 2 ** 33 * 300;
+
+export interface TransportErrors {
+  /** 1.1: sync lost (two or more consecutive packets without a sync byte). */
+  syncLoss: number;
+  /** 1.2: packets whose first byte is not 0x47. */
+  syncByte: number;
+  /** 1.3: PAT missing for 0.5 s, wrong table id on PID 0, or scrambled. */
+  pat: number;
+  /** 1.4: continuity counter errors (lost, out of order or repeated more than once). */
+  continuity: number;
+  /** 1.5: a PMT named in the PAT missing for 0.5 s, or scrambled. */
+  pmt: number;
+  /** 1.6: a PID named in a PMT not seen for pidTimeout. */
+  pid: number;
+  /** 2.1: packets with transport_error_indicator set. */
+  tei: number;
+  /** 2.2: PAT/PMT sections whose CRC-32 is wrong. */
+  crc: number;
+  /** 2.3: PCRs more than 100 ms apart, or jumping without the discontinuity indicator. */
+  pcr: number;
+}
+
+export interface TsAnalyzerOptions {
+  /** TR 101 290 1.6: seconds a PID named in the PMT may be absent. */
+  pidTimeoutSeconds?: number;
+}
+
+const zero = (): TransportErrors => ({
+  syncLoss: 0,
+  syncByte: 0,
+  pat: 0,
+  continuity: 0,
+  pmt: 0,
+  pid: 0,
+  tei: 0,
+  crc: 0,
+  pcr: 0,
+});
+
+export class TsAnalyzer {
+  private errors = zero();
+  private readonly carry = new Uint8Array(PACKET);
+  private carried = 0;
+  private synced = false;
+  private badSyncRun = 0;
+  private readonly lastCc = new Map<number, { cc: number; repeated: boolean }>();
+  private lastPatMs: number | null = null;
+  /** PMT PID → last time it was seen (ms). */
+  private readonly pmts = new Map<number, number>();
+  /** Elementary stream PID → last time it was seen (ms). */
+  private readonly esPids = new Map<number, number>();
+  private pcrPid: number | null = null;
+  private lastPcr: number | null = null;
+  private startedMs: number | null = null;
+  private lastPacketMs: number | null = null;
+  private packets = 0;
+  private readonly pidTimeoutMs: number;
+
+  constructor(options: TsAnalyzerOptions = {}) {
+    this.pidTimeoutMs = (options.pidTimeoutSeconds ?? 5) * 1000;
+  }
+
+  /** The PMT PIDs the PAT names and the elementary stream PIDs the PMTs name. */
+  get tables(): { pmtPids: number[]; esPids: number[] } {
+    return { pmtPids: [...this.pmts.keys()], esPids: [...this.esPids.keys()] };
+  }
+
+  /** Packets read so far. */
+  get packetCount(): number {
+    return this.packets;
+  }
+
+  /** Feeds bytes as they arrived (a UDP datagram, a chunk of a segment). */
+  push(bytes: Uint8Array, nowMs: number): void {
+    this.startedMs ??= nowMs;
+    if (this.lastPacketMs !== null && nowMs - this.lastPacketMs > TABLE_INTERVAL_MS) {
+      // Back after an outage (stream.loss): counters and clock restart; the gap is not a CC error.
+      this.lastCc.clear();
+      this.lastPcr = null;
+    }
+    this.lastPacketMs = nowMs;
+    let offset = 0;
+    if (this.carried > 0) {
+      const need = PACKET - this.carried;
+      if (bytes.length < need) {
+        this.carry.set(bytes, this.carried);
+        this.carried += bytes.length;
+        return;
+      }
+      this.carry.set(bytes.subarray(0, need), this.carried);
+      this.carried = 0;
+      this.packet(this.carry, 0, nowMs);
+      offset = need;
+    }
+    while (offset + PACKET <= bytes.length) {
+      if (bytes[offset] !== SYNC) {
+        this.syncByteError();
+        // Resynchronise on the next byte that starts packets in a row.
+        const next = this.findSync(bytes, offset + 1);
+        if (next < 0) return;
+        offset = next;
+        continue;
+      }
+      this.packet(bytes, offset, nowMs);
+      offset += PACKET;
+    }
+    if (offset < bytes.length) {
+      this.carry.set(bytes.subarray(offset), 0);
+      this.carried = bytes.length - offset;
+    }
+  }
+
+  /** Time-based checks (tables and PIDs not repeated); call often (e.g. every 100 ms). */
+  check(nowMs: number): void {
+    if (this.startedMs === null || nowMs - this.startedMs < TABLE_INTERVAL_MS) return;
+    if (this.lastPacketMs !== null && nowMs - this.lastPacketMs > TABLE_INTERVAL_MS) {
+      // Nothing arrives at all: the stream is gone (stream.loss), not its tables. Start afresh.
+      this.lastPatMs = nowMs;
+      for (const pid of this.pmts.keys()) this.pmts.set(pid, nowMs);
+      for (const pid of this.esPids.keys()) this.esPids.set(pid, nowMs);
+      return;
+    }
+    if (this.lastPatMs === null || nowMs - this.lastPatMs > TABLE_INTERVAL_MS) {
+      this.errors.pat++;
+      this.lastPatMs = nowMs;
+    }
+    for (const [pid, seen] of this.pmts) {
+      if (nowMs - seen > TABLE_INTERVAL_MS) {
+        this.errors.pmt++;
+        this.pmts.set(pid, nowMs);
+      }
+    }
+    for (const [pid, seen] of this.esPids) {
+      if (nowMs - seen > this.pidTimeoutMs) {
+        this.errors.pid++;
+        this.esPids.set(pid, nowMs);
+      }
+    }
+  }
+
+  /** The errors counted since the last call. */
+  take(): TransportErrors {
+    const errors = this.errors;
+    this.errors = zero();
+    return errors;
+  }
+
+  private syncByteError(): void {
+    this.errors.syncByte++;
+    if (++this.badSyncRun >= 2 && this.synced) {
+      this.synced = false;
+      this.errors.syncLoss++;
+    }
+  }
+
+  private findSync(bytes: Uint8Array, from: number): number {
+    for (let i = from; i + PACKET <= bytes.length; i++) {
+      if (bytes[i] !== SYNC) continue;
+      if (i + PACKET < bytes.length && bytes[i + PACKET] !== SYNC) continue;
+      return i;
+    }
+    return -1;
+  }
+
+  private packet(b: Uint8Array, o: number, nowMs: number): void {
+    this.packets++;
+    this.badSyncRun = 0;
+    this.synced = true;
+    const tei = (b[o + 1] & 0x80) !== 0;
+    const start = (b[o + 1] & 0x40) !== 0;
+    const pid = ((b[o + 1] & 0x1f) << 8) | b[o + 2];
+    const scrambled = (b[o + 3] & 0xc0) !== 0;
+    const afc = (b[o + 3] >> 4) & 3;
+    const cc = b[o + 3] & 0x0f;
+    if (tei) {
+      // Nothing else in a packet the modulator marked damaged can be trusted.
+      this.errors.tei++;
+      return;
+    }
+    if (pid === NULL_PID) return;
+    let payload = o + 4;
+    let discontinuity = false;
+    if (afc & 2) {
+      const length = b[o + 4];
+      if (length > 0) {
+        const flags = b[o + 5];
+        discontinuity = (flags & 0x80) !== 0;
+        if (flags & 0x10 && length >= 7 && pid === this.pcrPid) this.pcr(b, o + 6, discontinuity);
+      }
+      payload = o + 5 + length;
+    }
+    this.continuity(pid, cc, (afc & 1) !== 0, discontinuity);
+    if (this.esPids.has(pid)) this.esPids.set(pid, nowMs);
+    if (!(afc & 1) || payload >= o + PACKET) return;
+    if (pid === 0) {
+      if (scrambled) this.errors.pat++;
+      else if (start) this.table(b, payload, o + PACKET, nowMs, 'pat');
+    } else if (this.pmts.has(pid)) {
+      if (scrambled) this.errors.pmt++;
+      else if (start) this.table(b, payload, o + PACKET, nowMs, 'pmt', pid);
+    }
+  }
+
+  private continuity(pid: number, cc: number, hasPayload: boolean, discontinuity: boolean): void {
+    const last = this.lastCc.get(pid);
+    this.lastCc.set(pid, { cc, repeated: false });
+    if (!last || discontinuity) return;
+    if (!hasPayload) {
+      if (cc !== last.cc) this.errors.continuity++;
+      return;
+    }
+    if (cc === last.cc) {
+      // One repetition of a packet is allowed; a second is an error.
+      if (last.repeated) this.errors.continuity++;
+      this.lastCc.set(pid, { cc, repeated: true });
+      return;
+    }
+    if (cc !== ((last.cc + 1) & 0x0f)) this.errors.continuity++;
+  }
+
+  private pcr(b: Uint8Array, at: number, discontinuity: boolean): void {
+    const base = b[at] * 2 ** 25 + (b[at + 1] << 17) + (b[at + 2] << 9) + (b[at + 3] << 1) + (b[at + 4] >> 7);
+    const ext = ((b[at + 4] & 1) << 8) | b[at + 5];
+    const pcr = base * 300 + ext;
+    const last = this.lastPcr;
+    this.lastPcr = pcr;
+    if (last === null || discontinuity) return;
+    let delta = pcr - last;
+    if (delta < -PCR_WRAP / 2) delta += PCR_WRAP;
+    const seconds = delta / 27e6;
+    if (seconds < 0 || seconds > PCR_INTERVAL) this.errors.pcr++;
+  }
+
+  /** A PSI section starting in this packet (pointer field first); only sections within one packet. */
+  private table(b: Uint8Array, from: number, end: number, nowMs: number, kind: 'pat' | 'pmt', pid = 0): void {
+    const s = from + 1 + b[from];
+    if (s + 3 > end) return;
+    const tableId = b[s];
+    const length = ((b[s + 1] & 0x0f) << 8) | b[s + 2];
+    const expectedId = kind === 'pat' ? 0x00 : 0x02;
+    if (tableId !== expectedId) {
+      if (kind === 'pat') this.errors.pat++;
+      else this.errors.pmt++;
+      return;
+    }
+    const sectionEnd = s + 3 + length;
+    if (sectionEnd > end || length < 9) return;
+    if (crc32(b, s, sectionEnd) !== 0) {
+      this.errors.crc++;
+      return;
+    }
+    if (kind === 'pat') {
+      this.lastPatMs = nowMs;
+      // Program loop: program_number (2), PID (2), ending before the CRC.
+      for (let i = s + 8; i + 4 <= sectionEnd - 4; i += 4) {
+        const program = (b[i] << 8) | b[i + 1];
+        const pmtPid = ((b[i + 2] & 0x1f) << 8) | b[i + 3];
+        if (program !== 0 && !this.pmts.has(pmtPid)) this.pmts.set(pmtPid, nowMs);
+      }
+      return;
+    }
+    this.pmts.set(pid, nowMs);
+    this.pcrPid = ((b[s + 8] & 0x1f) << 8) | b[s + 9];
+    const infoLength = ((b[s + 10] & 0x0f) << 8) | b[s + 11];
+    for (let i = s + 12 + infoLength; i + 5 <= sectionEnd - 4; ) {
+      const esPid = ((b[i + 1] & 0x1f) << 8) | b[i + 2];
+      const esInfo = ((b[i + 3] & 0x0f) << 8) | b[i + 4];
+      if (!this.esPids.has(esPid)) this.esPids.set(esPid, nowMs);
+      i += 5 + esInfo;
+    }
+  }
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i << 24;
+    for (let k = 0; k < 8; k++) c = c & 0x80000000 ? (c << 1) ^ 0x04c11db7 : c << 1;
+    table[i] = c >>> 0;
+  }
+  return table;
+})();
+
+/** MPEG-2 CRC-32 over [from, to); 0 when the range ends with its own correct CRC. */
+export function crc32(b: Uint8Array, from: number, to: number): number {
+  let crc = 0xffffffff;
+  for (let i = from; i < to; i++) crc = ((crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ b[i]) & 0xff]) >>> 0;
+  return crc >>> 0;
+}
