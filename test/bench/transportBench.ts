@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { TsAnalyzer } from '../../worker/transport/TsAnalyzer.js';
 import { UdpTap } from '../../worker/transport/UdpTap.js';
-import { ROOT } from '../helpers/runCli.js';
 import { freeUdpPort } from '../helpers/liveOrigin.js';
+import { ROOT } from '../helpers/runCli.js';
 import { measure } from './measure.js';
 
 const CLIP = join(ROOT, 'test', '.fixtures', 'bench-720p25-60s.ts');
@@ -68,10 +68,18 @@ const mbPerSecond20 = RATE / 1e6;
 const checksMs = checksMsPerMB * mbPerSecond20;
 const tapMs = tapMsPerMB * mbPerSecond20;
 console.log(`# transport reading — ${new Date().toISOString()}`);
-console.log(`clip ${CLIP} (${(bytes.length / 1e6).toFixed(1)} MB, ${mediaSeconds} s); relayed ${relayed} of ${total} datagrams`);
-console.log(`TR 101 290 checks: ${checksMsPerMB.toFixed(2)} ms CPU per MB → ${checksMs.toFixed(1)} ms per second at 20 Mb/s`);
-console.log(`whole tap (send + receive + check + relay over loopback): ${tapMsPerMB.toFixed(2)} ms per MB → ${tapMs.toFixed(1)} ms per second at 20 Mb/s`);
-console.log(`decoding this 3 Mb/s 720p25 clip single-threaded: ${decodeMsPerSecond.toFixed(0)} ms per second`);
+console.log(
+  `clip ${CLIP} (${(bytes.length / 1e6).toFixed(1)} MB, ${mediaSeconds} s); relayed ${relayed} of ${total} datagrams`,
+);
+console.log(
+  `TR 101 290 checks: ${checksMsPerMB.toFixed(2)} ms CPU per MB → ${checksMs.toFixed(1)} ms per second at 20 Mb/s`,
+);
+console.log(
+  `whole tap (send + receive + check + relay over loopback): ${tapMsPerMB.toFixed(2)} ms per MB → ${tapMs.toFixed(1)} ms per second at 20 Mb/s`,
+);
+console.log(
+  `decoding this 3 Mb/s 720p25 clip single-threaded: ${decodeMsPerSecond.toFixed(0)} ms per second`,
+);
 console.log(
   JSON.stringify({
     checksMsPerSecondAt20Mbps: Math.round(checksMs * 10) / 10,
