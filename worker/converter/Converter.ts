@@ -290,10 +290,16 @@ export class Converter {
   /** Holds each frame until the next arrives so its duration is the real gap (variable frame rate). */
   private emitVideo(frame: VideoFrame, errors: DecodeErrors | null): void {
     const previous = this.pendingFrame;
-    const previousErrors = errors?.at === 'hole' ? errors : this.pendingFrameErrors;
+    const hole = errors?.at === 'hole' ? errors : null;
+    const own = this.pendingFrameErrors;
+    // Errors that left a hole belong to the picture before it (its duration spans the hole).
+    const previousErrors = hole && own ? { ...own, count: own.count + hole.count } : (hole ?? own);
     this.pendingFrame = frame;
-    this.pendingFrameErrors = errors?.at === 'hole' ? null : errors;
-    if (!previous) return;
+    this.pendingFrameErrors = hole ? null : errors;
+    if (!previous) {
+      if (hole) this.reportErrors(frame.t, hole);
+      return;
+    }
     const gap = frame.t - previous.t;
     if (gap > 0 && gap < 1) previous.duration = gap;
     this.handOn(previous, previousErrors);
