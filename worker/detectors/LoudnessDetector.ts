@@ -81,18 +81,27 @@ export class LoudnessDetector implements Detector {
     return lufsFromMeanSquare(sum / count);
   }
 
-  /** Start time of the run of newest blocks whose momentary loudness agrees with the new verdict. */
+  /**
+   * Start time of the change: the earliest of the newest momentary (400 ms) windows that agree
+   * with the new verdict, then within that window the first 100 ms block that agrees by itself
+   * (a loud block lifts the mean of a window it only ends, so the window alone dates a rise early).
+   */
   private changeStart(active: boolean, loud: boolean): number {
     const rule = this.context.thresholds.loudness;
-    let earliest = this.blockStart;
+    const agrees = (lufs: number) =>
+      (loud ? lufs > rule.targetLufs + rule.toleranceLu : lufs < rule.targetLufs - rule.toleranceLu) ===
+      active;
+    let earliestBack = -1;
     for (let back = 0; back <= WINDOW_BLOCKS - MOMENTARY_BLOCKS; back++) {
-      const m = this.meanLufs(MOMENTARY_BLOCKS, back);
-      const out = loud ? m > rule.targetLufs + rule.toleranceLu : m < rule.targetLufs - rule.toleranceLu;
-      if (out !== active) break;
-      earliest =
-        this.starts[(this.blocks - 1 - back - (MOMENTARY_BLOCKS - 1) + WINDOW_BLOCKS * 4) % WINDOW_BLOCKS];
+      if (!agrees(this.meanLufs(MOMENTARY_BLOCKS, back))) break;
+      earliestBack = back;
     }
-    return earliest;
+    if (earliestBack < 0) return this.blockStart;
+    const slot = (back: number) => (this.blocks - 1 - back + WINDOW_BLOCKS * 4) % WINDOW_BLOCKS;
+    for (let back = earliestBack + MOMENTARY_BLOCKS - 1; back > earliestBack; back--) {
+      if (agrees(lufsFromMeanSquare(this.window[slot(back)]))) return this.starts[slot(back)];
+    }
+    return this.starts[slot(earliestBack)];
   }
 
   /** Short-term loudness of the last full window, for tests and metrics; null before 3 s. */
