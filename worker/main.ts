@@ -41,6 +41,24 @@ export async function workerCommand(): Promise<number> {
   const standIn = standInDir ? scaleHarnessStandIn(standInDir, config.workerId) : null;
   const agent = new WorkerAgent(config, securityConfig(), registry, outbox, logger, standIn?.runUnit);
   if (standIn) setInterval(() => standIn.recordCalls(registry.calls), 2000).unref();
+  // A stop asked for while starting (the worker is already in the fleet) waits until the worker
+  // can drain, instead of killing it outright with the default signal action.
+  let stop: ((signal: string, seconds: number) => void) | null = null;
+  let early: [string, number] | null = null;
+  const onStop = (signal: string, seconds: number) => {
+    if (stop) return stop(signal, seconds);
+    if (early) return;
+    early = [signal, seconds];
+    // Starting can hang too (the store unreachable): the drain deadline holds from the signal on.
+    setTimeout(() => {
+      logger.error({ drainSeconds: seconds }, 'drain took too long; exiting');
+      process.exit(1);
+    }, seconds * 1000).unref();
+  };
+  process.once('SIGTERM', () => onStop('SIGTERM', config.drainSeconds));
+  process.once('SIGINT', () => onStop('SIGINT', config.drainSeconds));
+  // Started by the local stack: its death closes the IPC channel.
+  if (process.channel) process.once('disconnect', () => onStop('parent gone', ORPHAN_DRAIN_SECONDS));
   await agent.start();
   const metrics = await startMetricsServer(
     agent,
@@ -73,10 +91,8 @@ export async function workerCommand(): Promise<number> {
       registry.destroy();
       resolve(0);
     };
-    process.once('SIGTERM', () => void shutdown('SIGTERM', config.drainSeconds));
-    process.once('SIGINT', () => void shutdown('SIGINT', config.drainSeconds));
-    // Started by the local stack: its death closes the IPC channel.
-    if (process.channel) process.once('disconnect', () => void shutdown('parent gone', ORPHAN_DRAIN_SECONDS));
+    stop = (signal, seconds) => void shutdown(signal, seconds);
+    if (early) stop(...early);
   });
 }
 
