@@ -1,9 +1,9 @@
 /** `streamqc analyze <file-or-url>`: every detector over one input, one JSON event per incident. */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import { isDecodeProfile } from '../shared/decodeProfile.js';
 import { DEFECT_TYPES, type DefectEvent, type DefectType } from '../shared/events.js';
 import { createLogger } from '../shared/logger.js';
-import { isDecodeProfile } from '../shared/streamSpec.js';
 import { resolveThresholds } from '../shared/thresholds.js';
 import { isLiveKind, sourceKind } from '../worker/converter/sourceKind.js';
 import { StreamPipeline } from '../worker/pipeline/StreamPipeline.js';

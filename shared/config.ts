@@ -3,7 +3,7 @@
  * variable's name, never later with a confusing error.
  */
 
-import { DECODE_PROFILES, type DecodeProfile } from './streamSpec.js';
+import { DECODE_PROFILES, type DecodeProfile } from './decodeProfile.js';
 
 /** A configuration variable has a value we cannot use. */
 export class ConfigError extends Error {
@@ -72,7 +72,7 @@ export interface WorkerConfig {
   heartbeatSeconds: number;
   /** Streams (units of work) one worker takes before it stops claiming. */
   streamBudget: number;
-  /** Default decode profile for streams that do not choose one (streamSpec.ts). */
+  /** Default decode profile for streams that do not choose one (decodeProfile.ts). */
   decodeProfile: DecodeProfile;
   /** Seconds a worker allows itself to drain after SIGTERM before it exits anyway (under ECS's stop timeout). */
   drainSeconds: number;

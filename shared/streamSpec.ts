@@ -1,19 +1,9 @@
 /** A registered stream: what the owner asked for (validated at the API edge) and what we store. */
 import { z } from 'zod';
+import { DECODE_PROFILES, type DecodeProfile } from './decodeProfile.js';
 import { DEFECT_TYPES, type DefectType } from './events.js';
 import type { PartialThresholds } from './thresholds.js';
 import { thresholdsSchema } from './thresholdsSchema.js';
-
-/**
- * How much of the picture stream is decoded: `reference` (the default) only the pictures others are
- * predicted from, which every detector is measured to need (README, accuracy); `full` every picture.
- */
-export const DECODE_PROFILES = ['reference', 'full'] as const;
-export type DecodeProfile = (typeof DECODE_PROFILES)[number];
-
-export function isDecodeProfile(value: string): value is DecodeProfile {
-  return (DECODE_PROFILES as readonly string[]).includes(value);
-}
 
 /** The body of POST /streams: unknown fields are refused, not ignored. */
 export const streamSpecSchema = z.strictObject({

@@ -41,19 +41,20 @@ export async function workerCommand(): Promise<number> {
   const standIn = standInDir ? scaleHarnessStandIn(standInDir, config.workerId) : null;
   const agent = new WorkerAgent(config, securityConfig(), registry, outbox, logger, standIn?.runUnit);
   if (standIn) setInterval(() => standIn.recordCalls(registry.calls), 2000).unref();
-  // A stop asked for while starting (the worker is already in the fleet) waits until the worker
-  // can drain, instead of killing it outright with the default signal action.
-  let stop: ((signal: string, seconds: number) => void) | null = null;
-  let early: [string, number] | null = null;
+  // Handlers go in before the worker joins the fleet: a stop asked for while it starts waits
+  // until it can drain (not the default signal action), and the drain deadline holds from the
+  // signal on, since starting can hang too (the store unreachable). Timers, sockets and children
+  // keep the event loop alive: past the deadline, exit for real.
+  let stop: ((signal: string) => void) | null = null;
+  let stopAsked: string | null = null;
   const onStop = (signal: string, seconds: number) => {
-    if (stop) return stop(signal, seconds);
-    if (early) return;
-    early = [signal, seconds];
-    // Starting can hang too (the store unreachable): the drain deadline holds from the signal on.
+    if (stopAsked !== null) return;
+    stopAsked = signal;
     setTimeout(() => {
       logger.error({ drainSeconds: seconds }, 'drain took too long; exiting');
       process.exit(1);
     }, seconds * 1000).unref();
+    stop?.(signal);
   };
   process.once('SIGTERM', () => onStop('SIGTERM', config.drainSeconds));
   process.once('SIGINT', () => onStop('SIGINT', config.drainSeconds));
@@ -76,23 +77,15 @@ export async function workerCommand(): Promise<number> {
   );
 
   return new Promise<number>((resolve) => {
-    let stopping = false;
-    const shutdown = async (signal: string, seconds: number) => {
-      if (stopping) return;
-      stopping = true;
+    const shutdown = async (signal: string) => {
       logger.info({ signal }, 'stopping');
-      // Timers, sockets and children keep the event loop alive: past the deadline, exit for real.
-      setTimeout(() => {
-        logger.error({ drainSeconds: seconds }, 'drain took too long; exiting');
-        process.exit(1);
-      }, seconds * 1000).unref();
       await agent.drain();
       metrics.close();
       registry.destroy();
       resolve(0);
     };
-    stop = (signal, seconds) => void shutdown(signal, seconds);
-    if (early) stop(...early);
+    stop = (signal) => void shutdown(signal);
+    if (stopAsked !== null) stop(stopAsked);
   });
 }
 

@@ -3,36 +3,17 @@
  * the run, so the sender never loops) monitored with every detector for SOAK_SECONDS (default
  * 300). Any event is a false alarm. The last line is JSON.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { DEFECT_TYPES, type DefectEvent } from '../../shared/events.js';
-import { resolveThresholds } from '../../shared/thresholds.js';
-import { StreamPipeline } from '../../worker/pipeline/StreamPipeline.js';
-import { makeClip } from '../helpers/clips.js';
 import { freeUdpPort, UdpSender } from '../helpers/liveOrigin.js';
+import { clipLongerThan, monitorUdp } from '../helpers/udpMonitor.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 300);
-const clip = join(mkdtempSync(join(tmpdir(), 'streamqc-soak-')), 'source.ts');
-makeClip(clip, SECONDS + 30);
 const port = await freeUdpPort();
-const sender = new UdpSender(clip, port);
+const sender = new UdpSender(clipLongerThan(SECONDS), port);
 const events: DefectEvent[] = [];
-const pipeline = new StreamPipeline({
-  streamId: 'soak',
-  source: `udp://127.0.0.1:${port}`,
-  kind: 'udp',
-  live: true,
-  realtime: false,
-  thresholds: resolveThresholds(),
-  detectors: [...DEFECT_TYPES],
-  expect: { audio: true, video: true },
-  logger: pino({ level: 'silent' }),
-  onEvent: (e) => {
-    events.push(e);
-    console.log(JSON.stringify(e));
-  },
+const pipeline = monitorUdp('soak', port, DEFECT_TYPES, (e) => {
+  events.push(e);
+  console.log(JSON.stringify(e));
 });
 console.log(`# transport soak — ${new Date().toISOString()}, ${SECONDS} s of clean UDP, every detector`);
 sender.start();

@@ -4,16 +4,10 @@
  * transport.continuity incident, raised and cleared, with the decode damage it causes reported as
  * video.corruption; a clean stream raises nothing.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFECT_TYPES, type DefectEvent } from '../../shared/events.js';
-import { resolveThresholds } from '../../shared/thresholds.js';
-import { StreamPipeline } from '../../worker/pipeline/StreamPipeline.js';
-import { makeClip } from '../helpers/clips.js';
 import { freeUdpPort, ImpairingRelay, UdpSender } from '../helpers/liveOrigin.js';
+import { clipLongerThan, monitorUdp } from '../helpers/udpMonitor.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const cleanups: (() => void)[] = [];
@@ -25,27 +19,18 @@ describe('transport checks on a live UDP source', () => {
   it('raises and clears transport.continuity for lost packets, corroborated by decode damage; nothing while clean', async () => {
     const port = await freeUdpPort();
     const relay = await ImpairingRelay.start(port);
-    // Longer than the test: a sender looping a clip makes its own PCR jump at the loop point.
-    const clip = join(mkdtempSync(join(tmpdir(), 'streamqc-ts-')), 'source.ts');
-    makeClip(clip, 90);
-    const sender = new UdpSender(clip, relay.inputPort);
+    const sender = new UdpSender(clipLongerThan(60), relay.inputPort);
     cleanups.push(
       () => relay.close(),
       () => sender.stop(),
     );
     const events: DefectEvent[] = [];
-    const pipeline = new StreamPipeline({
-      streamId: 'udp-transport',
-      source: `udp://127.0.0.1:${port}`,
-      kind: 'udp',
-      live: true,
-      realtime: false,
-      thresholds: resolveThresholds(),
-      detectors: DEFECT_TYPES.filter((t) => t.startsWith('transport.') || t === 'video.corruption'),
-      expect: { audio: true, video: true },
-      logger: pino({ level: 'silent' }),
-      onEvent: (e) => events.push({ ...e, wallStart: new Date().toISOString() }),
-    });
+    const pipeline = monitorUdp(
+      'udp-transport',
+      port,
+      DEFECT_TYPES.filter((t) => t.startsWith('transport.') || t === 'video.corruption'),
+      (e) => events.push(e),
+    );
     sender.start();
     const running = pipeline.runOnce();
 

@@ -6,10 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import type { SecurityConfig } from '../../shared/config.js';
+import type { DecodeProfile } from '../../shared/decodeProfile.js';
 import type { DefectEvent } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Registry, UnitItem } from '../../shared/registry/Registry.js';
-import type { DecodeProfile, StreamHealth, StreamRecord, UnitState } from '../../shared/streamSpec.js';
+import type { StreamHealth, StreamRecord, UnitState } from '../../shared/streamSpec.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
 import { checkSource, UrlPolicyError } from '../../shared/urlPolicy.js';
 import type { GuardProxy } from '../converter/GuardProxy.js';

@@ -21,7 +21,13 @@ export interface AlarmTiming {
 /** Shortest flap window, seconds of media time. */
 const MIN_FLAP_WINDOW = 5;
 
-const FLICKER: Record<DefectType, { bridge: number; clearAfter: number }> = {
+/** A clear delay is a fixed number of seconds, or a figure of the stream's thresholds. */
+type ClearAfter = number | ((t: Thresholds) => number);
+
+/** Transport errors come in bursts: an incident ends after a quiet spell of the stream's choosing. */
+const TRANSPORT = { bridge: 0, clearAfter: (t: Thresholds) => t.transport.quietSeconds };
+
+const FLICKER: Record<DefectType, { bridge: number; clearAfter: ClearAfter }> = {
   // A raised picture or sound condition must be gone for twice its hold-off before it clears: a
   // condition that toggles faster than its rule stays one incident (and is marked flapping).
   'video.black': { bridge: 0.1, clearAfter: 2 },
@@ -35,15 +41,13 @@ const FLICKER: Record<DefectType, { bridge: number; clearAfter: number }> = {
   'stream.loss': { bridge: 0, clearAfter: 0 },
   'audio.missing': { bridge: 0, clearAfter: 0 },
   'video.missing': { bridge: 0, clearAfter: 0 },
-  // Transport errors come in bursts: an incident ends after thresholds.transport.quietSeconds
-  // without one (alarmTiming).
-  'transport.sync': { bridge: 0, clearAfter: 0 },
-  'transport.pat': { bridge: 0, clearAfter: 0 },
-  'transport.pmt': { bridge: 0, clearAfter: 0 },
-  'transport.continuity': { bridge: 0, clearAfter: 0 },
-  'transport.pid': { bridge: 0, clearAfter: 0 },
-  'transport.pcr': { bridge: 0, clearAfter: 0 },
-  'transport.error': { bridge: 0, clearAfter: 0 },
+  'transport.sync': TRANSPORT,
+  'transport.pat': TRANSPORT,
+  'transport.pmt': TRANSPORT,
+  'transport.continuity': TRANSPORT,
+  'transport.pid': TRANSPORT,
+  'transport.pcr': TRANSPORT,
+  'transport.error': TRANSPORT,
 };
 
 const HOLD_OFF: Record<DefectType, (t: Thresholds) => number> = {
@@ -69,11 +73,10 @@ const HOLD_OFF: Record<DefectType, (t: Thresholds) => number> = {
 /** The alarm timing of one type under a stream's thresholds. */
 export function alarmTiming(type: DefectType, thresholds: Thresholds): AlarmTiming {
   const holdOff = HOLD_OFF[type](thresholds);
-  const flicker = type.startsWith('transport.')
-    ? { bridge: 0, clearAfter: thresholds.transport.quietSeconds }
-    : FLICKER[type];
+  const { bridge, clearAfter: rule } = FLICKER[type];
+  const clearAfter = typeof rule === 'function' ? rule(thresholds) : rule;
   // Comes back sooner than twice its own rule (hold-off and clear): faster than the rule can tell
   // incidents apart. A 3 s black every 12 s stays separate incidents.
-  const flapWindow = Math.max(MIN_FLAP_WINDOW, 2 * (holdOff + flicker.clearAfter));
-  return { holdOff, ...flicker, flapWindow };
+  const flapWindow = Math.max(MIN_FLAP_WINDOW, 2 * (holdOff + clearAfter));
+  return { holdOff, bridge, clearAfter, flapWindow };
 }

@@ -196,7 +196,8 @@ export class Converter {
         if (parsed.pictType === 'I') this.keyframeSeen = true;
         const t = this.options.clock.place('video', parsed.pts, this.frameDuration);
         if (t !== null) this.decodingT = t + this.frameDuration;
-        const hole = t !== null && this.isHole(t);
+        const gap = t === null ? null : this.gapBefore(t);
+        const hole = gap !== null && this.unplacedErrors !== null && this.isHole(gap);
         let errors: DecodeErrors | null = null;
         if (this.unplacedErrors && (this.corruptNext || hole)) {
           const { count, message } = this.unplacedErrors;
@@ -305,20 +306,24 @@ export class Converter {
     this.handOn(previous, previousErrors);
   }
 
-  /**
-   * Whether pictures before one at media time t are missing: a gap well beyond the stream's usual
-   * one (the nominal interval when every picture is decoded, a few with reference decoding).
-   */
-  private isHole(t: number): boolean {
+  /** The gap from the previous announced picture (null for the first or a step back); remembers it. */
+  private gapBefore(t: number): number | null {
     const previous = this.lastHeaderT;
     this.lastHeaderT = t;
-    if (previous === null || t <= previous) return false;
+    if (previous === null || t <= previous) return null;
     const gap = t - previous;
-    const usual = this.recentGaps.length
-      ? [...this.recentGaps].sort((a, b) => a - b)[this.recentGaps.length >> 1]
-      : gap;
     this.recentGaps.push(gap);
     if (this.recentGaps.length > 9) this.recentGaps.shift();
+    return gap;
+  }
+
+  /**
+   * Whether pictures before a gap are missing: well beyond the stream's usual gap (the nominal
+   * interval when every picture is decoded, a few with reference decoding). Asked only while
+   * decoder errors wait for a picture.
+   */
+  private isHole(gap: number): boolean {
+    const usual = [...this.recentGaps].sort((a, b) => a - b)[this.recentGaps.length >> 1];
     return gap > Math.max(2.5 * this.frameDuration, 1.5 * usual);
   }
 

@@ -3,9 +3,10 @@
  * live inputs can be run again after a failure (the supervisor's job) with the same detectors,
  * alarms and media clock, so media time stays the source's own across restarts.
  */
+
+import type { DecodeProfile } from '../../shared/decodeProfile.js';
 import type { DefectEvent, DefectType } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
-import type { DecodeProfile } from '../../shared/streamSpec.js';
 import type { Thresholds } from '../../shared/thresholds.js';
 import { AlarmTracker } from '../alarms/AlarmTracker.js';
 import { Converter, type ConverterExit } from '../converter/Converter.js';
@@ -177,10 +178,19 @@ export class StreamPipeline {
   /** The input ffmpeg opens: the tap's loopback relay when the worker reads the transport itself. */
   private async input(): Promise<string> {
     const { options } = this;
-    const wantsTransport = this.detectors.some((d) => d.onTransport);
-    if (options.kind !== 'udp' || !wantsTransport || this.stopped) return this.source;
-    this.tap ??= await UdpTap.open(this.source, options.logger, options.thresholds.transport.pidTimeout);
-    return this.tap.url;
+    if (this.tap) return this.tap.url;
+    if (options.kind !== 'udp' || this.stopped || !this.detectors.some((d) => d.onTransport))
+      return this.source;
+    let tap: UdpTap;
+    try {
+      tap = await UdpTap.open(this.source, options.logger, options.thresholds.transport.pidTimeout);
+    } catch (e) {
+      throw new SourceOpenError(`cannot read ${this.source}: ${(e as Error).message}`, this.source);
+    }
+    // Stopped while the socket was opening: nothing may keep the source's port bound.
+    if (this.stopped) tap.close();
+    else this.tap = tap;
+    return tap.url;
   }
 
   private async probeAndDecode(result: RunResult): Promise<RunResult> {
@@ -190,13 +200,6 @@ export class StreamPipeline {
     let source: string;
     try {
       source = await this.input();
-    } catch (e) {
-      result.error = new SourceOpenError(`cannot read ${this.source}: ${(e as Error).message}`, this.source);
-      log.warn({ err: result.error.message }, 'source cannot be opened');
-      if (options.live) this.loss?.sourceFailed(result.error.message, Date.now());
-      return result;
-    }
-    try {
       tracks = await probeInput(source, {
         kind: options.kind,
         inputArgs: this.inputArgs,

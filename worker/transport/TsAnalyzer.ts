@@ -70,7 +70,6 @@ export class TsAnalyzer {
   private lastPcr: number | null = null;
   private startedMs: number | null = null;
   private lastPacketMs: number | null = null;
-  private packets = 0;
   private readonly pidTimeoutMs: number;
 
   constructor(options: TsAnalyzerOptions = {}) {
@@ -80,11 +79,6 @@ export class TsAnalyzer {
   /** The PMT PIDs the PAT names and the elementary stream PIDs the PMTs name. */
   get tables(): { pmtPids: number[]; esPids: number[] } {
     return { pmtPids: [...this.pmts.keys()], esPids: [...this.esPids.keys()] };
-  }
-
-  /** Packets read so far. */
-  get packetCount(): number {
-    return this.packets;
   }
 
   /** Feeds bytes as they arrived (a UDP datagram, a chunk of a segment). */
@@ -180,7 +174,6 @@ export class TsAnalyzer {
   }
 
   private packet(b: Uint8Array, o: number, nowMs: number): void {
-    this.packets++;
     this.badSyncRun = 0;
     this.synced = true;
     const tei = (b[o + 1] & 0x80) !== 0;

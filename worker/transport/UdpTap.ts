@@ -12,7 +12,6 @@ import { TsAnalyzer } from './TsAnalyzer.js';
 
 export class UdpTap {
   readonly analyzer: TsAnalyzer;
-  private datagrams = 0;
 
   private constructor(
     private readonly input: Socket,
@@ -52,7 +51,6 @@ export class UdpTap {
     const output = createSocket('udp4');
     const tap = new UdpTap(input, output, `udp://127.0.0.1:${relayPort}`, pidTimeoutSeconds);
     input.on('message', (message) => {
-      tap.datagrams++;
       tap.analyzer.push(message, Date.now());
       output.send(message, relayPort, '127.0.0.1');
     });
@@ -61,11 +59,6 @@ export class UdpTap {
     output.on('error', onError);
     logger.info({ port, relayPort, multicast }, 'reading the transport stream in the worker');
     return tap;
-  }
-
-  /** Datagrams received so far. */
-  get received(): number {
-    return this.datagrams;
   }
 
   close(): void {
