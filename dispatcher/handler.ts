@@ -55,6 +55,7 @@ function view(record: StreamRecord) {
     labels: record.labels,
     expect: record.expect,
     ...(record.decode ? { decode: record.decode } : {}),
+    ...(record.rendition ? { rendition: record.rendition } : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
@@ -147,6 +148,7 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
       labels: spec.labels ?? {},
       expect: spec.expect ?? { audio: true, video: true },
       ...(spec.decode ? { decode: spec.decode } : {}),
+      ...(spec.rendition ? { rendition: spec.rendition } : {}),
       units: workUnits(id, detectors, groups).map((u) => ({ group: u.group, detectors: u.detectors })),
       state: 'active',
       createdAt: now,

@@ -13,11 +13,22 @@ export interface HlsFileServer {
   close(): Promise<void>;
 }
 
-/** Starts serving `dir` on a free port of 127.0.0.1. */
-export async function serveHlsFolder(dir: string): Promise<HlsFileServer> {
+/**
+ * Starts serving `dir` on a free port of 127.0.0.1. `fault`, when given, may answer a request
+ * with an HTTP error status instead (the tests' misbehaving origin).
+ */
+export async function serveHlsFolder(
+  dir: string,
+  fault?: (name: string) => number | undefined,
+): Promise<HlsFileServer> {
   const server: Server = createServer((req, res) => {
     const name = basename(new URL(req.url ?? '/', 'http://x').pathname);
     const path = join(dir, name);
+    const status = fault?.(name);
+    if (status) {
+      res.writeHead(status).end();
+      return;
+    }
     if (!/^[\w.-]+\.(m3u8|ts)$/.test(name) || !existsSync(path)) {
       res.writeHead(404).end();
       return;

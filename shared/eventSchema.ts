@@ -12,5 +12,13 @@ export const defectEventSchema = z.strictObject({
   wallEnd: z.string().optional(),
   severity: z.enum(['critical', 'major', 'minor']),
   dedupKey: z.string().min(1),
-  detail: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+  detail: z.record(
+    z.string(),
+    z.union([
+      z.number(),
+      z.string(),
+      z.boolean(),
+      z.strictObject({ uri: z.string(), bandwidth: z.number(), resolution: z.string().optional() }),
+    ]),
+  ),
 });

@@ -18,11 +18,36 @@ export const DEFECT_TYPES = [
   'transport.pid',
   'transport.pcr',
   'transport.error',
+  // HLS delivery: playlists, segments and renditions, read by the worker itself (worker/delivery).
+  'delivery.playlist_stale',
+  'delivery.sequence',
+  'delivery.segment_error',
+  'delivery.segment_duration',
+  'delivery.variant_missing',
 ] as const;
 
 export type DefectType = (typeof DEFECT_TYPES)[number];
+/** Types judged by the delivery monitor (playlists, segments), not by a media detector. */
+export type DeliveryType = Extract<DefectType, `delivery.${string}`>;
+
+export function isDeliveryType(type: DefectType): type is DeliveryType {
+  return type.startsWith('delivery.');
+}
 export type Severity = 'critical' | 'major' | 'minor';
 export type AlarmState = 'raised' | 'cleared';
+
+/** One rendition of an ABR ladder, as events name it (`detail.rendition`). */
+export interface RenditionRef {
+  uri: string;
+  bandwidth: number;
+  /** `WIDTHxHEIGHT` when the multivariant playlist says. */
+  resolution?: string;
+}
+
+/** Where a content defect of a ladder was seen: every rendition (source, encoder) or some. */
+export type DefectScope = 'all' | 'rendition';
+
+export type DetailValue = number | string | boolean | RenditionRef;
 
 /** One defect event: on SNS the message body, in NDJSON one line. */
 export interface DefectEvent {
@@ -35,7 +60,7 @@ export interface DefectEvent {
   wallEnd?: string;
   severity: Severity;
   dedupKey: string;
-  detail: Record<string, number | string | boolean>;
+  detail: Record<string, DetailValue>;
 }
 
 /** Default severity of each type: what an on-call person should feel when it fires. */
@@ -57,4 +82,21 @@ export const DEFAULT_SEVERITY: Record<DefectType, Severity> = {
   'transport.pid': 'major',
   'transport.pcr': 'minor',
   'transport.error': 'major',
+  'delivery.playlist_stale': 'critical',
+  'delivery.sequence': 'major',
+  'delivery.segment_error': 'major',
+  'delivery.segment_duration': 'minor',
+  'delivery.variant_missing': 'major',
 };
+
+/**
+ * The registry slot of an alarm: one open alarm per slot. A stream's own alarms use their type;
+ * an alarm about one rendition of a ladder (a stale playlist, a frozen rendition) has a slot per
+ * rendition, so two renditions can be in alarm at once. Derived from the event alone, so every
+ * party (worker, API's delete) finds the same slot.
+ */
+export function alarmSlot(event: Pick<DefectEvent, 'type' | 'detail'>): string {
+  const rendition = event.detail.rendition;
+  if (typeof rendition !== 'object' || event.detail.scope === 'all') return event.type;
+  return `${event.type}#${rendition.uri}`;
+}

@@ -20,6 +20,8 @@ export const streamSpecSchema = z.strictObject({
     .optional(),
   expect: z.strictObject({ audio: z.boolean(), video: z.boolean() }).optional(),
   decode: z.enum(DECODE_PROFILES).optional(),
+  /** HLS ladders: decode the highest-bandwidth rendition (default) or, for cost, the lowest. */
+  rendition: z.enum(['top', 'lowest']).optional(),
 });
 
 export type StreamSpec = z.infer<typeof streamSpecSchema>;
@@ -48,7 +50,10 @@ export interface StreamHealth {
   /** Times the monitor re-opened the source (its own converter restarts, any cause). */
   restarts?: number;
   lastError?: string;
-  /** Where the decoder reads when the worker reads the source itself (UDP: its loopback relay). */
+  /**
+   * Where the decoder reads when not the registered URL: the UDP tap's loopback relay, or the
+   * decoded rendition's media playlist of an HLS ladder.
+   */
   decoderInput?: string;
 }
 
@@ -63,6 +68,8 @@ export interface StreamRecord {
   expect: { audio: boolean; video: boolean };
   /** The owner's choice of decode profile; absent: the worker's default. */
   decode?: DecodeProfile;
+  /** HLS ladders: which rendition is decoded; absent: the top one. */
+  rendition?: 'top' | 'lowest';
   units: StoredUnit[];
   state: 'active' | 'deleted';
   createdAt: string;

@@ -18,6 +18,19 @@ export interface Thresholds {
   loss: { minDuration: number };
   /** TR 101 290 checks: seconds a PMT-listed PID may be absent; seconds without errors that end an incident. */
   transport: { pidTimeout: number; quietSeconds: number };
+  /**
+   * HLS delivery (worker/delivery): a playlist is stale after `staleFactor` × its target duration
+   * unchanged; a segment is late when its download takes longer than `slowFactor` × its duration or
+   * `segmentTimeout` seconds; renditions not decoded are sampled every `sampleSeconds`; an incident
+   * ends after `quietSeconds` of media without the fault.
+   */
+  delivery: {
+    staleFactor: number;
+    segmentTimeout: number;
+    slowFactor: number;
+    sampleSeconds: number;
+    quietSeconds: number;
+  };
 }
 
 export const DEFAULT_THRESHOLDS: Thresholds = {
@@ -30,6 +43,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   desync: { audioEarlyMs: 45, audioLateMs: 125, minDuration: 5 },
   loss: { minDuration: 3 },
   transport: { pidTimeout: 5, quietSeconds: 5 },
+  delivery: { staleFactor: 3, segmentTimeout: 10, slowFactor: 1, sampleSeconds: 6, quietSeconds: 10 },
 };
 
 /** Merges per-stream overrides over the defaults, key by key. */

@@ -61,4 +61,18 @@ export const thresholdsSchema = z.strictObject({
       quietSeconds: z.number().min(1).max(600),
     })
     .partial(),
+  delivery: z
+    .strictObject({
+      /** A live playlist unchanged for this many target durations is stale (CONTRACT: 3). */
+      staleFactor: z.number().min(1.5).max(20),
+      /** Seconds a segment or playlist request may take at most. */
+      segmentTimeout: z.number().min(1).max(120),
+      /** A segment whose download takes longer than this × its duration is late (1: real time). */
+      slowFactor: z.number().min(0.1).max(10),
+      /** Seconds between sampled segments of each rendition that is not decoded. */
+      sampleSeconds: z.number().min(1).max(600),
+      /** Seconds of media without the fault that end a delivery incident. */
+      quietSeconds: z.number().min(1).max(600),
+    })
+    .partial(),
 });

@@ -1,12 +1,12 @@
 /**
- * Alarms (one item per stream and defect type: the conditional writes decide who raises and who
+ * Alarms (one item per stream and alarm slot — its type, or type and rendition: the conditional writes decide who raises and who
  * clears) and each stream's event history. A cleared alarm is kept for a day, closed, with its
  * clear event, so the periodic re-send covers clears as well as raises. Both writes recognise
  * their own earlier success: a retry after a lost response is not mistaken for someone else's
  * alarm, so the event is still published (once: the outbox id is the event's).
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { DefectEvent, DefectType } from '../events.js';
+import { alarmSlot, type DefectEvent } from '../events.js';
 import { type Dynamo, nowSeconds } from './dynamo.js';
 import { TTL_ATTRIBUTE } from './tables.js';
 
@@ -17,7 +17,8 @@ const CLOSED_RETENTION_SECONDS = 24 * 3600;
 
 export interface OpenAlarmItem {
   streamId: string;
-  type: DefectType;
+  /** The alarm's slot (events.ts alarmSlot): its type, or type#rendition for one rendition of a ladder. */
+  type: string;
   dedupKey: string;
   start: number;
   wallStart?: string;
@@ -45,7 +46,7 @@ export class AlarmStore {
         TableName: this.db.tables.alarms,
         Item: {
           streamId: event.streamId,
-          type: event.type,
+          type: alarmSlot(event),
           dedupKey: event.dedupKey,
           start: event.start,
           wallStart: event.wallStart,
@@ -58,7 +59,7 @@ export class AlarmStore {
       }),
     );
     if (applied) return true;
-    const existing = await this.item(event.streamId, event.type);
+    const existing = await this.item(event.streamId, alarmSlot(event));
     return existing?.dedupKey === event.dedupKey && existing.status !== 'closed';
   }
 
@@ -67,7 +68,7 @@ export class AlarmStore {
     const applied = await this.db.conditional(
       new UpdateCommand({
         TableName: this.db.tables.alarms,
-        Key: { streamId: cleared.streamId, type: cleared.type },
+        Key: { streamId: cleared.streamId, type: alarmSlot(cleared) },
         UpdateExpression: 'SET #st = :closed, cleared = :event, closedAt = :now, #ttl = :ttl',
         ConditionExpression: 'dedupKey = :k AND (attribute_not_exists(#st) OR #st = :open)',
         ExpressionAttributeNames: { '#st': 'status', '#ttl': TTL_ATTRIBUTE },
@@ -82,7 +83,7 @@ export class AlarmStore {
       }),
     );
     if (applied) return true;
-    const existing = await this.item(cleared.streamId, cleared.type);
+    const existing = await this.item(cleared.streamId, alarmSlot(cleared));
     return (
       existing?.status === 'closed' &&
       existing.cleared?.dedupKey === cleared.dedupKey &&

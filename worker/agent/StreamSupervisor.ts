@@ -27,7 +27,7 @@ export interface SupervisorDeps {
   /** The decode profile of streams that do not choose one (STREAMQC_DECODE_PROFILE). */
   decodeProfile?: DecodeProfile;
   /** The guard proxy: each http(s) unit gets its own route (address policy, request budget). */
-  proxy: Pick<GuardProxy, 'open' | 'close' | 'problem'>;
+  proxy: Pick<GuardProxy, 'open' | 'close' | 'problem' | 'watch'>;
 }
 
 const MAX_BACKOFF_SECONDS = 30;
@@ -186,14 +186,18 @@ export class StreamSupervisor {
       // Segmented sources: the pipeline derives the stall time from the loss rule (segment wait).
       stallSeconds: 10,
       decodeProfile: stream.decode ?? deps.decodeProfile,
+      delivery: {
+        security: deps.security,
+        decode: stream.rendition ?? 'top',
+        // Plain http goes through the proxy as requests it can time; https is a tunnel.
+        proxyObserves: stream.url.startsWith('http:'),
+      },
     });
     this.pipeline = pipeline;
     const open = (await deps.registry.alarms.openFor(stream.id)).filter((a) =>
-      unit.detectors.includes(a.type),
+      unit.detectors.includes(a.event.type),
     );
-    pipeline.tracker.restore(
-      open.map((a) => ({ type: a.type, start: a.start, dedupKey: a.dedupKey, wallStart: a.wallStart })),
-    );
+    pipeline.restoreAlarms(open.map((a) => a.event));
     if (open.length) this.log.info({ restored: open.map((a) => a.type) }, 'restored open alarms');
 
     const health = setInterval(() => void this.reportHealth(pipeline), HEALTH_INTERVAL_MS);
@@ -215,8 +219,10 @@ export class StreamSupervisor {
         let inputArgs: string[] = [];
         try {
           const checked = await checkSource(stream.url, deps.security);
-          if (kind === 'http') inputArgs = ['-http_proxy', await deps.proxy.open(unit.unitId)];
-          else if (checked.kind === 'url' && checked.addresses[0])
+          if (kind === 'http') {
+            inputArgs = ['-http_proxy', await deps.proxy.open(unit.unitId)];
+            deps.proxy.watch(unit.unitId, (exchange) => pipeline.onExchange(exchange));
+          } else if (checked.kind === 'url' && checked.addresses[0])
             source = pinHost(stream.url, checked.addresses[0]);
         } catch (e) {
           if (!(e instanceof UrlPolicyError)) throw e;

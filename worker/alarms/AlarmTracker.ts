@@ -18,6 +18,8 @@ export interface AlarmTrackerOptions {
   onEvent: (event: DefectEvent) => void;
   /** Maps media time to wall clock for live inputs; absent for files. */
   wallClock?: (mediaTime: number) => Date;
+  /** What the alarms are about when not the whole stream (a rendition's URI): part of the dedup key. */
+  subject?: string;
 }
 
 /** An alarm that is raised right now, as the tracker holds it (for restore after a restart). */
@@ -126,7 +128,8 @@ class TypeAlarm {
     this.flapping = this.lastEnd !== null && this.start - this.lastEnd < this.timing.flapWindow;
     const wall = this.options.wallClock?.(this.start);
     this.wallStart = wall?.toISOString();
-    this.key = dedupKey(this.options.streamId, this.type, wall ? wall.getTime() : this.start * 1000);
+    const anchor = wall ? wall.getTime() : this.start * 1000;
+    this.key = dedupKey(this.options.streamId, this.type, anchor, this.options.subject);
     this.options.onEvent(this.event('raised', null));
   }
 

@@ -4,10 +4,11 @@ import { createHash } from 'node:crypto';
 /**
  * The dedup key of an incident.
  * @param anchor what pins the incident in time: media start for files, wall start (ms) for live.
+ * @param subject what the incident is about when not the whole stream (a rendition's URI)
  */
-export function dedupKey(streamId: string, type: string, anchor: number): string {
+export function dedupKey(streamId: string, type: string, anchor: number, subject?: string): string {
   const digest = createHash('sha256')
-    .update(`${streamId}\n${type}\n${Math.round(anchor)}`)
+    .update(`${streamId}\n${type}\n${Math.round(anchor)}${subject ? `\n${subject}` : ''}`)
     .digest('hex');
   return `${type}:${digest.slice(0, 20)}`;
 }

@@ -27,6 +27,9 @@ type ClearAfter = number | ((t: Thresholds) => number);
 /** Transport errors come in bursts: an incident ends after a quiet spell of the stream's choosing. */
 const TRANSPORT = { bridge: 0, clearAfter: (t: Thresholds) => t.transport.quietSeconds };
 
+/** Delivery faults are judged on each playlist load or segment: raised at once, ended by quiet. */
+const DELIVERY = { bridge: 0, clearAfter: (t: Thresholds) => t.delivery.quietSeconds };
+
 const FLICKER: Record<DefectType, { bridge: number; clearAfter: ClearAfter }> = {
   // A raised picture or sound condition must be gone for twice its hold-off before it clears: a
   // condition that toggles faster than its rule stays one incident (and is marked flapping).
@@ -48,6 +51,11 @@ const FLICKER: Record<DefectType, { bridge: number; clearAfter: ClearAfter }> = 
   'transport.pid': TRANSPORT,
   'transport.pcr': TRANSPORT,
   'transport.error': TRANSPORT,
+  'delivery.playlist_stale': DELIVERY,
+  'delivery.sequence': DELIVERY,
+  'delivery.segment_error': DELIVERY,
+  'delivery.segment_duration': DELIVERY,
+  'delivery.variant_missing': DELIVERY,
 };
 
 const HOLD_OFF: Record<DefectType, (t: Thresholds) => number> = {
@@ -68,6 +76,11 @@ const HOLD_OFF: Record<DefectType, (t: Thresholds) => number> = {
   'transport.pid': () => 0,
   'transport.pcr': () => 0,
   'transport.error': () => 0,
+  'delivery.playlist_stale': () => 0,
+  'delivery.sequence': () => 0,
+  'delivery.segment_error': () => 0,
+  'delivery.segment_duration': () => 0,
+  'delivery.variant_missing': () => 0,
 };
 
 /** The alarm timing of one type under a stream's thresholds. */

@@ -24,7 +24,7 @@ import type { Logger } from '../../shared/logger.js';
 import { isForbiddenAddress, normaliseHost } from '../../shared/urlPolicy.js';
 
 /** Resolves a host to one address that the policy allows, or throws with the reason. */
-async function vet(host: string, security: SecurityConfig): Promise<string> {
+export async function vet(host: string, security: SecurityConfig): Promise<string> {
   const name = normaliseHost(host);
   const addresses = isIP(name)
     ? [name]
@@ -55,6 +55,17 @@ interface Route {
   /** The last thing the proxy refused for this stream, for the unit's health. */
   problem?: string;
   warnedAt: number;
+  /** Told of every plain-http download the proxy passed on (the delivery monitor). */
+  watcher?: (exchange: Exchange) => void;
+}
+
+/** One download the proxy passed on: how it ended and how long it took. */
+export interface Exchange {
+  url: string;
+  status: number;
+  ms: number;
+  /** Why the body did not arrive whole, if it did not. */
+  error?: string;
 }
 
 /** Variant URIs of a master playlist (absolute), or null when the text is not a master. */
@@ -117,6 +128,15 @@ export class GuardProxy {
     route.url = `http://127.0.0.1:${(route.server.address() as { port: number }).port}`;
     this.routes.set(key, route);
     return route.url;
+  }
+
+  /**
+   * Tells `watcher` of every plain-http download made through a stream's route (https is a
+   * tunnel: the proxy sees no requests in it).
+   */
+  watch(key: string, watcher: ((exchange: Exchange) => void) | undefined): void {
+    const route = this.routes.get(key);
+    if (route) route.watcher = watcher;
   }
 
   /** What the proxy last refused for a stream (shown as the unit's error), if anything. */
@@ -183,6 +203,9 @@ export class GuardProxy {
       res.writeHead(403).end('forbidden by streamqc source policy');
       return;
     }
+    const started = Date.now();
+    const report = (status: number, error?: string) =>
+      route.watcher?.({ url: target.href, status, ms: Date.now() - started, ...(error ? { error } : {}) });
     const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: target.host };
     delete headers['proxy-connection'];
     const upstream = httpRequest(
@@ -197,6 +220,20 @@ export class GuardProxy {
       (up) => {
         if (!isPlaylist(target, up.headers['content-type'])) {
           res.writeHead(up.statusCode ?? 502, up.headers);
+          const expected = Number(up.headers['content-length'] ?? Number.NaN);
+          let size = 0;
+          up.on('data', (c: Buffer) => {
+            size += c.length;
+          });
+          up.on('end', () =>
+            report(
+              up.statusCode ?? 0,
+              Number.isFinite(expected) && size < expected
+                ? `truncated body: ${size} of ${expected} bytes`
+                : undefined,
+            ),
+          );
+          up.on('aborted', () => report(up.statusCode ?? 0, `connection closed after ${size} bytes`));
           up.pipe(res);
           return;
         }
@@ -205,6 +242,7 @@ export class GuardProxy {
     );
     upstream.on('timeout', () => upstream.destroy(new Error('upstream timeout')));
     upstream.on('error', (e) => {
+      report(0, e.message);
       if (!res.headersSent) res.writeHead(502).end(e.message);
       else res.destroy();
     });

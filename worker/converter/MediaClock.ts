@@ -81,6 +81,16 @@ export class MediaClock {
     this.tracks.audio.joining = true;
   }
 
+  /** Media time of a source timestamp under the current epoch; null before the first sample. */
+  mediaTimeOf(pts: number): number | null {
+    return this.offset === null ? null : pts + this.offset;
+  }
+
+  /** Source timestamp of a media time under the current epoch; null before the first sample. */
+  sourceTimeOf(t: number): number | null {
+    return this.offset === null ? null : t - this.offset;
+  }
+
   /** Newest media time placed so far (end of the newest sample), seconds. */
   get mediaTime(): number {
     return this.newest;

@@ -1,8 +1,9 @@
 /**
- * The detector registry: one line per defect type. Adding a detector is its file plus one line
+ * The detector registry: one line per defect type of the decoded media (delivery.* types are
+ * judged by the delivery monitor, worker/delivery). Adding a detector is its file plus one line
  * here (and its rule in shared/thresholds.ts if it has tunable figures).
  */
-import type { DefectType } from '../../shared/events.js';
+import type { DefectType, DeliveryType } from '../../shared/events.js';
 import { BlackDetector } from './BlackDetector.js';
 import { ClippingDetector } from './ClippingDetector.js';
 import { CorruptionDetector } from './CorruptionDetector.js';
@@ -15,7 +16,7 @@ import { StreamLossDetector } from './StreamLossDetector.js';
 import { TransportDetector } from './TransportDetector.js';
 import type { DetectorFactory } from './types.js';
 
-export const DETECTORS: Record<DefectType, DetectorFactory> = {
+export const DETECTORS: Record<Exclude<DefectType, DeliveryType>, DetectorFactory> = {
   'video.black': (c) => new BlackDetector(c),
   'video.freeze': (c) => new FreezeDetector(c),
   'video.corruption': (c) => new CorruptionDetector(c),

@@ -4,17 +4,21 @@
  * alarms and media clock, so media time stays the source's own across restarts.
  */
 
+import type { SecurityConfig } from '../../shared/config.js';
 import type { DecodeProfile } from '../../shared/decodeProfile.js';
-import type { DefectEvent, DefectType } from '../../shared/events.js';
+import { type DefectEvent, type DefectType, type DeliveryType, isDeliveryType } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Thresholds } from '../../shared/thresholds.js';
 import { AlarmTracker } from '../alarms/AlarmTracker.js';
 import { Converter, type ConverterExit } from '../converter/Converter.js';
 import { SourceOpenError } from '../converter/errors.js';
+import type { Exchange } from '../converter/GuardProxy.js';
 import { MediaClock } from '../converter/MediaClock.js';
 import { probeInput } from '../converter/probe.js';
 import { isSegmentedKind, type SourceKind } from '../converter/sourceKind.js';
 import type { TrackInfo } from '../converter/types.js';
+import { FetchError } from '../delivery/guardedGet.js';
+import { HlsMonitor } from '../delivery/HlsMonitor.js';
 import { DETECTORS } from '../detectors/index.js';
 import { MAX_SEGMENT_ALLOWANCE, StreamLossDetector } from '../detectors/StreamLossDetector.js';
 import type { Detector, Observation } from '../detectors/types.js';
@@ -45,6 +49,11 @@ export interface PipelineOptions {
   decodeProfile?: DecodeProfile;
   /** Extra ffmpeg/ffprobe input options (e.g. the guarding http proxy). */
   inputArgs?: string[];
+  /**
+   * HLS sources: the worker reads the playlists itself (worker/delivery/HlsMonitor.ts) under this
+   * source policy, and decodes one rendition of a ladder. Absent: ffmpeg reads the URL alone.
+   */
+  delivery?: { security: SecurityConfig; decode: 'top' | 'lowest'; proxyObserves: boolean };
 }
 
 export interface RunResult {
@@ -81,6 +90,15 @@ export class StreamPipeline {
   /** Reads a UDP source in the worker for the transport checks and relays it to ffmpeg. */
   private tap: UdpTap | null = null;
   private transportT = 0;
+  /** Reads an HLS source's playlists and renditions (delivery checks, the ladder's scope). */
+  private hls: HlsMonitor | null = null;
+  /** The source is not HLS (checked once): ffmpeg reads it alone. */
+  private notHls = false;
+  /** Alarms of renditions open before a restart, handed to the HLS monitor once it is open. */
+  private restoredRenditionAlarms: DefectEvent[] = [];
+  private restoredScopes: DefectEvent[] = [];
+  /** Keeps events in order while a ladder's content event waits for its scope. */
+  private eventChain: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: PipelineOptions) {
     this.source = options.source;
@@ -94,7 +112,10 @@ export class StreamPipeline {
         this.loss?.allowance ??
         options.thresholds.loss.minDuration + (this.segmented ? MAX_SEGMENT_ALLOWANCE : 0),
     });
-    const emit = (o: Observation) => this.tracker.observe(o);
+    const emit = (o: Observation) => {
+      this.tracker.observe(o);
+      this.hls?.noteDecoded(o);
+    };
     const context = {
       thresholds: options.thresholds,
       emit,
@@ -102,19 +123,56 @@ export class StreamPipeline {
       segmented: this.segmented,
       expect: options.expect,
     };
-    this.detectors = options.detectors.map((type) => DETECTORS[type](context));
+    this.detectors = options.detectors
+      .filter((type) => !isDeliveryType(type))
+      .map((type) => DETECTORS[type as Exclude<DefectType, DeliveryType>](context));
     this.loss = (this.detectors.find((d) => d instanceof StreamLossDetector) as StreamLossDetector) ?? null;
     this.tracker = new AlarmTracker({
       streamId: options.streamId,
       thresholds: options.thresholds,
-      onEvent: options.onEvent,
-      wallClock: options.live ? (t) => new Date(this.arrivals.wallAt(t, Date.now())) : undefined,
+      onEvent: (event) => this.route(event),
+      wallClock: options.live ? (t) => this.wallAt(t) : undefined,
     });
+  }
+
+  private wallAt(t: number): Date {
+    return new Date(this.arrivals.wallAt(t, Date.now()));
+  }
+
+  /** Events of the decoded media: as they are, or (an HLS source) named with their rendition. */
+  private route(event: DefectEvent): void {
+    const hls = this.hls;
+    if (!hls) {
+      this.options.onEvent(event);
+      return;
+    }
+    this.eventChain = this.eventChain
+      .then(() => hls.describeDecoded(event))
+      .then((described) => this.options.onEvent(described))
+      .catch((e) => this.options.logger.error({ err: (e as Error).message }, 'could not describe an event'));
+  }
+
+  /** Re-opens alarms raised before a restart (whole-stream alarms now, rendition alarms once the ladder is read). */
+  restoreAlarms(events: DefectEvent[]): void {
+    const ofRendition = (e: DefectEvent) => isDeliveryType(e.type) || e.detail.seenBy === 'key-frame probe';
+    this.tracker.restore(
+      events
+        .filter((e) => !ofRendition(e))
+        .map((e) => ({ type: e.type, start: e.start, dedupKey: e.dedupKey, wallStart: e.wallStart })),
+    );
+    this.restoredRenditionAlarms = events.filter(ofRendition);
+    this.restoredScopes = events.filter((e) => !ofRendition(e) && e.detail.scope !== undefined);
+  }
+
+  /** A download ffmpeg made through the guard proxy (the decoded rendition's segments). */
+  onExchange(exchange: Exchange): void {
+    this.hls?.onExchange(exchange);
   }
 
   /** Where the decoder reads when it is not the source itself (the transport tap's relay). */
   get decoderInput(): string | null {
-    return this.tap?.url ?? null;
+    if (this.tap) return this.tap.url;
+    return this.hls && this.hls.decoderUrl !== this.source ? this.hls.decoderUrl : null;
   }
 
   /** Newest media time decoded, seconds, continuous across restarts. */
@@ -178,6 +236,7 @@ export class StreamPipeline {
   /** The input ffmpeg opens: the tap's loopback relay when the worker reads the transport itself. */
   private async input(): Promise<string> {
     const { options } = this;
+    if (options.kind === 'http') return this.hlsInput();
     if (this.tap) return this.tap.url;
     if (options.kind !== 'udp' || this.stopped || !this.detectors.some((d) => d.onTransport))
       return this.source;
@@ -191,6 +250,49 @@ export class StreamPipeline {
     if (this.stopped) tap.close();
     else this.tap = tap;
     return tap.url;
+  }
+
+  /**
+   * An http source: read as HLS by the worker (the ladder, the rendition to decode) when it is
+   * one and delivery is watched; otherwise ffmpeg reads the URL itself.
+   */
+  private async hlsInput(): Promise<string> {
+    const { options } = this;
+    const delivery = options.delivery;
+    if (this.hls) return this.hls.decoderUrl;
+    if (!delivery || this.notHls || this.stopped) return this.source;
+    let hls: HlsMonitor | null;
+    try {
+      hls = await HlsMonitor.open(options.source, {
+        streamId: options.streamId,
+        security: delivery.security,
+        thresholds: options.thresholds,
+        types: options.detectors,
+        decode: delivery.decode,
+        logger: options.logger,
+        clock: this.clock,
+        wallClock: (t) => this.wallAt(t),
+        proxyObserves: delivery.proxyObserves,
+        onEvent: options.onEvent,
+      });
+    } catch (e) {
+      const reason = e instanceof FetchError ? `${e.message} (${e.url})` : (e as Error).message;
+      throw new SourceOpenError(`cannot load the playlist: ${reason}`, options.source);
+    }
+    if (!hls) {
+      this.notHls = true;
+      return this.source;
+    }
+    if (this.stopped) return this.source;
+    this.hls = hls;
+    hls.restore(this.restoredRenditionAlarms);
+    for (const e of this.restoredScopes) hls.rememberScope(e);
+    hls.start();
+    options.logger.info(
+      { renditions: hls.renditions.map((r) => r.ref), decoded: hls.decoded.ref.uri },
+      'HLS source: watching every rendition',
+    );
+    return hls.decoderUrl;
   }
 
   private async probeAndDecode(result: RunResult): Promise<RunResult> {
@@ -309,6 +411,7 @@ export class StreamPipeline {
   /** Lets wall-clock rules run while no converter is running (between restarts of a live input). */
   tick(): void {
     const now = Date.now();
+    this.hls?.tick();
     for (const d of this.detectors) d.onTick?.(now, this.clock.mediaTime);
     if (this.tap) {
       this.tap.analyzer.check(now);
@@ -334,5 +437,6 @@ export class StreamPipeline {
     this.converter?.stop();
     this.tap?.close();
     this.tap = null;
+    this.hls?.stop();
   }
 }

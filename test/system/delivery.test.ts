@@ -1,0 +1,94 @@
+/**
+ * HLS delivery on a live 3-rendition ladder from a local origin: the worker polls every
+ * rendition's playlist, sees the decoded rendition's segments through its proxy, and samples the
+ * others' key frames. One run, faults in turn: a frozen rendition that is not decoded, a 404 on a
+ * decoded segment, a frozen source, a frozen decoded rendition, then the packager stops.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFECT_TYPES, type DefectEvent, type RenditionRef } from '../../shared/events.js';
+import { startHlsLadder } from '../helpers/hlsLadder.js';
+import { monitorHls } from '../helpers/hlsMonitor.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const cleanups: (() => Promise<void> | void)[] = [];
+afterAll(async () => {
+  for (const c of cleanups) await c();
+});
+
+const renditionOf = (e: DefectEvent) => (e.detail.rendition as RenditionRef | undefined)?.uri ?? '';
+
+describe('HLS delivery and the ABR ladder', () => {
+  it('names the rendition of each fault and tells a frozen rendition from a frozen source', async () => {
+    const ladder = await startHlsLadder(mkdtempSync(join(tmpdir(), 'streamqc-ladder-')), [
+      { on: 2, from: 14, to: 24 },
+      { on: 'source', from: 36, to: 46 },
+      { on: 0, from: 54, to: 62 },
+    ]);
+    cleanups.push(() => ladder.stop());
+    const events: DefectEvent[] = [];
+    const arrivals: number[] = [];
+    const run = await monitorHls(
+      'ladder',
+      ladder.url,
+      DEFECT_TYPES.filter((t) => t.startsWith('delivery.') || t === 'video.freeze' || t === 'video.black'),
+      (e) => {
+        events.push(e);
+        arrivals.push(Date.now());
+      },
+      { delivery: { quietSeconds: 4 } },
+    );
+    cleanups.push(() => run.stop());
+
+    await sleep(26_000);
+    // One decoded segment answered 404 (two segments past the newest listed: not yet fetched).
+    const missing = `v0_${String(ladder.lastSequence(0) + 2).padStart(5, '0')}.ts`;
+    ladder.fail((name) => name === missing);
+    await sleep(8_000);
+    ladder.fail(undefined);
+    await sleep(36_000);
+    const beforeStop = events.length;
+    const stoppedAt = Date.now();
+    ladder.stopPackager();
+    await sleep(14_000);
+    await run.stop();
+
+    const raised = events.filter((e) => e.state === 'raised');
+    const summary = raised.map((e) => `${e.type} ${renditionOf(e)} ${e.detail.scope ?? ''}`);
+    // Until the packager stopped: the three freezes and the 404, nothing else.
+    const freezes = raised.filter((e) => e.type === 'video.freeze');
+    expect(
+      freezes.map((e) => [renditionOf(e), e.detail.scope]),
+      summary.join('\n'),
+    ).toEqual([
+      [ladder.rendition(2), 'rendition'],
+      [ladder.rendition(0), 'all'],
+      [ladder.rendition(0), 'rendition'],
+    ]);
+    const segmentErrors = raised.filter((e) => e.type === 'delivery.segment_error');
+    expect(segmentErrors.map(renditionOf), summary.join('\n')).toEqual([ladder.rendition(0)]);
+    expect(segmentErrors[0].detail.status).toBe(404);
+    const early = events.slice(0, beforeStop);
+    expect(
+      early.filter((e) => e.type !== 'video.freeze' && e.type !== 'delivery.segment_error'),
+      summary.join('\n'),
+    ).toEqual([]);
+    // Each raised once and cleared once.
+    for (const e of early.filter((x) => x.state === 'raised'))
+      expect(early.filter((x) => x.dedupKey === e.dedupKey).map((x) => x.state)).toEqual([
+        'raised',
+        'cleared',
+      ]);
+
+    // The packager stopped: every rendition's playlist stale within 3 × target duration + 5 s.
+    const stale = events
+      .map((e, i) => ({ e, at: arrivals[i] }))
+      .filter(({ e }) => e.type === 'delivery.playlist_stale' && e.state === 'raised');
+    expect(stale.map(({ e }) => renditionOf(e)).sort()).toEqual(
+      [0, 1, 2].map((i) => ladder.rendition(i)).sort(),
+    );
+    for (const { at } of stale) expect(at - stoppedAt).toBeLessThanOrEqual((3 * 2 + 5) * 1000);
+  }, 150_000);
+});

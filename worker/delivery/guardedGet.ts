@@ -1,0 +1,138 @@
+/**
+ * The delivery monitor's own HTTP client: every request (and every redirect) is checked against
+ * the source policy at connect time, like the guard proxy does for ffmpeg, and connects to the
+ * vetted address (no second DNS answer). Bodies are bounded; a body shorter than its
+ * Content-Length is an error, not a short segment.
+ */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { SecurityConfig } from '../../shared/config.js';
+import { vet } from '../converter/GuardProxy.js';
+
+export interface Fetched {
+  /** The URL finally answered (after redirects). */
+  url: string;
+  status: number;
+  contentType: string | undefined;
+  body: Buffer;
+  /** Milliseconds from the request to the end of the body. */
+  ms: number;
+}
+
+/** A request that failed: refused, unreachable, timed out, an HTTP error or a truncated body. */
+export class FetchError extends Error {
+  constructor(
+    message: string,
+    readonly url: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface GetOptions {
+  security: SecurityConfig;
+  timeoutMs: number;
+  maxBytes: number;
+  signal?: AbortSignal;
+}
+
+const MAX_REDIRECTS = 3;
+
+/** GETs a URL under the source policy; rejects with FetchError for anything but a whole 2xx body. */
+export async function guardedGet(url: string, options: GetOptions): Promise<Fetched> {
+  const started = Date.now();
+  let target = new URL(url);
+  for (let hop = 0; ; hop++) {
+    if (target.protocol !== 'http:' && target.protocol !== 'https:')
+      throw new FetchError(`refused ${target.protocol} URL`, target.href);
+    let address: string;
+    try {
+      address = await vet(target.hostname, options.security);
+    } catch (e) {
+      throw new FetchError((e as Error).message, target.href);
+    }
+    const response = await once(target, address, options, started);
+    const location = response.headers.location;
+    if (response.statusCode && response.statusCode >= 300 && response.statusCode < 400 && location) {
+      response.resume();
+      if (hop >= MAX_REDIRECTS) throw new FetchError('too many redirects', target.href, response.statusCode);
+      target = new URL(location, target);
+      continue;
+    }
+    return read(target, response, options, started);
+  }
+}
+
+function once(target: URL, address: string, options: GetOptions, started: number): Promise<IncomingMessage> {
+  const secure = target.protocol === 'https:';
+  return new Promise((resolve, reject) => {
+    const req = (secure ? httpsRequest : httpRequest)(
+      {
+        host: address,
+        port: target.port || (secure ? 443 : 80),
+        path: `${target.pathname}${target.search}`,
+        method: 'GET',
+        headers: { host: target.host, 'user-agent': 'streamqc-delivery' },
+        servername: secure ? target.hostname : undefined,
+        signal: options.signal,
+        timeout: Math.max(1, options.timeoutMs - (Date.now() - started)),
+      },
+      resolve,
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs / 1000} s`)));
+    req.on('error', (e) => reject(new FetchError(e.message, target.href)));
+    req.end();
+  });
+}
+
+function read(
+  target: URL,
+  response: IncomingMessage,
+  options: GetOptions,
+  started: number,
+): Promise<Fetched> {
+  const status = response.statusCode ?? 0;
+  return new Promise((resolve, reject) => {
+    if (status < 200 || status >= 300) {
+      response.resume();
+      reject(new FetchError(`HTTP ${status}`, target.href, status));
+      return;
+    }
+    const expected = Number(response.headers['content-length'] ?? Number.NaN);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const deadline = setTimeout(
+      () => response.destroy(new Error(`body not complete within ${options.timeoutMs / 1000} s`)),
+      Math.max(1, options.timeoutMs - (Date.now() - started)),
+    );
+    response.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > options.maxBytes) response.destroy(new Error(`body over ${options.maxBytes} bytes`));
+      else chunks.push(chunk);
+    });
+    response.on('error', (e) => {
+      clearTimeout(deadline);
+      reject(new FetchError(e.message, target.href, status));
+    });
+    response.on('end', () => {
+      clearTimeout(deadline);
+      if (Number.isFinite(expected) && size < expected) {
+        reject(new FetchError(`truncated body: ${size} of ${expected} bytes`, target.href, status));
+        return;
+      }
+      resolve({
+        url: target.href,
+        status,
+        contentType: response.headers['content-type'],
+        body: Buffer.concat(chunks),
+        ms: Date.now() - started,
+      });
+    });
+    response.on('close', () => {
+      clearTimeout(deadline);
+      if (!response.complete)
+        reject(new FetchError(`connection closed after ${size} bytes`, target.href, status));
+    });
+  });
+}
