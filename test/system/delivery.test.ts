@@ -25,7 +25,7 @@ describe('HLS delivery and the ABR ladder', () => {
     const ladder = await startHlsLadder(mkdtempSync(join(tmpdir(), 'streamqc-ladder-')), [
       { on: 2, from: 14, to: 24 },
       { on: 'source', from: 36, to: 46 },
-      { on: 0, from: 54, to: 62 },
+      { on: 0, from: 52, to: 58 },
     ]);
     cleanups.push(() => ladder.stop());
     const events: DefectEvent[] = [];
@@ -48,7 +48,7 @@ describe('HLS delivery and the ABR ladder', () => {
     ladder.fail((name) => name === missing);
     await sleep(8_000);
     ladder.fail(undefined);
-    await sleep(36_000);
+    await sleep(42_000);
     const beforeStop = events.length;
     const stoppedAt = Date.now();
     ladder.stopPackager();

@@ -1,0 +1,232 @@
+/**
+ * The HLS delivery rules, one at a time, against a scripted origin whose "packager" adds a 1 s
+ * segment every second to two renditions: each fault is raised once for its rendition and cleared
+ * once after the origin behaves again.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFECT_TYPES, type DefectEvent, type RenditionRef } from '../../shared/events.js';
+import { resolveThresholds } from '../../shared/thresholds.js';
+import { MediaClock } from '../../worker/converter/MediaClock.js';
+import { HlsMonitor } from '../../worker/delivery/HlsMonitor.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Track {
+  first: number;
+  segments: { msn: number; duration: number }[];
+  /** Answer the playlist with 404. */
+  missing: boolean;
+  /** Stop adding segments. */
+  frozen: boolean;
+}
+
+class ScriptedOrigin {
+  readonly tracks: Track[] = [0, 1].map(() => ({ first: 0, segments: [], missing: false, frozen: false }));
+  failSegment: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private server: Server | null = null;
+  base = '';
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const name = (req.url ?? '').slice(1);
+      if (name === 'master.m3u8') {
+        res.end(
+          '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\nr0.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=300000\nr1.m3u8\n',
+        );
+        return;
+      }
+      const playlist = /^r(\d)\.m3u8$/.exec(name);
+      if (playlist) {
+        const track = this.tracks[Number(playlist[1])];
+        if (track.missing) {
+          res.writeHead(404).end();
+          return;
+        }
+        const lines = [
+          '#EXTM3U',
+          '#EXT-X-TARGETDURATION:1',
+          `#EXT-X-MEDIA-SEQUENCE:${track.segments[0]?.msn ?? 0}`,
+        ];
+        for (const s of track.segments)
+          lines.push(`#EXTINF:${s.duration.toFixed(3)},`, `r${playlist[1]}_${s.msn}.ts`);
+        res.end(`${lines.join('\n')}\n`);
+        return;
+      }
+      if (name === this.failSegment || !/^r\d_\d+\.ts$/.test(name)) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.end(Buffer.alloc(188 * 10, 0x47));
+    });
+    await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', () => r()));
+    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`;
+    for (let i = 0; i < 4; i++) this.add();
+    this.timer = setInterval(() => this.add(), 1000);
+  }
+
+  /**
+   * The packager's next segment on every rendition that is not frozen (window of 5). `skip`: the
+   * packager jumps ahead (a restart that lost its numbering): the window restarts past a gap.
+   */
+  add(options: { skip?: number; duration?: number } = {}): void {
+    for (const track of this.tracks) {
+      if (track.frozen) continue;
+      const last = track.segments[track.segments.length - 1]?.msn ?? -1;
+      if (options.skip) track.segments = [];
+      track.segments.push({ msn: last + 1 + (options.skip ?? 0), duration: options.duration ?? 1 });
+      if (track.segments.length > 5) track.segments.shift();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.server?.closeAllConnections();
+    await new Promise((r) => this.server?.close(r));
+  }
+}
+
+let cleanup: (() => Promise<void>) | null = null;
+afterEach(async () => {
+  await cleanup?.();
+  cleanup = null;
+});
+
+async function watch(origin: ScriptedOrigin) {
+  const clock = new MediaClock({ live: true, segmented: true, outageSeconds: 3 });
+  const events: DefectEvent[] = [];
+  const monitor = await HlsMonitor.open(`${origin.base}master.m3u8`, {
+    streamId: 'scripted',
+    security: { localMode: true, allowFiles: false, allowedNetworks: [] },
+    thresholds: resolveThresholds({ delivery: { quietSeconds: 2, sampleSeconds: 1 } }),
+    types: DEFECT_TYPES.filter((t) => t.startsWith('delivery.')),
+    decode: 'top',
+    logger: pino({ level: 'silent' }),
+    clock,
+    wallClock: () => new Date(),
+    proxyObserves: false,
+    onEvent: (e) => events.push(e),
+  });
+  if (!monitor) throw new Error('not read as HLS');
+  monitor.start();
+  // Media arrives as a decoder would deliver it; the monitor judges every half second.
+  const started = Date.now();
+  const media = setInterval(() => clock.place('video', (Date.now() - started) / 1000, 0.1), 100);
+  const ticks = setInterval(() => monitor.tick(), 500);
+  cleanup = async () => {
+    clearInterval(media);
+    clearInterval(ticks);
+    monitor.stop();
+    await origin.stop();
+  };
+  return { monitor, events };
+}
+
+const renditionOf = (e: DefectEvent) => (e.detail.rendition as RenditionRef).uri;
+
+/** The events of one type as [state, rendition file] pairs. */
+function story(events: DefectEvent[], type: string): [string, string][] {
+  return events.filter((e) => e.type === type).map((e) => [e.state, renditionOf(e).split('/').pop() ?? '']);
+}
+
+describe('HLS delivery rules', () => {
+  it('reads the ladder: the top rendition is decoded, every rendition named', async () => {
+    const origin = new ScriptedOrigin();
+    await origin.start();
+    const { monitor, events } = await watch(origin);
+    expect(monitor.decoderUrl).toBe(`${origin.base}r0.m3u8`);
+    expect(monitor.renditions.map((r) => r.ref)).toEqual([
+      { uri: `${origin.base}r0.m3u8`, bandwidth: 800000, resolution: '640x360' },
+      { uri: `${origin.base}r1.m3u8`, bandwidth: 300000 },
+    ]);
+    await sleep(5000);
+    expect(events).toEqual([]);
+  }, 20_000);
+
+  it('delivery.sequence: segments skipped', async () => {
+    const origin = new ScriptedOrigin();
+    await origin.start();
+    const { events } = await watch(origin);
+    await sleep(2500);
+    origin.add({ skip: 6 });
+    await sleep(6000);
+    expect(story(events, 'delivery.sequence')).toEqual([
+      ['raised', 'r0.m3u8'],
+      ['raised', 'r1.m3u8'],
+      ['cleared', 'r0.m3u8'],
+      ['cleared', 'r1.m3u8'],
+    ]);
+    expect(events.find((e) => e.type === 'delivery.sequence')?.detail.reason).toBe('segments skipped');
+    expect(events.every((e) => e.type === 'delivery.sequence')).toBe(true);
+  }, 20_000);
+
+  it('delivery.segment_duration: a segment longer than the target duration', async () => {
+    const origin = new ScriptedOrigin();
+    await origin.start();
+    const { events } = await watch(origin);
+    await sleep(2500);
+    origin.add({ duration: 2.6 });
+    await sleep(6000);
+    expect(story(events, 'delivery.segment_duration')).toEqual([
+      ['raised', 'r0.m3u8'],
+      ['raised', 'r1.m3u8'],
+      ['cleared', 'r0.m3u8'],
+      ['cleared', 'r1.m3u8'],
+    ]);
+    expect(events.find((e) => e.type === 'delivery.segment_duration')?.detail.duration).toBe(2.6);
+  }, 20_000);
+
+  it('delivery.segment_error: a segment answered 404', async () => {
+    const origin = new ScriptedOrigin();
+    await origin.start();
+    const { events } = await watch(origin);
+    await sleep(2500);
+    const next = origin.tracks[1].segments[origin.tracks[1].segments.length - 1].msn + 1;
+    origin.failSegment = `r1_${next}.ts`;
+    await sleep(6000);
+    expect(story(events, 'delivery.segment_error')).toEqual([
+      ['raised', 'r1.m3u8'],
+      ['cleared', 'r1.m3u8'],
+    ]);
+    expect(events[0].detail.status).toBe(404);
+    expect(events.every((e) => e.type === 'delivery.segment_error')).toBe(true);
+  }, 20_000);
+
+  it('delivery.variant_missing: a variant whose playlist cannot be loaded, then comes back', async () => {
+    const origin = new ScriptedOrigin();
+    await origin.start();
+    const { events } = await watch(origin);
+    await sleep(2500);
+    origin.tracks[1].missing = true;
+    await sleep(4000);
+    origin.tracks[1].missing = false;
+    await sleep(5000);
+    expect(story(events, 'delivery.variant_missing')).toEqual([
+      ['raised', 'r1.m3u8'],
+      ['cleared', 'r1.m3u8'],
+    ]);
+    expect(events.every((e) => e.type === 'delivery.variant_missing')).toBe(true);
+  }, 20_000);
+
+  it('delivery.playlist_stale: one rendition stops updating for longer than 3 target durations', async () => {
+    const origin = new ScriptedOrigin();
+    await origin.start();
+    const { events } = await watch(origin);
+    await sleep(2500);
+    const stoppedAt = Date.now();
+    origin.tracks[1].frozen = true;
+    while (Date.now() - stoppedAt < 9000 && events.length === 0) await sleep(100);
+    // 3 × 1 s target duration, found by a reload at most half a target duration later.
+    expect(Date.now() - stoppedAt).toBeLessThan(3000 + 1500 + 1000);
+    origin.tracks[1].frozen = false;
+    await sleep(5000);
+    expect(story(events, 'delivery.playlist_stale')).toEqual([
+      ['raised', 'r1.m3u8'],
+      ['cleared', 'r1.m3u8'],
+    ]);
+    expect(events.filter((e) => e.type !== 'delivery.playlist_stale')).toEqual([]);
+  }, 25_000);
+});
