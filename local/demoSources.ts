@@ -4,7 +4,7 @@
  * 127.0.0.1 and one as MPEG-TS over UDP to 127.0.0.1. Played with stream copy: no encoding cost.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { DefectType } from '../shared/events.js';
@@ -90,6 +90,9 @@ function playLoop(args: string[]): ChildProcess {
 
 /** Builds the clips if needed and starts both feeds. */
 export async function startDemoSources(dir: string, udpPort: number): Promise<DemoSources> {
+  // A playlist left by an earlier run would be served until the packager's first write: a
+  // packager that restarted its numbering (delivery.sequence), which this demo does not inject.
+  rmSync(join(dir, 'hls'), { recursive: true, force: true });
   mkdirSync(join(dir, 'hls'), { recursive: true });
   const a = join(dir, 'studio-a.ts');
   const b = join(dir, 'studio-b.ts');

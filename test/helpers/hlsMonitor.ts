@@ -22,6 +22,8 @@ export async function monitorHls(
   detectors: readonly DefectType[],
   onEvent: (event: DefectEvent) => void,
   thresholds: PartialThresholds = {},
+  /** false: ffmpeg reads the URL alone, no delivery monitor (the benchmark's baseline). */
+  delivery = true,
 ): Promise<HlsRun> {
   const logger = pino({ level: process.env.TEST_LOG ?? 'silent' }).child({ streamId });
   const proxy = new GuardProxy(security, logger);
@@ -39,7 +41,7 @@ export async function monitorHls(
     onEvent,
     stallSeconds: 10,
     inputArgs: ['-http_proxy', route],
-    delivery: { security, decode: 'top', proxyObserves: true },
+    ...(delivery ? { delivery: { security, decode: 'top' as const, proxyObserves: true } } : {}),
   });
   proxy.watch(streamId, (exchange) => pipeline.onExchange(exchange));
   let stopped = false;

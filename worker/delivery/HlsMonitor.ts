@@ -37,7 +37,7 @@ const MAX_SEGMENT_BYTES = 64 << 20;
 /** Consecutive failed loads of a media playlist that make its variant missing. */
 const MISSING_AFTER_FAILURES = 2;
 /** Key-frame samples kept per rendition, seconds of source time. */
-const SAMPLE_HISTORY_SECONDS = 300;
+const SAMPLE_HISTORY_SECONDS = 60;
 /** Content types a key-frame probe can check on another rendition. */
 type ProbeType = 'video.black' | 'video.freeze';
 const PROBE_TYPES: readonly ProbeType[] = ['video.black', 'video.freeze'];

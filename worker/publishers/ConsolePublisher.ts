@@ -14,7 +14,8 @@ export class ConsolePublisher implements Publisher {
         ? `from ${event.start.toFixed(2)} s`
         : `${event.start.toFixed(2)}–${event.end.toFixed(2)} s`;
     const detail = Object.entries(event.detail)
-      .map(([k, v]) => `${k}=${v}`)
+      // A rendition reads as its URI (the playlist a person would open).
+      .map(([k, v]) => `${k}=${typeof v === 'object' ? v.uri : v}`)
       .join(' ');
     this.write(
       `${when} ${event.state.toUpperCase().padEnd(7)} ${event.type.padEnd(16)} ${event.severity.padEnd(8)} ${event.streamId} ${span} ${detail}`,
