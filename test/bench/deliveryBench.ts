@@ -7,7 +7,8 @@
  *   with    — the monitor on the multivariant playlist, every detector: playlists of all three
  *             renditions polled, the decoded one's segments timed through the proxy, the two
  *             others sampled every 6 s with a key-frame probe.
- * CPU is each run's process tree (user + system, from /proc/self/stat's reaped-children times).
+ * CPU is each run's process tree (user + system from /proc, ffmpeg children included) over
+ * BENCH_SECONDS after a 12 s warm-up (process start, probing and the first segments not counted).
  * The last line is JSON.
  */
 import { spawn } from 'node:child_process';
@@ -15,45 +16,70 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHlsLadder } from '../helpers/hlsLadder.js';
+import { descendants } from '../helpers/processes.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
+/** Seconds each run settles first (process start, tsx, probing, the first segments): not measured. */
+const WARMUP = 12;
 const TICKS = 100;
 
-/** CPU seconds of this process's reaped children so far. */
-function childrenCpu(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / TICKS;
+/** CPU seconds of a process and every live descendant, each with its reaped children. */
+function treeCpu(pid: number): number {
+  let ticks = 0;
+  for (const p of [pid, ...descendants(pid)]) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return ticks / TICKS;
 }
 
-function measure(command: string, args: string[], stopAfter?: number): Promise<{ cpu: number; out: string }> {
-  const before = childrenCpu();
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (c) => {
-      out += c;
-    });
-    const timer = stopAfter ? setTimeout(() => child.kill('SIGINT'), stopAfter * 1000) : null;
-    child.on('error', reject);
-    child.on('close', () => {
-      if (timer) clearTimeout(timer);
-      resolve({ cpu: childrenCpu() - before, out });
-    });
+/** Runs a command, measures its process tree's CPU over SECONDS after WARMUP, then stops it. */
+async function measure(command: string, args: string[]): Promise<{ cpu: number; out: string }> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout?.on('data', (c) => {
+    out += c;
   });
+  const closed = new Promise((r) => child.on('close', r));
+  await sleep(WARMUP * 1000);
+  const before = treeCpu(child.pid as number);
+  await sleep(SECONDS * 1000);
+  const cpu = treeCpu(child.pid as number) - before;
+  child.kill('SIGINT');
+  await closed;
+  return { cpu, out };
 }
 
-const ladder = await startHlsLadder(mkdtempSync(join(tmpdir(), 'streamqc-bench-')), [], 3 * SECONDS + 90);
+const ladder = await startHlsLadder(
+  mkdtempSync(join(tmpdir(), 'streamqc-bench-')),
+  [],
+  3 * (SECONDS + 60) + 60,
+);
 console.log(`# delivery bench — ${new Date().toISOString()}, ${SECONDS} s per run`);
 const top = ladder.rendition(0);
-const plain = await measure(
-  'ffmpeg',
-  ['-v', 'error', '-nostdin', '-threads', '1', '-i', top, '-f', 'null', '-'],
-  SECONDS,
-);
+const plain = await measure('ffmpeg', [
+  '-v',
+  'error',
+  '-nostdin',
+  '-threads',
+  '1',
+  '-i',
+  top,
+  '-f',
+  'null',
+  '-',
+]);
 const runner = ['--import', 'tsx', 'test/bench/deliveryCostRun.ts'];
-const without = await measure('node', [...runner, 'without', top, String(SECONDS)]);
-const withDelivery = await measure('node', [...runner, 'with', ladder.url, String(SECONDS)]);
+const runFor = String(WARMUP + SECONDS + 30);
+const without = await measure('node', [...runner, 'without', top, runFor]);
+const withDelivery = await measure('node', [...runner, 'with', ladder.url, runFor]);
 await ladder.stop();
 
 const perSecond = (cpu: number) => Math.round((cpu / SECONDS) * 1000) / 10;

@@ -11,8 +11,12 @@ const withDelivery = mode === 'with';
 const detectors = withDelivery ? DEFECT_TYPES : DEFECT_TYPES.filter((t) => !t.startsWith('delivery.'));
 let events = 0;
 const run = await monitorHls('bench', url, detectors, () => events++, {}, withDelivery);
-await new Promise((r) => setTimeout(r, Number(seconds) * 1000));
-const mediaSeconds = run.pipeline.currentMediaTime;
-await run.stop();
-console.log(JSON.stringify({ mode, mediaSeconds, events }));
-process.exit(0);
+const finish = async () => {
+  const mediaSeconds = Math.round(run.pipeline.currentMediaTime);
+  await run.stop();
+  console.log(JSON.stringify({ mode, mediaSeconds, events }));
+  process.exit(0);
+};
+// The benchmark stops the run with SIGINT once it has measured it.
+process.on('SIGINT', () => void finish());
+setTimeout(() => void finish(), Number(seconds) * 1000);
