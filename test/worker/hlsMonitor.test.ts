@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFECT_TYPES, type DefectEvent, type RenditionRef } from '../../shared/events.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
 import { MediaClock } from '../../worker/converter/MediaClock.js';
-import { HlsMonitor } from '../../worker/delivery/HlsMonitor.js';
+import { HlsMonitor, MAX_RENDITIONS } from '../../worker/delivery/HlsMonitor.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -145,6 +145,68 @@ describe('HLS delivery rules', () => {
     await sleep(5000);
     expect(events).toEqual([]);
   }, 20_000);
+
+  it('leaves an endless http stream that is not a playlist to ffmpeg, without reading it', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'video/mp2t' });
+      const timer = setInterval(() => res.write(Buffer.alloc(1316, 0x47)), 50);
+      res.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    cleanup = async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    };
+    const started = Date.now();
+    const monitor = await HlsMonitor.open(
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}/live.ts`,
+      {
+        streamId: 'not-hls',
+        security: { localMode: true, allowFiles: false, allowedNetworks: [] },
+        thresholds: resolveThresholds(),
+        types: DEFECT_TYPES,
+        decode: 'top',
+        logger: pino({ level: 'silent' }),
+        clock: new MediaClock({ live: true, segmented: true, outageSeconds: 3 }),
+        wallClock: () => new Date(),
+        proxyObserves: true,
+        onEvent: () => {},
+      },
+    );
+    expect(monitor).toBeNull();
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('watches at most a dozen renditions of a ladder that lists forty', async () => {
+    const server = createServer((_req, res) => {
+      const lines = ['#EXTM3U'];
+      for (let i = 0; i < 40; i++)
+        lines.push(`#EXT-X-STREAM-INF:BANDWIDTH=${(i + 1) * 100000}`, `v${i}.m3u8`);
+      res.end(`${lines.join('\n')}\n`);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    cleanup = async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    };
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const monitor = await HlsMonitor.open(`${base}master.m3u8`, {
+      streamId: 'wide',
+      security: { localMode: true, allowFiles: false, allowedNetworks: [] },
+      thresholds: resolveThresholds(),
+      types: DEFECT_TYPES,
+      decode: 'top',
+      logger: pino({ level: 'silent' }),
+      clock: new MediaClock({ live: true, segmented: true, outageSeconds: 3 }),
+      wallClock: () => new Date(),
+      proxyObserves: true,
+      onEvent: () => {},
+    });
+    expect(monitor?.renditions.length).toBe(MAX_RENDITIONS);
+    expect(monitor?.decoderUrl).toBe(`${base}v39.m3u8`);
+    // The decoded rendition and the eleven nearest it in bandwidth.
+    expect(Math.min(...(monitor?.renditions.map((r) => r.ref.bandwidth) ?? []))).toBe(2900000);
+  });
 
   it('delivery.sequence: segments skipped', async () => {
     const origin = new ScriptedOrigin();

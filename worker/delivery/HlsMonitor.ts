@@ -34,6 +34,10 @@ HLS.setOptions({ silent: true });
 
 const MAX_PLAYLIST_BYTES = 4 << 20;
 const MAX_SEGMENT_BYTES = 64 << 20;
+/** Renditions watched at most (the decoded one and those nearest it in bandwidth): a hostile master cannot fan out. */
+export const MAX_RENDITIONS = 12;
+/** Shortest reload interval, seconds, whatever target duration a playlist claims. */
+const MIN_TARGET_DURATION = 1;
 /** Consecutive failed loads of a media playlist that make its variant missing. */
 const MISSING_AFTER_FAILURES = 2;
 /** Key-frame samples kept per rendition, seconds of source time. */
@@ -162,9 +166,11 @@ export class HlsMonitor {
       security: options.security,
       timeoutMs: options.thresholds.delivery.segmentTimeout * 1000,
       maxBytes: MAX_PLAYLIST_BYTES,
+      // Anything but a playlist (a file, an endless TS over http, a DASH manifest) is left to ffmpeg.
+      sniff: (first) => first.subarray(0, 7).toString('latin1') === '#EXTM3U' || first.length < 7,
     });
     const text = fetched.body.toString('utf8');
-    if (!text.startsWith('#EXTM3U')) return null;
+    if (fetched.abandoned || !text.startsWith('#EXTM3U')) return null;
     const playlist = HLS.parse(text);
     if (!playlist.isMasterPlaylist) return new HlsMonitor(options, [{ uri: url, bandwidth: 0 }], 0, url);
     const variants = playlist.variants.filter((v) => !v.isIFrameOnly && v.uri);
@@ -183,7 +189,26 @@ export class HlsMonitor {
       decoded = 0;
       decoderUrl = url;
     }
-    return new HlsMonitor(options, refs, decoded, decoderUrl);
+    const kept = order
+      .filter((i) => i !== decoded)
+      .sort(
+        (a, b) =>
+          Math.abs(refs[a].bandwidth - refs[decoded].bandwidth) -
+          Math.abs(refs[b].bandwidth - refs[decoded].bandwidth),
+      )
+      .slice(0, MAX_RENDITIONS - 1);
+    const watched = refs.map((_, i) => i).filter((i) => i === decoded || kept.includes(i));
+    if (watched.length < refs.length)
+      options.logger.warn(
+        { listed: refs.length, watched: watched.length },
+        'ladder too large; watching the renditions nearest the decoded one',
+      );
+    return new HlsMonitor(
+      options,
+      watched.map((i) => refs[i]),
+      watched.indexOf(decoded),
+      decoderUrl,
+    );
   }
 
   get decoded(): Rendition {
@@ -266,7 +291,7 @@ export class HlsMonitor {
   /** Compares a fresh load with the last one; true when the playlist changed. */
   private compare(r: Rendition, playlist: HLS.types.MediaPlaylist, base: string): boolean {
     const rule = this.options.thresholds.delivery;
-    r.targetDuration = playlist.targetDuration || r.targetDuration;
+    r.targetDuration = Math.max(MIN_TARGET_DURATION, playlist.targetDuration || r.targetDuration);
     const fresh = playlist.segments.map(
       (s): SegmentInfo => ({
         msn: s.mediaSequenceNumber,

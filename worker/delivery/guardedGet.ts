@@ -17,6 +17,8 @@ export interface Fetched {
   body: Buffer;
   /** Milliseconds from the request to the end of the body. */
   ms: number;
+  /** The body was abandoned after its first bytes (`sniff` said no): `body` holds those. */
+  abandoned?: boolean;
 }
 
 /** A request that failed: refused, unreachable, timed out, an HTTP error or a truncated body. */
@@ -35,6 +37,11 @@ export interface GetOptions {
   timeoutMs: number;
   maxBytes: number;
   signal?: AbortSignal;
+  /**
+   * Looks at the first bytes of a 2xx body: false abandons the download there (e.g. a source that
+   * is not a playlist: an endless stream or a large file must not be read to its end).
+   */
+  sniff?: (first: Buffer) => boolean;
 }
 
 const MAX_REDIRECTS = 3;
@@ -106,7 +113,24 @@ function read(
       () => response.destroy(new Error(`body not complete within ${options.timeoutMs / 1000} s`)),
       Math.max(1, options.timeoutMs - (Date.now() - started)),
     );
+    let sniffed = !options.sniff;
     response.on('data', (chunk: Buffer) => {
+      if (!sniffed) {
+        sniffed = true;
+        if (!options.sniff?.(chunk)) {
+          clearTimeout(deadline);
+          resolve({
+            url: target.href,
+            status,
+            contentType: response.headers['content-type'],
+            body: chunk,
+            ms: Date.now() - started,
+            abandoned: true,
+          });
+          response.destroy();
+          return;
+        }
+      }
       size += chunk.length;
       if (size > options.maxBytes) response.destroy(new Error(`body over ${options.maxBytes} bytes`));
       else chunks.push(chunk);
