@@ -3,14 +3,14 @@
  * segment every second to two renditions: each fault is raised once for its rendition and cleared
  * once after the origin behaves again.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFECT_TYPES, type DefectEvent, type RenditionRef } from '../../shared/events.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
 import { MediaClock } from '../../worker/converter/MediaClock.js';
-import { HlsMonitor, MAX_RENDITIONS } from '../../worker/delivery/HlsMonitor.js';
+import { HlsMonitor, type HlsMonitorOptions, MAX_RENDITIONS } from '../../worker/delivery/HlsMonitor.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -95,21 +95,47 @@ afterEach(async () => {
   cleanup = null;
 });
 
+/** Monitor options of a local-mode stream with every detector, as tests vary them. */
+function monitorOptions(overrides: Partial<HlsMonitorOptions> = {}): HlsMonitorOptions {
+  return {
+    streamId: 'scripted',
+    security: { localMode: true, allowFiles: false, allowedNetworks: [] },
+    thresholds: resolveThresholds(),
+    types: DEFECT_TYPES,
+    decode: 'top',
+    logger: pino({ level: 'silent' }),
+    clock: new MediaClock({ live: true, segmented: true, outageSeconds: 3 }),
+    wallClock: () => new Date(),
+    proxyObserves: true,
+    onEvent: () => {},
+    ...overrides,
+  };
+}
+
+/** Serves `handler` on 127.0.0.1 until the test ends; resolves with its base URL. */
+async function serve(handler: RequestListener): Promise<string> {
+  const server = createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  cleanup = async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  };
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+}
+
 async function watch(origin: ScriptedOrigin) {
   const clock = new MediaClock({ live: true, segmented: true, outageSeconds: 3 });
   const events: DefectEvent[] = [];
-  const monitor = await HlsMonitor.open(`${origin.base}master.m3u8`, {
-    streamId: 'scripted',
-    security: { localMode: true, allowFiles: false, allowedNetworks: [] },
-    thresholds: resolveThresholds({ delivery: { quietSeconds: 2, sampleSeconds: 1 } }),
-    types: DEFECT_TYPES.filter((t) => t.startsWith('delivery.')),
-    decode: 'top',
-    logger: pino({ level: 'silent' }),
-    clock,
-    wallClock: () => new Date(),
-    proxyObserves: false,
-    onEvent: (e) => events.push(e),
-  });
+  const monitor = await HlsMonitor.open(
+    `${origin.base}master.m3u8`,
+    monitorOptions({
+      thresholds: resolveThresholds({ delivery: { quietSeconds: 2, sampleSeconds: 1 } }),
+      types: DEFECT_TYPES.filter((t) => t.startsWith('delivery.')),
+      clock,
+      proxyObserves: false,
+      onEvent: (e) => events.push(e),
+    }),
+  );
   if (!monitor) throw new Error('not read as HLS');
   monitor.start();
   // Media arrives as a decoder would deliver it; the monitor judges every half second.
@@ -123,6 +149,15 @@ async function watch(origin: ScriptedOrigin) {
     await origin.stop();
   };
   return { monitor, events };
+}
+
+/** A scripted origin watched for 2.5 s (every rendition loaded, samples taken) before the fault. */
+async function watchScripted() {
+  const origin = new ScriptedOrigin();
+  await origin.start();
+  const watching = await watch(origin);
+  await sleep(2500);
+  return { origin, ...watching };
 }
 
 const renditionOf = (e: DefectEvent) => (e.detail.rendition as RenditionRef).uri;
@@ -147,61 +182,25 @@ describe('HLS delivery rules', () => {
   }, 20_000);
 
   it('leaves an endless http stream that is not a playlist to ffmpeg, without reading it', async () => {
-    const server = createServer((_req, res) => {
+    const base = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'video/mp2t' });
       const timer = setInterval(() => res.write(Buffer.alloc(1316, 0x47)), 50);
       res.on('close', () => clearInterval(timer));
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    cleanup = async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    };
     const started = Date.now();
-    const monitor = await HlsMonitor.open(
-      `http://127.0.0.1:${(server.address() as AddressInfo).port}/live.ts`,
-      {
-        streamId: 'not-hls',
-        security: { localMode: true, allowFiles: false, allowedNetworks: [] },
-        thresholds: resolveThresholds(),
-        types: DEFECT_TYPES,
-        decode: 'top',
-        logger: pino({ level: 'silent' }),
-        clock: new MediaClock({ live: true, segmented: true, outageSeconds: 3 }),
-        wallClock: () => new Date(),
-        proxyObserves: true,
-        onEvent: () => {},
-      },
-    );
+    const monitor = await HlsMonitor.open(`${base}live.ts`, monitorOptions({ streamId: 'not-hls' }));
     expect(monitor).toBeNull();
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('watches at most a dozen renditions of a ladder that lists forty', async () => {
-    const server = createServer((_req, res) => {
+    const base = await serve((_req, res) => {
       const lines = ['#EXTM3U'];
       for (let i = 0; i < 40; i++)
         lines.push(`#EXT-X-STREAM-INF:BANDWIDTH=${(i + 1) * 100000}`, `v${i}.m3u8`);
       res.end(`${lines.join('\n')}\n`);
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    cleanup = async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    };
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    const monitor = await HlsMonitor.open(`${base}master.m3u8`, {
-      streamId: 'wide',
-      security: { localMode: true, allowFiles: false, allowedNetworks: [] },
-      thresholds: resolveThresholds(),
-      types: DEFECT_TYPES,
-      decode: 'top',
-      logger: pino({ level: 'silent' }),
-      clock: new MediaClock({ live: true, segmented: true, outageSeconds: 3 }),
-      wallClock: () => new Date(),
-      proxyObserves: true,
-      onEvent: () => {},
-    });
+    const monitor = await HlsMonitor.open(`${base}master.m3u8`, monitorOptions({ streamId: 'wide' }));
     expect(monitor?.renditions.length).toBe(MAX_RENDITIONS);
     expect(monitor?.decoderUrl).toBe(`${base}v39.m3u8`);
     // The decoded rendition and the eleven nearest it in bandwidth.
@@ -209,10 +208,7 @@ describe('HLS delivery rules', () => {
   });
 
   it('delivery.sequence: segments skipped', async () => {
-    const origin = new ScriptedOrigin();
-    await origin.start();
-    const { events } = await watch(origin);
-    await sleep(2500);
+    const { origin, events } = await watchScripted();
     origin.add({ skip: 6 });
     await sleep(6000);
     expect(story(events, 'delivery.sequence')).toEqual([
@@ -226,10 +222,7 @@ describe('HLS delivery rules', () => {
   }, 20_000);
 
   it('delivery.segment_duration: a segment longer than the target duration', async () => {
-    const origin = new ScriptedOrigin();
-    await origin.start();
-    const { events } = await watch(origin);
-    await sleep(2500);
+    const { origin, events } = await watchScripted();
     origin.add({ duration: 2.6 });
     await sleep(6000);
     expect(story(events, 'delivery.segment_duration')).toEqual([
@@ -242,10 +235,7 @@ describe('HLS delivery rules', () => {
   }, 20_000);
 
   it('delivery.segment_error: a segment answered 404', async () => {
-    const origin = new ScriptedOrigin();
-    await origin.start();
-    const { events } = await watch(origin);
-    await sleep(2500);
+    const { origin, events } = await watchScripted();
     const next = origin.tracks[1].segments[origin.tracks[1].segments.length - 1].msn + 1;
     origin.failSegment = `r1_${next}.ts`;
     await sleep(6000);
@@ -258,10 +248,7 @@ describe('HLS delivery rules', () => {
   }, 20_000);
 
   it('delivery.variant_missing: a variant whose playlist cannot be loaded, then comes back', async () => {
-    const origin = new ScriptedOrigin();
-    await origin.start();
-    const { events } = await watch(origin);
-    await sleep(2500);
+    const { origin, events } = await watchScripted();
     origin.tracks[1].missing = true;
     await sleep(4000);
     origin.tracks[1].missing = false;
@@ -274,10 +261,7 @@ describe('HLS delivery rules', () => {
   }, 20_000);
 
   it('delivery.playlist_stale: one rendition stops updating for longer than 3 target durations', async () => {
-    const origin = new ScriptedOrigin();
-    await origin.start();
-    const { events } = await watch(origin);
-    await sleep(2500);
+    const { origin, events } = await watchScripted();
     const stoppedAt = Date.now();
     origin.tracks[1].frozen = true;
     while (Date.now() - stoppedAt < 9000 && events.length === 0) await sleep(100);

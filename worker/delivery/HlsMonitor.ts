@@ -77,6 +77,9 @@ class Rendition {
   readonly tracker: AlarmTracker;
   segments = new Map<number, SegmentInfo>();
   byUri = new Map<string, SegmentInfo>();
+  /** Media sequence numbers of the first and last segment listed (last < first: none). */
+  first = 0;
+  last = -1;
   targetDuration = 6;
   loaded = false;
   ended = false;
@@ -101,14 +104,6 @@ class Rendition {
     tracker: (r: Rendition) => AlarmTracker,
   ) {
     this.tracker = tracker(this);
-  }
-
-  get first(): number {
-    return Math.min(...this.segments.keys());
-  }
-
-  get last(): number {
-    return Math.max(...this.segments.keys());
   }
 }
 
@@ -340,6 +335,8 @@ export class HlsMonitor {
     }
     r.segments = new Map(fresh.map((s) => [s.msn, s]));
     r.byUri = new Map(fresh.map((s) => [s.uri, s]));
+    r.first = first;
+    r.last = last;
     r.loaded = true;
     r.ended = playlist.endlist;
     if (changed) {
@@ -474,12 +471,11 @@ export class HlsMonitor {
 
   /** Fraction of [from, to] (source time) where the decoded rendition showed the condition. */
   private decodedShare(type: ProbeType, from: number, to: number): number {
-    const span = Math.max(to - from, 0.001);
+    const intervals = this.decodedActive[type];
+    if (to <= from) return intervals.some(([a, b]) => a <= from && from <= b) ? 1 : 0;
     let covered = 0;
-    for (const [a, b] of this.decodedActive[type])
-      covered += Math.max(0, Math.min(b, to) - Math.max(a, from));
-    if (to - from <= 0) return this.decodedActive[type].some(([a, b]) => a <= from && from <= b) ? 1 : 0;
-    return covered / span;
+    for (const [a, b] of intervals) covered += Math.max(0, Math.min(b, to) - Math.max(a, from));
+    return covered / (to - from);
   }
 
   /** Decorates a decoded-rendition event with its rendition and, for black/freeze, its scope. */

@@ -4,6 +4,8 @@
  * tell a black picture and a picture that stopped changing; nothing finer (no corruption, no sound).
  */
 import { spawn } from 'node:child_process';
+import { parseStderrLine } from '../converter/stderrLines.js';
+import { lumaLevel } from '../converter/types.js';
 
 export const THUMB_WIDTH = 160;
 export const THUMB_HEIGHT = 90;
@@ -24,8 +26,6 @@ export interface KeyframeSample {
   /** Fraction of thumbnail pixels below the black level. */
   blackRatio: number;
 }
-
-const PTS_RE = /\[Parsed_showinfo_\d+ @ [^\]]+\] \[info\] n:\s*\d+ pts:\s*\S+ pts_time:(\S+)\s/;
 
 /**
  * Decodes the key frames of one segment (init section first for fMP4). Rejects when ffmpeg fails
@@ -68,6 +68,7 @@ export function probeKeyframes(
     const times: number[] = [];
     let stderr = '';
     let lastError = '';
+    let fullRange = false;
     child.stdout.on('data', (c: Buffer) => frames.push(c));
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (text: string) => {
@@ -75,9 +76,14 @@ export function probeKeyframes(
       const lines = stderr.split('\n');
       stderr = lines.pop() ?? '';
       for (const line of lines) {
-        const m = PTS_RE.exec(line);
-        if (m) times.push(Number(m[1]));
-        else if (line.includes('[error]') || line.includes('[fatal]')) lastError = line;
+        const parsed = parseStderrLine(line);
+        if (parsed.kind === 'video' && parsed.pts !== null) times.push(parsed.pts);
+        else if (parsed.kind === 'range') fullRange = parsed.fullRange;
+        else if (
+          parsed.kind === 'decodeError' ||
+          (parsed.kind === 'other' && /error|fatal/.test(parsed.level))
+        )
+          lastError = line;
       }
     });
     child.on('error', (e) => reject(e));
@@ -89,7 +95,7 @@ export function probeKeyframes(
         reject(new Error(lastError || `no key frame decoded (ffmpeg exit ${code})`));
         return;
       }
-      const level = 16 + options.pixelLuma * 219;
+      const level = lumaLevel({ fullRange }, options.pixelLuma);
       const samples: KeyframeSample[] = [];
       for (let i = 0; i < count; i++) {
         const thumb = new Uint8Array(all.subarray(i * THUMB_BYTES, (i + 1) * THUMB_BYTES));
