@@ -17,8 +17,7 @@ import { MediaClock } from '../converter/MediaClock.js';
 import { probeInput } from '../converter/probe.js';
 import { isSegmentedKind, type SourceKind } from '../converter/sourceKind.js';
 import type { TrackInfo } from '../converter/types.js';
-import { FetchError } from '../delivery/guardedGet.js';
-import { HlsMonitor } from '../delivery/HlsMonitor.js';
+import type { HlsMonitor } from '../delivery/HlsMonitor.js';
 import { DETECTORS } from '../detectors/index.js';
 import { MAX_SEGMENT_ALLOWANCE, StreamLossDetector } from '../detectors/StreamLossDetector.js';
 import type { Detector, Observation } from '../detectors/types.js';
@@ -261,6 +260,9 @@ export class StreamPipeline {
     const delivery = options.delivery;
     if (this.hls) return this.hls.decoderUrl;
     if (!delivery || this.notHls || this.stopped) return this.source;
+    // Loaded on first use: `analyze` and non-HLS streams never pay for the HTTP client and parser.
+    const { HlsMonitor } = await import('../delivery/HlsMonitor.js');
+    const { FetchError } = await import('../delivery/guardedGet.js');
     let hls: HlsMonitor | null;
     try {
       hls = await HlsMonitor.open(options.source, {
