@@ -1,11 +1,19 @@
 /**
- * Serves a folder that FFmpeg's HLS muxer writes (playlists and TS segments, nothing else) over
- * HTTP on 127.0.0.1: the origin of the demo's live HLS stream and of the tests' live sources.
+ * Serves a folder that FFmpeg's HLS or DASH muxer writes (playlists, MPDs, TS and fMP4 segments,
+ * nothing else) over HTTP on 127.0.0.1: the origin of the demo's live HLS stream and of the
+ * tests' live sources.
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { basename, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.m3u8': 'application/vnd.apple.mpegurl',
+  '.ts': 'video/mp2t',
+  '.mpd': 'application/dash+xml',
+  '.m4s': 'video/iso.segment',
+};
 
 export interface HlsFileServer {
   /** http://127.0.0.1:PORT/ — append a playlist name. */
@@ -29,13 +37,12 @@ export async function serveHlsFolder(
       res.writeHead(status).end();
       return;
     }
-    if (!/^[\w.-]+\.(m3u8|ts)$/.test(name) || !existsSync(path)) {
+    const type = CONTENT_TYPES[extname(name)];
+    if (!/^[\w.-]+$/.test(name) || !type || !existsSync(path)) {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, {
-      'content-type': name.endsWith('.m3u8') ? 'application/vnd.apple.mpegurl' : 'video/mp2t',
-    });
+    res.writeHead(200, { 'content-type': type });
     createReadStream(path)
       .on('error', () => res.destroy())
       .pipe(res);

@@ -20,7 +20,7 @@ export const streamSpecSchema = z.strictObject({
     .optional(),
   expect: z.strictObject({ audio: z.boolean(), video: z.boolean() }).optional(),
   decode: z.enum(DECODE_PROFILES).optional(),
-  /** HLS ladders: decode the highest-bandwidth rendition (default) or, for cost, the lowest. */
+  /** HLS and DASH ladders: decode the highest-bandwidth rendition (default) or, for cost, the lowest. */
   rendition: z.enum(['top', 'lowest']).optional(),
 });
 
@@ -68,7 +68,7 @@ export interface StreamRecord {
   expect: { audio: boolean; video: boolean };
   /** The owner's choice of decode profile; absent: the worker's default. */
   decode?: DecodeProfile;
-  /** HLS ladders: which rendition is decoded; absent: the top one. */
+  /** HLS and DASH ladders: which rendition is decoded; absent: the top one. */
   rendition?: 'top' | 'lowest';
   units: StoredUnit[];
   state: 'active' | 'deleted';

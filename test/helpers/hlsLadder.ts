@@ -1,12 +1,13 @@
 /**
  * A live ABR ladder for tests: one ffmpeg encodes a moving test picture with tone into three
  * renditions (640×360, 480×270, 320×180; 2 s segments, sliding window of 6) at real time and
- * writes a multivariant playlist, served on 127.0.0.1 by an origin that can be told to fail
- * requests. Freezes are scheduled in source seconds, on the source (every rendition) or on one
- * rendition only (its encoder output).
+ * writes a multivariant HLS playlist (TS segments) or a DASH MPD (SegmentTimeline, fMP4
+ * segments, sound in an AdaptationSet of its own), served on 127.0.0.1 by an origin that can be
+ * told to fail requests. Freezes are scheduled in source seconds, on the source (every
+ * rendition) or on one rendition only (its encoder output).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveHlsFolder } from '../../local/hlsFileServer.js';
 
@@ -25,12 +26,14 @@ export interface LadderFreeze {
 }
 
 export interface HlsLadder {
-  /** The multivariant playlist. */
+  /** The multivariant playlist, or the MPD. */
   url: string;
-  /** Media playlist URL of rendition i. */
+  /** Media playlist URL of rendition i (DASH: the MPD's with `#representation=i`). */
   rendition(i: number): string;
-  /** Newest media sequence number listed in rendition i's playlist (-1 before any). */
+  /** Newest media sequence number (DASH: `$Number$`) written for rendition i (-1 before any). */
   lastSequence(i: number): number;
+  /** File name of rendition i's segment number `n`. */
+  segmentName(i: number, n: number): string;
   /** Answer requests whose file name passes `match` with `status` from now on (undefined: stop). */
   fail(match: ((name: string) => boolean) | undefined, status?: number): void;
   /** Stops the encoder/packager; the origin goes on serving the last playlists. */
@@ -63,6 +66,7 @@ export async function startHlsLadder(
   dir: string,
   freezes: LadderFreeze[] = [],
   seconds = 120,
+  format: 'hls' | 'dash' = 'hls',
 ): Promise<HlsLadder> {
   mkdirSync(dir, { recursive: true });
   const graph = [
@@ -120,7 +124,10 @@ export async function startHlsLadder(
     '-filter_complex',
     scales,
     ...LADDER.flatMap((_, i) => ['-map', `[v${i}]`]),
-    ...LADDER.flatMap(() => ['-map', `${LADDER.length}:a`]),
+    // HLS: sound muxed into each rendition; DASH: one audio Representation of its own.
+    ...(format === 'hls'
+      ? LADDER.flatMap(() => ['-map', `${LADDER.length}:a`])
+      : ['-map', `${LADDER.length}:a`]),
     '-c:v',
     'libx264',
     '-preset',
@@ -138,36 +145,75 @@ export async function startHlsLadder(
     'aac',
     '-b:a',
     '64k',
-    '-f',
-    'hls',
-    '-hls_time',
-    '2',
-    '-hls_list_size',
-    '6',
-    '-hls_flags',
-    'delete_segments+omit_endlist+independent_segments',
-    '-master_pl_name',
-    'master.m3u8',
-    '-var_stream_map',
-    LADDER.map((_, i) => `v:${i},a:${i}`).join(' '),
-    '-hls_segment_filename',
-    join(dir, 'v%v_%05d.ts'),
-    join(dir, 'v%v.m3u8'),
+    ...(format === 'hls'
+      ? [
+          '-f',
+          'hls',
+          '-hls_time',
+          '2',
+          '-hls_list_size',
+          '6',
+          '-hls_flags',
+          'delete_segments+omit_endlist+independent_segments',
+          '-master_pl_name',
+          'master.m3u8',
+          '-var_stream_map',
+          LADDER.map((_, i) => `v:${i},a:${i}`).join(' '),
+          '-hls_segment_filename',
+          join(dir, 'v%v_%05d.ts'),
+          join(dir, 'v%v.m3u8'),
+        ]
+      : [
+          '-f',
+          'dash',
+          '-seg_duration',
+          '2',
+          '-window_size',
+          '6',
+          '-extra_window_size',
+          '3',
+          '-use_timeline',
+          '1',
+          '-use_template',
+          '1',
+          '-adaptation_sets',
+          'id=0,streams=v id=1,streams=a',
+          '-init_seg_name',
+          'init-$RepresentationID$.m4s',
+          '-media_seg_name',
+          'chunk-$RepresentationID$-$Number%05d$.m4s',
+          join(dir, 'live.mpd'),
+        ]),
   ];
   let packager: ChildProcess | null = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'inherit'] });
   let failing: { match: (name: string) => boolean; status: number } | undefined;
   const server = await serveHlsFolder(dir, (name) => (failing?.match(name) ? failing.status : undefined));
   const ready = () =>
-    LADDER.every((_, i) => existsSync(join(dir, `v${i}.m3u8`))) && existsSync(join(dir, 'master.m3u8'));
+    format === 'hls'
+      ? LADDER.every((_, i) => existsSync(join(dir, `v${i}.m3u8`))) && existsSync(join(dir, 'master.m3u8'))
+      : existsSync(join(dir, 'live.mpd'));
   for (let i = 0; i < 150 && !ready(); i++) await new Promise((r) => setTimeout(r, 100));
+  const segmentName = (i: number, n: number) =>
+    format === 'hls'
+      ? `v${i}_${String(n).padStart(5, '0')}.ts`
+      : `chunk-${i}-${String(n).padStart(5, '0')}.m4s`;
   return {
-    url: `${server.baseUrl}master.m3u8`,
-    rendition: (i) => `${server.baseUrl}v${i}.m3u8`,
+    url: `${server.baseUrl}${format === 'hls' ? 'master.m3u8' : 'live.mpd'}`,
+    rendition: (i) =>
+      format === 'hls' ? `${server.baseUrl}v${i}.m3u8` : `${server.baseUrl}live.mpd#representation=${i}`,
     lastSequence(i) {
+      if (format === 'dash') {
+        const numbers = readdirSync(dir)
+          .map((name) => new RegExp(`^chunk-${i}-(\\d+)\\.m4s$`).exec(name)?.[1])
+          .filter((n) => n !== undefined)
+          .map(Number);
+        return numbers.length ? Math.max(...numbers) : -1;
+      }
       const text = readFileSync(join(dir, `v${i}.m3u8`), 'utf8');
       const base = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? 0);
       return base + (text.match(/#EXTINF/g)?.length ?? 0) - 1;
     },
+    segmentName,
     fail(match, status = 404) {
       failing = match ? { match, status } : undefined;
     },

@@ -6,7 +6,7 @@
 import { pino } from 'pino';
 import type { DefectEvent, DefectType } from '../../shared/events.js';
 import { type PartialThresholds, resolveThresholds } from '../../shared/thresholds.js';
-import { GuardProxy } from '../../worker/converter/GuardProxy.js';
+import { DOCUMENTS_BASE, GuardProxy } from '../../worker/converter/GuardProxy.js';
 import { StreamPipeline } from '../../worker/pipeline/StreamPipeline.js';
 
 const security = { localMode: true, allowFiles: false, allowedNetworks: [] };
@@ -41,9 +41,12 @@ export async function monitorHls(
     onEvent,
     stallSeconds: 10,
     inputArgs: ['-http_proxy', route],
-    ...(delivery ? { delivery: { security, decode: 'top' as const, proxyObserves: true } } : {}),
+    ...(delivery
+      ? { delivery: { security, decode: 'top' as const, proxyObserves: true, documentsBase: DOCUMENTS_BASE } }
+      : {}),
   });
   proxy.watch(streamId, (exchange) => pipeline.onExchange(exchange));
+  proxy.serve(streamId, (path) => pipeline.document(path));
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {

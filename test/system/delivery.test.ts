@@ -1,8 +1,9 @@
 /**
- * HLS delivery on a live 3-rendition ladder from a local origin: the worker polls every
- * rendition's playlist, sees the decoded rendition's segments through its proxy, and samples the
- * others' key frames. One run, faults in turn: a frozen rendition that is not decoded, a 404 on a
- * decoded segment, a frozen source, a frozen decoded rendition, then the packager stops.
+ * Delivery on a live 3-rendition ladder from a local origin: the worker polls every rendition's
+ * playlist (HLS) or the MPD (DASH), sees the decoded rendition's segments through its proxy, and
+ * samples the others' key frames. One run per format, faults in turn: a frozen rendition that is
+ * not decoded, a 404 on a decoded segment, a frozen source (HLS: also a frozen decoded
+ * rendition), then the packager stops.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,7 +45,7 @@ describe('HLS delivery and the ABR ladder', () => {
 
     await sleep(26_000);
     // One decoded segment answered 404 (two segments past the newest listed: not yet fetched).
-    const missing = `v0_${String(ladder.lastSequence(0) + 2).padStart(5, '0')}.ts`;
+    const missing = ladder.segmentName(0, ladder.lastSequence(0) + 2);
     ladder.fail((name) => name === missing);
     await sleep(8_000);
     ladder.fail(undefined);
@@ -83,6 +84,76 @@ describe('HLS delivery and the ABR ladder', () => {
       ]);
 
     // The packager stopped: every rendition's playlist stale within 3 × target duration + 5 s.
+    const stale = events
+      .map((e, i) => ({ e, at: arrivals[i] }))
+      .filter(({ e }) => e.type === 'delivery.playlist_stale' && e.state === 'raised');
+    expect(stale.map(({ e }) => renditionOf(e)).sort()).toEqual(
+      [0, 1, 2].map((i) => ladder.rendition(i)).sort(),
+    );
+    for (const { at } of stale) expect(at - stoppedAt).toBeLessThanOrEqual((3 * 2 + 5) * 1000);
+  }, 150_000);
+
+  it('reads a live DASH ladder the same way: the Representation of each fault, the scope of a freeze', async () => {
+    const ladder = await startHlsLadder(
+      mkdtempSync(join(tmpdir(), 'streamqc-dash-')),
+      [
+        { on: 2, from: 12, to: 22 },
+        { on: 'source', from: 32, to: 40 },
+      ],
+      90,
+      'dash',
+    );
+    cleanups.push(() => ladder.stop());
+    const events: DefectEvent[] = [];
+    const arrivals: number[] = [];
+    const run = await monitorHls(
+      'dash-ladder',
+      ladder.url,
+      DEFECT_TYPES.filter((t) => t.startsWith('delivery.') || t === 'video.freeze' || t === 'video.black'),
+      (e) => {
+        events.push(e);
+        arrivals.push(Date.now());
+      },
+      { delivery: { quietSeconds: 4 } },
+    );
+    cleanups.push(() => run.stop());
+
+    await sleep(24_000);
+    const missing = ladder.segmentName(0, ladder.lastSequence(0) + 2);
+    ladder.fail((name) => name === missing);
+    await sleep(8_000);
+    ladder.fail(undefined);
+    await sleep(18_000);
+    const beforeStop = events.length;
+    const stoppedAt = Date.now();
+    ladder.stopPackager();
+    await sleep(13_000);
+    await run.stop();
+
+    const raised = events.filter((e) => e.state === 'raised');
+    const summary = raised.map((e) => `${e.type} ${renditionOf(e)} ${e.detail.scope ?? ''}`).join('\n');
+    expect(
+      raised.filter((e) => e.type === 'video.freeze').map((e) => [renditionOf(e), e.detail.scope]),
+      summary,
+    ).toEqual([
+      [ladder.rendition(2), 'rendition'],
+      [ladder.rendition(0), 'all'],
+    ]);
+    const segmentErrors = raised.filter((e) => e.type === 'delivery.segment_error');
+    expect(segmentErrors.map(renditionOf), summary).toEqual([ladder.rendition(0)]);
+    expect(segmentErrors[0].detail.status).toBe(404);
+    const early = events.slice(0, beforeStop);
+    expect(
+      early.filter((e) => e.type !== 'video.freeze' && e.type !== 'delivery.segment_error'),
+      summary,
+    ).toEqual([]);
+    for (const e of early.filter((x) => x.state === 'raised'))
+      expect(early.filter((x) => x.dedupKey === e.dedupKey).map((x) => x.state)).toEqual([
+        'raised',
+        'cleared',
+      ]);
+
+    // The packager stopped: the MPD stops growing, every Representation stale in time.
     const stale = events
       .map((e, i) => ({ e, at: arrivals[i] }))
       .filter(({ e }) => e.type === 'delivery.playlist_stale' && e.state === 'raised');

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DefectEvent } from '../../shared/events.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
-import { GuardProxy } from '../../worker/converter/GuardProxy.js';
+import { DOCUMENTS_BASE, type Exchange, GuardProxy } from '../../worker/converter/GuardProxy.js';
 import { StreamPipeline } from '../../worker/pipeline/StreamPipeline.js';
 import { fixturePath } from '../fixtures/generate.js';
 
@@ -30,8 +30,10 @@ function playlist(segment: string): string {
   return `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:12\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:12.0,\n${segment}\n#EXT-X-ENDLIST\n`;
 }
 
+let clip: Buffer;
+
 beforeAll(async () => {
-  const clip = readFileSync(fixturePath('clean.ts'));
+  clip = readFileSync(fixturePath('clean.ts'));
   internal = createServer((req, res) => {
     internalHits.push(req.url ?? '');
     res.end(playlist('seg.ts'));
@@ -82,11 +84,21 @@ async function monitor(path: string, via = proxyUrl) {
 }
 
 describe('the guard proxy with ffmpeg', () => {
-  it('lets an honest playlist through', async () => {
-    const { result } = await monitor('/good.m3u8');
+  it('lets an honest playlist through, and hands the watcher the TS segment ffmpeg downloaded', async () => {
+    const watched = new GuardProxy(security, logger);
+    const via = await watched.open('st_watched#all');
+    const exchanges: Exchange[] = [];
+    watched.watch('st_watched#all', (e) => exchanges.push(e));
+    const { result } = await monitor('/good.m3u8', via);
+    await watched.stop();
 
     expect(result.error).toBeNull();
     expect(result.frames).toBeGreaterThan(100);
+    const segment = exchanges.find((e) => e.url.endsWith('/seg.ts'));
+    expect(segment?.status).toBe(200);
+    expect(segment?.body?.equals(clip)).toBe(true);
+    // Playlists are not handed over as bodies.
+    expect(exchanges.filter((e) => e.body && !e.url.endsWith('.ts'))).toEqual([]);
   });
 
   it('does not let a playlist read a local file', async () => {
@@ -176,5 +188,37 @@ describe('what one stream may ask of its origin', () => {
     expect(other).toBe(200);
     expect(originHits.length).toBeLessThanOrEqual(8);
     expect(problem).toMatch(/request budget/);
+  });
+
+  it("serves a stream's own documents to its route only, and never sends that name anywhere", async () => {
+    const own = new GuardProxy(security, logger);
+    const a = await own.open('st_docs#all');
+    const b = await own.open('st_other#all');
+    own.serve('st_docs#all', (path) => (path === 'master.m3u8' ? '#EXTM3U\n' : null));
+    const get = (via: string, path: string) =>
+      new Promise<[number, string]>((resolve, reject) => {
+        const target = new URL(path, DOCUMENTS_BASE);
+        const proxyUrl = new URL(via);
+        const req = httpRequest(
+          { host: proxyUrl.hostname, port: proxyUrl.port, path: target.href, headers: { host: target.host } },
+          (res) => {
+            let body = '';
+            res.on('data', (c) => {
+              body += c;
+            });
+            res.on('end', () => resolve([res.statusCode ?? 0, body]));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    const served = await get(a, 'master.m3u8');
+    const unknown = await get(a, 'other.m3u8');
+    const elsewhere = await get(b, 'master.m3u8');
+    await own.stop();
+    expect(served).toEqual([200, '#EXTM3U\n']);
+    expect(unknown[0]).toBe(404);
+    expect(elsewhere[0]).toBe(404);
+    expect(own.refused).toBe(0);
   });
 });

@@ -3,14 +3,22 @@
  * segment every second to two renditions: each fault is raised once for its rendition and cleared
  * once after the origin behaves again.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFECT_TYPES, type DefectEvent, type RenditionRef } from '../../shared/events.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
+import { DOCUMENTS_BASE } from '../../worker/converter/GuardProxy.js';
 import { MediaClock } from '../../worker/converter/MediaClock.js';
-import { HlsMonitor, type HlsMonitorOptions, MAX_RENDITIONS } from '../../worker/delivery/HlsMonitor.js';
+import {
+  LadderMonitor,
+  type LadderMonitorOptions,
+  MAX_RENDITIONS,
+} from '../../worker/delivery/LadderMonitor.js';
+import { PACKET } from '../../worker/transport/TsAnalyzer.js';
+import { fixturePath } from '../fixtures/generate.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -96,7 +104,7 @@ afterEach(async () => {
 });
 
 /** Monitor options of a local-mode stream with every detector, as tests vary them. */
-function monitorOptions(overrides: Partial<HlsMonitorOptions> = {}): HlsMonitorOptions {
+function monitorOptions(overrides: Partial<LadderMonitorOptions> = {}): LadderMonitorOptions {
   return {
     streamId: 'scripted',
     security: { localMode: true, allowFiles: false, allowedNetworks: [] },
@@ -107,6 +115,7 @@ function monitorOptions(overrides: Partial<HlsMonitorOptions> = {}): HlsMonitorO
     clock: new MediaClock({ live: true, segmented: true, outageSeconds: 3 }),
     wallClock: () => new Date(),
     proxyObserves: true,
+    documentsBase: DOCUMENTS_BASE,
     onEvent: () => {},
     ...overrides,
   };
@@ -126,7 +135,7 @@ async function serve(handler: RequestListener): Promise<string> {
 async function watch(origin: ScriptedOrigin) {
   const clock = new MediaClock({ live: true, segmented: true, outageSeconds: 3 });
   const events: DefectEvent[] = [];
-  const monitor = await HlsMonitor.open(
+  const monitor = await LadderMonitor.open(
     `${origin.base}master.m3u8`,
     monitorOptions({
       thresholds: resolveThresholds({ delivery: { quietSeconds: 2, sampleSeconds: 1 } }),
@@ -188,7 +197,7 @@ describe('HLS delivery rules', () => {
       res.on('close', () => clearInterval(timer));
     });
     const started = Date.now();
-    const monitor = await HlsMonitor.open(`${base}live.ts`, monitorOptions({ streamId: 'not-hls' }));
+    const monitor = await LadderMonitor.open(`${base}live.ts`, monitorOptions({ streamId: 'not-hls' }));
     expect(monitor).toBeNull();
     expect(Date.now() - started).toBeLessThan(2000);
   });
@@ -200,7 +209,7 @@ describe('HLS delivery rules', () => {
         lines.push(`#EXT-X-STREAM-INF:BANDWIDTH=${(i + 1) * 100000}`, `v${i}.m3u8`);
       res.end(`${lines.join('\n')}\n`);
     });
-    const monitor = await HlsMonitor.open(`${base}master.m3u8`, monitorOptions({ streamId: 'wide' }));
+    const monitor = await LadderMonitor.open(`${base}master.m3u8`, monitorOptions({ streamId: 'wide' }));
     expect(monitor?.renditions.length).toBe(MAX_RENDITIONS);
     expect(monitor?.decoderUrl).toBe(`${base}v39.m3u8`);
     // The decoded rendition and the eleven nearest it in bandwidth.
@@ -275,4 +284,57 @@ describe('HLS delivery rules', () => {
     ]);
     expect(events.filter((e) => e.type !== 'delivery.playlist_stale')).toEqual([]);
   }, 25_000);
+});
+
+describe('TR 101 290 on TS segments', () => {
+  it("checks the decoded rendition's segments as one transport stream: a lost packet is transport.continuity for it", async () => {
+    // A real 10 s TS cut into ten 1 s segments at packet boundaries, listed at once.
+    const clip = readFileSync(fixturePath('clean.ts'));
+    const packets = clip.length / PACKET;
+    const slice = (i: number) =>
+      clip.subarray(Math.floor((packets * i) / 10) * PACKET, Math.floor((packets * (i + 1)) / 10) * PACKET);
+    const base = await serve((_req, res) => {
+      const lines = ['#EXTM3U', '#EXT-X-TARGETDURATION:1', '#EXT-X-MEDIA-SEQUENCE:0'];
+      for (let i = 0; i < 10; i++) lines.push('#EXTINF:1.000,', `s${i}.ts`);
+      res.end(`${lines.join('\n')}\n`);
+    });
+    const clock = new MediaClock({ live: true, segmented: true, outageSeconds: 3 });
+    const events: DefectEvent[] = [];
+    const monitor = await LadderMonitor.open(
+      `${base}live.m3u8`,
+      monitorOptions({
+        streamId: 'ts-segments',
+        thresholds: resolveThresholds({ transport: { quietSeconds: 2 } }),
+        types: DEFECT_TYPES.filter((t) => t.startsWith('transport.')),
+        clock,
+        onEvent: (e) => events.push(e),
+      }),
+    );
+    if (!monitor) throw new Error('not read as HLS');
+    monitor.start();
+    const stop = cleanup;
+    cleanup = async () => {
+      monitor.stop();
+      await stop?.();
+    };
+    while (monitor.decoded.segments.size < 10) await sleep(50);
+    // The decoder's downloads, as the guard proxy reports them; the fifth segment lost a packet.
+    for (let i = 0; i < 10; i++) {
+      let body = Buffer.from(slice(i));
+      if (i === 5) body = Buffer.concat([body.subarray(0, 100 * PACKET), body.subarray(101 * PACKET)]);
+      monitor.onExchange({ url: `${base}s${i}.ts`, status: 200, ms: 20, body });
+      clock.place('video', i + 0.99, 0.01);
+      monitor.tick();
+    }
+    for (let t = 10; t < 14; t++) {
+      clock.place('video', t + 0.99, 0.01);
+      monitor.tick();
+    }
+    expect(events.map((e) => [e.type, e.state, renditionOf(e), e.detail.seenBy])).toEqual([
+      ['transport.continuity', 'raised', `${base}live.m3u8`, 'segment'],
+      ['transport.continuity', 'cleared', `${base}live.m3u8`, 'segment'],
+    ]);
+    expect(events[0].start).toBeGreaterThanOrEqual(4);
+    expect(events[0].start).toBeLessThan(6);
+  });
 });

@@ -100,4 +100,36 @@ describe('TsAnalyzer (TR 101 290)', () => {
     expect(badCrc.crc).toBe(1);
     expect(tei.tei).toBe(1);
   });
+
+  it('misses the PTS of a stream that stops carrying them (2.5: every 700 ms)', () => {
+    const errors = analyse((p, i) => {
+      // Past the middle, video PES headers say "no PTS" (PTS_DTS_flags 00).
+      const start = (p[1] & 0x40) !== 0;
+      const payload = p[3] & 0x20 ? 5 + p[4] : 4;
+      if (i > packets / 2 && pidOf(i) === videoPid && start && p[payload + 2] === 1) p[payload + 7] &= 0x3f;
+      return p;
+    });
+    // About 5 s without a video PTS: one error every 700 ms.
+    expect(errors.pts).toBeGreaterThanOrEqual(5);
+    expect(errors.pts).toBeLessThanOrEqual(8);
+    expect(errors.continuity + errors.pat + errors.pmt + errors.pcr).toBe(0);
+  });
+
+  it("judges a segment downloaded at once on the stream's own PCR clock", () => {
+    const whole = (edit: (p: Buffer, i: number) => Buffer | null) => {
+      const analyzer = new TsAnalyzer({ clock: 'pcr' });
+      const kept: Buffer[] = [];
+      for (let i = 0; i < packets; i++) {
+        const p = edit(Buffer.from(clip.subarray(i * PACKET, (i + 1) * PACKET)), i);
+        if (p) kept.push(p);
+      }
+      analyzer.push(Buffer.concat(kept));
+      return analyzer.take();
+    };
+    expect(Object.values(whole((p) => p)).every((v) => v === 0)).toBe(true);
+    const noPat = whole((p, i) => (pidOf(i) === 0 && i > packets / 2 ? null : p));
+    // About 5 s of stream time without a PAT: one error every 0.5 s, as if it had arrived live.
+    expect(noPat.pat).toBeGreaterThanOrEqual(8);
+    expect(noPat.pat).toBeLessThanOrEqual(11);
+  });
 });

@@ -13,7 +13,7 @@ import type { Registry, UnitItem } from '../../shared/registry/Registry.js';
 import type { StreamHealth, StreamRecord, UnitState } from '../../shared/streamSpec.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
 import { checkSource, UrlPolicyError } from '../../shared/urlPolicy.js';
-import type { GuardProxy } from '../converter/GuardProxy.js';
+import { DOCUMENTS_BASE, type GuardProxy } from '../converter/GuardProxy.js';
 import { isLiveKind, sourceKind } from '../converter/sourceKind.js';
 import { StreamPipeline } from '../pipeline/StreamPipeline.js';
 import type { Outbox } from '../publishers/Outbox.js';
@@ -27,7 +27,7 @@ export interface SupervisorDeps {
   /** The decode profile of streams that do not choose one (STREAMQC_DECODE_PROFILE). */
   decodeProfile?: DecodeProfile;
   /** The guard proxy: each http(s) unit gets its own route (address policy, request budget). */
-  proxy: Pick<GuardProxy, 'open' | 'close' | 'problem' | 'watch'>;
+  proxy: Pick<GuardProxy, 'open' | 'close' | 'problem' | 'watch' | 'serve'>;
 }
 
 const MAX_BACKOFF_SECONDS = 30;
@@ -191,6 +191,8 @@ export class StreamSupervisor {
         decode: stream.rendition ?? 'top',
         // Plain http goes through the proxy as requests it can time; https is a tunnel.
         proxyObserves: stream.url.startsWith('http:'),
+        // http sources are read through the guard proxy, which serves the pipeline's documents.
+        documentsBase: DOCUMENTS_BASE,
       },
     });
     this.pipeline = pipeline;
@@ -222,6 +224,7 @@ export class StreamSupervisor {
           if (kind === 'http') {
             inputArgs = ['-http_proxy', await deps.proxy.open(unit.unitId)];
             deps.proxy.watch(unit.unitId, (exchange) => pipeline.onExchange(exchange));
+            deps.proxy.serve(unit.unitId, (path) => pipeline.document(path));
           } else if (checked.kind === 'url' && checked.addresses[0])
             source = pinHost(stream.url, checked.addresses[0]);
         } catch (e) {

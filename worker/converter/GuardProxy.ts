@@ -9,6 +9,9 @@
  * may ask of its origin: a request budget (token bucket; over it: 429), and master playlists
  * that lead back to themselves (directly or through another master) are refused (508) — FFmpeg
  * would otherwise re-fetch such a playlist thousands of times a second.
+ *
+ * A route also serves its stream's own documents at DOCUMENTS_BASE (a `.invalid` host, RFC 6761:
+ * it names nothing on any network): the HLS playlists a DASH ladder is decoded through.
  */
 import { lookup } from 'node:dns/promises';
 import {
@@ -34,6 +37,9 @@ export async function vet(host: string, security: SecurityConfig): Promise<strin
   return addresses[0];
 }
 
+/** Where a route serves its stream's own documents (see serve()). */
+export const DOCUMENTS_BASE = 'http://documents.streamqc.invalid/';
+
 /** Requests one stream may make: a burst, then a steady rate (requests per second). */
 export interface RequestBudget {
   burst: number;
@@ -44,6 +50,8 @@ export interface RequestBudget {
 const DEFAULT_BUDGET: RequestBudget = { burst: 60, perSecond: 20 };
 /** Playlists larger than this are passed through unread. */
 const MAX_PLAYLIST_BYTES = 1 << 20;
+/** TS segments up to this size are handed to the watcher whole (transport checks). */
+const MAX_WATCHED_BODY_BYTES = 32 << 20;
 
 interface Route {
   server: Server;
@@ -57,6 +65,8 @@ interface Route {
   warnedAt: number;
   /** Told of every plain-http download the proxy passed on (the delivery monitor). */
   watcher?: (exchange: Exchange) => void;
+  /** The stream's own documents, by path under DOCUMENTS_BASE. */
+  documents?: (path: string) => string | null;
 }
 
 /** One download the proxy passed on: how it ended and how long it took. */
@@ -66,6 +76,8 @@ export interface Exchange {
   ms: number;
   /** Why the body did not arrive whole, if it did not. */
   error?: string;
+  /** The body, when it is an MPEG transport stream (first byte 0x47) of at most 32 MiB. */
+  body?: Buffer;
 }
 
 /** Variant URIs of a master playlist (absolute), or null when the text is not a master. */
@@ -139,6 +151,12 @@ export class GuardProxy {
     if (route) route.watcher = watcher;
   }
 
+  /** Serves a stream's own documents (DOCUMENTS_BASE + path) to its ffmpeg; null: 404. */
+  serve(key: string, documents: ((path: string) => string | null) | undefined): void {
+    const route = this.routes.get(key);
+    if (route) route.documents = documents;
+  }
+
   /** What the proxy last refused for a stream (shown as the unit's error), if anything. */
   problem(key: string): string | undefined {
     return this.routes.get(key)?.problem;
@@ -189,6 +207,12 @@ export class GuardProxy {
       res.writeHead(400).end((e as Error).message);
       return;
     }
+    if (target.origin === new URL(DOCUMENTS_BASE).origin) {
+      const body = route.documents?.(target.pathname.slice(1)) ?? null;
+      if (body === null) res.writeHead(404).end('no such document');
+      else res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(body);
+      return;
+    }
     if (!this.spend(route, key)) {
       res.writeHead(429, { 'retry-after': '1' }).end("over this stream's request budget");
       return;
@@ -204,8 +228,14 @@ export class GuardProxy {
       return;
     }
     const started = Date.now();
-    const report = (status: number, error?: string) =>
-      route.watcher?.({ url: target.href, status, ms: Date.now() - started, ...(error ? { error } : {}) });
+    const report = (status: number, error?: string, body?: Buffer) =>
+      route.watcher?.({
+        url: target.href,
+        status,
+        ms: Date.now() - started,
+        ...(error ? { error } : {}),
+        ...(body ? { body } : {}),
+      });
     const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: target.host };
     delete headers['proxy-connection'];
     const upstream = httpRequest(
@@ -222,17 +252,22 @@ export class GuardProxy {
           res.writeHead(up.statusCode ?? 502, up.headers);
           const expected = Number(up.headers['content-length'] ?? Number.NaN);
           let size = 0;
+          // A watched TS segment is kept for the transport checks: the decoder's own download.
+          let kept: Buffer[] | null = route.watcher ? [] : null;
           up.on('data', (c: Buffer) => {
             size += c.length;
+            if (!kept) return;
+            if (size > MAX_WATCHED_BODY_BYTES || (kept.length === 0 && c[0] !== 0x47)) kept = null;
+            else kept.push(c);
           });
-          up.on('end', () =>
+          up.on('end', () => {
+            const truncated = Number.isFinite(expected) && size < expected;
             report(
               up.statusCode ?? 0,
-              Number.isFinite(expected) && size < expected
-                ? `truncated body: ${size} of ${expected} bytes`
-                : undefined,
-            ),
-          );
+              truncated ? `truncated body: ${size} of ${expected} bytes` : undefined,
+              kept?.length ? Buffer.concat(kept) : undefined,
+            );
+          });
           up.on('aborted', () => report(up.statusCode ?? 0, `connection closed after ${size} bytes`));
           up.pipe(res);
           return;

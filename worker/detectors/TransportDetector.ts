@@ -17,7 +17,7 @@ const COUNTERS: Record<TransportType, (keyof TransportErrors)[]> = {
   'transport.continuity': ['continuity'],
   'transport.pid': ['pid'],
   'transport.pcr': ['pcr'],
-  'transport.error': ['tei', 'crc'],
+  'transport.error': ['tei', 'crc', 'pts'],
 };
 
 export class TransportDetector implements Detector {

@@ -17,7 +17,7 @@ import { MediaClock } from '../converter/MediaClock.js';
 import { probeInput } from '../converter/probe.js';
 import { isSegmentedKind, type SourceKind } from '../converter/sourceKind.js';
 import type { TrackInfo } from '../converter/types.js';
-import type { HlsMonitor } from '../delivery/HlsMonitor.js';
+import type { LadderMonitor } from '../delivery/LadderMonitor.js';
 import { DETECTORS } from '../detectors/index.js';
 import { MAX_SEGMENT_ALLOWANCE, StreamLossDetector } from '../detectors/StreamLossDetector.js';
 import type { Detector, Observation } from '../detectors/types.js';
@@ -49,10 +49,16 @@ export interface PipelineOptions {
   /** Extra ffmpeg/ffprobe input options (e.g. the guarding http proxy). */
   inputArgs?: string[];
   /**
-   * HLS sources: the worker reads the playlists itself (worker/delivery/HlsMonitor.ts) under this
-   * source policy, and decodes one rendition of a ladder. Absent: ffmpeg reads the URL alone.
+   * HLS and DASH sources: the worker reads playlists and MPDs itself (delivery/LadderMonitor.ts)
+   * under this source policy, and decodes one rendition of a ladder. Absent: ffmpeg reads alone.
    */
-  delivery?: { security: SecurityConfig; decode: 'top' | 'lowest'; proxyObserves: boolean };
+  delivery?: {
+    security: SecurityConfig;
+    decode: 'top' | 'lowest';
+    proxyObserves: boolean;
+    /** Where the guard proxy serves document() to ffmpeg (DASH ladders); null: no proxy. */
+    documentsBase: string | null;
+  };
 }
 
 export interface RunResult {
@@ -89,8 +95,8 @@ export class StreamPipeline {
   /** Reads a UDP source in the worker for the transport checks and relays it to ffmpeg. */
   private tap: UdpTap | null = null;
   private transportT = 0;
-  /** Reads an HLS source's playlists and renditions (delivery checks, the ladder's scope). */
-  private hls: HlsMonitor | null = null;
+  /** Reads an HLS or DASH source's playlists and renditions (delivery checks, the ladder's scope). */
+  private hls: LadderMonitor | null = null;
   /** The source is not HLS (checked once): ffmpeg reads it alone. */
   private notHls = false;
   /** Alarms of renditions open before a restart, handed to the HLS monitor once it is open. */
@@ -138,7 +144,7 @@ export class StreamPipeline {
     return new Date(this.arrivals.wallAt(t, Date.now()));
   }
 
-  /** Events of the decoded media: as they are, or (an HLS source) named with their rendition. */
+  /** Events of the decoded media: as they are, or (a ladder: HLS, DASH) named with their rendition. */
   private route(event: DefectEvent): void {
     const hls = this.hls;
     if (!hls) {
@@ -153,7 +159,8 @@ export class StreamPipeline {
 
   /** Re-opens alarms raised before a restart (whole-stream alarms now, rendition alarms once the ladder is read). */
   restoreAlarms(events: DefectEvent[]): void {
-    const ofRendition = (e: DefectEvent) => isDeliveryType(e.type) || e.detail.seenBy === 'key-frame probe';
+    const ofRendition = (e: DefectEvent) =>
+      isDeliveryType(e.type) || e.detail.seenBy === 'key-frame probe' || e.detail.seenBy === 'segment';
     this.tracker.restore(
       events
         .filter((e) => !ofRendition(e))
@@ -166,6 +173,11 @@ export class StreamPipeline {
   /** A download ffmpeg made through the guard proxy (the decoded rendition's segments). */
   onExchange(exchange: Exchange): void {
     this.hls?.onExchange(exchange);
+  }
+
+  /** A document of this stream's own that the guard proxy serves ffmpeg (a DASH ladder's playlists). */
+  document(path: string): string | null {
+    return this.hls?.document(path) ?? null;
   }
 
   /** Where the decoder reads when it is not the source itself (the transport tap's relay). */
@@ -252,8 +264,8 @@ export class StreamPipeline {
   }
 
   /**
-   * An http source: read as HLS by the worker (the ladder, the rendition to decode) when it is
-   * one and delivery is watched; otherwise ffmpeg reads the URL itself.
+   * An http source: read by the worker (the ladder, the rendition to decode) when it is HLS or
+   * DASH and delivery is watched; otherwise ffmpeg reads the URL itself.
    */
   private async hlsInput(): Promise<string> {
     const { options } = this;
@@ -261,11 +273,11 @@ export class StreamPipeline {
     if (this.hls) return this.hls.decoderUrl;
     if (!delivery || this.notHls || this.stopped) return this.source;
     // Loaded on first use: `analyze` and non-HLS streams never pay for the HTTP client and parser.
-    const { HlsMonitor } = await import('../delivery/HlsMonitor.js');
+    const { LadderMonitor } = await import('../delivery/LadderMonitor.js');
     const { FetchError } = await import('../delivery/guardedGet.js');
-    let hls: HlsMonitor | null;
+    let hls: LadderMonitor | null;
     try {
-      hls = await HlsMonitor.open(options.source, {
+      hls = await LadderMonitor.open(options.source, {
         streamId: options.streamId,
         security: delivery.security,
         thresholds: options.thresholds,
@@ -275,6 +287,7 @@ export class StreamPipeline {
         clock: this.clock,
         wallClock: (t) => this.wallAt(t),
         proxyObserves: delivery.proxyObserves,
+        documentsBase: delivery.documentsBase,
         onEvent: options.onEvent,
       });
     } catch (e) {
@@ -292,7 +305,7 @@ export class StreamPipeline {
     hls.start();
     options.logger.info(
       { renditions: hls.renditions.map((r) => r.ref), decoded: hls.decoded.ref.uri },
-      'HLS source: watching every rendition',
+      'ladder source: watching every rendition',
     );
     return hls.decoderUrl;
   }

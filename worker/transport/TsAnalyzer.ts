@@ -2,8 +2,9 @@
  * MPEG transport stream checks of ETSI TR 101 290, read from the bytes as they arrive: priority 1
  * (1.1 sync loss, 1.2 sync byte, 1.3 PAT, 1.4 continuity count, 1.5 PMT, 1.6 PID) and the
  * priority-2 checks that matter for monitoring (2.1 transport error indicator, 2.2 CRC of PAT/PMT,
- * 2.3 PCR repetition and undeclared discontinuity). Errors are counted per check until `take()`.
- * Times are arrival times (ms) given with each chunk: the stream is live.
+ * 2.3 PCR repetition and undeclared discontinuity, 2.5 PTS repetition). Errors are counted per
+ * check until `take()`. Times are the arrival times (ms) given with each chunk of a live stream,
+ * or (`clock: 'pcr'`, downloaded segments, which arrive all at once) the stream's own PCR clock.
  */
 
 export const PACKET = 188;
@@ -13,6 +14,8 @@ const NULL_PID = 0x1fff;
 const TABLE_INTERVAL_MS = 500;
 /** TR 101 290 2.3: PCRs at most 100 ms apart, in PCR time. */
 const PCR_INTERVAL = 0.1;
+/** TR 101 290 2.5: a PTS on every elementary stream that has them at least every 700 ms. */
+const PTS_INTERVAL_MS = 700;
 /** 27 MHz PCR ticks wrap at 2^33 × 300. */
 const PCR_WRAP = 2 ** 33 * 300;
 
@@ -35,11 +38,19 @@ export interface TransportErrors {
   crc: number;
   /** 2.3: PCRs more than 100 ms apart, or jumping without the discontinuity indicator. */
   pcr: number;
+  /** 2.5: an elementary stream with PTS going more than 700 ms without one. */
+  pts: number;
 }
 
 export interface TsAnalyzerOptions {
   /** TR 101 290 1.6: seconds a PID named in the PMT may be absent. */
   pidTimeoutSeconds?: number;
+  /**
+   * `arrival` (default): the times given to push()/check(). `pcr`: the stream's PCR, advanced by
+   * each PCR step of at most a second (a jump, a splice or a step back does not advance it), the
+   * time checks run at every PCR; for bytes that did not arrive in real time (segments).
+   */
+  clock?: 'arrival' | 'pcr';
 }
 
 const zero = (): TransportErrors => ({
@@ -52,6 +63,7 @@ const zero = (): TransportErrors => ({
   tei: 0,
   crc: 0,
   pcr: 0,
+  pts: 0,
 });
 
 export class TsAnalyzer {
@@ -66,14 +78,20 @@ export class TsAnalyzer {
   private readonly pmts = new Map<number, number>();
   /** Elementary stream PID → last time it was seen (ms). */
   private readonly esPids = new Map<number, number>();
+  /** Elementary stream PID → when its last PTS arrived (ms); only streams that carry PTS. */
+  private readonly ptsSeen = new Map<number, number>();
   private pcrPid: number | null = null;
   private lastPcr: number | null = null;
   private startedMs: number | null = null;
   private lastPacketMs: number | null = null;
   private readonly pidTimeoutMs: number;
+  private readonly pcrClock: boolean;
+  /** `clock: 'pcr'`: stream time, ms, advanced by the PCR steps. */
+  private streamMs = 0;
 
   constructor(options: TsAnalyzerOptions = {}) {
     this.pidTimeoutMs = (options.pidTimeoutSeconds ?? 5) * 1000;
+    this.pcrClock = options.clock === 'pcr';
   }
 
   /** The PMT PIDs the PAT names and the elementary stream PIDs the PMTs name. */
@@ -81,10 +99,11 @@ export class TsAnalyzer {
     return { pmtPids: [...this.pmts.keys()], esPids: [...this.esPids.keys()] };
   }
 
-  /** Feeds bytes as they arrived (a UDP datagram, a chunk of a segment). */
-  push(bytes: Uint8Array, nowMs: number): void {
+  /** Feeds bytes as they arrived (a UDP datagram, a segment); `nowMs` is ignored on the PCR clock. */
+  push(bytes: Uint8Array, arrivalMs = 0): void {
+    const nowMs = this.pcrClock ? this.streamMs : arrivalMs;
     this.startedMs ??= nowMs;
-    if (this.lastPacketMs !== null && nowMs - this.lastPacketMs > TABLE_INTERVAL_MS) {
+    if (!this.pcrClock && this.lastPacketMs !== null && nowMs - this.lastPacketMs > TABLE_INTERVAL_MS) {
       // Back after an outage (stream.loss): counters and clock restart; the gap is not a CC error.
       this.lastCc.clear();
       this.lastPcr = null;
@@ -100,7 +119,7 @@ export class TsAnalyzer {
       }
       this.carry.set(bytes.subarray(0, need), this.carried);
       this.carried = 0;
-      this.packet(this.carry, 0, nowMs);
+      this.packet(this.carry, 0, this.pcrClock ? this.streamMs : nowMs);
       offset = need;
     }
     while (offset + PACKET <= bytes.length) {
@@ -112,7 +131,7 @@ export class TsAnalyzer {
         offset = next;
         continue;
       }
-      this.packet(bytes, offset, nowMs);
+      this.packet(bytes, offset, this.pcrClock ? this.streamMs : nowMs);
       offset += PACKET;
     }
     if (offset < bytes.length) {
@@ -129,6 +148,7 @@ export class TsAnalyzer {
       this.lastPatMs = nowMs;
       for (const pid of this.pmts.keys()) this.pmts.set(pid, nowMs);
       for (const pid of this.esPids.keys()) this.esPids.set(pid, nowMs);
+      for (const pid of this.ptsSeen.keys()) this.ptsSeen.set(pid, nowMs);
       return;
     }
     if (this.lastPatMs === null || nowMs - this.lastPatMs > TABLE_INTERVAL_MS) {
@@ -139,6 +159,12 @@ export class TsAnalyzer {
       if (nowMs - seen > TABLE_INTERVAL_MS) {
         this.errors.pmt++;
         this.pmts.set(pid, nowMs);
+      }
+    }
+    for (const [pid, seen] of this.ptsSeen) {
+      if (nowMs - seen > PTS_INTERVAL_MS) {
+        this.errors.pts++;
+        this.ptsSeen.set(pid, nowMs);
       }
     }
     for (const [pid, seen] of this.esPids) {
@@ -200,8 +226,14 @@ export class TsAnalyzer {
       payload = o + 5 + length;
     }
     this.continuity(pid, cc, (afc & 1) !== 0, discontinuity);
-    if (this.esPids.has(pid)) this.esPids.set(pid, nowMs);
+    const elementary = this.esPids.has(pid);
+    if (elementary) this.esPids.set(pid, nowMs);
     if (!(afc & 1) || payload >= o + PACKET) return;
+    if (elementary) {
+      if (start && !scrambled && payload + 9 <= o + PACKET && hasPts(b, payload))
+        this.ptsSeen.set(pid, nowMs);
+      return;
+    }
     if (pid === 0) {
       if (scrambled) this.errors.pat++;
       else if (start) this.table(b, payload, o + PACKET, nowMs, 'pat');
@@ -239,6 +271,11 @@ export class TsAnalyzer {
     if (delta < -PCR_WRAP / 2) delta += PCR_WRAP;
     const seconds = delta / 27e6;
     if (seconds < 0 || seconds > PCR_INTERVAL) this.errors.pcr++;
+    if (this.pcrClock && seconds >= 0 && seconds <= 1) {
+      this.streamMs += seconds * 1000;
+      this.lastPacketMs = this.streamMs;
+      this.check(this.streamMs);
+    }
   }
 
   /** A PSI section starting in this packet (pointer field first); only sections within one packet. */
@@ -279,6 +316,17 @@ export class TsAnalyzer {
       i += 5 + esInfo;
     }
   }
+}
+
+/**
+ * A PES header of audio, video or private stream 1 (start code 00 00 01, stream id 0xBD or
+ * 0xC0–0xEF: the ones with an optional header) whose PTS_DTS_flags say a PTS follows.
+ */
+function hasPts(b: Uint8Array, at: number): boolean {
+  if (b[at] !== 0 || b[at + 1] !== 0 || b[at + 2] !== 1) return false;
+  const id = b[at + 3];
+  if (id !== 0xbd && (id < 0xc0 || id > 0xef)) return false;
+  return (b[at + 7] & 0x80) !== 0;
 }
 
 const CRC_TABLE = (() => {

@@ -1,8 +1,11 @@
 /**
- * HLS delivery monitoring by the worker itself: the multivariant playlist, every rendition's media
- * playlist (polled as RFC 8216 §6.3.4 tells a client to), the decoded rendition's segments (seen
- * through the guard proxy as ffmpeg fetches them: no second download), and sampled segments of
- * the other renditions, whose key frames are looked at for black and frozen pictures.
+ * Delivery monitoring of an ABR ladder by the worker itself. HLS: the multivariant playlist and
+ * every rendition's media playlist (polled as RFC 8216 §6.3.4 tells a client to). DASH: the MPD
+ * (reloaded every MPD@minimumUpdatePeriod), each video Representation a rendition; the decoder
+ * reads the chosen one through HLS playlists this monitor writes (dashManifest.ts). Both: the
+ * decoded rendition's segments (seen through the guard proxy as ffmpeg fetches them: no second
+ * download), and sampled segments of the other renditions, whose key frames are looked at for
+ * black and frozen pictures.
  *
  * Each rendition has its own alarm tracker, so every delivery event names its rendition. A black
  * or frozen picture found by the decoded rendition's detectors is checked against the other
@@ -26,7 +29,17 @@ import type { Thresholds } from '../../shared/thresholds.js';
 import { AlarmTracker, type OpenAlarm } from '../alarms/AlarmTracker.js';
 import type { Exchange } from '../converter/GuardProxy.js';
 import type { MediaClock } from '../converter/MediaClock.js';
+import { TransportDetector, type TransportType } from '../detectors/TransportDetector.js';
 import type { Detail, Observation } from '../detectors/types.js';
+import { PACKET, type TransportErrors, TsAnalyzer } from '../transport/TsAnalyzer.js';
+import {
+  type DashManifest,
+  type DashRepresentation,
+  hlsMasterPlaylist,
+  hlsMediaPlaylist,
+  looksLikeMpd,
+  parseMpd,
+} from './dashManifest.js';
 import { FetchError, type Fetched, guardedGet } from './guardedGet.js';
 import { KEYFRAME_NOISE, type KeyframeSample, probeKeyframes, thumbChange } from './keyframeProbe.js';
 
@@ -42,11 +55,13 @@ const MIN_TARGET_DURATION = 1;
 const MISSING_AFTER_FAILURES = 2;
 /** Key-frame samples kept per rendition, seconds of source time. */
 const SAMPLE_HISTORY_SECONDS = 60;
+/** A tick without a segment checked: nothing wrong seen. */
+const NO_TRANSPORT_ERRORS: TransportErrors = Object.freeze(new TsAnalyzer().take());
 /** Content types a key-frame probe can check on another rendition. */
 type ProbeType = 'video.black' | 'video.freeze';
 const PROBE_TYPES: readonly ProbeType[] = ['video.black', 'video.freeze'];
 
-export interface HlsMonitorOptions {
+export interface LadderMonitorOptions {
   streamId: string;
   security: SecurityConfig;
   thresholds: Thresholds;
@@ -59,16 +74,25 @@ export interface HlsMonitorOptions {
   wallClock: (mediaTime: number) => Date;
   /** Segments the decoder fetches are seen through the guard proxy (plain http). */
   proxyObserves: boolean;
+  /**
+   * Where the guard proxy serves this monitor's own documents (the HLS playlists a DASH source is
+   * decoded through, see document()); null without a proxy: a DASH source is left to ffmpeg.
+   */
+  documentsBase: string | null;
   onEvent: (event: DefectEvent) => void;
   ffmpeg?: string;
 }
 
-interface SegmentInfo {
+/** One segment of a rendition, HLS or DASH (`msn`: media sequence number, or DASH `$Number$`). */
+export interface SegmentInfo {
   msn: number;
   uri: string;
   duration: number;
   discontinuity: number;
+  /** Initialization section (EXT-X-MAP, DASH Initialization). */
   map?: string;
+  /** Presentation time, seconds (DASH; HLS playlists do not say). */
+  start?: number;
 }
 
 type Faults = Partial<Record<DeliveryType, Detail>>;
@@ -97,6 +121,15 @@ class Rendition {
   judgedUpTo = Number.NEGATIVE_INFINITY;
   maps = new Map<string, Buffer>();
   timer: NodeJS.Timeout | null = null;
+  /** DASH: the Period this representation was last listed in (another one starts a new timeline). */
+  periodStart = 0;
+  /** TR 101 290 checks of its TS segments, on their PCR clock; one run of consecutive segments. */
+  ts: TsAnalyzer | null = null;
+  /** The media sequence number that continues the analyser's run. */
+  tsNext = -1;
+  /** Transport errors found since the last tick. */
+  tsErrors: TransportErrors | null = null;
+  transport: TransportDetector[] = [];
 
   constructor(
     readonly ref: RenditionRef,
@@ -113,7 +146,7 @@ interface ScopeVerdict {
   renditionsChecked: number;
 }
 
-export class HlsMonitor {
+export class LadderMonitor {
   readonly renditions: Rendition[];
   /** Intervals (source time) where the decoded rendition showed black or a still picture. */
   private readonly decodedActive: Record<ProbeType, [number, number][]> = {
@@ -125,13 +158,21 @@ export class HlsMonitor {
   private stopped = false;
   private readonly deliveryTypes: DeliveryType[];
   private readonly probeTypes: ProbeType[];
+  /** DASH: the playlists the decoder reads, rewritten at each load of the MPD. */
+  private readonly documents = new Map<string, string>();
+  private mpdFailures = 0;
+  /** DASH: the last MPD loaded (its reload period, whether it is live). */
+  private mpd: DashManifest | null = null;
+  private mpdTimer: NodeJS.Timeout | null = null;
 
   private constructor(
-    private readonly options: HlsMonitorOptions,
+    private readonly options: LadderMonitorOptions,
     refs: RenditionRef[],
     decodedIndex: number,
-    /** What ffmpeg opens: the decoded rendition's media playlist (or the master, see open()). */
+    /** What ffmpeg opens: the decoded rendition's media playlist, the master (see open()), or for DASH the playlists this monitor writes. */
     readonly decoderUrl: string,
+    /** DASH: the MPD's URL and each rendition's Representation id. */
+    private readonly dash: { url: string; ids: string[] } | null = null,
   ) {
     this.deliveryTypes = options.types.filter(isDeliveryType);
     this.probeTypes = PROBE_TYPES.filter((t) => options.types.includes(t));
@@ -150,24 +191,43 @@ export class HlsMonitor {
             }),
         ),
     );
+    const transportTypes = options.types.filter((t): t is TransportType => t.startsWith('transport.'));
+    for (const r of this.renditions)
+      r.transport = transportTypes.map(
+        (type) =>
+          new TransportDetector(
+            {
+              thresholds: options.thresholds,
+              emit: (o) => r.tracker.observe(o),
+              live: true,
+              segmented: true,
+              expect: { audio: true, video: true },
+            },
+            type,
+          ),
+      );
   }
 
   /**
    * Loads the source URL. A multivariant playlist gives a ladder; a media playlist a ladder of
-   * one; anything else (a file over http, a DASH manifest) is not HLS: null.
+   * one; an MPD a ladder of its video Representations; anything else (a file over http, an
+   * endless TS) is not a ladder: null, and ffmpeg reads the URL alone.
    */
-  static async open(url: string, options: HlsMonitorOptions): Promise<HlsMonitor | null> {
+  static async open(url: string, options: LadderMonitorOptions): Promise<LadderMonitor | null> {
     const fetched = await guardedGet(url, {
       security: options.security,
       timeoutMs: options.thresholds.delivery.segmentTimeout * 1000,
       maxBytes: MAX_PLAYLIST_BYTES,
-      // Anything but a playlist (a file, an endless TS over http, a DASH manifest) is left to ffmpeg.
-      sniff: (first) => first.subarray(0, 7).toString('latin1') === '#EXTM3U' || first.length < 7,
+      // Anything but a playlist or an MPD (a file, an endless TS over http) is left to ffmpeg.
+      sniff: (first) =>
+        first.length < 7 || first.subarray(0, 7).toString('latin1') === '#EXTM3U' || looksLikeMpd(first),
     });
+    if (fetched.abandoned) return null;
+    if (looksLikeMpd(fetched.body)) return LadderMonitor.openDash(url, fetched, options);
     const text = fetched.body.toString('utf8');
-    if (fetched.abandoned || !text.startsWith('#EXTM3U')) return null;
+    if (!text.startsWith('#EXTM3U')) return null;
     const playlist = HLS.parse(text);
-    if (!playlist.isMasterPlaylist) return new HlsMonitor(options, [{ uri: url, bandwidth: 0 }], 0, url);
+    if (!playlist.isMasterPlaylist) return new LadderMonitor(options, [{ uri: url, bandwidth: 0 }], 0, url);
     const variants = playlist.variants.filter((v) => !v.isIFrameOnly && v.uri);
     if (variants.length === 0) throw new FetchError('multivariant playlist lists no variant', url);
     const refs: RenditionRef[] = variants.map((v) => ({
@@ -175,8 +235,7 @@ export class HlsMonitor {
       bandwidth: v.bandwidth,
       ...(v.resolution ? { resolution: `${v.resolution.width}x${v.resolution.height}` } : {}),
     }));
-    const order = refs.map((_, i) => i).sort((a, b) => refs[a].bandwidth - refs[b].bandwidth);
-    let decoded = options.decode === 'lowest' ? order[0] : order[order.length - 1];
+    let decoded = LadderMonitor.pick(refs, options.decode);
     let decoderUrl = refs[decoded].uri;
     // Sound in a separate rendition group: ffmpeg needs the master to pair it with the picture,
     // and then decodes the first variant listed.
@@ -184,7 +243,51 @@ export class HlsMonitor {
       decoded = 0;
       decoderUrl = url;
     }
-    const kept = order
+    const watched = LadderMonitor.watch(refs, decoded, options.logger);
+    return new LadderMonitor(
+      options,
+      watched.map((i) => refs[i]),
+      watched.indexOf(decoded),
+      decoderUrl,
+    );
+  }
+
+  /**
+   * An MPD: its video Representations are the ladder; the decoder reads the chosen one (and the
+   * first audio Representation) through HLS playlists written from each load of the MPD.
+   */
+  private static openDash(
+    url: string,
+    fetched: Fetched,
+    options: LadderMonitorOptions,
+  ): LadderMonitor | null {
+    const mpd = parseMpd(fetched.body.toString('utf8'), fetched.url);
+    // Without the guard proxy to serve the playlists, or without pictures, ffmpeg reads the MPD.
+    if (!options.documentsBase || mpd.video.length === 0) return null;
+    const refs = mpd.video.map((v) => v.ref);
+    const decoded = LadderMonitor.pick(refs, options.decode);
+    const watched = LadderMonitor.watch(refs, decoded, options.logger);
+    const monitor = new LadderMonitor(
+      options,
+      watched.map((i) => refs[i]),
+      watched.indexOf(decoded),
+      `${options.documentsBase}master.m3u8`,
+      { url, ids: watched.map((i) => mpd.video[i].id) },
+    );
+    monitor.applyMpd(mpd);
+    return monitor;
+  }
+
+  /** The rendition to decode: the highest bandwidth, or the lowest for cost. */
+  private static pick(refs: RenditionRef[], decode: 'top' | 'lowest'): number {
+    const order = refs.map((_, i) => i).sort((a, b) => refs[a].bandwidth - refs[b].bandwidth);
+    return decode === 'lowest' ? order[0] : order[order.length - 1];
+  }
+
+  /** The renditions watched: the decoded one and those nearest it in bandwidth, MAX_RENDITIONS at most. */
+  private static watch(refs: RenditionRef[], decoded: number, logger: Logger): number[] {
+    const kept = refs
+      .map((_, i) => i)
       .filter((i) => i !== decoded)
       .sort(
         (a, b) =>
@@ -194,16 +297,11 @@ export class HlsMonitor {
       .slice(0, MAX_RENDITIONS - 1);
     const watched = refs.map((_, i) => i).filter((i) => i === decoded || kept.includes(i));
     if (watched.length < refs.length)
-      options.logger.warn(
+      logger.warn(
         { listed: refs.length, watched: watched.length },
         'ladder too large; watching the renditions nearest the decoded one',
       );
-    return new HlsMonitor(
-      options,
-      watched.map((i) => refs[i]),
-      watched.indexOf(decoded),
-      decoderUrl,
-    );
+    return watched;
   }
 
   get decoded(): Rendition {
@@ -211,13 +309,20 @@ export class HlsMonitor {
   }
 
   start(): void {
-    for (const r of this.renditions) void this.poll(r);
+    if (this.dash) this.scheduleMpd(true);
+    else for (const r of this.renditions) void this.poll(r);
+  }
+
+  /** A document the guard proxy serves the decoder (DASH: `master.m3u8`, `video.m3u8`, `audio.m3u8`). */
+  document(path: string): string | null {
+    return this.documents.get(path) ?? null;
   }
 
   stop(): void {
     this.stopped = true;
     this.abort.abort();
     for (const r of this.renditions) if (r.timer) clearTimeout(r.timer);
+    if (this.mpdTimer) clearTimeout(this.mpdTimer);
   }
 
   /** Alarms of renditions open before a restart (delivery, or found by a key-frame probe). */
@@ -283,10 +388,8 @@ export class HlsMonitor {
     r.timer = setTimeout(() => void this.poll(r), Math.max(250, started + wait - Date.now()));
   }
 
-  /** Compares a fresh load with the last one; true when the playlist changed. */
+  /** An HLS media playlist, as the segments, limits and state that every ladder shares. */
   private compare(r: Rendition, playlist: HLS.types.MediaPlaylist, base: string): boolean {
-    const rule = this.options.thresholds.delivery;
-    r.targetDuration = Math.max(MIN_TARGET_DURATION, playlist.targetDuration || r.targetDuration);
     const fresh = playlist.segments.map(
       (s): SegmentInfo => ({
         msn: s.mediaSequenceNumber,
@@ -296,13 +399,37 @@ export class HlsMonitor {
         ...(s.map?.uri ? { map: new URL(s.map.uri, base).href } : {}),
       }),
     );
+    return this.update(r, fresh, {
+      targetDuration: playlist.targetDuration,
+      // RFC 8216 §4.3.3.1: a segment's duration, rounded to an integer, is at most the target.
+      longest: playlist.targetDuration ? playlist.targetDuration + 0.5 : null,
+      ended: playlist.endlist,
+      emptyFirst: playlist.mediaSequenceBase ?? 0,
+    });
+  }
+
+  /** Compares a fresh list of a rendition's segments with the last one; true when it changed. */
+  private update(
+    r: Rendition,
+    fresh: SegmentInfo[],
+    limits: {
+      targetDuration: number;
+      /** Segments this long or longer break the playlist's own limit (null: it declares none). */
+      longest: number | null;
+      ended: boolean;
+      /** The first sequence number when no segment is listed. */
+      emptyFirst: number;
+    },
+  ): boolean {
+    const rule = this.options.thresholds.delivery;
+    r.targetDuration = Math.max(MIN_TARGET_DURATION, limits.targetDuration || r.targetDuration);
     const now = Date.now();
     const wasLoaded = r.loaded && r.segments.size > 0;
     const prevFirst = wasLoaded ? r.first : 0;
     const prevLast = wasLoaded ? r.last : -1;
-    const first = fresh[0]?.msn ?? playlist.mediaSequenceBase ?? 0;
+    const first = fresh[0]?.msn ?? limits.emptyFirst;
     const last = fresh.length ? fresh[fresh.length - 1].msn : first - 1;
-    const changed = !wasLoaded || first !== prevFirst || last !== prevLast || playlist.endlist !== r.ended;
+    const changed = !wasLoaded || first !== prevFirst || last !== prevLast || limits.ended !== r.ended;
     if (wasLoaded) {
       if (first < prevFirst)
         this.fault(r, 'delivery.sequence', {
@@ -324,25 +451,36 @@ export class HlsMonitor {
           this.fault(r, 'delivery.sequence', { reason: 'discontinuity sequence inconsistent', msn: s.msn });
       }
     }
-    for (const s of fresh) {
-      if (s.msn <= prevLast) continue;
-      if (Math.round(s.duration) > playlist.targetDuration)
+    fresh.forEach((s, i) => {
+      if (s.msn <= prevLast) return;
+      if (limits.longest !== null && s.duration >= limits.longest)
         this.fault(r, 'delivery.segment_duration', {
           msn: s.msn,
           duration: s.duration,
-          targetDuration: playlist.targetDuration,
+          targetDuration: limits.targetDuration,
         });
-    }
+      // DASH: a segment that does not start where the one before it ended (a SegmentTimeline gap).
+      const before = fresh[i - 1];
+      if (i > 0 && s.start !== undefined && before.start !== undefined) {
+        const gap = s.start - (before.start + before.duration);
+        if (Math.abs(gap) > 0.05)
+          this.fault(r, 'delivery.sequence', {
+            reason: gap > 0 ? 'timeline gap' : 'timeline overlap',
+            msn: s.msn,
+            seconds: Math.round(gap * 1000) / 1000,
+          });
+      }
+    });
     r.segments = new Map(fresh.map((s) => [s.msn, s]));
     r.byUri = new Map(fresh.map((s) => [s.uri, s]));
     r.first = first;
     r.last = last;
     r.loaded = true;
-    r.ended = playlist.endlist;
+    r.ended = limits.ended;
     if (changed) {
       r.lastChangeAt = now;
       r.stale = null;
-    } else if (!playlist.endlist && now - r.lastChangeAt > rule.staleFactor * r.targetDuration * 1000) {
+    } else if (!limits.ended && now - r.lastChangeAt > rule.staleFactor * r.targetDuration * 1000) {
       r.stale = {
         secondsUnchanged: Math.round((now - r.lastChangeAt) / 100) / 10,
         targetDuration: r.targetDuration,
@@ -351,6 +489,79 @@ export class HlsMonitor {
     }
     if (fresh.length && last > prevLast) this.sample(r);
     return changed;
+  }
+
+  // ---- DASH: the MPD ---------------------------------------------------------------------------
+
+  private scheduleMpd(changed: boolean, started = Date.now()): void {
+    const mpd = this.mpd;
+    if (this.stopped || (mpd && !mpd.dynamic)) return;
+    // MPD@minimumUpdatePeriod; without one, a segment duration. Unchanged: half, as for HLS.
+    const period = Math.max(MIN_TARGET_DURATION, mpd?.updatePeriod || mpd?.targetDuration || 2);
+    const wait = (changed ? period : period / 2) * 1000;
+    this.mpdTimer = setTimeout(() => void this.pollMpd(), Math.max(250, started + wait - Date.now()));
+  }
+
+  private async pollMpd(): Promise<void> {
+    const dash = this.dash;
+    if (this.stopped || !dash) return;
+    const started = Date.now();
+    let changed = false;
+    try {
+      const fetched = await this.fetch(dash.url, MAX_PLAYLIST_BYTES);
+      changed = this.applyMpd(parseMpd(fetched.body.toString('utf8'), fetched.url));
+    } catch (e) {
+      if (this.stopped) return;
+      this.mpdFailures++;
+      const status = e instanceof FetchError ? e.status : undefined;
+      if (this.mpdFailures >= MISSING_AFTER_FAILURES)
+        for (const r of this.renditions)
+          r.missing = {
+            reason: `the MPD cannot be loaded: ${(e as Error).message}`,
+            ...(status ? { status } : {}),
+            failures: this.mpdFailures,
+          };
+    }
+    this.scheduleMpd(changed, started);
+  }
+
+  /** One load of the MPD: every rendition's segments compared, the decoder's playlists rewritten. */
+  private applyMpd(mpd: DashManifest): boolean {
+    const dash = this.dash as { url: string; ids: string[] };
+    this.mpd = mpd;
+    this.mpdFailures = 0;
+    let changed = false;
+    this.renditions.forEach((r, i) => {
+      const rep = mpd.video.find((v) => v.id === dash.ids[i]);
+      if (!rep) {
+        r.missing = { reason: 'Representation no longer listed in the MPD' };
+        return;
+      }
+      r.missing = null;
+      if (rep.periodStart !== r.periodStart) {
+        // A new Period: numbering and timeline start again; nothing to compare with.
+        r.periodStart = rep.periodStart;
+        r.loaded = false;
+      }
+      changed =
+        this.update(r, rep.segments, {
+          targetDuration: mpd.targetDuration,
+          longest: mpd.maxSegmentDuration === null ? null : mpd.maxSegmentDuration + 0.001,
+          ended: !mpd.dynamic,
+          emptyFirst: 0,
+        }) || changed;
+      if (r.stale && mpd.publishTime) r.stale.publishTime = mpd.publishTime;
+      if (r.decoded) this.writePlaylists(rep, mpd);
+    });
+    return changed;
+  }
+
+  /** The playlists the decoder reads: the decoded Representation and the first audio one. */
+  private writePlaylists(video: DashRepresentation, mpd: DashManifest): void {
+    const audio = mpd.audio[0];
+    this.documents.set('master.m3u8', hlsMasterPlaylist(video, audio !== undefined));
+    this.documents.set('video.m3u8', hlsMediaPlaylist(video, !mpd.dynamic));
+    if (audio) this.documents.set('audio.m3u8', hlsMediaPlaylist(audio, !mpd.dynamic));
   }
 
   private fault(r: Rendition, type: DeliveryType, detail: Detail): void {
@@ -367,6 +578,28 @@ export class HlsMonitor {
     const segment = r.byUri.get(exchange.url);
     if (!segment) return;
     this.judgeDownload(r, segment, exchange.status, exchange.ms, exchange.error);
+    if (exchange.body && exchange.status < 300 && !exchange.error)
+      this.checkTransport(r, segment, exchange.body);
+  }
+
+  /**
+   * TR 101 290 on a TS segment's bytes (fMP4 has no transport to check). Consecutive segments of a
+   * rendition are one transport stream (continuity counters, tables and PIDs carry over); a segment
+   * that does not follow the last one checked starts a new run. Time is the stream's PCR clock.
+   */
+  private checkTransport(r: Rendition, s: SegmentInfo, bytes: Buffer): void {
+    if (r.transport.length === 0 || bytes.length < PACKET || bytes[0] !== 0x47) return;
+    if (!r.ts || s.msn !== r.tsNext)
+      r.ts = new TsAnalyzer({
+        clock: 'pcr',
+        pidTimeoutSeconds: this.options.thresholds.transport.pidTimeout,
+      });
+    r.ts.push(bytes);
+    r.tsNext = s.msn + 1;
+    const found = r.ts.take();
+    const sum = r.tsErrors;
+    if (sum) for (const key of Object.keys(found) as (keyof TransportErrors)[]) sum[key] += found[key];
+    else r.tsErrors = found;
   }
 
   private judgeDownload(r: Rendition, s: SegmentInfo, status: number, ms: number, error?: string): void {
@@ -411,6 +644,7 @@ export class HlsMonitor {
         const fetched = await this.fetch(s.uri, MAX_SEGMENT_BYTES);
         this.judgeDownload(r, s, fetched.status, fetched.ms);
         bytes = fetched.body;
+        this.checkTransport(r, s, bytes);
       } catch (e) {
         if (this.stopped) return;
         const err = e as FetchError;
@@ -592,6 +826,8 @@ export class HlsMonitor {
         });
       }
       r.faults = {};
+      for (const d of r.transport) d.onTransport(r.tsErrors ?? NO_TRANSPORT_ERRORS, since, t - since);
+      r.tsErrors = null;
       r.lastT = t;
       if (!r.decoded) this.judgeSamples(r);
     }
@@ -642,7 +878,9 @@ export class HlsMonitor {
   /** An event of one rendition's tracker: names the rendition, and how a content defect was seen. */
   private describe(event: DefectEvent, r: Rendition): DefectEvent {
     const detail: DefectEvent['detail'] = { ...event.detail, rendition: r.ref };
-    if (!isDeliveryType(event.type)) Object.assign(detail, { scope: 'rendition', seenBy: 'key-frame probe' });
+    if (event.type.startsWith('transport.')) Object.assign(detail, { seenBy: 'segment' });
+    else if (!isDeliveryType(event.type))
+      Object.assign(detail, { scope: 'rendition', seenBy: 'key-frame probe' });
     return { ...event, detail };
   }
 }
