@@ -84,10 +84,12 @@ export class UdpSender {
   constructor(
     private readonly clip: string,
     readonly port: number,
+    /** `rtp`: MPEG-TS in RTP (FFmpeg's rtp_mpegts: 7 TS packets behind a 12-byte RTP header). */
+    private readonly format: 'udp' | 'rtp' = 'udp',
   ) {}
 
   get url(): string {
-    return `udp://127.0.0.1:${this.port}`;
+    return `${this.format}://127.0.0.1:${this.port}`;
   }
 
   start(): void {
@@ -104,8 +106,8 @@ export class UdpSender {
         '-c',
         'copy',
         '-f',
-        'mpegts',
-        `${this.url}?pkt_size=1316`,
+        this.format === 'rtp' ? 'rtp_mpegts' : 'mpegts',
+        `${this.url}?pkt_size=${this.format === 'rtp' ? 1328 : 1316}`,
       ],
       { stdio: 'ignore' },
     );

@@ -1,4 +1,4 @@
-/** One stream's pipeline on a live UDP source, in this process, as a worker would run it. */
+/** One stream's pipeline on a live UDP (or RTP) source, in this process, as a worker would run it. */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,11 +13,12 @@ export function monitorUdp(
   port: number,
   detectors: readonly DefectType[],
   onEvent: (event: DefectEvent) => void,
+  kind: 'udp' | 'rtp' = 'udp',
 ): StreamPipeline {
   return new StreamPipeline({
     streamId,
-    source: `udp://127.0.0.1:${port}`,
-    kind: 'udp',
+    source: `${kind}://127.0.0.1:${port}`,
+    kind,
     live: true,
     realtime: false,
     thresholds: resolveThresholds(),

@@ -2,8 +2,9 @@
  * TR 101 290 on a live UDP source: the worker reads the transport stream itself, relays it to the
  * decoder, and raises transport.* from what it reads. One video packet in 200 lost for 10 s is one
  * transport.continuity incident, raised and cleared, with the decode damage it causes reported as
- * video.corruption; a clean stream raises nothing.
+ * video.corruption; a clean stream raises nothing. The same over RTP (whole RTP packets lost).
  */
+import { createSocket } from 'node:dgram';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFECT_TYPES, type DefectEvent } from '../../shared/events.js';
 import { freeUdpPort, ImpairingRelay, UdpSender } from '../helpers/liveOrigin.js';
@@ -72,4 +73,50 @@ describe('transport checks on a live UDP source', () => {
     expect(corruption[0].start).toBeGreaterThan(damagedFrom - 2);
     expect(corruption[0].start).toBeLessThan(damagedTo + 2);
   }, 120_000);
+
+  it('reads MPEG-TS over RTP the same way: the RTP header off, the checks on what is inside', async () => {
+    const port = await freeUdpPort();
+    // Between sender and monitor: a relay that can lose whole RTP packets (7 TS packets each).
+    const relay = createSocket('udp4');
+    await new Promise<void>((r) => relay.bind(0, '127.0.0.1', () => r()));
+    let dropEvery = 0;
+    let count = 0;
+    relay.on('message', (m) => {
+      if (dropEvery && ++count % dropEvery === 0) return;
+      relay.send(m, port, '127.0.0.1');
+    });
+    const sender = new UdpSender(clipLongerThan(40), relay.address().port, 'rtp');
+    cleanups.push(
+      () => relay.close(),
+      () => sender.stop(),
+    );
+    const events: DefectEvent[] = [];
+    const pipeline = monitorUdp(
+      'rtp-transport',
+      port,
+      DEFECT_TYPES.filter((t) => t.startsWith('transport.') || t === 'stream.loss'),
+      (e) => events.push(e),
+      'rtp',
+    );
+    sender.start();
+    const running = pipeline.runOnce();
+    await sleep(12_000);
+    const whileClean = [...events];
+    const decodedClean = pipeline.currentMediaTime;
+    dropEvery = 100;
+    await sleep(5_000);
+    dropEvery = 0;
+    // An error a second reads as flapping: the incident is held a little longer before it clears.
+    await sleep(14_000);
+    pipeline.stop();
+    await running;
+    sender.stop();
+
+    expect(whileClean).toEqual([]);
+    expect(decodedClean).toBeGreaterThan(5);
+    expect(events.map((e) => [e.type, e.state])).toEqual([
+      ['transport.continuity', 'raised'],
+      ['transport.continuity', 'cleared'],
+    ]);
+  }, 60_000);
 });

@@ -249,7 +249,11 @@ export class StreamPipeline {
     const { options } = this;
     if (options.kind === 'http') return this.hlsInput();
     if (this.tap) return this.tap.url;
-    if (options.kind !== 'udp' || this.stopped || !this.detectors.some((d) => d.onTransport))
+    if (
+      (options.kind !== 'udp' && options.kind !== 'rtp') ||
+      this.stopped ||
+      !this.detectors.some((d) => d.onTransport)
+    )
       return this.source;
     let tap: UdpTap;
     try {

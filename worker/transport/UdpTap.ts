@@ -1,7 +1,9 @@
 /**
  * Reads a UDP transport stream in the worker itself: every datagram goes through the TR 101 290
  * checks (TsAnalyzer) and on to the decoder at a loopback port that is ffmpeg's input. One read
- * serves both; ffmpeg keeps its own UDP input (probing, timeouts, restarts) unchanged. The tap
+ * serves both; ffmpeg keeps its own UDP input (probing, timeouts, restarts) unchanged. An RTP
+ * source (RFC 3550 carrying MPEG-TS, RFC 2250) is read the same way: the RTP header is taken off
+ * and the transport stream inside is checked and relayed as plain UDP. The tap
  * lives as long as the stream's pipeline, so the source's port stays bound across restarts of
  * the decoder and nothing the sender sends meanwhile is counted as lost by the checks.
  */
@@ -29,6 +31,7 @@ export class UdpTap {
    */
   static async open(source: string, logger: Logger, pidTimeoutSeconds = 5): Promise<UdpTap> {
     const url = new URL(source);
+    const rtp = url.protocol === 'rtp:';
     const port = Number(url.port);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`no port in ${source}`);
     const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -51,13 +54,15 @@ export class UdpTap {
     const output = createSocket('udp4');
     const tap = new UdpTap(input, output, `udp://127.0.0.1:${relayPort}`, pidTimeoutSeconds);
     input.on('message', (message) => {
-      tap.analyzer.push(message, Date.now());
-      output.send(message, relayPort, '127.0.0.1');
+      const ts = rtp ? rtpPayload(message) : message;
+      if (!ts) return;
+      tap.analyzer.push(ts, Date.now());
+      output.send(ts, relayPort, '127.0.0.1');
     });
     const onError = (e: Error) => logger.warn({ err: e.message }, 'udp tap socket error');
     input.on('error', onError);
     output.on('error', onError);
-    logger.info({ port, relayPort, multicast }, 'reading the transport stream in the worker');
+    logger.info({ port, relayPort, multicast, rtp }, 'reading the transport stream in the worker');
     return tap;
   }
 
@@ -70,6 +75,23 @@ export class UdpTap {
       }
     }
   }
+}
+
+/**
+ * The MPEG-TS inside an RTP packet (version 2; CSRC list, header extension and padding skipped),
+ * or the datagram itself when it is plain TS (a sender that sends no RTP header); null when it is
+ * neither.
+ */
+export function rtpPayload(datagram: Buffer): Buffer | null {
+  if (datagram[0] === 0x47) return datagram;
+  if (datagram.length < 12 || datagram[0] >> 6 !== 2) return null;
+  let start = 12 + 4 * (datagram[0] & 0x0f);
+  if (datagram[0] & 0x10) {
+    if (start + 4 > datagram.length) return null;
+    start += 4 + 4 * datagram.readUInt16BE(start + 2);
+  }
+  const end = datagram[0] & 0x20 ? datagram.length - datagram[datagram.length - 1] : datagram.length;
+  return start < end ? datagram.subarray(start, end) : null;
 }
 
 /** ffmpeg binds a unicast UDP input to every address; a loopback source stays on loopback. */
