@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PACKET, type TransportErrors, TsAnalyzer } from '../../worker/transport/TsAnalyzer.js';
+import { rtpPayload } from '../../worker/transport/UdpTap.js';
 import { fixturePath } from '../fixtures/generate.js';
 
 const clip = readFileSync(fixturePath('clean.ts'));
@@ -131,5 +132,25 @@ describe('TsAnalyzer (TR 101 290)', () => {
     // About 5 s of stream time without a PAT: one error every 0.5 s, as if it had arrived live.
     expect(noPat.pat).toBeGreaterThanOrEqual(8);
     expect(noPat.pat).toBeLessThanOrEqual(11);
+  });
+});
+
+describe('MPEG-TS in RTP (RFC 3550, RFC 2250)', () => {
+  const ts = Buffer.from(clip.subarray(0, 7 * PACKET));
+  it('takes the header off, with its CSRCs, extension and padding', () => {
+    const plain = Buffer.concat([Buffer.from([0x80, 33, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]), ts]);
+    expect(rtpPayload(plain)?.equals(ts)).toBe(true);
+    // Two CSRCs, a one-word extension, four bytes of padding.
+    const header = Buffer.from([
+      0xb2, 33, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 7, 0, 0, 0, 8, 0xbe, 0xde, 0, 1, 1, 2, 3, 4,
+    ]);
+    const padded = Buffer.concat([header, ts, Buffer.from([0, 0, 0, 4])]);
+    expect(rtpPayload(padded)?.equals(ts)).toBe(true);
+  });
+
+  it('passes plain TS through and refuses what is neither', () => {
+    expect(rtpPayload(ts)).toBe(ts);
+    expect(rtpPayload(Buffer.from('GET / HTTP/1.1\r\n'))).toBeNull();
+    expect(rtpPayload(Buffer.from([0x80, 33, 0, 1]))).toBeNull();
   });
 });

@@ -10,7 +10,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv4 } from 'node:net';
 import type { Logger } from '../../shared/logger.js';
-import { TsAnalyzer } from './TsAnalyzer.js';
+import { PACKET, TsAnalyzer } from './TsAnalyzer.js';
 
 export class UdpTap {
   readonly analyzer: TsAnalyzer;
@@ -83,7 +83,7 @@ export class UdpTap {
  * neither.
  */
 export function rtpPayload(datagram: Buffer): Buffer | null {
-  if (datagram[0] === 0x47) return datagram;
+  if (isPlainTs(datagram)) return datagram;
   if (datagram.length < 12 || datagram[0] >> 6 !== 2) return null;
   let start = 12 + 4 * (datagram[0] & 0x0f);
   if (datagram[0] & 0x10) {
@@ -92,6 +92,13 @@ export function rtpPayload(datagram: Buffer): Buffer | null {
   }
   const end = datagram[0] & 0x20 ? datagram.length - datagram[datagram.length - 1] : datagram.length;
   return start < end ? datagram.subarray(start, end) : null;
+}
+
+/** Whole TS packets: a multiple of 188 bytes, each starting with the sync byte. */
+function isPlainTs(datagram: Buffer): boolean {
+  if (datagram.length === 0 || datagram.length % PACKET !== 0) return false;
+  for (let o = 0; o < datagram.length; o += PACKET) if (datagram[o] !== 0x47) return false;
+  return true;
 }
 
 /** ffmpeg binds a unicast UDP input to every address; a loopback source stays on loopback. */
