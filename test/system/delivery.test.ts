@@ -34,7 +34,13 @@ describe('HLS delivery and the ABR ladder', () => {
     const run = await monitorHls(
       'ladder',
       ladder.url,
-      DEFECT_TYPES.filter((t) => t.startsWith('delivery.') || t === 'video.freeze' || t === 'video.black'),
+      DEFECT_TYPES.filter(
+        (t) =>
+          t.startsWith('delivery.') ||
+          t.startsWith('transport.') ||
+          t === 'video.freeze' ||
+          t === 'video.black',
+      ),
       (e) => {
         events.push(e);
         arrivals.push(Date.now());
@@ -109,7 +115,13 @@ describe('HLS delivery and the ABR ladder', () => {
     const run = await monitorHls(
       'dash-ladder',
       ladder.url,
-      DEFECT_TYPES.filter((t) => t.startsWith('delivery.') || t === 'video.freeze' || t === 'video.black'),
+      DEFECT_TYPES.filter(
+        (t) =>
+          t.startsWith('delivery.') ||
+          t.startsWith('transport.') ||
+          t === 'video.freeze' ||
+          t === 'video.black',
+      ),
       (e) => {
         events.push(e);
         arrivals.push(Date.now());
