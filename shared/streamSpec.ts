@@ -51,8 +51,9 @@ export interface StreamHealth {
   restarts?: number;
   lastError?: string;
   /**
-   * Where the decoder reads when not the registered URL: the UDP tap's loopback relay, or the
-   * decoded rendition's media playlist of an HLS ladder.
+   * Where the decoder reads when not the registered URL: the UDP/RTP tap's loopback relay, the
+   * decoded rendition's media playlist of an HLS ladder, or for DASH the playlists the worker
+   * writes (`http://documents.streamqc.invalid/master.m3u8`, served by the stream's guard proxy).
    */
   decoderInput?: string;
 }

@@ -2,7 +2,8 @@
  * `npm run soak:hls`: a healthy live 3-rendition HLS ladder from a local origin (2 s segments,
  * sliding window of 6) monitored with every detector for SOAK_SECONDS (default 300): the decoded
  * rendition through the guard proxy, the other two by playlist polls and sampled key frames. Any
- * event is a false alarm. The last line is JSON.
+ * event is a false alarm. SOAK_FORMAT=dash packages the same ladder as live DASH. The last line
+ * is JSON.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,10 +13,11 @@ import { startHlsLadder } from '../helpers/hlsLadder.js';
 import { monitorHls } from '../helpers/hlsMonitor.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 300);
-const ladder = await startHlsLadder(mkdtempSync(join(tmpdir(), 'streamqc-soak-')), [], SECONDS + 60);
+const FORMAT = process.env.SOAK_FORMAT === 'dash' ? 'dash' : 'hls';
+const ladder = await startHlsLadder(mkdtempSync(join(tmpdir(), 'streamqc-soak-')), [], SECONDS + 60, FORMAT);
 const events: DefectEvent[] = [];
 console.log(
-  `# HLS ladder soak — ${new Date().toISOString()}, ${SECONDS} s of a healthy ladder, every detector`,
+  `# ${FORMAT.toUpperCase()} ladder soak — ${new Date().toISOString()}, ${SECONDS} s of a healthy ladder, every detector`,
 );
 const run = await monitorHls('soak', ladder.url, DEFECT_TYPES, (e) => {
   events.push(e);
@@ -27,6 +29,7 @@ await run.stop();
 await ladder.stop();
 console.log(
   JSON.stringify({
+    format: FORMAT,
     seconds: SECONDS,
     mediaSeconds,
     events: events.length,

@@ -1,5 +1,8 @@
 /** TR 101 290 checks on a real transport stream from FFmpeg's muxer, damaged packet by packet. */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKET, type TransportErrors, TsAnalyzer } from '../../worker/transport/TsAnalyzer.js';
 import { rtpPayload } from '../../worker/transport/UdpTap.js';
@@ -152,5 +155,26 @@ describe('MPEG-TS in RTP (RFC 3550, RFC 2250)', () => {
     expect(rtpPayload(ts)).toBe(ts);
     expect(rtpPayload(Buffer.from('GET / HTTP/1.1\r\n'))).toBeNull();
     expect(rtpPayload(Buffer.from([0x80, 33, 0, 1]))).toBeNull();
+  });
+});
+
+describe('TS segments of HLS', () => {
+  it("are judged per segment: FFmpeg's HLS muxer writes PAT and PMT once, at each segment's start", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'streamqc-segments-'));
+    execFileSync('ffmpeg', [
+      ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=8'],
+      ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=8'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-c:a', 'aac'],
+      ...['-f', 'hls', '-hls_time', '2', '-hls_list_size', '0', join(dir, 'v.m3u8')],
+    ]);
+    const run = (tableIntervalSeconds: number) => {
+      const analyzer = new TsAnalyzer({ clock: 'pcr', tableIntervalSeconds });
+      for (let i = 0; i < 4; i++) analyzer.push(readFileSync(join(dir, `v${i}.ts`)));
+      return analyzer.take();
+    };
+    const perSegment = run(2.5);
+    expect(Object.values(perSegment).every((v) => v === 0)).toBe(true);
+    // The broadcast rule (every 0.5 s) would call every segment faulty.
+    expect(run(0.5).pat).toBeGreaterThanOrEqual(8);
   });
 });

@@ -593,6 +593,8 @@ export class LadderMonitor {
       r.ts = new TsAnalyzer({
         clock: 'pcr',
         pidTimeoutSeconds: this.options.thresholds.transport.pidTimeout,
+        // PAT and PMT once per segment (at its start), not every 0.5 s as on a broadcast feed.
+        tableIntervalSeconds: r.targetDuration + 0.5,
       });
     r.ts.push(bytes);
     r.tsNext = s.msn + 1;

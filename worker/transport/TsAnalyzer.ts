@@ -51,6 +51,12 @@ export interface TsAnalyzerOptions {
    * time checks run at every PCR; for bytes that did not arrive in real time (segments).
    */
   clock?: 'arrival' | 'pcr';
+  /**
+   * Longest wait for the next PAT and PMT, seconds: 0.5 (TR 101 290 1.3/1.5, for a broadcast
+   * receiver tuning in at any moment). HLS segments carry them once, at the start of each
+   * segment (a player starts at a segment): there, one segment's duration.
+   */
+  tableIntervalSeconds?: number;
 }
 
 const zero = (): TransportErrors => ({
@@ -86,12 +92,14 @@ export class TsAnalyzer {
   private lastPacketMs: number | null = null;
   private readonly pidTimeoutMs: number;
   private readonly pcrClock: boolean;
+  private readonly tableIntervalMs: number;
   /** `clock: 'pcr'`: stream time, ms, advanced by the PCR steps. */
   private streamMs = 0;
 
   constructor(options: TsAnalyzerOptions = {}) {
     this.pidTimeoutMs = (options.pidTimeoutSeconds ?? 5) * 1000;
     this.pcrClock = options.clock === 'pcr';
+    this.tableIntervalMs = (options.tableIntervalSeconds ?? TABLE_INTERVAL_MS / 1000) * 1000;
   }
 
   /** The PMT PIDs the PAT names and the elementary stream PIDs the PMTs name. */
@@ -142,7 +150,7 @@ export class TsAnalyzer {
 
   /** Time-based checks (tables and PIDs not repeated); call often (e.g. every 100 ms). */
   check(nowMs: number): void {
-    if (this.startedMs === null || nowMs - this.startedMs < TABLE_INTERVAL_MS) return;
+    if (this.startedMs === null || nowMs - this.startedMs < this.tableIntervalMs) return;
     if (this.lastPacketMs !== null && nowMs - this.lastPacketMs > TABLE_INTERVAL_MS) {
       // Nothing arrives at all: the stream is gone (stream.loss), not its tables. Start afresh.
       this.lastPatMs = nowMs;
@@ -151,12 +159,12 @@ export class TsAnalyzer {
       for (const pid of this.ptsSeen.keys()) this.ptsSeen.set(pid, nowMs);
       return;
     }
-    if (this.lastPatMs === null || nowMs - this.lastPatMs > TABLE_INTERVAL_MS) {
+    if (this.lastPatMs === null || nowMs - this.lastPatMs > this.tableIntervalMs) {
       this.errors.pat++;
       this.lastPatMs = nowMs;
     }
     for (const [pid, seen] of this.pmts) {
-      if (nowMs - seen > TABLE_INTERVAL_MS) {
+      if (nowMs - seen > this.tableIntervalMs) {
         this.errors.pmt++;
         this.pmts.set(pid, nowMs);
       }
