@@ -169,7 +169,7 @@ export class LadderMonitor {
     private readonly options: LadderMonitorOptions,
     refs: RenditionRef[],
     decodedIndex: number,
-    /** What ffmpeg opens: the decoded rendition's media playlist, the master (see open()), or for DASH the playlists this monitor writes. */
+    /** What ffmpeg opens: the decoded media playlist, the master (see open()), or (DASH) document(). */
     readonly decoderUrl: string,
     /** DASH: the MPD's URL and each rendition's Representation id. */
     private readonly dash: { url: string; ids: string[] } | null = null,
@@ -325,7 +325,7 @@ export class LadderMonitor {
     if (this.mpdTimer) clearTimeout(this.mpdTimer);
   }
 
-  /** Alarms of renditions open before a restart (delivery, or found by a key-frame probe). */
+  /** Alarms of renditions open before a restart (delivery, a segment's transport, a key-frame probe). */
   restore(events: DefectEvent[]): void {
     for (const event of events) {
       const uri = typeof event.detail.rendition === 'object' ? event.detail.rendition.uri : null;
