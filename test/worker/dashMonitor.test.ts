@@ -186,6 +186,12 @@ describe('DASH manifests', () => {
     ]);
     expect(mpd.video[0].segments[0].map).toBe('http://origin.example/live/init-v0.mp4');
     expect(() => parseMpd('<html></html>', 'http://origin.example/x.mpd')).toThrow(/not a DASH manifest/);
+    // Entities a DTD declares are not expanded (no billion laughs), external ones never read.
+    const hostile = `<?xml version="1.0"?><!DOCTYPE MPD [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;"><!ENTITY x SYSTEM "file:///etc/passwd">]>${origin
+      .mpd()
+      .replace(/^<\?xml[^>]*>/, '')
+      .replace('profiles=', 'id="&b;&x;" profiles=')}`;
+    expect(JSON.stringify(parseMpd(hostile, 'http://origin.example/x.mpd'))).not.toMatch(/aaaaaaaaaa|root:/);
   });
 });
 

@@ -6,7 +6,8 @@
  * that do not exist yet, many times a second), which would read as a storm of segment errors;
  * its HLS reader, given the same fMP4 segments in a media playlist, reads only what is listed.
  */
-import { inheritAttributes, type MpdPlaylist, stringToMpdXml, toPlaylists } from 'mpd-parser';
+import { DOMParser } from '@xmldom/xmldom';
+import { inheritAttributes, type MpdPlaylist, toPlaylists } from 'mpd-parser';
 import type { RenditionRef } from '../../shared/events.js';
 import { FetchError } from './guardedGet.js';
 import type { SegmentInfo } from './LadderMonitor.js';
@@ -68,11 +69,32 @@ function kindOf(p: MpdPlaylist): 'video' | 'audio' | 'other' {
   return 'other';
 }
 
+/**
+ * The MPD element of a document. xmldom (mpd-parser's own XML parser) expands no entity a DTD
+ * declares and fetches nothing; what it complains of is kept out of the logs (it would print to
+ * the console) and only a document that is not an MPD is refused.
+ */
+function mpdElement(text: string): unknown {
+  let fatal: string | null = null;
+  const parser = new DOMParser({
+    errorHandler: {
+      warning: () => {},
+      error: () => {},
+      fatalError: (message: string) => {
+        fatal ??= message;
+      },
+    },
+  });
+  const root = parser.parseFromString(text, 'application/xml')?.documentElement;
+  if (!root || root.tagName !== 'MPD') throw new Error(fatal ?? 'the document is not an MPD');
+  return root;
+}
+
 /** Parses an MPD (`url`: where it was loaded from, for relative URLs). Throws on anything else. */
 export function parseMpd(text: string, url: string): DashManifest {
   let playlists: MpdPlaylist[];
   try {
-    playlists = toPlaylists(inheritAttributes(stringToMpdXml(text), { manifestUri: url }).representationInfo);
+    playlists = toPlaylists(inheritAttributes(mpdElement(text), { manifestUri: url }).representationInfo);
   } catch (e) {
     throw new FetchError(`not a DASH manifest (${(e as Error).message})`, url);
   }

@@ -34,7 +34,6 @@ declare module 'mpd-parser' {
     attributes: MpdPlaylist['attributes'];
   }
 
-  export function stringToMpdXml(text: string): unknown;
   export function inheritAttributes(
     mpd: unknown,
     options: {
