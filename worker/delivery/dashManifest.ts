@@ -86,7 +86,7 @@ function mpdElement(text: string): unknown {
     },
   });
   const root = parser.parseFromString(text, 'application/xml')?.documentElement;
-  if (!root || root.tagName !== 'MPD') throw new Error(fatal ?? 'the document is not an MPD');
+  if (root?.tagName !== 'MPD') throw new Error(fatal ?? 'the document is not an MPD');
   return root;
 }
 
