@@ -9,7 +9,9 @@
  *             others sampled every 6 s with a key-frame probe.
  * CPU is each run's process tree (user + system from /proc, ffmpeg children included) over
  * BENCH_SECONDS after a 12 s warm-up (process start, probing and the first segments not counted).
- * The last line is JSON.
+ * BENCH_FORMAT=dash packages the ladder as live DASH: plain and without are then FFmpeg's own
+ * DASH reader on the MPD (what a user would get without the delivery layer), with is the monitor
+ * reading the MPD and handing FFmpeg HLS playlists. The last line is JSON.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -21,6 +23,7 @@ import { descendants } from '../helpers/processes.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
+const FORMAT = process.env.BENCH_FORMAT === 'dash' ? 'dash' : 'hls';
 /** Seconds each run settles first (process start, tsx, probing, the first segments): not measured. */
 const WARMUP = 12;
 const TICKS = 100;
@@ -61,9 +64,10 @@ const ladder = await startHlsLadder(
   mkdtempSync(join(tmpdir(), 'streamqc-bench-')),
   [],
   3 * (SECONDS + 60) + 60,
+  FORMAT,
 );
-console.log(`# delivery bench — ${new Date().toISOString()}, ${SECONDS} s per run`);
-const top = ladder.rendition(0);
+console.log(`# delivery bench (${FORMAT}) — ${new Date().toISOString()}, ${SECONDS} s per run`);
+const top = FORMAT === 'dash' ? ladder.url : ladder.rendition(0);
 const plain = await measure('ffmpeg', [
   '-v',
   'error',
@@ -93,6 +97,7 @@ for (const [name, cpu] of rows)
 console.log(`runs: ${without.out.trim()} ${withDelivery.out.trim()}`);
 console.log(
   JSON.stringify({
+    format: FORMAT,
     seconds: SECONDS,
     plainCpuPercent: perSecond(plain.cpu),
     withoutDeliveryCpuPercent: perSecond(without.cpu),

@@ -1,6 +1,6 @@
 /**
  * One measured run of `npm run bench:delivery` (its own process, so the parent can read the CPU
- * it and its ffmpeg children used): monitors an HLS URL for SECONDS, with or without the delivery
+ * it and its ffmpeg children used): monitors an HLS or DASH URL for SECONDS, with or without the delivery
  * monitor, then prints the media seconds decoded.
  */
 import { DEFECT_TYPES } from '../../shared/events.js';
