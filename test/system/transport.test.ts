@@ -74,6 +74,64 @@ describe('transport checks on a live UDP source', () => {
     expect(corruption[0].start).toBeLessThan(damagedTo + 2);
   }, 120_000);
 
+  it('raises and clears transport.sync for corrupted sync bytes and transport.pat for a PAT gone wrong, once each', async () => {
+    const port = await freeUdpPort();
+    const relay = await ImpairingRelay.start(port);
+    const sender = new UdpSender(clipLongerThan(60), relay.inputPort);
+    cleanups.push(
+      () => relay.close(),
+      () => sender.stop(),
+    );
+    const events: DefectEvent[] = [];
+    const pipeline = monitorUdp(
+      'udp-sync-pat',
+      port,
+      DEFECT_TYPES.filter((t) => t.startsWith('transport.')),
+      (e) => events.push(e),
+    );
+    sender.start();
+    const running = pipeline.runOnce();
+    await sleep(8_000);
+    const whileClean = [...events];
+    // One packet in 300 with a sync byte of 0x00 for 4 s.
+    let n = 0;
+    relay.impair = (packet) => {
+      if (++n % 300 === 0) packet[0] = 0x00;
+      return packet;
+    };
+    await sleep(4_000);
+    relay.impair = null;
+    await sleep(10_000);
+    // The PAT sent with a wrong table id for 4 s: no valid PAT (its continuity counters intact).
+    relay.impair = (packet, pid) => {
+      if (pid === 0 && packet[1] & 0x40) packet[5 + packet[4]] = 0x42;
+      return packet;
+    };
+    await sleep(4_000);
+    relay.impair = null;
+    await sleep(12_000);
+    pipeline.stop();
+    await running;
+    sender.stop();
+
+    expect(whileClean).toEqual([]);
+    const story = (type: string) => events.filter((e) => e.type === type).map((e) => e.state);
+    expect(story('transport.sync')).toEqual(['raised', 'cleared']);
+    expect(story('transport.pat')).toEqual(['raised', 'cleared']);
+    // A packet whose sync byte is lost is a packet lost: its PID's counter skips, one incident;
+    // when it carried a PCR, the PCRs around it may be too far apart (one incident at most).
+    expect(story('transport.continuity')).toEqual(['raised', 'cleared']);
+    expect([[], ['raised', 'cleared']]).toContainEqual(story('transport.pcr'));
+    const syncRaised = events.find((e) => e.type === 'transport.sync') as DefectEvent;
+    const patRaised = events.find((e) => e.type === 'transport.pat') as DefectEvent;
+    expect(patRaised.start).toBeGreaterThan(syncRaised.start + 8);
+    expect(
+      events.filter(
+        (e) => !['transport.sync', 'transport.pat', 'transport.continuity', 'transport.pcr'].includes(e.type),
+      ),
+    ).toEqual([]);
+  }, 90_000);
+
   it('reads MPEG-TS over RTP the same way: the RTP header off, the checks on what is inside', async () => {
     const port = await freeUdpPort();
     // Between sender and monitor: a relay that can lose whole RTP packets (7 TS packets each).

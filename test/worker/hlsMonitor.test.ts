@@ -34,6 +34,7 @@ interface Track {
 class ScriptedOrigin {
   readonly tracks: Track[] = [0, 1].map(() => ({ first: 0, segments: [], missing: false, frozen: false }));
   failSegment: string | null = null;
+  slowSegment: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private server: Server | null = null;
   base = '';
@@ -66,6 +67,13 @@ class ScriptedOrigin {
       }
       if (name === this.failSegment || !/^r\d_\d+\.ts$/.test(name)) {
         res.writeHead(404).end();
+        return;
+      }
+      if (name === this.slowSegment) {
+        // Half the body, then the rest after 1.6 s: a 1 s segment slower than real time.
+        res.writeHead(200, { 'content-length': 188 * 10 });
+        res.write(Buffer.alloc(188 * 5, 0x47));
+        setTimeout(() => res.end(Buffer.alloc(188 * 5, 0x47)), 1600);
         return;
       }
       res.end(Buffer.alloc(188 * 10, 0x47));
@@ -253,6 +261,20 @@ describe('HLS delivery rules', () => {
       ['cleared', 'r1.m3u8'],
     ]);
     expect(events[0].detail.status).toBe(404);
+    expect(events.every((e) => e.type === 'delivery.segment_error')).toBe(true);
+  }, 20_000);
+
+  it('delivery.segment_error: a segment slower to download than its own duration', async () => {
+    const { origin, events } = await watchScripted();
+    const next = origin.tracks[1].segments[origin.tracks[1].segments.length - 1].msn + 1;
+    origin.slowSegment = `r1_${next}.ts`;
+    await sleep(7000);
+    expect(story(events, 'delivery.segment_error')).toEqual([
+      ['raised', 'r1.m3u8'],
+      ['cleared', 'r1.m3u8'],
+    ]);
+    expect(events[0].detail.reason).toBe('slower than real time');
+    expect(Number(events[0].detail.downloadMs)).toBeGreaterThan(1500);
     expect(events.every((e) => e.type === 'delivery.segment_error')).toBe(true);
   }, 20_000);
 
