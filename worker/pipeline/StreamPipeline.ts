@@ -97,9 +97,9 @@ export class StreamPipeline {
   private transportT = 0;
   /** Reads an HLS or DASH source's playlists and renditions (delivery checks, the ladder's scope). */
   private hls: LadderMonitor | null = null;
-  /** The source is not HLS (checked once): ffmpeg reads it alone. */
+  /** The source is not a ladder, HLS or DASH (checked once): ffmpeg reads it alone. */
   private notHls = false;
-  /** Alarms of renditions open before a restart, handed to the HLS monitor once it is open. */
+  /** Alarms of renditions open before a restart, handed to the ladder monitor once it is open. */
   private restoredRenditionAlarms: DefectEvent[] = [];
   private restoredScopes: DefectEvent[] = [];
   /** Keeps events in order while a ladder's content event waits for its scope. */
