@@ -121,6 +121,9 @@ export class StreamSupervisor {
     this.stopped = true;
     this.pipeline?.stop();
     await this.done;
+    // A ladder's held raise (its scope being judged) ends within a probe once stopped; it is
+    // recorded before the unit lets go, not after the next worker has taken the stream.
+    await this.pipeline?.settled();
     await this.eventChain;
   }
 

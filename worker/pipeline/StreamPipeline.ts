@@ -449,6 +449,11 @@ export class StreamPipeline {
     this.tracker.finish(end);
   }
 
+  /** Resolves once every event handed to the pipeline so far has reached `onEvent` (held ladder raises included). */
+  settled(): Promise<void> {
+    return this.eventChain;
+  }
+
   /** Stops the converter (if running); alarms stay as they are until clearAll. */
   stop(): void {
     this.stopped = true;
