@@ -88,6 +88,35 @@ describe('Converter timestamps', () => {
   });
 });
 
+describe('Converter picture depth', () => {
+  it('hands on 8-bit luma from a 10-bit source (a white 10-bit picture is not read as dark)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'streamqc-10bit-'));
+    const clip = join(dir, 'white10.mkv');
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=white:s=320x180:r=25:d=1',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p10le',
+      clip,
+    ]);
+    const { converter, tracks, frames } = await convert(clip);
+    await converter.run();
+
+    expect(tracks.video?.width).toBe(320);
+    expect(frames.length).toBe(25);
+    // x264 stores this white as 1019 of 1023; read as bytes, the 10-bit samples alternate 251 and 3.
+    for (const f of frames) for (const v of f.luma) expect(v).toBeGreaterThanOrEqual(230);
+  });
+});
+
 describe('Converter decode errors', () => {
   // The decoder works pictures ahead of what it hands out (reordering): an error line arrives
   // while older pictures are still to come, so it must be dated by the picture marked damaged.

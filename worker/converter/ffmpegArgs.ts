@@ -78,9 +78,12 @@ export function ffmpegArgs(source: string, options: FfmpegArgsOptions): string[]
   );
   if (tracks.video) {
     const scale = analysisScale(tracks.video.width);
+    // format=gray: one byte per sample whatever the source's depth (10-bit sources' luma plane
+    // is gray10le, two bytes a sample); swscale converts while it scales, on the small picture.
     const filters = [
       'extractplanes=y',
       `scale=iw/${scale}:ih/${scale * ROW_STEP}:flags=neighbor`,
+      'format=gray',
       'showinfo=checksum=0',
     ];
     args.push('-map', '0:v:0', '-vf', filters.join(','), '-fps_mode', 'passthrough');
