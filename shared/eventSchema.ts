@@ -18,7 +18,14 @@ export const defectEventSchema = z.strictObject({
       z.number(),
       z.string(),
       z.boolean(),
-      z.strictObject({ uri: z.string(), bandwidth: z.number(), resolution: z.string().optional() }),
+      z.strictObject({
+        uri: z.string(),
+        bandwidth: z.number(),
+        resolution: z.string().optional(),
+        type: z.literal('audio').optional(),
+        language: z.string().optional(),
+        name: z.string().optional(),
+      }),
     ]),
   ),
 });

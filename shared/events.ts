@@ -39,9 +39,15 @@ export type AlarmState = 'raised' | 'cleared';
 /** One rendition of an ABR ladder, as events name it (`detail.rendition`). */
 export interface RenditionRef {
   uri: string;
+  /** As listed (0 where nothing says: an HLS audio rendition, a plain media playlist). */
   bandwidth: number;
   /** `WIDTHxHEIGHT` when the multivariant playlist says. */
   resolution?: string;
+  /** A rendition of sound only (HLS `EXT-X-MEDIA` audio, a DASH audio Representation). */
+  type?: 'audio';
+  /** Its language and name, when the playlist or MPD says. */
+  language?: string;
+  name?: string;
 }
 
 /** Where a content defect of a ladder was seen: every rendition (source, encoder) or some. */

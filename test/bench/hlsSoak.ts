@@ -2,7 +2,8 @@
  * `npm run soak:hls`: a healthy live 3-rendition HLS ladder from a local origin (2 s segments,
  * sliding window of 6) monitored with every detector for SOAK_SECONDS (default 300): the decoded
  * rendition through the guard proxy, the other two by playlist polls and sampled key frames. Any
- * event is a false alarm. SOAK_FORMAT=dash packages the same ladder as live DASH. The last line
+ * event is a false alarm. SOAK_FORMAT=dash packages the same ladder as live DASH, SOAK_FORMAT=hls-audio as HLS with
+ * its sound in an audio rendition group of its own. The last line
  * is JSON.
  */
 import { mkdtempSync } from 'node:fs';
@@ -13,7 +14,8 @@ import { startHlsLadder } from '../helpers/hlsLadder.js';
 import { monitorHls } from '../helpers/hlsMonitor.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 300);
-const FORMAT = process.env.SOAK_FORMAT === 'dash' ? 'dash' : 'hls';
+const FORMATS = ['hls', 'hls-audio', 'dash'] as const;
+const FORMAT = FORMATS.find((f) => f === process.env.SOAK_FORMAT) ?? 'hls';
 const ladder = await startHlsLadder(mkdtempSync(join(tmpdir(), 'streamqc-soak-')), [], SECONDS + 60, FORMAT);
 const events: DefectEvent[] = [];
 console.log(

@@ -1,8 +1,9 @@
 /**
  * A live ABR ladder for tests: one ffmpeg encodes a moving test picture with tone into three
  * renditions (640×360, 480×270, 320×180; 2 s segments, sliding window of 6) at real time and
- * writes a multivariant HLS playlist (TS segments) or a DASH MPD (SegmentTimeline, fMP4
- * segments, sound in an AdaptationSet of its own), served on 127.0.0.1 by an origin that can be
+ * writes a multivariant HLS playlist (TS segments; `hls-audio`: sound in an audio rendition group
+ * of its own, `v3.m3u8`) or a DASH MPD (SegmentTimeline, fMP4 segments, sound in an AdaptationSet
+ * of its own), served on 127.0.0.1 by an origin that can be
  * told to fail requests. Freezes are scheduled in source seconds, on the source (every
  * rendition) or on one rendition only (its encoder output).
  */
@@ -66,8 +67,9 @@ export async function startHlsLadder(
   dir: string,
   freezes: LadderFreeze[] = [],
   seconds = 120,
-  format: 'hls' | 'dash' = 'hls',
+  format: 'hls' | 'hls-audio' | 'dash' = 'hls',
 ): Promise<HlsLadder> {
+  const hls = format !== 'dash';
   mkdirSync(dir, { recursive: true });
   const graph = [
     freezeChain(
@@ -124,7 +126,7 @@ export async function startHlsLadder(
     '-filter_complex',
     scales,
     ...LADDER.flatMap((_, i) => ['-map', `[v${i}]`]),
-    // HLS: sound muxed into each rendition; DASH: one audio Representation of its own.
+    // HLS: sound muxed into each rendition; otherwise one audio rendition of its own.
     ...(format === 'hls'
       ? LADDER.flatMap(() => ['-map', `${LADDER.length}:a`])
       : ['-map', `${LADDER.length}:a`]),
@@ -145,7 +147,7 @@ export async function startHlsLadder(
     'aac',
     '-b:a',
     '64k',
-    ...(format === 'hls'
+    ...(hls
       ? [
           '-f',
           'hls',
@@ -158,7 +160,11 @@ export async function startHlsLadder(
           '-master_pl_name',
           'master.m3u8',
           '-var_stream_map',
-          LADDER.map((_, i) => `v:${i},a:${i}`).join(' '),
+          format === 'hls'
+            ? LADDER.map((_, i) => `v:${i},a:${i}`).join(' ')
+            : [...LADDER.map((_, i) => `v:${i},agroup:aac`), 'a:0,agroup:aac,language:en,default:yes'].join(
+                ' ',
+              ),
           '-hls_segment_filename',
           join(dir, 'v%v_%05d.ts'),
           join(dir, 'v%v.m3u8'),
@@ -189,18 +195,15 @@ export async function startHlsLadder(
   let failing: { match: (name: string) => boolean; status: number } | undefined;
   const server = await serveHlsFolder(dir, (name) => (failing?.match(name) ? failing.status : undefined));
   const ready = () =>
-    format === 'hls'
+    hls
       ? LADDER.every((_, i) => existsSync(join(dir, `v${i}.m3u8`))) && existsSync(join(dir, 'master.m3u8'))
       : existsSync(join(dir, 'live.mpd'));
   for (let i = 0; i < 150 && !ready(); i++) await new Promise((r) => setTimeout(r, 100));
   const segmentName = (i: number, n: number) =>
-    format === 'hls'
-      ? `v${i}_${String(n).padStart(5, '0')}.ts`
-      : `chunk-${i}-${String(n).padStart(5, '0')}.m4s`;
+    hls ? `v${i}_${String(n).padStart(5, '0')}.ts` : `chunk-${i}-${String(n).padStart(5, '0')}.m4s`;
   return {
-    url: `${server.baseUrl}${format === 'hls' ? 'master.m3u8' : 'live.mpd'}`,
-    rendition: (i) =>
-      format === 'hls' ? `${server.baseUrl}v${i}.m3u8` : `${server.baseUrl}live.mpd#representation=${i}`,
+    url: `${server.baseUrl}${hls ? 'master.m3u8' : 'live.mpd'}`,
+    rendition: (i) => (hls ? `${server.baseUrl}v${i}.m3u8` : `${server.baseUrl}live.mpd#representation=${i}`),
     lastSequence(i) {
       if (format === 'dash') {
         const numbers = readdirSync(dir)

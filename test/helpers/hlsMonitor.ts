@@ -24,6 +24,7 @@ export async function monitorHls(
   thresholds: PartialThresholds = {},
   /** false: ffmpeg reads the URL alone, no delivery monitor (the benchmark's baseline). */
   delivery = true,
+  decode: 'top' | 'lowest' = 'top',
 ): Promise<HlsRun> {
   const logger = pino({ level: process.env.TEST_LOG ?? 'silent' }).child({ streamId });
   const proxy = new GuardProxy(security, logger);
@@ -42,7 +43,7 @@ export async function monitorHls(
     stallSeconds: 10,
     inputArgs: ['-http_proxy', route],
     ...(delivery
-      ? { delivery: { security, decode: 'top' as const, proxyObserves: true, documentsBase: DOCUMENTS_BASE } }
+      ? { delivery: { security, decode, proxyObserves: true, documentsBase: DOCUMENTS_BASE } }
       : {}),
   });
   proxy.watch(streamId, (exchange) => pipeline.onExchange(exchange));

@@ -165,13 +165,69 @@ describe('HLS delivery and the ABR ladder', () => {
         'cleared',
       ]);
 
-    // The packager stopped: the MPD stops growing, every Representation stale in time.
+    // The packager stopped: the MPD stops growing, every Representation stale in time (the
+    // sound's, id 3, too).
     const stale = events
       .map((e, i) => ({ e, at: arrivals[i] }))
       .filter(({ e }) => e.type === 'delivery.playlist_stale' && e.state === 'raised');
     expect(stale.map(({ e }) => renditionOf(e)).sort()).toEqual(
-      [0, 1, 2].map((i) => ladder.rendition(i)).sort(),
+      [0, 1, 2, 3].map((i) => ladder.rendition(i)).sort(),
     );
     for (const { at } of stale) expect(at - stoppedAt).toBeLessThanOrEqual((3 * 2 + 5) * 1000);
   }, 150_000);
+
+  it('decodes the lowest rendition with the sound of its own rendition group, and names each', async () => {
+    const ladder = await startHlsLadder(
+      mkdtempSync(join(tmpdir(), 'streamqc-sound-')),
+      [{ on: 2, from: 8, to: 16 }],
+      60,
+      'hls-audio',
+    );
+    cleanups.push(() => ladder.stop());
+    const events: DefectEvent[] = [];
+    const run = await monitorHls(
+      'sound-group',
+      ladder.url,
+      DEFECT_TYPES.filter(
+        (t) =>
+          t.startsWith('delivery.') ||
+          t.startsWith('transport.') ||
+          t === 'video.freeze' ||
+          t === 'video.missing' ||
+          t === 'audio.missing' ||
+          t === 'audio.silence',
+      ),
+      (e) => events.push(e),
+      { delivery: { quietSeconds: 4 } },
+      true,
+      'lowest',
+    );
+    cleanups.push(() => run.stop());
+
+    await sleep(24_000);
+    const beforeFault = events.length;
+    // One sound segment the decoder has not fetched yet answered 404.
+    const missing = ladder.segmentName(3, ladder.lastSequence(3) + 2);
+    ladder.fail((name) => name === missing);
+    await sleep(14_000);
+    await run.stop();
+
+    const summary = events
+      .map((e) => `${e.state} ${e.type} ${renditionOf(e)} ${e.detail.scope ?? ''}`)
+      .join('\n');
+    // The pictures decoded are the lowest rendition's: its freeze is its own, seen by the decoder.
+    const early = events.slice(0, beforeFault);
+    expect(
+      early.map((e) => [e.state, e.type, renditionOf(e), e.detail.scope, e.detail.seenBy]),
+      summary,
+    ).toEqual([
+      ['raised', 'video.freeze', ladder.rendition(2), 'rendition', undefined],
+      ['cleared', 'video.freeze', ladder.rendition(2), 'rendition', undefined],
+    ]);
+    // The sound's segment error names the sound rendition (seen through the proxy, as ffmpeg fetched it).
+    const errors = events.filter((e) => e.type === 'delivery.segment_error' && e.state === 'raised');
+    expect(errors.map(renditionOf), summary).toEqual([ladder.rendition(3)]);
+    expect(errors[0].detail.rendition).toMatchObject({ type: 'audio', language: 'en' });
+    expect(errors[0].detail.status).toBe(404);
+  }, 90_000);
 });

@@ -50,7 +50,7 @@ class ScriptedDashOrigin {
 <MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="dynamic" profiles="urn:mpeg:dash:profile:isoff-live:2011" minimumUpdatePeriod="PT1S" availabilityStartTime="2026-01-01T00:00:00Z" publishTime="${this.publishTime.toISOString()}" maxSegmentDuration="PT1S" minBufferTime="PT2S">
   <Period id="p0" start="PT0S">
     <AdaptationSet contentType="video" mimeType="video/mp4" segmentAlignment="true">${template}${video}</AdaptationSet>
-    <AdaptationSet contentType="audio" mimeType="audio/mp4">${template}<Representation id="a0" bandwidth="64000"/></AdaptationSet>
+    <AdaptationSet contentType="audio" mimeType="audio/mp4" lang="en">${template}<Representation id="a0" bandwidth="64000"/></AdaptationSet>
   </Period>
 </MPD>`;
   }
@@ -199,10 +199,18 @@ describe('DASH delivery rules', () => {
   it('decodes the top Representation through HLS playlists it writes, and stays quiet on a healthy origin', async () => {
     const { origin, monitor, events } = await watchScripted();
     expect(monitor.decoderUrl).toBe(`${DOCUMENTS_BASE}master.m3u8`);
+    // The sound the decoder reads is a rendition too: its delivery is watched the same way.
     expect(monitor.renditions.map((r) => [r.ref.uri.split('=').pop(), r.decoded])).toEqual([
       ['v0', true],
       ['v1', false],
+      ['a0', true],
     ]);
+    expect(monitor.renditions[2].ref).toEqual({
+      uri: `${origin.base}live.mpd#representation=a0`,
+      bandwidth: 64000,
+      type: 'audio',
+      language: 'en',
+    });
     const master = monitor.document('master.m3u8') ?? '';
     expect(master).toContain('TYPE=AUDIO');
     expect(master).toContain('video.m3u8');
@@ -233,8 +241,10 @@ describe('DASH delivery rules', () => {
     expect(story(events, 'delivery.sequence')).toEqual([
       ['raised', 'v0'],
       ['raised', 'v1'],
+      ['raised', 'a0'],
       ['cleared', 'v0'],
       ['cleared', 'v1'],
+      ['cleared', 'a0'],
     ]);
     expect(events[0].detail.reason).toBe('timeline gap');
     expect(events[0].detail.seconds).toBe(3);
@@ -247,8 +257,10 @@ describe('DASH delivery rules', () => {
     expect(story(events, 'delivery.segment_duration')).toEqual([
       ['raised', 'v0'],
       ['raised', 'v1'],
+      ['raised', 'a0'],
       ['cleared', 'v0'],
       ['cleared', 'v1'],
+      ['cleared', 'a0'],
     ]);
   }, 20_000);
 
@@ -274,8 +286,10 @@ describe('DASH delivery rules', () => {
     expect(story(events, 'delivery.variant_missing')).toEqual([
       ['raised', 'v0'],
       ['raised', 'v1'],
+      ['raised', 'a0'],
       ['cleared', 'v0'],
       ['cleared', 'v1'],
+      ['cleared', 'a0'],
     ]);
     expect(events[0].detail.status).toBe(404);
   }, 20_000);
@@ -289,8 +303,10 @@ describe('DASH delivery rules', () => {
     expect(story(events, 'delivery.playlist_stale')).toEqual([
       ['raised', 'v0'],
       ['raised', 'v1'],
+      ['raised', 'a0'],
       ['cleared', 'v0'],
       ['cleared', 'v1'],
+      ['cleared', 'a0'],
     ]);
     expect(events[0].detail.publishTime).toMatch(/^\d{4}-\d\d-\d\dT/);
   }, 25_000);

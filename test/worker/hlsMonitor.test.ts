@@ -31,8 +31,32 @@ interface Track {
   frozen: boolean;
 }
 
+/** Two picture renditions (sound muxed in). */
+const MUXED_MASTER =
+  '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\nr0.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=300000\nr1.m3u8\n';
+/** Two picture renditions sharing an audio group of two languages (r2 English, the default; r3 French). */
+const SEPARATE_SOUND_MASTER = [
+  '#EXTM3U',
+  '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac",NAME="English",LANGUAGE="en",DEFAULT=YES,AUTOSELECT=YES,URI="r2.m3u8"',
+  '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac",NAME="Français",LANGUAGE="fr",DEFAULT=NO,AUTOSELECT=YES,URI="r3.m3u8"',
+  '#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360,AUDIO="aac"',
+  'r0.m3u8',
+  '#EXT-X-STREAM-INF:BANDWIDTH=300000,AUDIO="aac"',
+  'r1.m3u8',
+  '',
+].join('\n');
+
 class ScriptedOrigin {
-  readonly tracks: Track[] = [0, 1].map(() => ({ first: 0, segments: [], missing: false, frozen: false }));
+  readonly tracks: Track[];
+  constructor(private readonly master = MUXED_MASTER) {
+    const count = master === MUXED_MASTER ? 2 : 4;
+    this.tracks = Array.from({ length: count }, () => ({
+      first: 0,
+      segments: [],
+      missing: false,
+      frozen: false,
+    }));
+  }
   failSegment: string | null = null;
   slowSegment: string | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -43,15 +67,13 @@ class ScriptedOrigin {
     this.server = createServer((req, res) => {
       const name = (req.url ?? '').slice(1);
       if (name === 'master.m3u8') {
-        res.end(
-          '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\nr0.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=300000\nr1.m3u8\n',
-        );
+        res.end(this.master);
         return;
       }
       const playlist = /^r(\d)\.m3u8$/.exec(name);
       if (playlist) {
         const track = this.tracks[Number(playlist[1])];
-        if (track.missing) {
+        if (!track || track.missing) {
           res.writeHead(404).end();
           return;
         }
@@ -140,7 +162,7 @@ async function serve(handler: RequestListener): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 }
 
-async function watch(origin: ScriptedOrigin) {
+async function watch(origin: ScriptedOrigin, overrides: Partial<LadderMonitorOptions> = {}) {
   const clock = new MediaClock({ live: true, segmented: true, outageSeconds: 3 });
   const events: DefectEvent[] = [];
   const monitor = await LadderMonitor.open(
@@ -151,6 +173,7 @@ async function watch(origin: ScriptedOrigin) {
       clock,
       proxyObserves: false,
       onEvent: (e) => events.push(e),
+      ...overrides,
     }),
   );
   if (!monitor) throw new Error('not read as HLS');
@@ -306,6 +329,68 @@ describe('HLS delivery rules', () => {
     ]);
     expect(events.filter((e) => e.type !== 'delivery.playlist_stale')).toEqual([]);
   }, 25_000);
+});
+
+describe('HLS sound in a rendition group of its own', () => {
+  it('decodes the chosen picture rendition with its default sound, and watches every sound rendition', async () => {
+    const origin = new ScriptedOrigin(SEPARATE_SOUND_MASTER);
+    await origin.start();
+    const { monitor, events } = await watch(origin, { decode: 'lowest' });
+    // ffmpeg reads a multivariant playlist of the two, served by the monitor through the proxy.
+    expect(monitor.decoderUrl).toBe(`${DOCUMENTS_BASE}master.m3u8`);
+    const pair = monitor.document('master.m3u8') ?? '';
+    expect(pair).toContain(`URI="${origin.base}r2.m3u8"`);
+    expect(pair.trim().split('\n').pop()).toBe(`${origin.base}r1.m3u8`);
+    expect(pair).not.toContain('r0.m3u8');
+    expect(pair).not.toContain('r3.m3u8');
+    expect(monitor.renditions.map((r) => [r.ref, r.decoded])).toEqual([
+      [{ uri: `${origin.base}r0.m3u8`, bandwidth: 800000, resolution: '640x360' }, false],
+      [{ uri: `${origin.base}r1.m3u8`, bandwidth: 300000 }, true],
+      [{ uri: `${origin.base}r2.m3u8`, bandwidth: 0, type: 'audio', language: 'en', name: 'English' }, true],
+      [
+        { uri: `${origin.base}r3.m3u8`, bandwidth: 0, type: 'audio', language: 'fr', name: 'Français' },
+        false,
+      ],
+    ]);
+    await sleep(4000);
+    expect(events).toEqual([]);
+  }, 20_000);
+
+  it("names a sound rendition's own faults: its playlist missing, its segment 404", async () => {
+    const origin = new ScriptedOrigin(SEPARATE_SOUND_MASTER);
+    await origin.start();
+    const { events } = await watch(origin);
+    await sleep(2500);
+    origin.tracks[3].missing = true;
+    const next = origin.tracks[2].segments[origin.tracks[2].segments.length - 1].msn + 1;
+    origin.failSegment = `r2_${next}.ts`;
+    await sleep(4000);
+    origin.tracks[3].missing = false;
+    await sleep(5000);
+    expect(story(events, 'delivery.variant_missing')).toEqual([
+      ['raised', 'r3.m3u8'],
+      ['cleared', 'r3.m3u8'],
+    ]);
+    expect(story(events, 'delivery.segment_error')).toEqual([
+      ['raised', 'r2.m3u8'],
+      ['cleared', 'r2.m3u8'],
+    ]);
+    const missing = events.find((e) => e.type === 'delivery.variant_missing');
+    expect(missing?.detail.rendition).toMatchObject({ type: 'audio', language: 'fr' });
+    expect(
+      events.every((e) => e.type === 'delivery.variant_missing' || e.type === 'delivery.segment_error'),
+    ).toBe(true);
+  }, 25_000);
+
+  it('without a proxy to serve its own playlist, leaves the master to ffmpeg (its first variant)', async () => {
+    const origin = new ScriptedOrigin(SEPARATE_SOUND_MASTER);
+    await origin.start();
+    const { monitor } = await watch(origin, { documentsBase: null });
+    expect(monitor.decoderUrl).toBe(`${origin.base}master.m3u8`);
+    expect(monitor.renditions.filter((r) => r.decoded).map((r) => r.ref.uri)).toEqual([
+      `${origin.base}r0.m3u8`,
+    ]);
+  }, 20_000);
 });
 
 describe('TR 101 290 on TS segments', () => {

@@ -49,6 +49,10 @@ const MAX_PLAYLIST_BYTES = 4 << 20;
 const MAX_SEGMENT_BYTES = 64 << 20;
 /** Renditions watched at most (the decoded one and those nearest it in bandwidth): a hostile master cannot fan out. */
 export const MAX_RENDITIONS = 12;
+/** Audio renditions watched at most (the decoded one first, then as listed). */
+export const MAX_AUDIO_RENDITIONS = 4;
+/** Seconds a DASH segment may run past MPD@maxSegmentDuration (about two audio or video frames). */
+const FRAME_SLACK = 0.1;
 /** Shortest reload interval, seconds, whatever target duration a playlist claims. */
 const MIN_TARGET_DURATION = 1;
 /** Consecutive failed loads of a media playlist that make its variant missing. */
@@ -97,6 +101,18 @@ export interface SegmentInfo {
 
 type Faults = Partial<Record<DeliveryType, Detail>>;
 
+/** A multivariant playlist of one picture rendition and its sound (absolute URIs: the source's). */
+function hlsPairPlaylist(video: RenditionRef, audio: RenditionRef): string {
+  const quoted = (text: string) => text.replace(/["\r\n]/g, '');
+  return [
+    '#EXTM3U',
+    `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="${quoted(audio.name ?? 'audio')}",DEFAULT=YES,AUTOSELECT=YES,URI="${quoted(audio.uri)}"`,
+    `#EXT-X-STREAM-INF:BANDWIDTH=${Math.max(1, video.bandwidth)},AUDIO="audio"`,
+    video.uri,
+    '',
+  ].join('\n');
+}
+
 class Rendition {
   readonly tracker: AlarmTracker;
   segments = new Map<number, SegmentInfo>();
@@ -133,11 +149,27 @@ class Rendition {
 
   constructor(
     readonly ref: RenditionRef,
+    /** ffmpeg reads this rendition (the decoded pictures' one, or the decoded sound's). */
     readonly decoded: boolean,
     tracker: (r: Rendition) => AlarmTracker,
   ) {
     this.tracker = tracker(this);
   }
+
+  /** Sound only: polled and its segments checked, no key frames to look at. */
+  get audio(): boolean {
+    return this.ref.type === 'audio';
+  }
+}
+
+/** The ladder's renditions as open() found them: pictures (a ladder) and separate sound. */
+interface LadderRefs {
+  video: RenditionRef[];
+  /** Index of the decoded picture rendition in `video`. */
+  decoded: number;
+  audio: RenditionRef[];
+  /** Index of the decoded sound rendition in `audio` (-1: sound is muxed, or not chosen here). */
+  decodedAudio: number;
 }
 
 /** Raised content events of the decoded rendition wait for this verdict on the others. */
@@ -167,20 +199,21 @@ export class LadderMonitor {
 
   private constructor(
     private readonly options: LadderMonitorOptions,
-    refs: RenditionRef[],
-    decodedIndex: number,
-    /** What ffmpeg opens: the decoded media playlist, the master (see open()), or (DASH) document(). */
+    ladder: LadderRefs,
+    /** What ffmpeg opens: the decoded media playlist, the master (see open()), or document(). */
     readonly decoderUrl: string,
-    /** DASH: the MPD's URL and each rendition's Representation id. */
+    /** DASH: the MPD's URL and each rendition's Representation id (pictures, then sound). */
     private readonly dash: { url: string; ids: string[] } | null = null,
   ) {
     this.deliveryTypes = options.types.filter(isDeliveryType);
     this.probeTypes = PROBE_TYPES.filter((t) => options.types.includes(t));
+    const refs = [...ladder.video, ...ladder.audio];
+    const decodedAudio = ladder.decodedAudio < 0 ? -1 : ladder.video.length + ladder.decodedAudio;
     this.renditions = refs.map(
       (ref, i) =>
         new Rendition(
           ref,
-          i === decodedIndex,
+          i === ladder.decoded || i === decodedAudio,
           (r) =>
             new AlarmTracker({
               streamId: options.streamId,
@@ -227,7 +260,12 @@ export class LadderMonitor {
     const text = fetched.body.toString('utf8');
     if (!text.startsWith('#EXTM3U')) return null;
     const playlist = HLS.parse(text);
-    if (!playlist.isMasterPlaylist) return new LadderMonitor(options, [{ uri: url, bandwidth: 0 }], 0, url);
+    if (!playlist.isMasterPlaylist)
+      return new LadderMonitor(
+        options,
+        { video: [{ uri: url, bandwidth: 0 }], decoded: 0, audio: [], decodedAudio: -1 },
+        url,
+      );
     const variants = playlist.variants.filter((v) => !v.isIFrameOnly && v.uri);
     if (variants.length === 0) throw new FetchError('multivariant playlist lists no variant', url);
     const refs: RenditionRef[] = variants.map((v) => ({
@@ -236,20 +274,63 @@ export class LadderMonitor {
       ...(v.resolution ? { resolution: `${v.resolution.width}x${v.resolution.height}` } : {}),
     }));
     let decoded = LadderMonitor.pick(refs, options.decode);
+    const sound = LadderMonitor.audioOf(variants, decoded, fetched.url);
     let decoderUrl = refs[decoded].uri;
-    // Sound in a separate rendition group: ffmpeg needs the master to pair it with the picture,
-    // and then decodes the first variant listed.
-    if (variants[decoded].audio.some((a) => a.uri)) {
-      decoded = 0;
-      decoderUrl = url;
+    let master: string | null = null;
+    if (sound.decoded >= 0) {
+      if (options.documentsBase) {
+        // Sound in a rendition group of its own: ffmpeg reads a multivariant playlist of the
+        // chosen picture rendition and its sound, which this monitor serves (document()).
+        master = hlsPairPlaylist(refs[decoded], sound.refs[sound.decoded]);
+        decoderUrl = `${options.documentsBase}master.m3u8`;
+      } else {
+        // No proxy to serve it: ffmpeg reads the source's master and decodes its first variant.
+        decoded = 0;
+        decoderUrl = url;
+        sound.decoded = -1;
+      }
     }
-    const watched = LadderMonitor.watch(refs, decoded, options.logger);
-    return new LadderMonitor(
+    const ladder = LadderMonitor.watch(refs, decoded, options.logger);
+    const monitor = new LadderMonitor(
       options,
-      watched.map((i) => refs[i]),
-      watched.indexOf(decoded),
+      {
+        video: ladder.map((i) => refs[i]),
+        decoded: ladder.indexOf(decoded),
+        audio: sound.refs,
+        decodedAudio: sound.decoded,
+      },
       decoderUrl,
     );
+    if (master) monitor.documents.set('master.m3u8', master);
+    return monitor;
+  }
+
+  /**
+   * The sound renditions (`EXT-X-MEDIA` TYPE=AUDIO with a URI) of a multivariant playlist, the
+   * decoded variant's group first; the one decoded is that group's DEFAULT (else its first).
+   */
+  private static audioOf(
+    variants: HLS.types.Variant[],
+    decoded: number,
+    base: string,
+  ): { refs: RenditionRef[]; decoded: number } {
+    const own = variants[decoded].audio.filter((a) => a.uri);
+    const chosen = own.find((a) => a.isDefault) ?? own[0];
+    const listed = [...(chosen ? [chosen] : []), ...own, ...variants.flatMap((v) => v.audio)];
+    const refs: RenditionRef[] = [];
+    for (const a of listed) {
+      if (!a.uri) continue;
+      const uri = new URL(a.uri, base).href;
+      if (refs.some((r) => r.uri === uri)) continue;
+      refs.push({
+        uri,
+        bandwidth: 0,
+        type: 'audio',
+        ...(a.language ? { language: a.language } : {}),
+        ...(a.name ? { name: a.name } : {}),
+      });
+    }
+    return { refs: refs.slice(0, MAX_AUDIO_RENDITIONS), decoded: chosen ? 0 : -1 };
   }
 
   /**
@@ -267,12 +348,18 @@ export class LadderMonitor {
     const refs = mpd.video.map((v) => v.ref);
     const decoded = LadderMonitor.pick(refs, options.decode);
     const watched = LadderMonitor.watch(refs, decoded, options.logger);
+    // The decoder reads the first audio Representation (writePlaylists); the others are watched.
+    const audio = mpd.audio.slice(0, MAX_AUDIO_RENDITIONS);
     const monitor = new LadderMonitor(
       options,
-      watched.map((i) => refs[i]),
-      watched.indexOf(decoded),
+      {
+        video: watched.map((i) => refs[i]),
+        decoded: watched.indexOf(decoded),
+        audio: audio.map((a) => a.ref),
+        decodedAudio: audio.length > 0 ? 0 : -1,
+      },
       `${options.documentsBase}master.m3u8`,
-      { url, ids: watched.map((i) => mpd.video[i].id) },
+      { url, ids: [...watched.map((i) => mpd.video[i].id), ...audio.map((a) => a.id)] },
     );
     monitor.applyMpd(mpd);
     return monitor;
@@ -304,8 +391,14 @@ export class LadderMonitor {
     return watched;
   }
 
+  /** The rendition whose pictures are decoded. */
   get decoded(): Rendition {
-    return this.renditions.find((r) => r.decoded) as Rendition;
+    return this.renditions.find((r) => r.decoded && !r.audio) as Rendition;
+  }
+
+  /** The other picture renditions: looked at through their key frames. */
+  private get sampledPictures(): Rendition[] {
+    return this.renditions.filter((r) => !r.decoded && !r.audio);
   }
 
   start(): void {
@@ -532,7 +625,7 @@ export class LadderMonitor {
     this.mpdFailures = 0;
     let changed = false;
     this.renditions.forEach((r, i) => {
-      const rep = mpd.video.find((v) => v.id === dash.ids[i]);
+      const rep = (r.audio ? mpd.audio : mpd.video).find((v) => v.id === dash.ids[i]);
       if (!rep) {
         r.missing = { reason: 'Representation no longer listed in the MPD' };
         return;
@@ -546,12 +639,14 @@ export class LadderMonitor {
       changed =
         this.update(r, rep.segments, {
           targetDuration: mpd.targetDuration,
-          longest: mpd.maxSegmentDuration === null ? null : mpd.maxSegmentDuration + 0.001,
+          // A frame of slack: sound segments end on an audio frame, a few ms past a whole
+          // duration (FFmpeg's packager lists 2.005 s sound segments under PT2S).
+          longest: mpd.maxSegmentDuration === null ? null : mpd.maxSegmentDuration + FRAME_SLACK,
           ended: !mpd.dynamic,
           emptyFirst: 0,
         }) || changed;
       if (r.stale && mpd.publishTime) r.stale.publishTime = mpd.publishTime;
-      if (r.decoded) this.writePlaylists(rep, mpd);
+      if (r === this.decoded) this.writePlaylists(rep, mpd);
     });
     return changed;
   }
@@ -572,11 +667,11 @@ export class LadderMonitor {
 
   // ---- segments --------------------------------------------------------------------------------
 
-  /** A request ffmpeg made through the guard proxy: the decoded rendition's segments. */
+  /** A request ffmpeg made through the guard proxy: the decoded renditions' segments (pictures, sound). */
   onExchange(exchange: Exchange): void {
-    const r = this.decoded;
-    const segment = r.byUri.get(exchange.url);
-    if (!segment) return;
+    const r = this.renditions.find((x) => x.decoded && x.byUri.has(exchange.url));
+    const segment = r?.byUri.get(exchange.url);
+    if (!r || !segment) return;
     this.judgeDownload(r, segment, exchange.status, exchange.ms, exchange.error);
     if (exchange.body && exchange.status < 300 && !exchange.error)
       this.checkTransport(r, segment, exchange.body);
@@ -595,6 +690,7 @@ export class LadderMonitor {
         pidTimeoutSeconds: this.options.thresholds.transport.pidTimeout,
         // PAT and PMT once per segment (at its start), not every 0.5 s as on a broadcast feed.
         tableIntervalSeconds: r.targetDuration + 0.5,
+        pcrRepetition: !r.audio,
       });
     r.ts.push(bytes);
     r.tsNext = s.msn + 1;
@@ -653,7 +749,7 @@ export class LadderMonitor {
         this.judgeDownload(r, s, err.status ?? 0, 0, err.message);
         return;
       }
-      if (r.decoded || this.probeTypes.length === 0 || this.stopped) return;
+      if (r.decoded || r.audio || this.probeTypes.length === 0 || this.stopped) return;
       const init = s.map ? await this.initSection(r, s.map) : null;
       const samples = await probeKeyframes(init ? Buffer.concat([init, bytes]) : bytes, {
         pixelLuma: this.options.thresholds.black.pixelLuma,
@@ -716,10 +812,14 @@ export class LadderMonitor {
 
   /** Decorates a decoded-rendition event with its rendition and, for black/freeze, its scope. */
   async describeDecoded(event: DefectEvent): Promise<DefectEvent> {
-    const r = this.decoded;
+    // Sound read from a rendition of its own is named by it; everything else by the pictures'.
+    const sound = event.type.startsWith('audio.')
+      ? this.renditions.find((x) => x.decoded && x.audio)
+      : undefined;
+    const r = sound ?? this.decoded;
     const detail: DefectEvent['detail'] = { ...event.detail, rendition: r.ref };
     const type = event.type as ProbeType;
-    const others = this.renditions.filter((x) => !x.decoded);
+    const others = this.sampledPictures;
     if (others.length > 0 && PROBE_TYPES.includes(type) && this.probeTypes.includes(type)) {
       let verdict = this.scopes.get(event.dedupKey);
       if (!verdict && event.state === 'raised') {
@@ -740,8 +840,8 @@ export class LadderMonitor {
   private async judgeScope(type: ProbeType, start: number): Promise<ScopeVerdict> {
     const clock = this.options.clock;
     const from = clock.sourceTimeOf(start) ?? 0;
-    const others = this.renditions.filter((r) => !r.decoded);
-    const td = Math.max(...this.renditions.map((r) => r.targetDuration));
+    const others = this.sampledPictures;
+    const td = Math.max(...[this.decoded, ...others].map((r) => r.targetDuration));
     const rule = type === 'video.black' ? this.options.thresholds.black : this.options.thresholds.freeze;
     const want = from + rule.minDuration + 2 * td;
     const deadline = Date.now() + (3 * td + this.options.thresholds.delivery.segmentTimeout) * 1000;
@@ -831,7 +931,7 @@ export class LadderMonitor {
       for (const d of r.transport) d.onTransport(r.tsErrors ?? NO_TRANSPORT_ERRORS, since, t - since);
       r.tsErrors = null;
       r.lastT = t;
-      if (!r.decoded) this.judgeSamples(r);
+      if (!r.decoded && !r.audio) this.judgeSamples(r);
     }
   }
 

@@ -107,13 +107,15 @@ export function parseMpd(text: string, url: string): DashManifest {
   }
   const describe = (p: MpdPlaylist): DashRepresentation => {
     const id = String(p.attributes.id ?? '');
-    const { width, height } = p.attributes;
+    const { width, height, lang } = p.attributes;
     return {
       id,
       ref: {
         uri: representationUri(url, id),
         bandwidth: Number(p.attributes.bandwidth ?? 0),
         ...(width && height ? { resolution: `${width}x${height}` } : {}),
+        ...(kindOf(p) === 'audio' ? { type: 'audio' as const } : {}),
+        ...(typeof lang === 'string' && lang ? { language: lang } : {}),
       },
       periodStart: p.attributes.periodStart ?? 0,
       segments: p.segments.map((s) => ({

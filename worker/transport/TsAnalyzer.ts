@@ -57,6 +57,12 @@ export interface TsAnalyzerOptions {
    * segment (a player starts at a segment): there, one segment's duration.
    */
   tableIntervalSeconds?: number;
+  /**
+   * false: PCRs going back are still errors, but not PCRs further apart than 100 ms (TR 101 290
+   * 2.3a). For HLS sound-only segments: packagers (FFmpeg among them) put a PCR only where an
+   * audio PES starts, a few times a second, and no HLS player recovers its clock from it.
+   */
+  pcrRepetition?: boolean;
 }
 
 const zero = (): TransportErrors => ({
@@ -93,6 +99,7 @@ export class TsAnalyzer {
   private readonly pidTimeoutMs: number;
   private readonly pcrClock: boolean;
   private readonly tableIntervalMs: number;
+  private readonly pcrRepetition: boolean;
   /** `clock: 'pcr'`: stream time, ms, advanced by the PCR steps. */
   private streamMs = 0;
 
@@ -100,6 +107,7 @@ export class TsAnalyzer {
     this.pidTimeoutMs = (options.pidTimeoutSeconds ?? 5) * 1000;
     this.pcrClock = options.clock === 'pcr';
     this.tableIntervalMs = (options.tableIntervalSeconds ?? TABLE_INTERVAL_MS / 1000) * 1000;
+    this.pcrRepetition = options.pcrRepetition ?? true;
   }
 
   /** The PMT PIDs the PAT names and the elementary stream PIDs the PMTs name. */
@@ -278,7 +286,7 @@ export class TsAnalyzer {
     let delta = pcr - last;
     if (delta < -PCR_WRAP / 2) delta += PCR_WRAP;
     const seconds = delta / 27e6;
-    if (seconds < 0 || seconds > PCR_INTERVAL) this.errors.pcr++;
+    if (seconds < 0 || (this.pcrRepetition && seconds > PCR_INTERVAL)) this.errors.pcr++;
     if (this.pcrClock && seconds >= 0 && seconds <= 1) {
       this.streamMs += seconds * 1000;
       this.lastPacketMs = this.streamMs;
