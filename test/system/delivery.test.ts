@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFECT_TYPES, type DefectEvent, type RenditionRef } from '../../shared/events.js';
+import { DEFECT_TYPES, type DefectEvent, type DefectType, type RenditionRef } from '../../shared/events.js';
 import { startHlsLadder } from '../helpers/hlsLadder.js';
 import { monitorHls } from '../helpers/hlsMonitor.js';
 
@@ -18,6 +18,10 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
   for (const c of cleanups) await c();
 });
+
+/** Every delivery and transport rule, and the content detectors named. */
+const ladderTypes = (...content: DefectType[]) =>
+  DEFECT_TYPES.filter((t) => t.startsWith('delivery.') || t.startsWith('transport.') || content.includes(t));
 
 const renditionOf = (e: DefectEvent) => (e.detail.rendition as RenditionRef | undefined)?.uri ?? '';
 
@@ -34,13 +38,7 @@ describe('HLS delivery and the ABR ladder', () => {
     const run = await monitorHls(
       'ladder',
       ladder.url,
-      DEFECT_TYPES.filter(
-        (t) =>
-          t.startsWith('delivery.') ||
-          t.startsWith('transport.') ||
-          t === 'video.freeze' ||
-          t === 'video.black',
-      ),
+      ladderTypes('video.freeze', 'video.black'),
       (e) => {
         events.push(e);
         arrivals.push(Date.now());
@@ -115,13 +113,7 @@ describe('HLS delivery and the ABR ladder', () => {
     const run = await monitorHls(
       'dash-ladder',
       ladder.url,
-      DEFECT_TYPES.filter(
-        (t) =>
-          t.startsWith('delivery.') ||
-          t.startsWith('transport.') ||
-          t === 'video.freeze' ||
-          t === 'video.black',
-      ),
+      ladderTypes('video.freeze', 'video.black'),
       (e) => {
         events.push(e);
         arrivals.push(Date.now());
@@ -188,15 +180,7 @@ describe('HLS delivery and the ABR ladder', () => {
     const run = await monitorHls(
       'sound-group',
       ladder.url,
-      DEFECT_TYPES.filter(
-        (t) =>
-          t.startsWith('delivery.') ||
-          t.startsWith('transport.') ||
-          t === 'video.freeze' ||
-          t === 'video.missing' ||
-          t === 'audio.missing' ||
-          t === 'audio.silence',
-      ),
+      ladderTypes('video.freeze', 'video.missing', 'audio.missing', 'audio.silence'),
       (e) => events.push(e),
       { delivery: { quietSeconds: 4 } },
       true,
