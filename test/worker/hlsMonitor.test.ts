@@ -3,9 +3,12 @@
  * segment every second to two renditions: each fault is raised once for its rendition and cleared
  * once after the origin behaves again.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFECT_TYPES, type DefectEvent, type RenditionRef } from '../../shared/events.js';
@@ -443,5 +446,62 @@ describe('TR 101 290 on TS segments', () => {
     ]);
     expect(events[0].start).toBeGreaterThanOrEqual(4);
     expect(events[0].start).toBeLessThan(6);
+  });
+
+  it('expects PAT and PMT once per segment, however long the segment: a 2 s segment after 1 s ones is clean', async () => {
+    // FFmpeg's HLS muxer writes the tables once, at each segment's start, and raises the target
+    // duration only when a longer segment comes (here at a key frame 2 s after the last, as at a
+    // looped source's seam).
+    const dir = mkdtempSync(join(tmpdir(), 'sqc-long-segment-'));
+    execFileSync('ffmpeg', [
+      ...['-hide_banner', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=25:d=5'],
+      ...['-f', 'lavfi', '-i', 'sine=f=440:d=5', '-c:v', 'libx264', '-preset', 'ultrafast'],
+      ...['-g', '250', '-sc_threshold', '0', '-force_key_frames', '0,1,2,4', '-c:a', 'aac'],
+      ...['-f', 'hls', '-hls_time', '1', '-hls_list_size', '0'],
+      ...['-hls_segment_filename', join(dir, 's%d.ts'), join(dir, 'live.m3u8')],
+    ]);
+    let listed = 2;
+    const durations = [1, 1, 2, 1];
+    const base = await serve((_req, res) => {
+      const lines = [`#EXTM3U`, `#EXT-X-TARGETDURATION:${listed > 2 ? 2 : 1}`, '#EXT-X-MEDIA-SEQUENCE:0'];
+      for (let i = 0; i < listed; i++) lines.push(`#EXTINF:${durations[i]}.000,`, `s${i}.ts`);
+      res.end(`${lines.join('\n')}\n`);
+    });
+    const clock = new MediaClock({ live: true, segmented: true, outageSeconds: 3 });
+    const events: DefectEvent[] = [];
+    const monitor = await LadderMonitor.open(
+      `${base}live.m3u8`,
+      monitorOptions({
+        streamId: 'long-segment',
+        thresholds: resolveThresholds({ transport: { quietSeconds: 2 } }),
+        types: DEFECT_TYPES.filter((t) => t.startsWith('transport.')),
+        clock,
+        onEvent: (e) => events.push(e),
+      }),
+    );
+    if (!monitor) throw new Error('not read as HLS');
+    monitor.start();
+    const stop = cleanup;
+    cleanup = async () => {
+      monitor.stop();
+      rmSync(dir, { recursive: true, force: true });
+      await stop?.();
+    };
+    let t = 0;
+    const decode = (i: number) => {
+      const body = readFileSync(join(dir, `s${i}.ts`));
+      monitor.onExchange({ url: `${base}s${i}.ts`, status: 200, ms: 20, body });
+      t += durations[i];
+      clock.place('video', t - 0.01, 0.01);
+      monitor.tick();
+    };
+    while (monitor.decoded.segments.size < 2) await sleep(50);
+    decode(0);
+    decode(1);
+    listed = 4;
+    while (monitor.decoded.segments.size < 4) await sleep(50);
+    decode(2);
+    decode(3);
+    expect(events).toEqual([]);
   });
 });

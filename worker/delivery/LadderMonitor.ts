@@ -688,10 +688,11 @@ export class LadderMonitor {
       r.ts = new TsAnalyzer({
         clock: 'pcr',
         pidTimeoutSeconds: this.options.thresholds.transport.pidTimeout,
-        // PAT and PMT once per segment (at its start), not every 0.5 s as on a broadcast feed.
-        tableIntervalSeconds: r.targetDuration + 0.5,
         pcrRepetition: !r.audio,
       });
+    // PAT and PMT once per segment (at its start), not every 0.5 s as on a broadcast feed: the
+    // wait is this segment's length, which can exceed the target duration read at the start.
+    r.ts.setTableInterval(Math.max(r.targetDuration, s.duration) + 0.5);
     r.ts.push(bytes);
     r.tsNext = s.msn + 1;
     const found = r.ts.take();

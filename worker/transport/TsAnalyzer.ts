@@ -98,7 +98,7 @@ export class TsAnalyzer {
   private lastPacketMs: number | null = null;
   private readonly pidTimeoutMs: number;
   private readonly pcrClock: boolean;
-  private readonly tableIntervalMs: number;
+  private tableIntervalMs: number;
   private readonly pcrRepetition: boolean;
   /** `clock: 'pcr'`: stream time, ms, advanced by the PCR steps. */
   private streamMs = 0;
@@ -108,6 +108,15 @@ export class TsAnalyzer {
     this.pcrClock = options.clock === 'pcr';
     this.tableIntervalMs = (options.tableIntervalSeconds ?? TABLE_INTERVAL_MS / 1000) * 1000;
     this.pcrRepetition = options.pcrRepetition ?? true;
+  }
+
+  /**
+   * Changes the longest wait for the next PAT and PMT: on HLS, where they come once per segment,
+   * the wait is the duration of the segment being read, which may exceed the target duration
+   * the playlist first announced (packagers raise it when a segment runs long).
+   */
+  setTableInterval(seconds: number): void {
+    this.tableIntervalMs = seconds * 1000;
   }
 
   /** The PMT PIDs the PAT names and the elementary stream PIDs the PMTs name. */
