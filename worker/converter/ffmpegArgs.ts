@@ -38,6 +38,21 @@ export function analysisScale(sourceWidth: number): number {
 export const ROW_STEP = 8;
 
 /**
+ * A live input that gives up after `seconds` without data. FFmpeg's UDP reader replaces
+ * -rw_timeout with its own `timeout` (default: wait for ever), so a reader whose datagrams stop
+ * (a feed gone quiet, or the relay of a worker that died) would block for ever: an orphan nobody
+ * stops, holding its port. RTP takes that timeout only in its URL.
+ */
+export function withReadTimeout(source: string, seconds: number): { args: string[]; input: string } {
+  const us = String(Math.round(seconds * 1e6));
+  const args = ['-rw_timeout', us];
+  if (source.startsWith('udp:')) return { args: [...args, '-timeout', us], input: source };
+  if (source.startsWith('rtp:') && !/[?&]timeout=/.test(source))
+    return { args, input: `${source}${source.includes('?') ? '&' : '?'}timeout=${us}` };
+  return { args, input: source };
+}
+
+/**
  * The ffmpeg arguments. Video leaves as the luma plane only (extractplanes: a copy, no colour
  * conversion), audio as float PCM; showinfo/ashowinfo print each frame's timestamp on stderr so
  * Node can pair every raw frame with its media time. Deblocking is skipped on non-reference
@@ -57,9 +72,11 @@ export function ffmpegArgs(source: string, options: FfmpegArgsOptions): string[]
     '-protocol_whitelist',
     PROTOCOL_WHITELIST[kind],
   ];
+  let input = source;
   if (isLiveKind(kind)) {
-    args.push('-rw_timeout', String(Math.round((options.readTimeoutSeconds ?? 10) * 1e6)));
-    args.push('-analyzeduration', '2000000', '-probesize', '2000000');
+    const timed = withReadTimeout(source, options.readTimeoutSeconds ?? 10);
+    input = timed.input;
+    args.push(...timed.args, '-analyzeduration', '2000000', '-probesize', '2000000');
   }
   if (kind === 'http') args.push('-reconnect', '1', '-reconnect_streamed', '1', '-reconnect_delay_max', '4');
   if (options.realtime) args.push('-re');
@@ -74,7 +91,7 @@ export function ffmpegArgs(source: string, options: FfmpegArgsOptions): string[]
     ...(options.skipNonReference ? ['-skip_frame', 'noref'] : []),
     ...(options.inputArgs ?? []),
     '-i',
-    source,
+    input,
   );
   if (tracks.video) {
     const scale = analysisScale(tracks.video.width);

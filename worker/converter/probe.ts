@@ -1,6 +1,7 @@
 /** Asks ffprobe what an input holds before the converter decides which outputs to open. */
 import { spawn } from 'node:child_process';
 import { SourceOpenError } from './errors.js';
+import { withReadTimeout } from './ffmpegArgs.js';
 import { PROTOCOL_WHITELIST, type SourceKind } from './sourceKind.js';
 import type { TrackInfo } from './types.js';
 
@@ -40,30 +41,24 @@ function parseRate(rate: string | undefined): number {
 /** Reads the input's tracks with ffprobe; throws SourceOpenError with ffprobe's own words on failure. */
 export function probeInput(source: string, options: ProbeOptions): Promise<TrackInfo> {
   const timeout = options.timeoutSeconds ?? 20;
+  const live = options.kind !== 'file';
+  const timed = withReadTimeout(source, timeout);
   const args = [
     '-hide_banner',
     '-v',
     'error',
     '-protocol_whitelist',
     PROTOCOL_WHITELIST[options.kind],
-    // Live inputs: a shorter analysis window so a stream starts (and restarts) in about 2 s.
-    ...(options.kind === 'file'
-      ? []
-      : [
-          '-rw_timeout',
-          String(Math.round(timeout * 1e6)),
-          '-analyzeduration',
-          '2000000',
-          '-probesize',
-          '2000000',
-        ]),
+    // Live inputs: a shorter analysis window so a stream starts (and restarts) in about 2 s, and
+    // a read timeout FFmpeg itself keeps (the probe must not outlive a worker that dies).
+    ...(live ? [...timed.args, '-analyzeduration', '2000000', '-probesize', '2000000'] : []),
     ...(options.inputArgs ?? []),
     '-show_streams',
     '-show_format',
     '-of',
     'json',
     '-i',
-    source,
+    live ? timed.input : source,
   ];
   return new Promise((resolve, reject) => {
     const child = spawn('ffprobe', args, { stdio: ['ignore', 'pipe', 'pipe'] });
