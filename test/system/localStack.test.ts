@@ -1,6 +1,7 @@
 /**
  * The whole system with real processes: the local stack (embedded registry, API on 127.0.0.1,
- * worker child processes), a live UDP source made by ffmpeg, alarms through the outbox to the
+ * worker child processes), a live UDP source made by ffmpeg (read by the worker's transport tap,
+ * relayed to its decoder), alarms through the outbox to the
  * NDJSON sink. Workers are really killed (SIGKILL) and really drained (SIGTERM).
  */
 import { mkdtempSync } from 'node:fs';
@@ -57,7 +58,7 @@ describe('a registered live stream', () => {
     const created = await api('POST', '/streams', {
       url: sender.url,
       name: 'udp',
-      detectors: ['video.black', 'stream.loss'],
+      detectors: ['video.black', 'stream.loss', 'transport.continuity'],
     });
     expect(created.status).toBe(201);
     streamId = created.body.id;
@@ -112,6 +113,9 @@ describe('a registered live stream', () => {
     const victim = stack.launcher.children.get(before)!.process;
     const victimFfmpeg = descendants(victim.pid!);
 
+    // Where the stream's media timeline stands before the kill: the new worker goes on from it.
+    const seen = events().filter((e) => e.streamId === streamId);
+    const timelineBefore = Math.max(...seen.map((e) => e.end ?? e.start));
     victim.kill('SIGKILL');
     const killedAt = Date.now();
     const after = await until('new assignment', 30, async () => {
@@ -121,11 +125,13 @@ describe('a registered live stream', () => {
     });
     const movedIn = (Date.now() - killedAt) / 1000;
     const blackRaisesBefore = events().filter((e) => e.type === 'video.black' && e.state === 'raised').length;
-    await until('black from the new worker', 40, () =>
-      events().filter((e) => e.type === 'video.black' && e.state === 'raised').length > blackRaisesBefore
-        ? true
-        : undefined,
+    const blackAfter = await until(
+      'black from the new worker',
+      40,
+      () => events().filter((e) => e.type === 'video.black' && e.state === 'raised')[blackRaisesBefore],
     );
+    // The same timeline, gone on by the time nobody watched (not restarted at 0).
+    expect(blackAfter.start).toBeGreaterThan(timelineBefore + movedIn - 5);
 
     expect(after).not.toBe(before);
     expect(movedIn).toBeLessThan(15);
@@ -137,6 +143,47 @@ describe('a registered live stream', () => {
       victimFfmpeg.every((p) => !isAlive(p)) ? true : undefined,
     );
   });
+
+  it('keeps a loss that spans a takeover one incident, cleared with the length the source was gone', async () => {
+    sender.stop();
+    const stoppedAt = Date.now();
+    const lossKeysBefore = new Set(
+      events()
+        .filter((e) => e.type === 'stream.loss')
+        .map((e) => e.dedupKey),
+    );
+    const raised = await until('loss raised', 20, () =>
+      events().find(
+        (e) => e.type === 'stream.loss' && e.state === 'raised' && !lossKeysBefore.has(e.dedupKey),
+      ),
+    );
+    const before = (await api('GET', `/streams/${streamId}`)).body.assignment[0].workerId as string;
+    stack.launcher.children.get(before)!.process.kill('SIGKILL');
+    await until('new assignment', 30, async () => {
+      const s = await api('GET', `/streams/${streamId}`);
+      const worker = s.body.assignment[0].workerId;
+      return worker && worker !== before && s.body.health.all?.workerId === worker ? worker : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 2000));
+    sender.start();
+    const restartedAt = Date.now();
+    const cleared = await until('loss cleared', 30, () =>
+      events().find((e) => e.dedupKey === raised.dedupKey && e.state === 'cleared'),
+    );
+    const clearedAt = Date.now();
+
+    const incident = events().filter((e) => e.dedupKey === raised.dedupKey);
+    expect(incident.map((e) => e.state)).toEqual(['raised', 'cleared']);
+    expect(
+      events().filter(
+        (e) => e.type === 'stream.loss' && e.state === 'raised' && !lossKeysBefore.has(e.dedupKey),
+      ),
+    ).toHaveLength(1);
+    // From the last media before the stop to the first after the restart, on one timeline.
+    const length = cleared.end! - cleared.start;
+    expect(length).toBeGreaterThan((restartedAt - stoppedAt) / 1000 - 2);
+    expect(length).toBeLessThan((clearedAt - stoppedAt) / 1000 + 5);
+  }, 90_000);
 
   it('drains on SIGTERM: leases released, no ffmpeg left behind', async () => {
     const ffmpegs = [...stack.launcher.children.values()].flatMap((c) => descendants(c.process.pid!));

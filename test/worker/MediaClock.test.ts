@@ -82,6 +82,32 @@ describe('MediaClock on live sources', () => {
   });
 });
 
+describe('MediaClock continuing an earlier monitor (takeover)', () => {
+  it("starts where the last worker's timeline stood plus the wall time since, then follows the source", () => {
+    const { clock, feed, wait } = live();
+    // The last worker decoded up to 213.3 s of media; 40 s of wall time pass before media comes here.
+    clock.resume(213.3, 0);
+    expect(clock.mediaTime).toBeCloseTo(213.3, 6);
+    wait(40);
+    const t = feed(5000, 2);
+
+    expect(t[0]).toBeCloseTo(253.34, 6);
+    expect(t.at(-1)).toBeCloseTo(255.3, 6);
+    expect(clock.discontinuities).toBe(0);
+  });
+
+  it('is ignored once media was placed, and for files', () => {
+    const { clock, feed } = live();
+    feed(10, 1);
+    clock.resume(500, 0);
+    expect(feed(11, 1)[0]).toBeCloseTo(1, 6);
+
+    const file = new MediaClock({ live: false, segmented: false, outageSeconds: 3 });
+    file.resume(500, 0);
+    expect(file.place('video', 2, 0.04)).toBe(0);
+  });
+});
+
 describe('MediaClock on files', () => {
   it('keeps a hole in the timestamps as a hole (a file with missing media)', () => {
     const clock = new MediaClock({ live: false, segmented: false, outageSeconds: 3 });

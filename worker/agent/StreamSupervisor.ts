@@ -17,6 +17,7 @@ import { DOCUMENTS_BASE, type GuardProxy } from '../converter/GuardProxy.js';
 import { isLiveKind, sourceKind } from '../converter/sourceKind.js';
 import { StreamPipeline } from '../pipeline/StreamPipeline.js';
 import type { Outbox } from '../publishers/Outbox.js';
+import { resumePoint } from './resumePoint.js';
 
 export interface SupervisorDeps {
   registry: Registry;
@@ -202,6 +203,21 @@ export class StreamSupervisor {
     const open = (await deps.registry.alarms.openFor(stream.id)).filter((a) =>
       unit.detectors.includes(a.event.type),
     );
+    if (live) {
+      // A live stream's timeline goes on where its last monitor left it (up to 5 minutes ago).
+      const health = (await deps.registry.health.getMany([unit.unitId])).get(unit.unitId);
+      const from = resumePoint(
+        health,
+        open.map((a) => a.event),
+      );
+      if (from) {
+        pipeline.resumeClock(from.mediaTime, from.atMs);
+        this.log.info(
+          { mediaTime: from.mediaTime, at: new Date(from.atMs).toISOString() },
+          'continuing the media timeline of the last monitor',
+        );
+      }
+    }
     pipeline.restoreAlarms(open.map((a) => a.event));
     if (open.length) this.log.info({ restored: open.map((a) => a.type) }, 'restored open alarms');
 

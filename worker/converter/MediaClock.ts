@@ -51,6 +51,8 @@ export class MediaClock {
   private newest = 0;
   private lastArrivalMs: number | null = null;
   private rereadAll = false;
+  /** resume() was called: the first sample continues an earlier monitor's timeline. */
+  private resumed = false;
   private readonly tracks: Record<Track, TrackState> = {
     video: { end: null, joining: true },
     audio: { end: null, joining: true },
@@ -63,6 +65,20 @@ export class MediaClock {
 
   constructor(private readonly options: MediaClockOptions) {
     this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Continues the timeline of an earlier monitor of this live stream (another worker, before a
+   * takeover): media time `mediaTime` arrived at wall time `atMs`, and the time since then passed
+   * whether or not anyone watched. The first sample is placed that much later; nothing is
+   * assumed about the source's timestamps (the new decoder may join the stream anywhere).
+   * Ignored once a sample is placed, and for files (their media time is their own).
+   */
+  resume(mediaTime: number, atMs: number): void {
+    if (!this.options.live || this.offset !== null || !(mediaTime > 0)) return;
+    this.newest = mediaTime;
+    this.lastArrivalMs = Math.min(atMs, this.now());
+    this.resumed = true;
   }
 
   /** Sets media time zero at a source timestamp (a file's start time); otherwise the first sample. */
@@ -110,8 +126,8 @@ export class MediaClock {
     if (pts === null) {
       t = state.end ?? this.newest;
     } else if (this.offset === null) {
-      this.offset = -pts;
-      t = 0;
+      t = this.resumed ? this.newest + wallGap : 0;
+      this.offset = t - pts;
     } else {
       t = this.fit(state, pts, wallGap);
     }

@@ -35,6 +35,8 @@ export class StreamLossDetector implements Detector {
   /** Media time where the current burst of arrivals began, and the length of the last whole burst. */
   private burstStart: number | null = null;
   private lastBurst = 0;
+  /** The stream's media time at the last tick: where a loss begins before any media arrived here. */
+  private clockTime = 0;
 
   constructor(private readonly context: DetectorContext) {
     const now = Date.now();
@@ -65,8 +67,9 @@ export class StreamLossDetector implements Detector {
     return (nowMs - this.lastArrivalMs) / 1000 >= this.allowance;
   }
 
-  onTick(nowMs: number): void {
+  onTick(nowMs: number, mediaTime: number): void {
     if (!this.context.live) return;
+    this.clockTime = mediaTime;
     const silentFor = (nowMs - this.lastArrivalMs) / 1000;
     if (silentFor < this.allowance) return;
     if (this.lossSinceMs === null && nowMs < this.graceUntilMs) return;
@@ -89,7 +92,8 @@ export class StreamLossDetector implements Detector {
     this.lossSinceMs ??= nowMs;
     this.context.emit({
       type: this.type,
-      t: this.mediaEnd ?? 0,
+      // Nothing arrived here yet: the stream's clock (0, or where an earlier worker left it).
+      t: this.mediaEnd ?? this.clockTime,
       duration: silentFor,
       active: true,
       detail: {

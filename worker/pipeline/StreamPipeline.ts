@@ -157,6 +157,14 @@ export class StreamPipeline {
       .catch((e) => this.options.logger.error({ err: (e as Error).message }, 'could not describe an event'));
   }
 
+  /**
+   * Continues the media timeline an earlier monitor of this live stream left (a worker that
+   * died or let the unit go): `mediaTime` was decoded at wall time `atMs`. Call before start().
+   */
+  resumeClock(mediaTime: number, atMs: number): void {
+    this.clock.resume(mediaTime, atMs);
+  }
+
   /** Re-opens alarms raised before a restart (whole-stream alarms now, rendition alarms once the ladder is read). */
   restoreAlarms(events: DefectEvent[]): void {
     const ofRendition = (e: DefectEvent) =>
