@@ -19,15 +19,19 @@ function newestSource(dir) {
   return newest;
 }
 
-/** Builds dist/ if it is stale; returns false (after printing why) when it cannot. */
-export function ensureBuild() {
+/**
+ * Builds dist/ if it is stale (or always, with `force`: `npm run build`), then stamps it, so the
+ * processes started next (workers run this check too) do not compile it again at the same time.
+ * Returns false (after printing why) when it cannot.
+ */
+export function ensureBuild(force = false) {
   const sources = ['shared', 'worker', 'dispatcher', 'infra', 'cli', 'local']
     .map((d) => join(root, d))
     .filter(existsSync);
   // An installed build (the worker image) ships dist/ without the sources: nothing to compare.
   if (sources.length === 0) return existsSync(stamp);
   const newest = Math.max(...sources.map(newestSource), statSync(join(root, 'tsconfig.build.json')).mtimeMs);
-  if (existsSync(stamp) && statSync(stamp).mtimeMs >= newest) return true;
+  if (!force && existsSync(stamp) && statSync(stamp).mtimeMs >= newest) return true;
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   if (!existsSync(tsc)) {
     console.error('TypeScript is not installed yet: run `npm install` first.');
@@ -42,5 +46,5 @@ export function ensureBuild() {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  process.exit(ensureBuild() ? 0 : 1);
+  process.exit(ensureBuild(process.argv.includes('--force')) ? 0 : 1);
 }
