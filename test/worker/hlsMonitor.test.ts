@@ -396,6 +396,30 @@ describe('HLS sound in a rendition group of its own', () => {
   }, 20_000);
 });
 
+/** A monitor of one media playlist with only the transport checks, fed by the test as the decoder's downloads. */
+async function watchTransport(url: string, streamId: string) {
+  const clock = new MediaClock({ live: true, segmented: true, outageSeconds: 3 });
+  const events: DefectEvent[] = [];
+  const monitor = await LadderMonitor.open(
+    url,
+    monitorOptions({
+      streamId,
+      thresholds: resolveThresholds({ transport: { quietSeconds: 2 } }),
+      types: DEFECT_TYPES.filter((t) => t.startsWith('transport.')),
+      clock,
+      onEvent: (e) => events.push(e),
+    }),
+  );
+  if (!monitor) throw new Error('not read as HLS');
+  monitor.start();
+  const stop = cleanup;
+  cleanup = async () => {
+    monitor.stop();
+    await stop?.();
+  };
+  return { clock, events, monitor };
+}
+
 describe('TR 101 290 on TS segments', () => {
   it("checks the decoded rendition's segments as one transport stream: a lost packet is transport.continuity for it", async () => {
     // A real 10 s TS cut into ten 1 s segments at packet boundaries, listed at once.
@@ -408,25 +432,7 @@ describe('TR 101 290 on TS segments', () => {
       for (let i = 0; i < 10; i++) lines.push('#EXTINF:1.000,', `s${i}.ts`);
       res.end(`${lines.join('\n')}\n`);
     });
-    const clock = new MediaClock({ live: true, segmented: true, outageSeconds: 3 });
-    const events: DefectEvent[] = [];
-    const monitor = await LadderMonitor.open(
-      `${base}live.m3u8`,
-      monitorOptions({
-        streamId: 'ts-segments',
-        thresholds: resolveThresholds({ transport: { quietSeconds: 2 } }),
-        types: DEFECT_TYPES.filter((t) => t.startsWith('transport.')),
-        clock,
-        onEvent: (e) => events.push(e),
-      }),
-    );
-    if (!monitor) throw new Error('not read as HLS');
-    monitor.start();
-    const stop = cleanup;
-    cleanup = async () => {
-      monitor.stop();
-      await stop?.();
-    };
+    const { clock, events, monitor } = await watchTransport(`${base}live.m3u8`, 'ts-segments');
     while (monitor.decoded.segments.size < 10) await sleep(50);
     // The decoder's downloads, as the guard proxy reports them; the fifth segment lost a packet.
     for (let i = 0; i < 10; i++) {
@@ -467,23 +473,9 @@ describe('TR 101 290 on TS segments', () => {
       for (let i = 0; i < listed; i++) lines.push(`#EXTINF:${durations[i]}.000,`, `s${i}.ts`);
       res.end(`${lines.join('\n')}\n`);
     });
-    const clock = new MediaClock({ live: true, segmented: true, outageSeconds: 3 });
-    const events: DefectEvent[] = [];
-    const monitor = await LadderMonitor.open(
-      `${base}live.m3u8`,
-      monitorOptions({
-        streamId: 'long-segment',
-        thresholds: resolveThresholds({ transport: { quietSeconds: 2 } }),
-        types: DEFECT_TYPES.filter((t) => t.startsWith('transport.')),
-        clock,
-        onEvent: (e) => events.push(e),
-      }),
-    );
-    if (!monitor) throw new Error('not read as HLS');
-    monitor.start();
+    const { clock, events, monitor } = await watchTransport(`${base}live.m3u8`, 'long-segment');
     const stop = cleanup;
     cleanup = async () => {
-      monitor.stop();
       rmSync(dir, { recursive: true, force: true });
       await stop?.();
     };

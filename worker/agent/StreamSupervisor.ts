@@ -203,13 +203,11 @@ export class StreamSupervisor {
     const open = (await deps.registry.alarms.openFor(stream.id)).filter((a) =>
       unit.detectors.includes(a.event.type),
     );
+    const openEvents = open.map((a) => a.event);
     if (live) {
       // A live stream's timeline goes on where its last monitor left it (up to 5 minutes ago).
       const health = (await deps.registry.health.getMany([unit.unitId])).get(unit.unitId);
-      const from = resumePoint(
-        health,
-        open.map((a) => a.event),
-      );
+      const from = resumePoint(health, openEvents);
       if (from) {
         pipeline.resumeClock(from.mediaTime, from.atMs);
         this.log.info(
@@ -218,7 +216,7 @@ export class StreamSupervisor {
         );
       }
     }
-    pipeline.restoreAlarms(open.map((a) => a.event));
+    pipeline.restoreAlarms(openEvents);
     if (open.length) this.log.info({ restored: open.map((a) => a.type) }, 'restored open alarms');
 
     const health = setInterval(() => void this.reportHealth(pipeline), HEALTH_INTERVAL_MS);
