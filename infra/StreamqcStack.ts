@@ -76,7 +76,7 @@ const WORKER_TABLE_ACTIONS: Partial<Record<TableName, string[]>> = {
   streams: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
   units: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
   workers: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
-  health: ['dynamodb:PutItem'],
+  health: ['dynamodb:PutItem', 'dynamodb:BatchGetItem'],
   events: ['dynamodb:PutItem'],
   alarms: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
   outbox: [
