@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fleetCheck } from '../dispatcher/fleetCheck.js';
 import { createHandler } from '../dispatcher/handler.js';
@@ -45,11 +46,20 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/** Workers the local stack runs at most by default: one per core, and at least two. */
+export function localMaxWorkers(): number {
+  return Math.max(2, availableParallelism());
+}
+
 /** Starts everything; resolves once the API listens. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const env = { ...process.env, STREAMQC_LOCAL: '1' };
+  const env: Record<string, string | undefined> = { ...process.env, STREAMQC_LOCAL: '1' };
   const security = securityConfig(env);
-  const dispatcher = dispatcherConfig(env);
+  // The local fleet never outgrows the machine: more processes on the same cores add no capacity.
+  const dispatcher = {
+    ...dispatcherConfig(env),
+    ...(env.STREAMQC_MAX_WORKERS ? {} : { maxWorkers: localMaxWorkers() }),
+  };
   const worker = workerConfig(env);
   const store: EmbeddedStore = await startEmbeddedStore(join(options.dataDir, 'registry'));
   const registry = new Registry({ endpoint: store.endpoint, region: 'local', tablePrefix: 'streamqc' }, env);
@@ -66,6 +76,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       STREAMQC_NDJSON_PATH: ndjsonPath,
       AWS_REGION: 'local',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // Each worker measures its headroom against its share of the machine.
+      ...(env.STREAMQC_CPU_CORES
+        ? {}
+        : { STREAMQC_CPU_CORES: String(Math.max(0.5, availableParallelism() / dispatcher.maxWorkers)) }),
       ...(options.workerEnv ?? {}),
     },
     logDir: join(options.dataDir, 'logs'),

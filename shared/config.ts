@@ -3,6 +3,7 @@
  * variable's name, never later with a confusing error.
  */
 
+import { availableParallelism } from 'node:os';
 import { DECODE_PROFILES, type DecodeProfile } from './decodeProfile.js';
 
 /** A configuration variable has a value we cannot use. */
@@ -78,6 +79,8 @@ export interface WorkerConfig {
   drainSeconds: number;
   /** Most waiting units one worker claims per tick (spreads a burst over the fleet). */
   maxClaimsPerTick: number;
+  /** Admission control (worker/agent/OpenGate.ts, Headroom.ts). */
+  admission: AdmissionConfig;
   /** Re-publish open alarms this often, seconds (0 = never). */
   resendSeconds: number;
   /** Detector groups a stream is split into (comma list of group=types); empty = one group. */
@@ -89,6 +92,46 @@ export interface WorkerConfig {
   webhookUrl?: string;
   webhookSecret?: string;
   console: boolean;
+}
+
+/** How a worker takes on work: opens at a bounded pace, claims only what it measures room for. */
+export interface AdmissionConfig {
+  /** Units opening (probe, decoder start, first frames) at once, at most. */
+  openConcurrency: number;
+  /** Least time between two opens starting, ms. */
+  openIntervalMs: number;
+  /** Cores the worker may use. */
+  cpuCores: number;
+  /** Claim while projected CPU use stays at or under this share of the cores. */
+  claimTarget: number;
+  /** Shed units when measured CPU use stays above this share of the cores. */
+  shedAbove: number;
+  /** Shed units when the event loop's p99 delay stays above this, seconds. */
+  loopDelayShedSeconds: number;
+  /** CPU one stream is assumed to cost before any is measured, cores. */
+  coldStreamCores: number;
+}
+
+function admissionConfig(env: Env): AdmissionConfig {
+  const cores = num(env, 'STREAMQC_CPU_CORES', availableParallelism(), 0.25);
+  const claimTarget = num(env, 'STREAMQC_CLAIM_TARGET', 0.9, 0.05);
+  const shedAbove = num(env, 'STREAMQC_SHED_ABOVE', 0.98, 0.05);
+  if (shedAbove < claimTarget)
+    throw new ConfigError('STREAMQC_SHED_ABOVE', `must be at least STREAMQC_CLAIM_TARGET (${claimTarget})`);
+  return {
+    openConcurrency: int(env, 'STREAMQC_OPEN_CONCURRENCY', Math.max(2, Math.round(4 * cores)), 1, 1000),
+    openIntervalMs: int(env, 'STREAMQC_OPEN_INTERVAL_MS', 100, 0, 60_000),
+    cpuCores: cores,
+    claimTarget,
+    shedAbove,
+    loopDelayShedSeconds: num(env, 'STREAMQC_LOOP_DELAY_SHED_SECONDS', 0.3, 0.01),
+    coldStreamCores: num(env, 'STREAMQC_COLD_STREAM_CORES', 0.06, 0.001),
+  };
+}
+
+/** Niceness of the worker's decoders, 0–19 (STREAMQC_DECODER_NICE; worker/converter/decoderPriority.ts). */
+export function decoderNice(env: Env = process.env): number {
+  return int(env, 'STREAMQC_DECODER_NICE', 10, 0, 19);
 }
 
 export function registryConfig(env: Env = process.env): RegistryConfig {
@@ -122,6 +165,7 @@ export function workerConfig(env: Env = process.env): WorkerConfig {
     heartbeatSeconds: num(env, 'STREAMQC_HEARTBEAT_SECONDS', 2, 0.2),
     streamBudget: int(env, 'STREAMQC_STREAM_BUDGET', 8, 1, 10_000),
     maxClaimsPerTick: int(env, 'STREAMQC_MAX_CLAIMS_PER_TICK', 8, 1, 1000),
+    admission: admissionConfig(env),
     drainSeconds: num(env, 'STREAMQC_DRAIN_SECONDS', 25, 1),
     decodeProfile: oneOf(env, 'STREAMQC_DECODE_PROFILE', DECODE_PROFILES, 'reference'),
     resendSeconds: num(env, 'STREAMQC_RESEND_SECONDS', 300, 0),

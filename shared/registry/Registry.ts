@@ -26,7 +26,11 @@ export class Registry {
   readonly alarms: AlarmStore;
   readonly outbox: OutboxStore;
 
-  constructor(config: RegistryConfig, env: Record<string, string | undefined> = process.env) {
+  constructor(
+    /** Where the tables are (kept so a worker's lease thread can reach the same ones). */
+    readonly config: RegistryConfig,
+    readonly env: Record<string, string | undefined> = process.env,
+  ) {
     this.db = new Dynamo(config, env);
     this.units = new UnitStore(this.db);
     this.streams = new StreamStore(this.db, this.units);

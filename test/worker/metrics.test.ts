@@ -45,10 +45,14 @@ describe('worker endpoints', () => {
     const drained = await fetch(`${base}/healthz`);
     server.close();
 
-    expect(health).toEqual({ status: 'ok', workerId: 'w-metrics', streams: 0 });
+    expect(health).toMatchObject({ status: 'ok', workerId: 'w-metrics', streams: 0, opening: 0 });
+    expect(health.eventLoopDelayP99Seconds).toBeGreaterThanOrEqual(0);
     expect(metrics).toMatch(/^# TYPE streamqc_streams gauge$/m);
     expect(metrics).toMatch(/^streamqc_streams 0$/m);
     expect(metrics).toMatch(/^streamqc_lease_moves_total\{kind="claimed"\} 0$/m);
+    expect(metrics).toMatch(/^streamqc_event_loop_delay_p99_seconds \d/m);
+    expect(metrics).toMatch(/^streamqc_opens_in_flight 0$/m);
+    expect(metrics).toMatch(/^streamqc_cpu_cores \d/m);
     expect(drained.status).toBe(503);
   });
 });

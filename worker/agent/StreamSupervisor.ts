@@ -17,6 +17,7 @@ import { DOCUMENTS_BASE, type GuardProxy } from '../converter/GuardProxy.js';
 import { isLiveKind, sourceKind } from '../converter/sourceKind.js';
 import { StreamPipeline } from '../pipeline/StreamPipeline.js';
 import type { Outbox } from '../publishers/Outbox.js';
+import { OpenCancelledError, type OpenGate, type ReleaseOpen } from './OpenGate.js';
 import { resumePoint } from './resumePoint.js';
 
 export interface SupervisorDeps {
@@ -29,6 +30,8 @@ export interface SupervisorDeps {
   decodeProfile?: DecodeProfile;
   /** The guard proxy: each http(s) unit gets its own route (address policy, request budget). */
   proxy: Pick<GuardProxy, 'open' | 'close' | 'problem' | 'watch' | 'serve'>;
+  /** The worker's admission for opens: each run waits for a slot before it probes the source. */
+  openGate?: Pick<OpenGate, 'acquire'>;
 }
 
 const MAX_BACKOFF_SECONDS = 30;
@@ -72,6 +75,12 @@ export class StreamSupervisor {
   private lastPid: number | undefined;
   private lastPidTicks = 0;
   private lastHealth: { key: string; at: number } | null = null;
+  /** Aborted by stop(): a unit waiting for an open slot gives up its place. */
+  private readonly abort = new AbortController();
+  /** The open slot this run holds until its first media (or its end). */
+  private releaseOpen: ReleaseOpen | null = null;
+  /** The unit ran before (here, or on the worker it was taken from): its re-opens go first. */
+  private wasRunning = false;
 
   constructor(
     readonly unit: UnitItem,
@@ -120,6 +129,7 @@ export class StreamSupervisor {
   /** Stops ffmpeg and the loop; open alarms stay open in the registry for whoever runs it next. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.abort.abort();
     this.pipeline?.stop();
     await this.done;
     // A ladder's held raise (its scope being judged) ends within a probe once stopped; it is
@@ -175,6 +185,8 @@ export class StreamSupervisor {
       onProgress: (t) => {
         this.frames++;
         this.runState = 'running';
+        this.wasRunning = true;
+        this.finishOpen();
         // Lag counts from the first picture or sample: opening the source (probe, first
         // keyframe) is not falling behind the live edge.
         if (this.runStartedMedia === null) {
@@ -209,6 +221,7 @@ export class StreamSupervisor {
       const health = (await deps.registry.health.getMany([unit.unitId])).get(unit.unitId);
       const from = resumePoint(health, openEvents);
       if (from) {
+        this.wasRunning = true;
         pipeline.resumeClock(from.mediaTime, from.atMs);
         this.log.info(
           { mediaTime: from.mediaTime, at: new Date(from.atMs).toISOString() },
@@ -253,11 +266,18 @@ export class StreamSupervisor {
           continue;
         }
         pipeline.setSource(source, inputArgs);
+        this.runState = 'opening';
+        if (!(await this.admit())) break;
+        if (runs === 0) pipeline.firstOpenStarting();
         this.runStartedWall = Date.now();
         this.runStartedMedia = null;
-        this.runState = 'opening';
         if (runs++ > 0) this.restarts++;
-        const result = await pipeline.runOnce();
+        let result: Awaited<ReturnType<StreamPipeline['runOnce']>>;
+        try {
+          result = await pipeline.runOnce();
+        } finally {
+          this.finishOpen();
+        }
         if (this.stopped) break;
         if (!live && !result.error) {
           pipeline.finish();
@@ -293,6 +313,31 @@ export class StreamSupervisor {
       await deps.proxy.close(unit.unitId);
       await this.reportHealth(pipeline);
     }
+  }
+
+  /**
+   * Waits for one of the worker's open slots (a burst of units opens a few at a time); false when
+   * the unit was stopped meanwhile. The slot is held until the run's first media or its end.
+   */
+  private async admit(): Promise<boolean> {
+    const gate = this.deps.openGate;
+    if (!gate) return !this.stopped;
+    try {
+      this.releaseOpen = await gate.acquire(this.wasRunning, this.abort.signal);
+    } catch (e) {
+      if (e instanceof OpenCancelledError) return false;
+      throw e;
+    }
+    if (this.stopped) {
+      this.finishOpen();
+      return false;
+    }
+    return true;
+  }
+
+  private finishOpen(): void {
+    this.releaseOpen?.();
+    this.releaseOpen = null;
   }
 
   /** Waits, letting wall-clock rules (stream.loss) keep running; returns early when stopped. */

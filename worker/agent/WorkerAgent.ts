@@ -1,11 +1,15 @@
 /**
- * The worker agent: one per ECS task (one per child process locally). Each tick it renews its
- * fleet lease, reads the units the registry says it holds, plans (planLeases) what to stop,
+ * The worker agent: one per ECS task (one per child process locally). Each tick it reads the
+ * units the registry says it holds, plans (planLeases) what to stop,
  * release, resume and claim, and watches the next worker in the ring, taking over that worker's
  * units when its lease has run out. A worker that loses contact with the registry for half a
  * lease stops its units itself, so no unit ever runs on two workers; one that finds itself taken
- * over rejoins under a new member id. On SIGTERM it drains: units go back to waiting, with the
- * reason, for the others to claim at once.
+ * over rejoins under a new member id. The fleet lease is renewed from a thread of its own
+ * (LeaseKeeper), so a main thread busy with media never makes the worker look dead. A burst of
+ * work is taken at the pace the worker can open it (OpenGate) and only as far as its measured CPU
+ * allows (Headroom); a worker over capacity hands its newest units back to waiting, with the
+ * reason. On SIGTERM it drains: units go back to waiting, with the reason, for the others to claim
+ * at once.
  */
 import { randomBytes } from 'node:crypto';
 import type { SecurityConfig, WorkerConfig } from '../../shared/config.js';
@@ -15,6 +19,9 @@ import type { StreamRecord, UnitState } from '../../shared/streamSpec.js';
 import { GuardProxy } from '../converter/GuardProxy.js';
 import { type Outbox, resendId } from '../publishers/Outbox.js';
 import { EmfReporter } from './emfMetrics.js';
+import { Headroom } from './Headroom.js';
+import { LeaseKeeper } from './LeaseKeeper.js';
+import { OpenGate } from './OpenGate.js';
 import { planLeases } from './planLeases.js';
 import { StreamSupervisor, type SupervisorDeps } from './StreamSupervisor.js';
 import { takeOverSuccessor } from './takeOver.js';
@@ -26,6 +33,12 @@ const STREAM_CHECK_TICKS = 30;
 /** A unit whose stream has not appeared this long after its creation was left by a failed registration. */
 const UNCOMMITTED_UNIT_SECONDS = 60;
 const WAITING_REASON = 'registered; waiting for a worker with room';
+/** A unit started this recently is not yet fully in the CPU measurement (Headroom). */
+const YOUNG_MS = 10_000;
+/** A unit this worker shed is not claimed back by it for this long. */
+const SHED_MEMORY_MS = 120_000;
+/** The resolution the event-loop delay is sampled at (LeaseKeeper), which the histogram includes. */
+const LOOP_SAMPLE_SECONDS = 0.02;
 
 /** What the agent needs of whatever runs a unit (the real supervisor, or the scale harness's stand-in). */
 export interface UnitRunner {
@@ -50,17 +63,27 @@ export class WorkerAgent {
   /** Units this worker holds, with their stream: kept while a fence pause stops them, for resume. */
   private readonly known = new Map<string, { unit: UnitItem; stream: StreamRecord }>();
   private readonly proxy: GuardProxy;
+  /** Opens a burst of units a few at a time (probe, decoder start, first frames). */
+  readonly openGate: OpenGate;
+  /** What the worker measures it can still take. */
+  readonly headroom: Headroom;
+  private keeper: LeaseKeeper | null = null;
+  /** Units this worker shed lately (unit → until when it leaves them to others). */
+  private readonly shedUntil = new Map<string, number>();
+  /** The event loop's delay over the last tick, seconds. */
+  loopDelay = { p99: 0, max: 0 };
   private memberId = '';
   private timer: NodeJS.Timeout | null = null;
   private fenceTimer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private draining = false;
-  private lastBeatOk = 0;
   private lastResend = Date.now();
   private readonly emf = new EmfReporter(process.env.STREAMQC_EMF_NAMESPACE);
   ticks = 0;
+  /** CPU seconds of the decoders of units that stopped (the measurement's total keeps them). */
+  private cpuOfEnded = 0;
   /** Lease changes this worker made: units claimed, released, and taken over from departed workers. */
-  readonly moves = { claimed: 0, released: 0, takenOver: 0, stopped: 0 };
+  readonly moves = { claimed: 0, released: 0, takenOver: 0, stopped: 0, shed: 0 };
 
   constructor(
     private readonly config: WorkerConfig,
@@ -71,6 +94,19 @@ export class WorkerAgent {
     private readonly runUnit: RunnerFactory = superviseStream,
   ) {
     this.proxy = new GuardProxy(security, logger);
+    const a = config.admission;
+    this.openGate = new OpenGate({
+      concurrency: a.openConcurrency,
+      intervalMs: a.openIntervalMs,
+      holdLimitMs: 30_000,
+    });
+    this.headroom = new Headroom({
+      cores: a.cpuCores,
+      claimTarget: a.claimTarget,
+      shedAbove: a.shedAbove,
+      loopDelayShedSeconds: a.loopDelayShedSeconds,
+      coldStreamCores: a.coldStreamCores,
+    });
   }
 
   get workerId(): string {
@@ -90,17 +126,27 @@ export class WorkerAgent {
   async start(): Promise<void> {
     // Retries are found at the heartbeat's pace (new events are delivered at once anyway).
     this.outbox.start(Math.max(2000, this.config.heartbeatSeconds * 1000));
+    this.keeper = new LeaseKeeper(this.registry, {
+      workerId: this.workerId,
+      leaseSeconds: this.config.leaseSeconds,
+      heartbeatSeconds: this.config.heartbeatSeconds,
+    });
+    this.reportLoad();
     await this.join();
     await this.tickSafely();
     this.timer = setInterval(() => void this.tickSafely(), this.config.heartbeatSeconds * 1000);
     this.fenceTimer = setInterval(() => void this.fence(), 500);
-    this.logger.info({ budget: this.config.streamBudget, memberId: this.memberId }, 'worker started');
+    this.logger.info(
+      { budget: this.config.streamBudget, memberId: this.memberId, admission: this.config.admission },
+      'worker started',
+    );
   }
 
   /** Stops every unit, puts them back to waiting for the others, and leaves the fleet. */
   async drain(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
+    this.reportLoad();
     if (this.timer) clearInterval(this.timer);
     if (this.fenceTimer) clearInterval(this.fenceTimer);
     await this.ticking;
@@ -115,6 +161,7 @@ export class WorkerAgent {
         plan.release.map((r) => this.registry.units.release(r.unitId, this.memberId, r.reason)),
       );
       this.moves.released += plan.release.length;
+      await this.keeper?.stop();
       await this.registry.fleet.leave(this.memberId);
     } catch (e) {
       // The registry is unreachable: the others take the units over when the lease runs out.
@@ -123,6 +170,7 @@ export class WorkerAgent {
         'could not hand units back; they move when the lease ends',
       );
     }
+    await this.keeper?.stop();
     this.outbox.stop();
     await this.outbox.drain();
     await this.proxy.stop();
@@ -132,7 +180,26 @@ export class WorkerAgent {
   private async join(): Promise<void> {
     this.memberId = `${this.workerId}#${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
     await this.registry.fleet.join({ ...this.beat(), reaped: undefined });
-    this.lastBeatOk = Date.now();
+    this.keeper?.setMember(this.memberId);
+  }
+
+  /** Tells the lease thread what its renewals report. */
+  private reportLoad(): void {
+    this.keeper?.report({
+      load: this.supervisors.size,
+      budget: this.config.streamBudget,
+      draining: this.draining,
+    });
+  }
+
+  /** Fleet lease renewals the lease thread sent, taken and failed. */
+  get leaseRenewals(): { ok: number; failed: number } {
+    return this.keeper?.beats ?? { ok: 0, failed: 0 };
+  }
+
+  /** When the lease was last renewed (by the lease thread). */
+  private get lastBeatOk(): number {
+    return this.keeper?.lastOk ?? 0;
   }
 
   private beat(): Omit<Member, 'reaped'> {
@@ -180,20 +247,41 @@ export class WorkerAgent {
   }
 
   private async tick(): Promise<void> {
-    const { units, fleet } = this.registry;
-    if (!(await fleet.beat(this.beat()))) {
+    const { units } = this.registry;
+    if (this.keeper?.reaped) {
       this.logger.warn('taken over by the fleet while out of contact; stopping every unit and rejoining');
       await Promise.all([...this.supervisors.keys()].map((id) => this.stopUnit(id)));
       this.known.clear();
       await this.join();
       return;
     }
-    this.lastBeatOk = Date.now();
-    const snapshot = { ...this.snapshot(await units.heldBy(this.memberId)), waiting: [] as string[] };
+    const now = Date.now();
+    this.measure(now);
+    const shedCount = this.headroom.shed(now);
+    const snapshot = {
+      ...this.snapshot(await units.heldBy(this.memberId)),
+      waiting: [] as string[],
+      admit: Math.min(this.headroom.room(now), this.openGate.free),
+      ...(shedCount > 0
+        ? {
+            shed: {
+              count: shedCount,
+              reason: `worker ${this.workerId} over its measured capacity (${this.headroom.reason}); waiting for a worker with room`,
+            },
+          }
+        : {}),
+    };
     let plan = planLeases(snapshot);
     if (plan.room > 0) {
       const want = Math.min(plan.room, this.config.maxClaimsPerTick);
-      plan = planLeases({ ...snapshot, waiting: await units.waiting(want, randomStart()) });
+      const sample = await units.waiting(want + this.shedUntil.size, randomStart());
+      const waiting = sample.filter((id) => (this.shedUntil.get(id) ?? 0) < now).slice(0, want);
+      plan = planLeases({ ...snapshot, waiting });
+    }
+    for (const [id, until] of this.shedUntil) if (until < now) this.shedUntil.delete(id);
+    if (snapshot.shed) {
+      for (const { unitId } of plan.release) this.shedUntil.set(unitId, now + SHED_MEMORY_MS);
+      this.moves.shed += plan.release.length;
     }
     for (const id of plan.stop) {
       this.supervisors.get(id)?.log.info('unit no longer ours (stream deleted, or taken over); stopping');
@@ -216,11 +304,33 @@ export class WorkerAgent {
       const stream = await this.registry.streams.get(unit.streamId);
       await this.startIfActive(unit, stream);
     }
+    this.reportLoad();
     if (this.ticks % STREAM_CHECK_TICKS === STREAM_CHECK_TICKS - 1) await this.dropDeletedStreams();
     await this.watchSuccessor();
     await this.resendAlarms();
     this.publishEmf();
     this.ticks++;
+  }
+
+  /** Samples CPU (this process and its decoders) and event-loop delay into the headroom. */
+  private measure(now: number): void {
+    const own = process.cpuUsage();
+    let cpu = (own.user + own.system) / 1e6 + this.cpuOfEnded;
+    for (const s of this.supervisors.values()) cpu += s.cpuSeconds();
+    const delay = this.keeper?.takeLoopDelay() ?? { p99: 0, max: 0 };
+    this.loopDelay = {
+      p99: Math.max(0, delay.p99 - LOOP_SAMPLE_SECONDS),
+      max: Math.max(0, delay.max - LOOP_SAMPLE_SECONDS),
+    };
+    const young = [...this.since.values()].filter((t) => now - t < YOUNG_MS).length;
+    this.headroom.sample({
+      now,
+      cpuSeconds: cpu,
+      running: this.supervisors.size,
+      young,
+      loopDelayP99: this.loopDelay.p99,
+      lagging: [...this.supervisors.values()].filter((u) => u.lagSeconds > FULL_LAG_SECONDS).length,
+    });
   }
 
   /** Starts held units that are not running (after the worker paused itself). */
@@ -264,6 +374,7 @@ export class WorkerAgent {
       security: this.security,
       workerId: this.workerId,
       proxy: this.proxy,
+      openGate: this.openGate,
       decodeProfile: this.config.decodeProfile,
     });
     this.supervisors.set(unit.unitId, runner);
@@ -277,6 +388,8 @@ export class WorkerAgent {
     this.supervisors.delete(id);
     this.since.delete(id);
     await runner?.stop();
+    // The CPU measurement is a running total: what a stopped unit used stays counted.
+    if (runner) this.cpuOfEnded += runner.cpuSeconds();
   }
 
   /** Drops units whose stream was deleted while a delete's unit removal did not finish. */

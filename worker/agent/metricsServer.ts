@@ -64,8 +64,44 @@ export function renderMetrics(agent: WorkerAgent, outbox: Outbox): string {
     '# HELP streamqc_worker_full 1 when the worker is at its budget or behind.',
     '# TYPE streamqc_worker_full gauge',
     `streamqc_worker_full ${agent.full ? 1 : 0}`,
+    ...admissionLines(agent),
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** Admission control and liveness: event-loop delay, opens, measured CPU and room. */
+function admissionLines(agent: WorkerAgent): string[] {
+  const h = agent.headroom;
+  return [
+    "# HELP streamqc_event_loop_delay_p99_seconds The main thread's event-loop delay over the last tick, 99th percentile.",
+    '# TYPE streamqc_event_loop_delay_p99_seconds gauge',
+    `streamqc_event_loop_delay_p99_seconds ${agent.loopDelay.p99.toFixed(4)}`,
+    "# HELP streamqc_event_loop_delay_max_seconds The main thread's longest event-loop delay over the last tick.",
+    '# TYPE streamqc_event_loop_delay_max_seconds gauge',
+    `streamqc_event_loop_delay_max_seconds ${agent.loopDelay.max.toFixed(4)}`,
+    '# HELP streamqc_opens_in_flight Units opening now (probe, decoder start, first frames).',
+    '# TYPE streamqc_opens_in_flight gauge',
+    `streamqc_opens_in_flight ${agent.openGate.opening}`,
+    '# HELP streamqc_opens_queued Units waiting for an open slot.',
+    '# TYPE streamqc_opens_queued gauge',
+    `streamqc_opens_queued ${agent.openGate.queued}`,
+    '# HELP streamqc_opens_peak Most units ever opening at once on this worker.',
+    '# TYPE streamqc_opens_peak gauge',
+    `streamqc_opens_peak ${agent.openGate.peakInFlight}`,
+    '# HELP streamqc_cpu_used_cores CPU this worker and its decoders use (about 10 s average).',
+    '# TYPE streamqc_cpu_used_cores gauge',
+    `streamqc_cpu_used_cores ${h.usedCores.toFixed(3)}`,
+    '# HELP streamqc_cpu_cores Cores this worker measures its headroom against.',
+    '# TYPE streamqc_cpu_cores gauge',
+    `streamqc_cpu_cores ${h.options.cores}`,
+    '# HELP streamqc_admission_room Units the worker could claim now by its measured headroom.',
+    '# TYPE streamqc_admission_room gauge',
+    `streamqc_admission_room ${h.room(Date.now())}`,
+    '# HELP streamqc_lease_renewals_total Fleet lease renewals from the lease thread, by result.',
+    '# TYPE streamqc_lease_renewals_total counter',
+    `streamqc_lease_renewals_total{result="ok"} ${agent.leaseRenewals.ok}`,
+    `streamqc_lease_renewals_total{result="failed"} ${agent.leaseRenewals.failed}`,
+  ];
 }
 
 /** Serves /healthz and /metrics on 127.0.0.1 (0 picks a free port). */
@@ -84,6 +120,8 @@ export async function startMetricsServer(
           status: ok ? 'ok' : 'draining',
           workerId: agent.workerId,
           streams: agent.supervisors.size,
+          eventLoopDelayP99Seconds: Number(agent.loopDelay.p99.toFixed(4)),
+          opening: agent.openGate.opening,
         }),
       );
     } else if (req.url === '/metrics') {

@@ -2,8 +2,9 @@
  * What a worker does with its leases on one tick, as a pure function of what it sees: the units
  * it runs, the units the registry says it holds, a sample of waiting units, its budget and load.
  * Capacity is counted in units. A unit moves only when it must: its stream was deleted or it was
- * taken over (stop), the worker drains or is over its budget (release, with the reason shown to
- * the stream's owner), or it waits and this worker has room (claim). A worker falling behind
+ * taken over (stop), the worker drains, is over its budget or measured itself over capacity
+ * (release, newest first, with the reason shown to the stream's owner), or it waits and this
+ * worker has room by budget, measured headroom and free open slots (claim). A worker falling behind
  * only stops claiming: lag also grows while a source is down, so it is no reason to move a unit.
  */
 
@@ -21,6 +22,10 @@ export interface LeaseSnapshot {
   behind: boolean;
   /** Most units to claim in one tick (spreads a burst of registrations over the fleet). */
   maxClaims: number;
+  /** Most units the worker's measured headroom and free open slots let it start now (no limit when absent). */
+  admit?: number;
+  /** Units to hand back because the worker measured itself over capacity, with the reason shown to owners. */
+  shed?: { count: number; reason: string };
 }
 
 export interface LeasePlan {
@@ -52,8 +57,13 @@ export function planLeases(s: LeaseSnapshot): LeasePlan {
   };
   if (s.draining) give(kept.length, `worker ${s.workerId} drained`);
   else if (kept.length > s.budget) give(kept.length - s.budget, `over the budget of worker ${s.workerId}`);
+  else if (s.shed && s.shed.count > 0) give(Math.min(s.shed.count, kept.length), s.shed.reason);
   const resume = kept.filter((id) => !runningIds.has(id));
-  const room = s.draining || s.behind ? 0 : Math.max(0, s.budget - kept.length);
+  const shedding = release.length > 0;
+  const room =
+    s.draining || s.behind || shedding
+      ? 0
+      : Math.max(0, Math.min(s.budget - kept.length, s.admit ?? Number.POSITIVE_INFINITY));
   const claim = s.waiting.filter((id) => !held.has(id)).slice(0, Math.min(room, s.maxClaims));
   return { stop, resume, release, claim, room };
 }

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../shared/logger.js';
 import { ByteQueue } from './ByteQueue.js';
+import { lowerPriority } from './decoderPriority.js';
 import { analysisScale, ffmpegArgs, ROW_STEP } from './ffmpegArgs.js';
 import type { MediaClock } from './MediaClock.js';
 import type { SourceKind } from './sourceKind.js';
@@ -123,6 +124,7 @@ export class Converter {
     });
     this.options.logger.debug({ args }, 'spawning ffmpeg');
     const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+    lowerPriority(child);
     this.child = child;
     const videoPipe = child.stdio[3] as Readable;
     const audioPipe = child.stdio[4] as Readable;

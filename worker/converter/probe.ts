@@ -1,5 +1,6 @@
 /** Asks ffprobe what an input holds before the converter decides which outputs to open. */
 import { spawn } from 'node:child_process';
+import { lowerPriority } from './decoderPriority.js';
 import { SourceOpenError } from './errors.js';
 import { withReadTimeout } from './ffmpegArgs.js';
 import { PROTOCOL_WHITELIST, type SourceKind } from './sourceKind.js';
@@ -62,6 +63,7 @@ export function probeInput(source: string, options: ProbeOptions): Promise<Track
   ];
   return new Promise((resolve, reject) => {
     const child = spawn('ffprobe', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    lowerPriority(child);
     const out: Buffer[] = [];
     let err = '';
     child.stdout.on('data', (b: Buffer) => out.push(b));

@@ -4,6 +4,7 @@
  * tell a black picture and a picture that stopped changing; nothing finer (no corruption, no sound).
  */
 import { spawn } from 'node:child_process';
+import { lowerPriority } from '../converter/decoderPriority.js';
 import { parseStderrLine } from '../converter/stderrLines.js';
 import { lumaLevel } from '../converter/types.js';
 
@@ -66,6 +67,7 @@ export function probeKeyframes(
       stdio: ['pipe', 'pipe', 'pipe'],
       signal: options.signal,
     });
+    lowerPriority(child);
     const frames: Buffer[] = [];
     const times: number[] = [];
     let stderr = '';

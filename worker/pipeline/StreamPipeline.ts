@@ -420,6 +420,14 @@ export class StreamPipeline {
     return result;
   }
 
+  /**
+   * The first open starts now (after waiting its turn for an open slot): the loss rule's opening
+   * grace runs from here, not from when the unit was handed to this worker.
+   */
+  firstOpenStarting(): void {
+    this.loss?.converterRestarting(Date.now());
+  }
+
   /** The source is unusable before ffmpeg even starts (e.g. refused by policy): counts as loss. */
   sourceUnavailable(reason: string): void {
     this.loss?.sourceFailed(reason, Date.now());

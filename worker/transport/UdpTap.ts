@@ -6,14 +6,23 @@
  * and the transport stream inside is checked and relayed as plain UDP. The tap
  * lives as long as the stream's pipeline, so the source's port stays bound across restarts of
  * the decoder and nothing the sender sends meanwhile is counted as lost by the checks.
+ *
+ * Datagrams are relayed in batches: everything read in one turn of the event loop goes to the
+ * checks and to the decoder as one chunk (one loopback datagram of up to 348 TS packets), so the
+ * cost per second stays about the same however many small datagrams the sender cuts the stream
+ * into, and no datagram waits longer than the turn it arrived in.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv4 } from 'node:net';
 import type { Logger } from '../../shared/logger.js';
 import { PACKET, TsAnalyzer } from './TsAnalyzer.js';
 
+/** The largest relay datagram: whole TS packets within an IPv4 UDP payload (65,507 bytes). */
+export const RELAY_DATAGRAM_BYTES = 348 * PACKET;
+
 export class UdpTap {
   readonly analyzer: TsAnalyzer;
+  closed = false;
 
   private constructor(
     private readonly input: Socket,
@@ -52,12 +61,27 @@ export class UdpTap {
     }
     const relayPort = await freeLoopbackPort();
     const output = createSocket('udp4');
-    const tap = new UdpTap(input, output, `udp://127.0.0.1:${relayPort}`, pidTimeoutSeconds);
+    // ffmpeg reads datagrams up to pkt_size (1,472 by default): the relay's batches are larger.
+    const relayUrl = `udp://127.0.0.1:${relayPort}?pkt_size=${RELAY_DATAGRAM_BYTES}`;
+    const tap = new UdpTap(input, output, relayUrl, pidTimeoutSeconds);
+    let batch: Buffer[] = [];
+    let bytes = 0;
+    const flush = () => {
+      // A batch that arrived in the turn the tap was closed goes nowhere.
+      if (!bytes || tap.closed) return;
+      const chunk = batch.length === 1 ? batch[0] : Buffer.concat(batch, bytes);
+      batch = [];
+      bytes = 0;
+      tap.analyzer.push(chunk, Date.now());
+      output.send(chunk, relayPort, '127.0.0.1');
+    };
     input.on('message', (message) => {
       const ts = rtp ? rtpPayload(message) : message;
       if (!ts) return;
-      tap.analyzer.push(ts, Date.now());
-      output.send(ts, relayPort, '127.0.0.1');
+      if (bytes + ts.length > RELAY_DATAGRAM_BYTES) flush();
+      if (!bytes) setImmediate(flush);
+      batch.push(ts);
+      bytes += ts.length;
     });
     const onError = (e: Error) => logger.warn({ err: e.message }, 'udp tap socket error');
     input.on('error', onError);
@@ -67,6 +91,7 @@ export class UdpTap {
   }
 
   close(): void {
+    this.closed = true;
     for (const socket of [this.input, this.output]) {
       try {
         socket.close();

@@ -1,0 +1,148 @@
+/** Admission control: opens a few at a time, claims what the measured CPU allows, sheds when over. */
+import { describe, expect, it } from 'vitest';
+import { Headroom } from '../../worker/agent/Headroom.js';
+import { OpenCancelledError, OpenGate } from '../../worker/agent/OpenGate.js';
+import { planLeases } from '../../worker/agent/planLeases.js';
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+describe('OpenGate', () => {
+  it('never lets more units open at once than its concurrency, and opens every one', async () => {
+    const gate = new OpenGate({ concurrency: 3, intervalMs: 0, holdLimitMs: 60_000 });
+    let open = 0;
+    let most = 0;
+    const opened: number[] = [];
+
+    await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const release = await gate.acquire(false);
+        open++;
+        most = Math.max(most, open);
+        for (let k = 0; k < 1 + (i % 4); k++) await tick();
+        open--;
+        opened.push(i);
+        release();
+      }),
+    );
+
+    expect(most).toBe(3);
+    expect(gate.peakInFlight).toBe(3);
+    expect(opened.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it('lets the re-open of a unit that was running go ahead of first opens', async () => {
+    const gate = new OpenGate({ concurrency: 1, intervalMs: 0, holdLimitMs: 60_000 });
+    const first = await gate.acquire(false);
+    const order: string[] = [];
+    const waits = [
+      gate.acquire(false).then((r) => (order.push('new-1'), r())),
+      gate.acquire(false).then((r) => (order.push('new-2'), r())),
+      gate.acquire(true).then((r) => (order.push('was-running'), r())),
+    ];
+
+    first();
+    await Promise.all(waits);
+
+    expect(order).toEqual(['was-running', 'new-1', 'new-2']);
+  });
+
+  it('gives up the place of a unit stopped while it waits', async () => {
+    const gate = new OpenGate({ concurrency: 1, intervalMs: 0, holdLimitMs: 60_000 });
+    const held = await gate.acquire(false);
+    const abort = new AbortController();
+    const waiting = gate.acquire(false, abort.signal);
+
+    abort.abort();
+
+    await expect(waiting).rejects.toBeInstanceOf(OpenCancelledError);
+    expect(gate.queued).toBe(0);
+    held();
+    expect(gate.opening).toBe(0);
+  });
+
+  it('takes a slot back from a holder that never says it opened', async () => {
+    const gate = new OpenGate({ concurrency: 1, intervalMs: 0, holdLimitMs: 20 });
+    await gate.acquire(false);
+    const next = await gate.acquire(false);
+    expect(gate.opening).toBe(1);
+    next();
+  });
+});
+
+const options = {
+  cores: 2,
+  claimTarget: 0.9,
+  shedAbove: 0.98,
+  loopDelayShedSeconds: 0.3,
+  coldStreamCores: 0.06,
+};
+
+/** Feeds a headroom `samples` 2 s samples of a worker running `running` units at `cores` cores. */
+function measured(h: Headroom, running: number, cores: number, samples: number, loopDelayP99 = 0, from = 0) {
+  let cpu = 0;
+  for (let i = 0; i <= samples; i++) {
+    h.sample({ now: from + i * 2000, cpuSeconds: cpu, running, young: 0, loopDelayP99, lagging: 0 });
+    cpu += cores * 2;
+  }
+  return from + samples * 2000;
+}
+
+describe('Headroom', () => {
+  it('claims by the measured cost of a stream, up to the claim target', () => {
+    const h = new Headroom(options);
+    const now = measured(h, 10, 0.5, 40); // 0.05 cores a stream
+
+    expect(h.perStreamCores).toBeCloseTo(0.05, 2);
+    expect(h.room(now)).toBe(26); // (1.8 − 0.5) / 0.05
+  });
+
+  it('counts units just started at the measured cost before they show in the CPU', () => {
+    const h = new Headroom(options);
+    measured(h, 10, 0.5, 40);
+    h.sample({ now: 82_000, cpuSeconds: 41, running: 30, young: 20, loopDelayP99: 0, lagging: 0 });
+
+    expect(h.room(82_000)).toBeLessThanOrEqual(6);
+  });
+
+  it('sheds only after several samples over the line, then cools down', () => {
+    const h = new Headroom(options);
+    let now = measured(h, 40, 1.95, 40);
+    expect(h.shed(now)).toBe(0);
+
+    now = measured(h, 40, 2.0, 40, 0, now);
+    const shed = h.shed(now);
+    expect(shed).toBeGreaterThanOrEqual(4); // back under 1.8 of 2 cores at 0.05 a stream
+    expect(shed).toBeLessThanOrEqual(10);
+    expect(h.reason).toMatch(/cores/);
+    expect(h.shed(now + 2000)).toBe(0);
+    expect(h.room(now + 2000)).toBe(0);
+  });
+
+  it('sheds when the event loop stays late, even with CPU to spare', () => {
+    const h = new Headroom(options);
+    const now = measured(h, 8, 0.4, 10, 0.8);
+    expect(h.shed(now)).toBeGreaterThan(0);
+    expect(h.reason).toMatch(/event loop 800 ms late/);
+  });
+});
+
+describe('planLeases with admission', () => {
+  const base = { workerId: 'w1', budget: 50, draining: false, held: [], behind: false, maxClaims: 50 };
+  it('claims no more than admission allows', () => {
+    const plan = planLeases({ ...base, running: [], waiting: ['a', 'b', 'c', 'd'], admit: 2 });
+    expect(plan.claim).toEqual(['a', 'b']);
+  });
+
+  it('sheds the newest units with the reason, and claims nothing meanwhile', () => {
+    const running = ['old', 'mid', 'new'].map((unitId, i) => ({ unitId, since: 1000 * i }));
+    const plan = planLeases({
+      ...base,
+      running,
+      held: ['old', 'mid', 'new'],
+      waiting: ['x'],
+      shed: { count: 1, reason: 'worker w1 over its measured capacity' },
+    });
+    expect(plan.release).toEqual([{ unitId: 'new', reason: 'worker w1 over its measured capacity' }]);
+    expect(plan.claim).toEqual([]);
+  });
+});
