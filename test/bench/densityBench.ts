@@ -14,7 +14,7 @@
  * The last line is the JSON summary.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -276,6 +276,12 @@ for (const n of STEPS) {
 }
 
 clearInterval(poll);
+// DENSITY_DUMP=file: every feed's start on the wire and every raise seen, for a closer look.
+if (process.env.DENSITY_DUMP)
+  writeFileSync(
+    process.env.DENSITY_DUMP,
+    JSON.stringify({ feeds: feeds.map(({ id, startedAt, runningSince }) => ({ id, startedAt, runningSince })), raises }),
+  );
 for (const f of feeds) f.sender.stop();
 await stack.stop();
 log(
