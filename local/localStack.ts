@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fleetCheck } from '../dispatcher/fleetCheck.js';
 import { createHandler } from '../dispatcher/handler.js';
 import { createHttpServer } from '../dispatcher/httpServer.js';
+import { setAwsCallerRole } from '../shared/awsCallLog.js';
 import { dispatcherConfig, securityConfig, workerConfig } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import { projectRoot } from '../shared/projectRoot.js';
@@ -54,6 +55,8 @@ export function localMaxWorkers(): number {
 /** Starts everything; resolves once the API listens. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const env: Record<string, string | undefined> = { ...process.env, STREAMQC_LOCAL: '1' };
+  // This process plays the dispatcher Lambda (API and fleet check).
+  setAwsCallerRole('dispatcher');
   const security = securityConfig(env);
   // The local fleet never outgrows the machine: more processes on the same cores add no capacity.
   const dispatcher = {
@@ -69,7 +72,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const { keys, created } = loadOrCreateApiKeys(options.dataDir, env);
   const ndjsonPath = process.env.STREAMQC_NDJSON_PATH || join(options.dataDir, 'events.ndjson');
   const launcher = new LocalLauncher({
-    command: [process.execPath, join(projectRoot(), 'bin', 'streamqc.js'), 'worker'],
+    command: [
+      process.execPath,
+      ...(process.env.STREAMQC_WORKER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+      join(projectRoot(), 'bin', 'streamqc.js'),
+      'worker',
+    ],
     env: {
       STREAMQC_LOCAL: '1',
       STREAMQC_DYNAMODB_ENDPOINT: store.endpoint,

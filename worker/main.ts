@@ -1,6 +1,7 @@
 /** `streamqc worker`: one worker agent (an ECS task's process; a child of the local stack). */
 import { fileURLToPath } from 'node:url';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { recordAwsCalls, setAwsCallerRole } from '../shared/awsCallLog.js';
 import { registryConfig, securityConfig, workerConfig } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
 import { Registry } from '../shared/registry/Registry.js';
@@ -20,6 +21,7 @@ const ORPHAN_DRAIN_SECONDS = 5;
 export async function workerCommand(): Promise<number> {
   // The IPC channel (when the local stack started us) must not keep the process alive on its own.
   process.channel?.unref();
+  setAwsCallerRole('worker');
   const config = workerConfig();
   const logger = createLogger('streamqc-worker').child({ workerId: config.workerId });
   const registry = new Registry(registryConfig());
@@ -29,6 +31,7 @@ export async function workerCommand(): Promise<number> {
       ...(config.snsEndpoint ? { endpoint: config.snsEndpoint } : {}),
       maxAttempts: 5,
     });
+    recordAwsCalls(sns, 'sns');
     publishers.push(new SnsPublisher(sns, config.snsTopicArn));
   }
   if (config.ndjsonPath) publishers.push(new NdjsonFilePublisher(config.ndjsonPath));

@@ -22,6 +22,7 @@ import {
   type QueryCommandInput,
   type UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { recordAwsCalls } from '../awsCallLog.js';
 import type { RegistryConfig } from '../config.js';
 import {
   TABLE_DEFINITIONS,
@@ -64,6 +65,7 @@ export class Dynamo {
       },
       { step: 'finalizeRequest', name: 'streamqcCallCounter' },
     );
+    recordAwsCalls(this.client, 'dynamodb');
     this.doc = DynamoDBDocumentClient.from(this.client, {
       marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     });

@@ -77,12 +77,34 @@ const options = {
   coldStreamCores: 0.06,
 };
 
-/** Feeds a headroom `samples` 2 s samples of a worker running `running` units at `cores` cores. */
-function measured(h: Headroom, running: number, cores: number, samples: number, loopDelayP99 = 0, from = 0) {
+/**
+ * Feeds a headroom `samples` 2 s samples of a worker running `running` units at `cores` cores, on
+ * a machine whose other processes use `others` cores.
+ */
+function measured(
+  h: Headroom,
+  running: number,
+  cores: number,
+  samples: number,
+  loopDelayP99 = 0,
+  from = 0,
+  others = 0,
+  lagging = 0,
+) {
   let cpu = 0;
+  let host = 1000;
   for (let i = 0; i <= samples; i++) {
-    h.sample({ now: from + i * 2000, cpuSeconds: cpu, running, young: 0, loopDelayP99, lagging: 0 });
+    h.sample({
+      now: from + i * 2000,
+      cpuSeconds: cpu,
+      hostCpuSeconds: host,
+      running,
+      young: 0,
+      loopDelayP99,
+      lagging,
+    });
     cpu += cores * 2;
+    host += (cores + others) * 2;
   }
   return from + samples * 2000;
 }
@@ -116,6 +138,24 @@ describe('Headroom', () => {
     expect(h.reason).toMatch(/cores/);
     expect(h.shed(now + 2000)).toBe(0);
     expect(h.room(now + 2000)).toBe(0);
+  });
+
+  it('leaves the cores that other processes on the machine use', () => {
+    const h = new Headroom(options);
+    const now = measured(h, 10, 0.5, 40, 0, 0, 0.8); // 0.05 cores a stream; 0.8 cores used by others
+
+    expect(h.room(now)).toBe(10); // (1.8 − 1.3) / 0.05
+  });
+
+  it('sheds when several streams fall behind the live edge, and claims back no higher for a while', () => {
+    const h = new Headroom(options);
+    let now = measured(h, 20, 1.0, 10, 0, 0, 0.9, 6);
+
+    const shed = h.shed(now);
+    expect(shed).toBeGreaterThanOrEqual(3); // half the streams behind
+    expect(h.reason).toMatch(/6 streams behind the live edge/);
+    now = measured(h, 20 - shed, 0.1, 30, 0, now, 0); // the machine now nearly idle
+    expect(h.room(now)).toBe(0); // not above the load it just could not carry
   });
 
   it('sheds when the event loop stays late, even with CPU to spare', () => {

@@ -1,10 +1,12 @@
 /**
  * How much more a worker can take, from what it measures rather than a static budget: the CPU its
- * process and its decoders use (cores, smoothed over about 10 s), what one running stream costs
- * on average, and how late its event loop runs. It claims a unit only while the projected use
- * stays under the claim target, and sheds (hands units back to waiting) when it has been over the
- * shed line, or its event loop has been late, for several samples in a row: a worker that cannot
- * keep up gives work away instead of thrashing. The static budget stays the ceiling.
+ * process and its decoders use, the CPU the whole machine uses (other processes share the cores:
+ * another worker, a sender, a neighbour), what one running stream costs on average, and how late
+ * its event loop runs. It claims a unit only while the projected use of the machine stays under
+ * the claim target, and sheds (hands units back to waiting) when it has been over the shed line,
+ * its event loop late, or several of its streams behind the live edge, for several samples in a
+ * row: a worker that cannot keep up gives work away instead of thrashing, and does not claim
+ * back up to the load it shed at for a while. The static budget stays the ceiling.
  */
 
 export interface HeadroomOptions {
@@ -23,14 +25,20 @@ export interface HeadroomOptions {
 /** Samples over the shed line in a row before shedding. */
 const SUSTAIN_SAMPLES = 3;
 /** After shedding, this long without shedding again or claiming (the measurement settles). */
-const COOLDOWN_MS = 15_000;
-/** Smoothing of the CPU measurement (seconds). */
-const HORIZON_SECONDS = 10;
+const COOLDOWN_MS = 10_000;
+/** After shedding, the worker claims back to at most the load it could carry, for this long. */
+const CEILING_MS = 120_000;
+/** Smoothing of the CPU measurement (seconds): short, so a burst of opens shows within a few ticks. */
+const HORIZON_SECONDS = 4;
+/** The machine counts as saturated above this share of its cores: demand is then unknown. */
+const SATURATED = 0.97;
 
 export interface HeadroomSample {
   now: number;
   /** CPU seconds used so far by the worker process and its decoders (monotonic). */
   cpuSeconds: number;
+  /** CPU seconds the whole machine has been busy so far (monotonic); null where unknown. */
+  hostCpuSeconds?: number | null;
   /** Units running. */
   running: number;
   /** Units started within the last HORIZON_SECONDS (not yet fully in the measurement). */
@@ -41,9 +49,15 @@ export interface HeadroomSample {
 }
 
 export class Headroom {
-  private last: { now: number; cpu: number } | null = null;
-  /** Cores used, smoothed. */
+  private last: { now: number; cpu: number; host: number | null } | null = null;
+  /** Cores this worker and its decoders use, smoothed. */
   usedCores = 0;
+  /** Cores the machine uses (this worker included), smoothed; this worker's own use where unknown. */
+  hostCores = 0;
+  /** Units this worker carries at most until `ceilingUntil` (what it could run when it last shed). */
+  private ceiling = Number.POSITIVE_INFINITY;
+  private ceilingUntil = 0;
+  private lagging = 0;
   loopDelayP99 = 0;
   private over = 0;
   private cooldownUntil = 0;
@@ -58,18 +72,24 @@ export class Headroom {
     this.running = s.running;
     this.young = s.young;
     this.loopDelayP99 = s.loopDelayP99;
+    this.lagging = s.lagging;
+    const host = s.hostCpuSeconds ?? null;
     if (this.last && s.now > this.last.now) {
-      const cores = (s.cpuSeconds - this.last.cpu) / ((s.now - this.last.now) / 1000);
-      const a = Math.min(1, (s.now - this.last.now) / 1000 / HORIZON_SECONDS);
-      this.usedCores += a * (Math.max(0, cores) - this.usedCores);
+      const seconds = (s.now - this.last.now) / 1000;
+      const a = Math.min(1, seconds / HORIZON_SECONDS);
+      const own = Math.max(0, (s.cpuSeconds - this.last.cpu) / seconds);
+      this.usedCores += a * (own - this.usedCores);
+      const machine = host !== null && this.last.host !== null ? (host - this.last.host) / seconds : own;
+      this.hostCores += a * (Math.max(own, machine) - this.hostCores);
     }
-    this.last = { now: s.now, cpu: s.cpuSeconds };
-    const cpuOver = this.usedCores > this.options.shedAbove * this.options.cores;
+    this.last = { now: s.now, cpu: s.cpuSeconds, host };
+    const cpuOver = this.hostCores > this.options.shedAbove * this.options.cores;
     const loopOver = s.loopDelayP99 > this.options.loopDelayShedSeconds;
     // One stream behind may be its own source; several at once are this worker.
     const behind = s.lagging >= Math.max(2, Math.ceil(s.running / 10));
     this.over = cpuOver || loopOver || behind ? this.over + 1 : 0;
-    if (cpuOver) this.reason = `using ${this.usedCores.toFixed(2)} of ${this.options.cores} cores`;
+    if (cpuOver)
+      this.reason = `the machine busy on ${this.hostCores.toFixed(2)} of ${this.options.cores} cores`;
     else if (loopOver) this.reason = `event loop ${Math.round(s.loopDelayP99 * 1000)} ms late`;
     else if (behind) this.reason = `${s.lagging} streams behind the live edge`;
   }
@@ -82,23 +102,32 @@ export class Headroom {
     return Math.max(this.options.coldStreamCores / 4, this.usedCores / mature);
   }
 
-  /** Units this worker could start now without going over the claim target. */
+  /** Units this worker could start now without taking the machine over the claim target. */
   room(now: number): number {
     if (now < this.cooldownUntil) return 0;
     const per = this.perStreamCores;
-    const projected = this.usedCores + this.young * per;
-    return Math.max(0, Math.floor((this.options.claimTarget * this.options.cores - projected) / per));
+    // Units not yet in the measurement cost at least the cold estimate (their opens cost more).
+    const projected = this.hostCores + this.young * Math.max(per, this.options.coldStreamCores);
+    const byCpu = Math.floor((this.options.claimTarget * this.options.cores - projected) / per);
+    const byCeiling = now < this.ceilingUntil ? this.ceiling - this.running : Number.POSITIVE_INFINITY;
+    return Math.max(0, Math.min(byCpu, byCeiling));
   }
 
   /** Units to hand back now (0 unless over the line for several samples and not cooling down). */
   shed(now: number): number {
     if (this.over < SUSTAIN_SAMPLES || now < this.cooldownUntil || this.running <= 1) return 0;
     const per = this.perStreamCores;
-    // Shed down to the claim target; at least one unit (a late event loop or lagging decoders
-    // may come with CPU to spare on paper: the cores are shared with others).
-    const excess = Math.ceil((this.usedCores - this.options.claimTarget * this.options.cores) / per);
-    const count = Math.min(Math.max(1, excess), Math.ceil(this.running / 4));
+    // Down to the claim target. A saturated machine hides what its streams would need, and
+    // lagging decoders need CPU beyond real time to catch up: then shed more than the excess.
+    const excess = Math.ceil((this.hostCores - this.options.claimTarget * this.options.cores) / per);
+    const saturated = this.hostCores >= SATURATED * this.options.cores ? Math.ceil(this.running / 8) : 0;
+    const count = Math.min(
+      Math.max(1, excess, saturated, Math.ceil(this.lagging / 2)),
+      Math.ceil(this.running / 4),
+    );
     this.cooldownUntil = now + COOLDOWN_MS;
+    this.ceiling = this.running - count;
+    this.ceilingUntil = now + CEILING_MS;
     this.over = 0;
     return count;
   }

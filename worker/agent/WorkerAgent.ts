@@ -20,6 +20,7 @@ import { GuardProxy } from '../converter/GuardProxy.js';
 import { type Outbox, resendId } from '../publishers/Outbox.js';
 import { EmfReporter } from './emfMetrics.js';
 import { Headroom } from './Headroom.js';
+import { hostBusyCpuSeconds } from './hostCpu.js';
 import { LeaseKeeper } from './LeaseKeeper.js';
 import { OpenGate } from './OpenGate.js';
 import { planLeases } from './planLeases.js';
@@ -326,6 +327,7 @@ export class WorkerAgent {
     this.headroom.sample({
       now,
       cpuSeconds: cpu,
+      hostCpuSeconds: hostBusyCpuSeconds(),
       running: this.supervisors.size,
       young,
       loopDelayP99: this.loopDelay.p99,

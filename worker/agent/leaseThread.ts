@@ -6,12 +6,14 @@
  * them), and reports a takeover (the member was reaped) to the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { setAwsCallerRole } from '../../shared/awsCallLog.js';
 import type { RegistryConfig } from '../../shared/config.js';
 import { Registry } from '../../shared/registry/Registry.js';
 import { type LeaseThreadData, SLOT } from './leaseSlots.js';
 
 const data = workerData as LeaseThreadData & { config: RegistryConfig; env: Record<string, string> };
 const shared = new Float64Array(data.buffer);
+setAwsCallerRole('worker');
 const registry = new Registry(data.config, data.env);
 let memberId: string | null = null;
 let stopping = false;
