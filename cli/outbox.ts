@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { setAwsCallerRole } from '../shared/awsCallLog.js';
 import { type RegistryConfig, registryConfig } from '../shared/config.js';
 import { Registry } from '../shared/registry/Registry.js';
 
@@ -51,6 +52,7 @@ export async function outboxCommand(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  setAwsCallerRole('operator');
   const registry = new Registry(config(values.data ?? join(process.cwd(), '.streamqc')));
   try {
     const dead = await registry.outbox.deadLetters(1000);

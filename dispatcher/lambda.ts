@@ -3,6 +3,7 @@
  * the IAM principal that signed the request (SigV4), as API Gateway's IAM authorizer reports it.
  */
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { recordAwsCalls, setAwsCallerRole } from '../shared/awsCallLog.js';
 import { dispatcherConfig, registryConfig, securityConfig, workerConfig } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
 import { Registry } from '../shared/registry/Registry.js';
@@ -66,9 +67,12 @@ const dispatcher = dispatcherConfig();
 const worker = workerConfig();
 // Application Auto Scaling owns the task count; the dispatcher only reads it (for TasksShort).
 const launcher: Launcher = new NoopLauncher();
+setAwsCallerRole('dispatcher');
+const ecs = new ECSClient({});
+recordAwsCalls(ecs, 'ecs');
 const taskCounts =
   process.env.STREAMQC_ECS_CLUSTER && process.env.STREAMQC_ECS_SERVICE
-    ? ecsTaskCounts(new ECSClient({}), process.env.STREAMQC_ECS_CLUSTER, process.env.STREAMQC_ECS_SERVICE)
+    ? ecsTaskCounts(ecs, process.env.STREAMQC_ECS_CLUSTER, process.env.STREAMQC_ECS_SERVICE)
     : undefined;
 const registry = new Registry(registryConfig());
 const handle = createHandler({

@@ -280,7 +280,10 @@ clearInterval(poll);
 if (process.env.DENSITY_DUMP)
   writeFileSync(
     process.env.DENSITY_DUMP,
-    JSON.stringify({ feeds: feeds.map(({ id, startedAt, runningSince }) => ({ id, startedAt, runningSince })), raises }),
+    JSON.stringify({
+      feeds: feeds.map(({ id, startedAt, runningSince }) => ({ id, startedAt, runningSince })),
+      raises,
+    }),
   );
 for (const f of feeds) f.sender.stop();
 await stack.stop();

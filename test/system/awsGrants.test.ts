@@ -1,0 +1,213 @@
+/**
+ * Every AWS call the code makes is granted by the synthesized stack. The embedded store ignores
+ * IAM, so a missing grant passes every other test and fails every stream on AWS. Here a whole
+ * lifecycle runs on the local stack (register, idempotent replay, list, read, a live stream
+ * raising and clearing an alarm to SNS over its wire protocol, a worker killed and its unit taken
+ * over, delete, the fleet check reading ECS, drain) while every process records each AWS request
+ * it sends (STREAMQC_AWS_CALL_LOG): worker processes and their lease threads as the ECS task
+ * role, the API and fleet check as the dispatcher Lambda's role. Each recorded call is then
+ * checked against that role's policies in the template; and each grant the run needed is taken
+ * out in turn, to show that the check would then fail.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { App } from 'aws-cdk-lib';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fleetCheck } from '../../dispatcher/fleetCheck.js';
+import { ecsTaskCounts } from '../../dispatcher/launcher.js';
+import { stackParams } from '../../infra/config.js';
+import { StreamqcStack } from '../../infra/StreamqcStack.js';
+import { type LocalStack, startLocalStack } from '../../local/localStack.js';
+import { type AwsCall, recordAwsCalls } from '../../shared/awsCallLog.js';
+import { TABLE_NAMES } from '../../shared/registry/tables.js';
+import { makeClip } from '../helpers/clips.js';
+import { denied, type NameMap, needsOf, withoutGrant } from '../helpers/iamPolicy.js';
+import { freeUdpPort, UdpSender } from '../helpers/liveOrigin.js';
+import { ROOT } from '../helpers/runCli.js';
+import { callApi, until } from '../helpers/stackClient.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const dir = mkdtempSync(join(tmpdir(), 'streamqc-grants-'));
+const callLog = join(dir, 'aws-calls.ndjson');
+const TOPIC = 'arn:aws:sns:us-east-1:111122223333:defects';
+const servers: Server[] = [];
+const published: string[] = [];
+let stack: LocalStack;
+let sender: UdpSender;
+
+async function listen(server: Server): Promise<string> {
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** SNS's query protocol: Publish answered as SNS does. */
+const snsServer = createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    const form = new URLSearchParams(body);
+    published.push(`${form.get('Action')} ${form.get('TopicArn')}`);
+    res.setHeader('content-type', 'text/xml');
+    res.end(
+      '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m</MessageId></PublishResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></PublishResponse>',
+    );
+  });
+});
+
+/** ECS's JSON protocol: DescribeServices of the worker service. */
+const ecsServer = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.setHeader('content-type', 'application/x-amz-json-1.1');
+    res.end(JSON.stringify({ services: [{ serviceName: 'workers', desiredCount: 2, runningCount: 2 }] }));
+  });
+});
+
+const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  Object.keys(headers).length
+    ? fetch(`${stack.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }))
+    : callApi(stack.url, stack.apiKey!, method, path, body);
+
+beforeAll(async () => {
+  const clip = join(dir, 'source.ts');
+  // A 12 s loop whose picture is black from 3 to 6 s.
+  makeClip(clip, 12, ",drawbox=c=black:t=fill:enable='between(t,3,6)'", { audio: false });
+  sender = new UdpSender(clip, await freeUdpPort());
+  const snsEndpoint = await listen(snsServer);
+  process.env.STREAMQC_AWS_CALL_LOG = callLog;
+  stack = await startLocalStack({
+    dataDir: join(dir, 'stack'),
+    port: 0,
+    workers: 2,
+    logger: pino({ level: 'silent' }),
+    workerEnv: {
+      STREAMQC_LEASE_SECONDS: '3',
+      STREAMQC_HEARTBEAT_SECONDS: '0.5',
+      STREAMQC_RESEND_SECONDS: '4',
+      STREAMQC_CONSOLE: '0',
+      STREAMQC_SNS_TOPIC_ARN: TOPIC,
+      STREAMQC_SNS_ENDPOINT: snsEndpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    },
+  });
+  sender.start();
+}, 120_000);
+
+afterAll(async () => {
+  sender?.stop();
+  await stack?.stop();
+  for (const s of servers) s.close();
+  delete process.env.STREAMQC_AWS_CALL_LOG;
+});
+
+/** Runs the lifecycle; resolves with the calls every process recorded. */
+async function lifecycle(): Promise<AwsCall[]> {
+  const spec = { url: sender.url, name: 'grants' };
+  const first = await api('POST', '/streams', spec, { 'idempotency-key': 'grants-1' });
+  const replay = await api('POST', '/streams', spec, { 'idempotency-key': 'grants-1' });
+  expect(first.status).toBe(201);
+  expect(replay.body.id).toBe(first.body.id);
+  const id = first.body.id as string;
+  expect((await api('GET', '/streams')).body.items.length).toBe(1);
+
+  // The alarm is raised, stored and published to SNS by a worker.
+  await until('video.black raised and cleared', 60, async () => {
+    const defects = (await api('GET', `/streams/${id}/defects`)).body.items as Array<{ state: string }>;
+    return defects.some((d) => d.state === 'cleared') ? true : undefined;
+  });
+  await until('a publish to SNS', 30, () => (published.length ? true : undefined));
+
+  // Its worker is killed: the other one takes the unit over (lease thread, ring, takeover).
+  const before = (await api('GET', `/streams/${id}`)).body.assignment[0].workerId as string;
+  stack.launcher.children.get(before)!.process.kill('SIGKILL');
+  await until('the unit taken over', 40, async () => {
+    const s = await api('GET', `/streams/${id}`);
+    const worker = s.body.assignment[0].workerId;
+    return worker && worker !== before && s.body.health.all?.workerId === worker ? true : undefined;
+  });
+  // Open alarms re-sent (STREAMQC_RESEND_SECONDS) while it runs there.
+  await new Promise((r) => setTimeout(r, 6000));
+
+  expect((await api('DELETE', `/streams/${id}`)).status).toBe(200);
+  // The fleet check as the Lambda runs it: the registry, and the ECS service's task counts.
+  const ecs = new ECSClient({
+    endpoint: await listen(ecsServer),
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  recordAwsCalls(ecs, 'ecs');
+  await fleetCheck({
+    registry: stack.registry,
+    launcher: stack.launcher,
+    logger: pino({ level: 'silent' }),
+    budget: 10,
+    minWorkers: 1,
+    maxWorkers: 2,
+    taskCounts: ecsTaskCounts(ecs, 'streamqc-cluster', 'streamqc-workers'),
+  });
+  // Drain: units released, members leave the fleet.
+  await stack.launcher.stopAll();
+  return readFileSync(callLog, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as AwsCall);
+}
+
+/** The synthesized template, and how the run's physical names map to its logical ids. */
+function synthesize() {
+  const app = new App({ context: { alertEmail: 'oncall@example.com' } });
+  const cdk = new StreamqcStack(app, 'Streamqc', { params: stackParams(app.node), repoRoot: ROOT });
+  const logical = (c: { node: { defaultChild?: unknown } }) =>
+    cdk.getLogicalId(c.node.defaultChild as Parameters<typeof cdk.getLogicalId>[0]);
+  const names: NameMap = {
+    tables: Object.fromEntries(TABLE_NAMES.map((t) => [`streamqc-${t}`, logical(cdk.tables[t])])),
+    topics: { [TOPIC]: logical(cdk.topic) },
+    services: { 'service/streamqc-cluster/streamqc-workers': logical(cdk.service) },
+    roles: {
+      worker: logical(cdk.service.taskDefinition.taskRole),
+      dispatcher: logical(cdk.dispatcher.role!),
+    },
+  };
+  return { template: app.synth().getStackByName('Streamqc').template, names };
+}
+
+/** Table set-up the local stack does for itself; on AWS the stack owns the tables. */
+const LOCAL_ONLY = new Set(['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:UpdateTimeToLive']);
+
+describe('AWS permissions', () => {
+  it('grant every call the worker and the dispatcher make, and the check fails without any one grant', async () => {
+    const calls = (await lifecycle()).filter((c) => !LOCAL_ONLY.has(c.action));
+    const { template, names } = synthesize();
+
+    const needs = needsOf(template, calls, names);
+    const actions = new Set(
+      needs.map((n) => `${n.role === names.roles.worker ? 'worker' : 'dispatcher'} ${n.action}`),
+    );
+    // The run went through the paths that matter: leases, health, alarms, outbox, SNS, ECS.
+    for (const path of [
+      'worker dynamodb:UpdateItem',
+      'worker dynamodb:BatchGetItem',
+      'worker dynamodb:Query',
+      'worker sns:Publish',
+      'dispatcher dynamodb:BatchWriteItem',
+      'dispatcher ecs:DescribeServices',
+    ])
+      expect(actions).toContain(path);
+    expect(calls.filter((c) => c.role === 'unknown')).toEqual([]);
+    expect(denied(template, needs)).toEqual([]);
+
+    for (const need of needs) expect(denied(withoutGrant(template, need), [need])).toEqual([need]);
+  });
+});
