@@ -71,6 +71,9 @@ const ATTRIBUTE: Record<AttributeType, dynamodb.AttributeType> = {
   B: dynamodb.AttributeType.BINARY,
 };
 
+/** Tables whose loss unmonitors streams or loses alarms: retained, with deletion protection. */
+export const STATEFUL_TABLES: TableName[] = ['streams', 'idempotency', 'units', 'events', 'alarms', 'outbox'];
+
 /** DynamoDB actions each role needs per table: nothing broader. */
 const WORKER_TABLE_ACTIONS: Partial<Record<TableName, string[]>> = {
   streams: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
@@ -135,10 +138,9 @@ export class StreamqcStack extends Stack {
     });
 
     // ---- registry ---------------------------------------------------------------------------
-    this.tables = Object.fromEntries(TABLE_NAMES.map((name) => [name, this.table(name)])) as Record<
-      TableName,
-      dynamodb.Table
-    >;
+    this.tables = Object.fromEntries(
+      TABLE_NAMES.map((name) => [name, this.table(name, params.destroyTables)]),
+    ) as Record<TableName, dynamodb.Table>;
     const tableEnv = Object.fromEntries(
       TABLE_NAMES.map((name) => [`STREAMQC_TABLE_${name.toUpperCase()}`, this.tables[name].tableName]),
     );
@@ -231,6 +233,7 @@ export class StreamqcStack extends Stack {
       description: 'streamqc workers: no inbound; outbound to stream sources and AWS APIs',
       allowAllOutbound: true,
     });
+    network.allowFrom(workerSecurity);
     // No desiredCount: Application Auto Scaling owns the count, and a deploy must not reset it.
     this.service = new ecs.FargateService(this, 'Workers', {
       cluster,
@@ -238,6 +241,9 @@ export class StreamqcStack extends Stack {
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       circuitBreaker: { enable: true, rollback: true },
+      // Running tasks carry the stack's tags (cost allocation), and ECS's own.
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+      enableECSManagedTags: true,
       securityGroups: [workerSecurity],
       vpcSubnets: network.subnets,
       assignPublicIp: network.assignPublicIp,
@@ -402,8 +408,9 @@ export class StreamqcStack extends Stack {
       this.tables[name].grant(grantee, ...list);
   }
 
-  private table(name: TableName): dynamodb.Table {
+  private table(name: TableName, destroyTables: boolean): dynamodb.Table {
     const definition = TABLE_DEFINITIONS[name];
+    const keep = !destroyTables && STATEFUL_TABLES.includes(name);
     const types = new Map(
       definition.AttributeDefinitions!.map((a) => [a.AttributeName!, a.AttributeType as AttributeType]),
     );
@@ -418,7 +425,11 @@ export class StreamqcStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: TTL_TABLES.includes(name) ? TTL_ATTRIBUTE : undefined,
-      removalPolicy: name === 'streams' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      // What users registered and what was raised outlives the stack (a delete, a replacement);
+      // heartbeats and health are rewritten within seconds by whoever runs next.
+      ...(keep
+        ? { deletionProtection: true, removalPolicy: RemovalPolicy.RETAIN }
+        : { removalPolicy: RemovalPolicy.DESTROY }),
     });
     for (const index of definition.GlobalSecondaryIndexes ?? []) {
       table.addGlobalSecondaryIndex({

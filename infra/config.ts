@@ -43,6 +43,11 @@ export interface StackParams {
   /** API throttling: steady requests per second and burst. */
   apiRateLimit: number;
   apiBurstLimit: number;
+  /**
+   * Development stacks only: the registry's tables go with the stack (no deletion protection,
+   * removal policy DESTROY). Off by default: a stack delete or a replacement keeps every stream.
+   */
+  destroyTables: boolean;
 }
 
 type Values = Record<string, unknown>;
@@ -91,6 +96,7 @@ export function stackParams(node: Node): StackParams {
     alertQueue: String(values.alertQueue ?? 'false') === 'true',
     apiRateLimit: num(values, 'apiRateLimit', 50),
     apiBurstLimit: num(values, 'apiBurstLimit', 100),
+    destroyTables: String(values.destroyTables ?? 'false') === 'true',
   };
   if (params.minTasks > params.maxTasks) throw new Error('context minTasks must not exceed maxTasks');
   return params;

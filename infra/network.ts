@@ -17,6 +17,11 @@ export class WorkerNetwork extends Construct {
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
   readonly assignPublicIp: boolean;
+  /**
+   * The interface endpoints' security group (when they exist): no ingress until the stack lets
+   * the workers' group in on 443 (`allowFrom`), never a CIDR range.
+   */
+  readonly endpointSecurity?: ec2.SecurityGroup;
 
   constructor(scope: Construct, id: string, params: StackParams, retention: logs.RetentionDays) {
     super(scope, id);
@@ -58,9 +63,25 @@ export class WorkerNetwork extends Construct {
         Sns: ec2.InterfaceVpcEndpointAwsService.SNS,
         Ecs: ec2.InterfaceVpcEndpointAwsService.ECS,
       };
+      this.endpointSecurity = new ec2.SecurityGroup(this, 'EndpointSecurity', {
+        vpc,
+        description: 'streamqc interface endpoints: HTTPS from the workers only',
+        allowAllOutbound: false,
+      });
       for (const [name, service] of Object.entries(services))
-        vpc.addInterfaceEndpoint(name, { service, subnets: this.subnets, privateDnsEnabled: true });
+        vpc.addInterfaceEndpoint(name, {
+          service,
+          subnets: this.subnets,
+          privateDnsEnabled: true,
+          securityGroups: [this.endpointSecurity],
+          open: false,
+        });
     }
     this.vpc = vpc;
+  }
+
+  /** Lets a security group reach the interface endpoints (HTTPS). */
+  allowFrom(peer: ec2.ISecurityGroup): void {
+    this.endpointSecurity?.addIngressRule(peer, ec2.Port.tcp(443), 'AWS API calls from the workers');
   }
 }

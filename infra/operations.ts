@@ -54,7 +54,9 @@ export class Operations extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         ...options,
       });
+      // OK too: whoever was paged learns that it is over.
       a.addAlarmAction(new cloudwatchActions.SnsAction(props.opsTopic));
+      a.addOkAction(new cloudwatchActions.SnsAction(props.opsTopic));
       this.alarms.push(a);
       return a;
     };

@@ -5,13 +5,19 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stackParams } from '../../infra/config.js';
 import { addNagSuppressions } from '../../infra/nagSuppressions.js';
-import { STOP_TIMEOUT_SECONDS, StreamqcStack, WORKER_IMAGE_FILES } from '../../infra/StreamqcStack.js';
+import {
+  STATEFUL_TABLES,
+  STOP_TIMEOUT_SECONDS,
+  StreamqcStack,
+  WORKER_IMAGE_FILES,
+} from '../../infra/StreamqcStack.js';
+import { TABLE_NAMES } from '../../shared/registry/tables.js';
 import { ROOT } from '../helpers/runCli.js';
 
 let app: App;
@@ -67,6 +73,35 @@ describe('registry tables', () => {
     );
     expect(indexes.map((i) => i.IndexName).sort()).toEqual(['byHolder', 'byOwner', 'due', 'waiting']);
     for (const index of indexes) expect(index.Projection).toEqual({ ProjectionType: 'KEYS_ONLY' });
+  });
+
+  it('keeps the stateful tables through a stack delete or replacement, and protects them from deletion', () => {
+    const tables = template.findResources('AWS::DynamoDB::Table');
+    const byName = Object.fromEntries(
+      TABLE_NAMES.map((name) => [
+        name,
+        tables[stack.getLogicalId(stack.tables[name].node.defaultChild as CfnElement)],
+      ]),
+    );
+
+    for (const name of STATEFUL_TABLES) {
+      expect(byName[name].DeletionPolicy, name).toBe('Retain');
+      expect(byName[name].UpdateReplacePolicy, name).toBe('Retain');
+      expect(byName[name].Properties.DeletionProtectionEnabled, name).toBe(true);
+    }
+    // Heartbeats and health are rewritten within seconds by the workers that run next.
+    for (const name of ['workers', 'health'] as const) expect(byName[name].DeletionPolicy).toBe('Delete');
+  });
+
+  it('lets a development stack drop its tables with -c destroyTables=true', () => {
+    const devApp = new App({ context: { destroyTables: 'true' } });
+    const dev = new StreamqcStack(devApp, 'Dev', { params: stackParams(devApp.node), repoRoot: ROOT });
+    const tables = Object.values(Template.fromStack(dev).findResources('AWS::DynamoDB::Table'));
+
+    for (const t of tables) {
+      expect(t.DeletionPolicy).toBe('Delete');
+      expect(t.Properties.DeletionProtectionEnabled).toBeUndefined();
+    }
   });
 });
 
@@ -284,6 +319,8 @@ describe('operations', () => {
     const watched = new Set(own.flatMap(metricNames));
 
     expect(own.length).toBeGreaterThanOrEqual(8);
+    // Whoever was paged also hears when it is over.
+    for (const a of own) expect(a.OKActions, a.AlarmDescription).toEqual(a.AlarmActions);
     for (const metric of [
       'UnitsWaiting',
       'MaxLagSeconds',
@@ -323,6 +360,13 @@ describe('hygiene', () => {
     });
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       Tags: Match.arrayWith([{ Key: 'project', Value: 'streamqc' }]),
+    });
+  });
+
+  it('puts the stack tags on every running task', () => {
+    template.hasResourceProperties('AWS::ECS::Service', {
+      PropagateTags: 'SERVICE',
+      EnableECSManagedTags: true,
     });
   });
 
@@ -370,6 +414,26 @@ describe('hygiene', () => {
 });
 
 describe('cdk-nag AwsSolutions', () => {
+  it.each([
+    { interfaceEndpoints: 'true' },
+    { network: 'nat' },
+    { network: 'nat', interfaceEndpoints: 'true' },
+  ])('reports no unacknowledged finding with the network option %o', (context) => {
+    const optionApp = new App({ context });
+    const optionStack = new StreamqcStack(optionApp, 'Option', {
+      params: stackParams(optionApp.node),
+      repoRoot: ROOT,
+    });
+    addNagSuppressions(optionStack);
+    const report = new AwsSolutionsChecks(optionApp).validateScope(optionStack);
+
+    expect(
+      report.violations.map(
+        (v) => `${v.ruleName} @ ${v.violatingResources.map((r) => r.constructPath).join(',')}`,
+      ),
+    ).toEqual([]);
+  });
+
   it('reports no unacknowledged finding', () => {
     const report = new AwsSolutionsChecks(app).validateScope(stack);
 
