@@ -114,7 +114,7 @@ export interface AdmissionConfig {
 
 function admissionConfig(env: Env): AdmissionConfig {
   const cores = num(env, 'STREAMQC_CPU_CORES', availableParallelism(), 0.25);
-  const claimTarget = num(env, 'STREAMQC_CLAIM_TARGET', 0.9, 0.05);
+  const claimTarget = num(env, 'STREAMQC_CLAIM_TARGET', 0.8, 0.05);
   const shedAbove = num(env, 'STREAMQC_SHED_ABOVE', 0.98, 0.05);
   if (shedAbove < claimTarget)
     throw new ConfigError('STREAMQC_SHED_ABOVE', `must be at least STREAMQC_CLAIM_TARGET (${claimTarget})`);

@@ -135,7 +135,7 @@ describe('Headroom', () => {
     const shed = h.shed(now);
     expect(shed).toBeGreaterThanOrEqual(4); // back under 1.8 of 2 cores at 0.05 a stream
     expect(shed).toBeLessThanOrEqual(10);
-    expect(h.reason).toMatch(/cores/);
+    expect(h.reason).toMatch(/using 2.00 of 2 cores/);
     expect(h.shed(now + 2000)).toBe(0);
     expect(h.room(now + 2000)).toBe(0);
   });
@@ -145,6 +145,14 @@ describe('Headroom', () => {
     const now = measured(h, 10, 0.5, 40, 0, 0, 0.8); // 0.05 cores a stream; 0.8 cores used by others
 
     expect(h.room(now)).toBe(10); // (1.8 − 1.3) / 0.05
+  });
+
+  it('does not shed running streams because a neighbour keeps the machine busy, but claims no more', () => {
+    const h = new Headroom(options);
+    const now = measured(h, 10, 0.5, 40, 0, 0, 1.5); // the machine saturated by others
+
+    expect(h.shed(now)).toBe(0);
+    expect(h.room(now)).toBe(0);
   });
 
   it('sheds when several streams fall behind the live edge, and claims back no higher for a while', () => {

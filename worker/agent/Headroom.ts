@@ -83,13 +83,14 @@ export class Headroom {
       this.hostCores += a * (Math.max(own, machine) - this.hostCores);
     }
     this.last = { now: s.now, cpu: s.cpuSeconds, host };
-    const cpuOver = this.hostCores > this.options.shedAbove * this.options.cores;
+    // Shedding answers this worker's own trouble: its own use over the line, its event loop late,
+    // its streams behind. A busy neighbour alone stops claims (room), not running streams.
+    const cpuOver = this.usedCores > this.options.shedAbove * this.options.cores;
     const loopOver = s.loopDelayP99 > this.options.loopDelayShedSeconds;
     // One stream behind may be its own source; several at once are this worker.
     const behind = s.lagging >= Math.max(2, Math.ceil(s.running / 10));
     this.over = cpuOver || loopOver || behind ? this.over + 1 : 0;
-    if (cpuOver)
-      this.reason = `the machine busy on ${this.hostCores.toFixed(2)} of ${this.options.cores} cores`;
+    if (cpuOver) this.reason = `using ${this.usedCores.toFixed(2)} of ${this.options.cores} cores`;
     else if (loopOver) this.reason = `event loop ${Math.round(s.loopDelayP99 * 1000)} ms late`;
     else if (behind) this.reason = `${s.lagging} streams behind the live edge`;
   }
@@ -117,8 +118,8 @@ export class Headroom {
   shed(now: number): number {
     if (this.over < SUSTAIN_SAMPLES || now < this.cooldownUntil || this.running <= 1) return 0;
     const per = this.perStreamCores;
-    // Down to the claim target. A saturated machine hides what its streams would need, and
-    // lagging decoders need CPU beyond real time to catch up: then shed more than the excess.
+    // Down to the claim target on the machine. A saturated machine hides what its streams would
+    // need, and lagging decoders need CPU beyond real time to catch up: then shed more.
     const excess = Math.ceil((this.hostCores - this.options.claimTarget * this.options.cores) / per);
     const saturated = this.hostCores >= SATURATED * this.options.cores ? Math.ceil(this.running / 8) : 0;
     const count = Math.min(
