@@ -3,9 +3,10 @@
  * adapters translate to and from ApiRequest/ApiResponse; everything else happens here.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { SecurityConfig } from '../shared/config.js';
+import { type OwnerQuota, ownerQuota, type SecurityConfig } from '../shared/config.js';
 import { DEFECT_TYPES, type DefectEvent } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
+import { redactDeep } from '../shared/redact.js';
 import { ALL_SINKS } from '../shared/registry/outbox.js';
 import { type Registry, unitId } from '../shared/registry/Registry.js';
 import { type StreamRecord, streamSpecSchema } from '../shared/streamSpec.js';
@@ -25,6 +26,8 @@ export interface HandlerDeps {
   workerBudget: number;
   minWorkers: number;
   maxWorkers: number;
+  /** Per-owner limits (defaults: shared/config.ts ownerQuota). */
+  quota?: OwnerQuota;
   resolver?: Resolver;
 }
 
@@ -73,6 +76,28 @@ function parseLimit(raw: string | undefined, max: number, fallback: number): num
 export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promise<ApiResponse> {
   const groups = parseDetectorGroups(deps.detectorGroups);
   const { registry, logger } = deps;
+  const quota = deps.quota ?? ownerQuota();
+
+  /** Refuses a new registration past the owner's quota (429, with when to try again). */
+  async function enforceQuota(owner: string): Promise<void> {
+    const active = await registry.streams.activeCount(owner, quota.maxStreams);
+    if (active >= quota.maxStreams)
+      throw new ApiError(
+        429,
+        'quota_exceeded',
+        `this owner has ${active} active streams, the most allowed (${quota.maxStreams}); delete one first`,
+        undefined,
+        { 'retry-after': '60' },
+      );
+    if (!(await registry.streams.countRegistration(owner, quota.registrationsPerMinute)))
+      throw new ApiError(
+        429,
+        'rate_limited',
+        `more than ${quota.registrationsPerMinute} registrations this minute; retry after the minute`,
+        undefined,
+        { 'retry-after': String(60 - (Math.floor(Date.now() / 1000) % 60)) },
+      );
+  }
 
   // A burst of registrations asks for capacity once per interval, not once per stream.
   let lastCapacityCheck = 0;
@@ -154,6 +179,8 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
       createdAt: now,
       updatedAt: now,
     };
+    // A retry of a registration already made is answered as such, whatever the quota says now.
+    if (!(idemKey && (await registry.streams.keyUsed(owner, idemKey)))) await enforceQuota(owner);
     const bodyHash = createHash('sha256').update(JSON.stringify(spec)).digest('hex');
     const result = await registry.streams.create(record, idemKey ? { key: idemKey, bodyHash } : undefined);
     if (result.outcome === 'conflict') {
@@ -258,6 +285,7 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
         end: Math.max(alarm.event.start, mediaTime),
         wallEnd: new Date().toISOString(),
         detail: { ...alarm.event.detail, reason: 'stream deleted' },
+        owner: record.owner,
       };
       if (!(await registry.alarms.close(event))) continue;
       await registry.alarms.record(event);
@@ -311,7 +339,9 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
 
   return async (request) => {
     try {
-      return await route(request);
+      // Credentials in stream URLs (and in errors quoting them) never leave in an answer.
+      const response = await route(request);
+      return { ...response, body: redactDeep(response.body) };
     } catch (e) {
       if (e instanceof ApiError) return e.toResponse();
       logger.error(

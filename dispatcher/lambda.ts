@@ -83,6 +83,7 @@ const handle = createHandler({
   version: process.env.STREAMQC_VERSION ?? '0.1.0',
   detectorGroups: worker.detectorGroups,
   workerBudget: dispatcher.workerBudget,
+  quota: dispatcher.quota,
   minWorkers: dispatcher.minWorkers,
   maxWorkers: dispatcher.maxWorkers,
 });

@@ -103,6 +103,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     version: process.env.npm_package_version ?? '0.1.0',
     detectorGroups: worker.detectorGroups,
     workerBudget: dispatcher.workerBudget,
+    quota: dispatcher.quota,
     minWorkers: Math.max(dispatcher.minWorkers, options.workers),
     maxWorkers: dispatcher.maxWorkers,
   });

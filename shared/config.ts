@@ -188,6 +188,23 @@ export interface DispatcherConfig {
   workerBudget: number;
   maxWorkers: number;
   minWorkers: number;
+  quota: OwnerQuota;
+}
+
+/** What one owner may register: one owner's burst cannot take the fleet from the others. */
+export interface OwnerQuota {
+  /** Active streams an owner may have at once (STREAMQC_OWNER_MAX_STREAMS). */
+  maxStreams: number;
+  /** Registrations an owner may make in one minute (STREAMQC_OWNER_REGISTRATIONS_PER_MINUTE). */
+  registrationsPerMinute: number;
+}
+
+/** The owner quota from the environment (the same variables locally and on the Lambda). */
+export function ownerQuota(env: Env = process.env): OwnerQuota {
+  return {
+    maxStreams: int(env, 'STREAMQC_OWNER_MAX_STREAMS', 200, 1, 1_000_000),
+    registrationsPerMinute: int(env, 'STREAMQC_OWNER_REGISTRATIONS_PER_MINUTE', 120, 1, 1_000_000),
+  };
 }
 
 /** Parses STREAMQC_API_KEYS (`owner:key,owner:key`). */
@@ -213,5 +230,6 @@ export function dispatcherConfig(env: Env = process.env): DispatcherConfig {
     workerBudget: int(env, 'STREAMQC_STREAM_BUDGET', 8, 1, 10_000),
     maxWorkers: int(env, 'STREAMQC_MAX_WORKERS', 20, 1, 10_000),
     minWorkers: int(env, 'STREAMQC_MIN_WORKERS', 1, 0, 10_000),
+    quota: ownerQuota(env),
   };
 }

@@ -12,6 +12,7 @@ export const defectEventSchema = z.strictObject({
   wallEnd: z.string().optional(),
   severity: z.enum(['critical', 'major', 'minor']),
   dedupKey: z.string().min(1),
+  owner: z.string().optional(),
   detail: z.record(
     z.string(),
     z.union([

@@ -67,6 +67,8 @@ export interface DefectEvent {
   severity: Severity;
   dedupKey: string;
   detail: Record<string, DetailValue>;
+  /** The registering owner (live streams); SNS carries it as a message attribute for filtering. */
+  owner?: string;
 }
 
 /** Default severity of each type: what an on-call person should feel when it fires. */

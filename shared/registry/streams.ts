@@ -102,6 +102,66 @@ export class StreamStore {
     return tookOver ? 'mine' : this.claimKey(key, streamId, bodyHash);
   }
 
+  /** Whether an owner's idempotency key was used before (its request is a retry, not a new one). */
+  async keyUsed(owner: string, key: string): Promise<boolean> {
+    const r = await this.db.doc.send(
+      new GetCommand({ TableName: this.db.tables.idempotency, Key: { key: `${owner}#${key}` } }),
+    );
+    return Boolean(r.Item && Number(r.Item[TTL_ATTRIBUTE]) >= nowSeconds());
+  }
+
+  /**
+   * An owner's active streams, counted up to `enough` (the quota): the owner index counts every
+   * stream ever registered in one cheap query; only an owner near the quota has the deleted ones
+   * told apart by reading the records.
+   */
+  async activeCount(owner: string, enough: number): Promise<number> {
+    let total = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const r = await this.db.doc.send(
+        new QueryCommand({
+          TableName: this.db.tables.streams,
+          IndexName: 'byOwner',
+          KeyConditionExpression: '#o = :o',
+          ExpressionAttributeNames: { '#o': 'owner' },
+          ExpressionAttributeValues: { ':o': owner },
+          Select: 'COUNT',
+          ExclusiveStartKey: start,
+        }),
+      );
+      total += r.Count ?? 0;
+      start = r.LastEvaluatedKey;
+    } while (start);
+    if (total < enough) return total;
+    let active = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await this.list(owner, 100, cursor);
+      active += page.items.length;
+      cursor = page.cursor;
+    } while (cursor && active < enough);
+    return active;
+  }
+
+  /**
+   * Counts one registration of an owner in the current minute; false (and nothing counted) when
+   * the owner has had `perMinute` already. One item per owner and minute, expiring by itself.
+   */
+  async countRegistration(owner: string, perMinute: number): Promise<boolean> {
+    const minute = Math.floor(Date.now() / 60_000);
+    return this.db.conditional(
+      new UpdateCommand({
+        TableName: this.db.tables.idempotency,
+        Key: { key: `quota:registrations#${owner}#${minute}` },
+        UpdateExpression: 'ADD #n :one SET #e = :expires',
+        ConditionExpression: 'attribute_not_exists(#n) OR #n < :limit',
+        ExpressionAttributeNames: { '#n': 'count', '#e': TTL_ATTRIBUTE },
+        ExpressionAttributeValues: { ':one': 1, ':limit': perMinute, ':expires': nowSeconds() + 180 },
+      }),
+    );
+  }
+
   async get(id: string): Promise<StreamRecord | null> {
     const r = await this.db.doc.send(
       new GetCommand({ TableName: this.db.tables.streams, Key: { id }, ConsistentRead: true }),

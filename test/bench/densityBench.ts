@@ -178,12 +178,17 @@ interface Result {
   pssPerStreamMiB: number;
 }
 
-/** Blacks of one feed whose start on the wire falls in [from, to) ms. */
+/**
+ * Blacks of one feed whose start on the wire falls in [from, to) ms: when the sender reported
+ * having sent that moment of the clip (FFmpeg's progress), not when it was started.
+ */
 function blacksOf(feed: Feed, from: number, to: number): number[] {
   const out: number[] = [];
-  for (let t = feed.startedAt + BLACK_OFFSET_S * 1000; t < to; t += BLACK_PERIOD_S * 1000)
-    if (t >= from) out.push(t);
-  return out;
+  for (let t = BLACK_OFFSET_S; ; t += BLACK_PERIOD_S) {
+    const wire = feed.sender.wireTime(t) ?? feed.startedAt + t * 1000;
+    if (wire >= to) return out;
+    if (wire >= from) out.push(wire);
+  }
 }
 
 /** Whether a raise is the injected black starting on the wire at `wire`. */
@@ -202,7 +207,7 @@ for (const n of STEPS) {
   const added: Feed[] = [];
   while (feeds.length < n) {
     const sender = new UdpSender(CLIP, 30_000 + feeds.length * 2);
-    sender.start();
+    sender.start({ progress: true });
     const feed: Feed = { id: '', sender, startedAt: Date.now(), runningSince: null, waitingReason: null };
     const r = await api('POST', '/streams', { url: sender.url, name: `density ${feeds.length}` });
     if (r.status !== 201) throw new Error(`registration failed: ${r.status} ${JSON.stringify(r.body)}`);

@@ -80,6 +80,13 @@ export async function freeUdpPort(): Promise<number> {
 /** Plays a clip in a loop at real time as MPEG-TS over UDP; stop() and start() cut and restore it. */
 export class UdpSender {
   private child: ChildProcess | null = null;
+  /**
+   * With `start({ progress: true })`: how far into the clip the sender had sent (seconds) at
+   * which wall time (ms), twice a second, from FFmpeg's own progress report. When a moment of the
+   * clip really went on the wire, whatever the sender's start-up took or however late a busy
+   * machine let it run.
+   */
+  readonly sent: Array<{ mediaSeconds: number; wallMs: number }> = [];
 
   constructor(
     private readonly clip: string,
@@ -92,12 +99,13 @@ export class UdpSender {
     return `${this.format}://127.0.0.1:${this.port}`;
   }
 
-  start(): void {
+  start(options: { progress?: boolean } = {}): void {
     this.child = spawn(
       'ffmpeg',
       [
         '-v',
         'error',
+        ...(options.progress ? ['-progress', 'pipe:1', '-stats_period', '0.5'] : []),
         '-re',
         '-stream_loop',
         '-1',
@@ -109,8 +117,25 @@ export class UdpSender {
         this.format === 'rtp' ? 'rtp_mpegts' : 'mpegts',
         `${this.url}?pkt_size=${this.format === 'rtp' ? 1328 : 1316}`,
       ],
-      { stdio: 'ignore' },
+      { stdio: ['ignore', options.progress ? 'pipe' : 'ignore', 'ignore'] },
     );
+    let text = '';
+    this.child.stdout?.on('data', (chunk: Buffer) => {
+      const wallMs = Date.now();
+      text += chunk.toString();
+      const lines = text.split('\n');
+      text = lines.pop() ?? '';
+      for (const line of lines) {
+        const m = /^out_time_us=(\d+)/.exec(line);
+        if (m) this.sent.push({ mediaSeconds: Number(m[1]) / 1e6, wallMs });
+      }
+    });
+  }
+
+  /** Wall time (ms) at which clip time `t` went on the wire (needs progress; null before any report). */
+  wireTime(t: number): number | null {
+    const after = this.sent.find((s) => s.mediaSeconds >= t) ?? this.sent.at(-1);
+    return after ? after.wallMs - (after.mediaSeconds - t) * 1000 : null;
   }
 
   stop(): void {

@@ -28,6 +28,7 @@ const event: DefectEvent = {
   severity: 'critical',
   dedupKey: 'video.freeze:0123456789abcdef0123',
   detail: { maxBlockChange: 0.4 },
+  owner: 'team-news',
 };
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -93,6 +94,7 @@ describe('SnsPublisher over the SNS wire protocol', () => {
       severity: 'critical',
       streamId: event.streamId,
       state: 'raised',
+      owner: 'team-news',
     });
   });
 

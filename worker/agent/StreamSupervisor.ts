@@ -9,6 +9,7 @@ import type { SecurityConfig } from '../../shared/config.js';
 import type { DecodeProfile } from '../../shared/decodeProfile.js';
 import type { DefectEvent } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
+import { redactDeep } from '../../shared/redact.js';
 import type { Registry, UnitItem } from '../../shared/registry/Registry.js';
 import type { StreamHealth, StreamRecord, UnitState } from '../../shared/streamSpec.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
@@ -180,7 +181,10 @@ export class StreamSupervisor {
       expect: stream.expect,
       logger: this.log,
       onEvent: (event) => {
-        this.eventChain = this.eventChain.then(() => this.onAlarmEvent(event));
+        // The owner goes with every event: SNS subscribers filter on it (message attribute).
+        // A rendition URI or an error quoting the source may carry its credentials: masked.
+        const owned = redactDeep({ ...event, owner: stream.owner });
+        this.eventChain = this.eventChain.then(() => this.onAlarmEvent(owned));
       },
       onProgress: (t) => {
         this.frames++;

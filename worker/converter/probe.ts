@@ -1,6 +1,5 @@
 /** Asks ffprobe what an input holds before the converter decides which outputs to open. */
 import { spawn } from 'node:child_process';
-import { lowerPriority } from './decoderPriority.js';
 import { SourceOpenError } from './errors.js';
 import { withReadTimeout } from './ffmpegArgs.js';
 import { PROTOCOL_WHITELIST, type SourceKind } from './sourceKind.js';
@@ -63,7 +62,8 @@ export function probeInput(source: string, options: ProbeOptions): Promise<Track
   ];
   return new Promise((resolve, reject) => {
     const child = spawn('ffprobe', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    lowerPriority(child);
+    // Not niced like the decoders: an open is short, bounded by the worker's open gate, and a
+    // probe starved by a busy machine is what keeps a burst of units opening for ever.
     const out: Buffer[] = [];
     let err = '';
     child.stdout.on('data', (b: Buffer) => out.push(b));

@@ -349,6 +349,9 @@ export class StreamPipeline {
     if (!this.tracksReported) {
       for (const d of this.detectors) d.onTracks?.(tracks);
       this.tracksReported = true;
+      // The first open's grace runs from the source's answer: a probe slowed by a burst of opens
+      // on a busy machine is not the source lost (a probe that fails is, at once).
+      if (options.live) this.loss?.converterRestarting(Date.now());
     }
     this.runDelivered = false;
     const advance = (t: number, wallMs: number) => {

@@ -1,6 +1,7 @@
 /**
  * Publishes events to an SNS topic: the event JSON as the body, and `type`, `severity`,
- * `streamId` and `state` as message attributes so subscribers can filter (filter policies).
+ * `streamId`, `state` and `owner` as message attributes so subscribers can filter (filter
+ * policies: one owner's consumers subscribe with `{"owner": ["…"]}` and see nothing else).
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { DefectEvent } from '../../shared/events.js';
@@ -26,6 +27,7 @@ export class SnsPublisher implements Publisher {
           severity: attr(event.severity),
           streamId: attr(event.streamId),
           state: attr(event.state),
+          ...(event.owner ? { owner: attr(event.owner) } : {}),
         },
         // FIFO topics deduplicate on this; standard topics ignore it.
         ...(this.topicArn.endsWith('.fifo')
