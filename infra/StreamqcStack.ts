@@ -99,7 +99,8 @@ const DISPATCHER_TABLE_ACTIONS: Partial<Record<TableName, string[]>> = {
     'dynamodb:UpdateItem',
     'dynamodb:Query',
   ],
-  idempotency: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+  // UpdateItem: the per-owner registration counter (one item per owner and minute).
+  idempotency: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
   units: ['dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
   workers: ['dynamodb:Query'],
   health: ['dynamodb:BatchGetItem'],

@@ -6,8 +6,8 @@
  */
 
 const MASK = '***';
-/** A URL with a scheme, up to whitespace or a quote. */
-const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*):\/\/[^\s"'<>]+/gi;
+/** A URL with a scheme, up to whitespace or a quote; punctuation that ends a sentence is not in it. */
+const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*):\/\/[^\s"'<>]*[^\s"'<>.,:;)\]]/gi;
 /** Schemes whose query strings carry secrets; udp/rtp queries are socket options. */
 const QUERY_SECRET_SCHEMES = new Set(['http', 'https', 'rtmp', 'rtmps', 'rtsp', 'rtsps', 'srt']);
 

@@ -8,7 +8,7 @@ import { createHandler } from '../../dispatcher/handler.js';
 import { createHttpServer } from '../../dispatcher/httpServer.js';
 import type { CapacityRequest, Launcher } from '../../dispatcher/launcher.js';
 import { startEmbeddedStore } from '../../local/embeddedStore.js';
-import type { SecurityConfig } from '../../shared/config.js';
+import type { OwnerQuota, SecurityConfig } from '../../shared/config.js';
 import { Registry } from '../../shared/registry/Registry.js';
 import type { Resolver } from '../../shared/urlPolicy.js';
 
@@ -28,7 +28,12 @@ export interface TestApi {
 export const KEYS = { alice: 'key-alice-0123456789', bob: 'key-bob-0123456789' };
 
 export async function startTestApi(
-  options: { security?: Partial<SecurityConfig>; resolver?: Resolver; maxBodyBytes?: number } = {},
+  options: {
+    security?: Partial<SecurityConfig>;
+    resolver?: Resolver;
+    maxBodyBytes?: number;
+    quota?: OwnerQuota;
+  } = {},
 ): Promise<TestApi> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const store = await startEmbeddedStore();
@@ -51,6 +56,7 @@ export async function startTestApi(
     workerBudget: 4,
     minWorkers: 1,
     maxWorkers: 10,
+    quota: options.quota ?? { maxStreams: 1000, registrationsPerMinute: 10_000 },
     resolver: options.resolver ?? (async () => ['93.184.216.34']),
   });
   const server = createHttpServer({
