@@ -3,12 +3,11 @@
  * token in its URL, whose origin refuses it (so FFmpeg's errors quote the URL), shows neither in
  * the worker's logs, the NDJSON events, any API answer or /metrics.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/localStack.js';
@@ -38,7 +37,11 @@ beforeAll(async () => {
     port: 0,
     workers: 1,
     logger: pino({ level: 'silent' }),
-    workerEnv: { STREAMQC_CONSOLE: '0', STREAMQC_METRICS_PORT: String(metricsPort), STREAMQC_LOG_LEVEL: 'debug' },
+    workerEnv: {
+      STREAMQC_CONSOLE: '0',
+      STREAMQC_METRICS_PORT: String(metricsPort),
+      STREAMQC_LOG_LEVEL: 'debug',
+    },
   });
 }, 120_000);
 
@@ -49,11 +52,13 @@ afterAll(async () => {
 
 describe('a URL with credentials', () => {
   it('masks a password and query values wherever a URL appears in text', () => {
-    expect(redactUrls(`failed to open https://ann:${PASSWORD}@cdn.example/live.m3u8?token=${TOKEN}&x=1: 403`)).toBe(
-      'failed to open https://ann:***@cdn.example/live.m3u8?token=***&x=***: 403',
-    );
+    expect(
+      redactUrls(`failed to open https://ann:${PASSWORD}@cdn.example/live.m3u8?token=${TOKEN}&x=1: 403`),
+    ).toBe('failed to open https://ann:***@cdn.example/live.m3u8?token=***&x=***: 403');
     expect(redactUrls('udp://239.1.1.1:5000?pkt_size=1316')).toBe('udp://239.1.1.1:5000?pkt_size=1316');
-    expect(redactUrls(`srt://relay.example:9000?passphrase=${PASSWORD}`)).toBe('srt://relay.example:9000?passphrase=***');
+    expect(redactUrls(`srt://relay.example:9000?passphrase=${PASSWORD}`)).toBe(
+      'srt://relay.example:9000?passphrase=***',
+    );
   });
 
   it('shows neither its password nor its token in logs, events, API answers or metrics', async () => {

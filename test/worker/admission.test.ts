@@ -147,6 +147,15 @@ describe('Headroom', () => {
     expect(h.room(now)).toBe(10); // (1.8 − 1.3) / 0.05
   });
 
+  it('judges the machine as a share when the worker has only part of it', () => {
+    const h = new Headroom({ ...options, cores: 1, machineCores: 4 });
+    // 0.3 cores its own (10 streams), the machine 2 of 4 cores busy: half the machine, 0.5 of 1 core.
+    const now = measured(h, 10, 0.3, 40, 0, 0, 1.7);
+
+    expect(h.hostCores).toBeCloseTo(0.5, 2);
+    expect(h.room(now)).toBe(13); // (0.9 − 0.5) / 0.03 a stream
+  });
+
   it('does not shed running streams because a neighbour keeps the machine busy, but claims no more', () => {
     const h = new Headroom(options);
     const now = measured(h, 10, 0.5, 40, 0, 0, 1.5); // the machine saturated by others

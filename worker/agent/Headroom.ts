@@ -12,6 +12,11 @@
 export interface HeadroomOptions {
   /** Cores this worker may use (STREAMQC_CPU_CORES, else the machine's). */
   cores: number;
+  /**
+   * Cores of the machine that /proc/stat counts (default: `cores`). A worker given a share of a
+   * bigger machine judges the machine's load as a fraction of the whole.
+   */
+  machineCores?: number;
   /** Claim while projected use ≤ this share of the cores. */
   claimTarget: number;
   /** Shed when measured use stays above this share of the cores. */
@@ -52,7 +57,10 @@ export class Headroom {
   private last: { now: number; cpu: number; host: number | null } | null = null;
   /** Cores this worker and its decoders use, smoothed. */
   usedCores = 0;
-  /** Cores the machine uses (this worker included), smoothed; this worker's own use where unknown. */
+  /**
+   * How busy the machine is (this worker included), smoothed, in this worker's cores (the busy
+   * share of the machine × `cores`); this worker's own use where unknown.
+   */
   hostCores = 0;
   /** Units this worker carries at most until `ceilingUntil` (what it could run when it last shed). */
   private ceiling = Number.POSITIVE_INFINITY;
@@ -79,7 +87,10 @@ export class Headroom {
       const a = Math.min(1, seconds / HORIZON_SECONDS);
       const own = Math.max(0, (s.cpuSeconds - this.last.cpu) / seconds);
       this.usedCores += a * (own - this.usedCores);
-      const machine = host !== null && this.last.host !== null ? (host - this.last.host) / seconds : own;
+      // The machine's busy share, in this worker's cores (a worker may have a share of it).
+      const scale = this.options.cores / (this.options.machineCores ?? this.options.cores);
+      const machine =
+        host !== null && this.last.host !== null ? ((host - this.last.host) / seconds) * scale : own;
       this.hostCores += a * (Math.max(own, machine) - this.hostCores);
     }
     this.last = { now: s.now, cpu: s.cpuSeconds, host };

@@ -12,6 +12,7 @@
  * at once.
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { SecurityConfig, WorkerConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Member, Registry, UnitItem } from '../../shared/registry/Registry.js';
@@ -103,6 +104,7 @@ export class WorkerAgent {
     });
     this.headroom = new Headroom({
       cores: a.cpuCores,
+      machineCores: availableParallelism(),
       claimTarget: a.claimTarget,
       shedAbove: a.shedAbove,
       loopDelayShedSeconds: a.loopDelayShedSeconds,
