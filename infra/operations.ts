@@ -8,7 +8,7 @@ import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -84,6 +84,26 @@ export class Operations extends Construct {
       metric: m('MaxLagSeconds', 'Maximum'),
       threshold: 10,
       evaluationPeriods: 3,
+    });
+    // Heartbeats and load stay green while no unit runs (a grant missing, a broken image): this
+    // does not. Half the held units not monitoring for 3 minutes also rolls a deployment back.
+    const notRunning = alarm(
+      'UnitsNotRunning',
+      'Half the work units held by workers have not been monitoring (opening or backing off) for 3 minutes',
+      {
+        metric: new cloudwatch.MathExpression({
+          expression: '100 * notRunning / MAX([streams, 1])',
+          usingMetrics: { notRunning: m('UnitsNotRunning', 'Sum'), streams: m('Streams', 'Sum') },
+          period: Duration.minutes(1),
+          label: 'units not monitoring, % of held',
+        }),
+        threshold: 50,
+        comparisonOperator: above,
+        evaluationPeriods: 3,
+      },
+    );
+    props.service.enableDeploymentAlarms([notRunning.alarmName], {
+      behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM,
     });
     alarm('WorkerHeartbeatsMissing', 'No worker reported in for 3 minutes', {
       metric: m('Heartbeats', 'SampleCount'),

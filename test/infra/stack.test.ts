@@ -333,6 +333,7 @@ describe('operations', () => {
       'WriteThrottleEvents',
       'RunningTaskCount',
       'DesiredTaskCount',
+      'UnitsNotRunning',
       'Errors',
       'Throttles',
       '5xx',
@@ -341,6 +342,23 @@ describe('operations', () => {
     // The fleet check runs once a minute (waiting units, outbox backlog, tasks short).
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('rolls a deployment back on the circuit breaker or when half the units stop monitoring', () => {
+    const service = Object.values(template.findResources('AWS::ECS::Service'))[0] as Cfn;
+    const config = service.Properties.DeploymentConfiguration;
+    const notRunning = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).find(([id]) =>
+      id.includes('UnitsNotRunning'),
+    );
+
+    expect(config.DeploymentCircuitBreaker).toEqual({ Enable: true, Rollback: true });
+    expect(notRunning).toBeDefined();
+    expect(config.Alarms).toEqual({
+      AlarmNames: [{ Ref: notRunning![0] }],
+      Enable: true,
+      Rollback: true,
+    });
+    expect(JSON.stringify(notRunning![1])).toContain('UnitsNotRunning');
   });
 
   it("names this stack in every streamqc metric's dimension, so stacks never share one", () => {

@@ -58,10 +58,17 @@ describe('worker endpoints', () => {
 });
 
 describe('CloudWatch embedded metric format', () => {
-  it('declares LoadRatio, Streams, MaxLagSeconds and Heartbeats for the workers dimension', () => {
+  it('declares LoadRatio, Streams, MaxLagSeconds, Heartbeats and UnitsNotRunning for the workers dimension', () => {
     const record = emfRecord(
       'streamqc',
-      { streams: 3, budget: 6, maxLagSeconds: 1.234, deliveryFailures: 2, deadLetters: 0 },
+      {
+        streams: 3,
+        budget: 6,
+        maxLagSeconds: 1.234,
+        deliveryFailures: 2,
+        deadLetters: 0,
+        unitsNotRunning: 1,
+      },
       1_700_000_000_000,
       'Streamqc-prod',
     ) as { _aws: { CloudWatchMetrics: unknown[] } };
@@ -72,6 +79,7 @@ describe('CloudWatch embedded metric format', () => {
       Metrics: expect.arrayContaining([
         { Name: 'LoadRatio', Unit: 'None' },
         { Name: 'Heartbeats', Unit: 'Count' },
+        { Name: 'UnitsNotRunning', Unit: 'Count' },
       ]),
     });
     expect(record).toMatchObject({
@@ -80,6 +88,7 @@ describe('CloudWatch embedded metric format', () => {
       Streams: 3,
       MaxLagSeconds: 1.23,
       Heartbeats: 1,
+      UnitsNotRunning: 1,
     });
   });
 });
@@ -88,7 +97,14 @@ describe('the EMF reporter', () => {
   it('writes once a minute, with failures and dead letters as the change since the last line', () => {
     const lines: string[] = [];
     const reporter = new EmfReporter('streamqc', (l) => lines.push(l));
-    const load = { streams: 2, budget: 8, maxLagSeconds: 0, deliveryFailures: 5, deadLetters: 1 };
+    const load = {
+      streams: 2,
+      budget: 8,
+      maxLagSeconds: 0,
+      deliveryFailures: 5,
+      deadLetters: 1,
+      unitsNotRunning: 0,
+    };
 
     reporter.maybeWrite(load, 60_000);
     reporter.maybeWrite({ ...load, deliveryFailures: 9 }, 90_000); // too soon

@@ -39,6 +39,8 @@ const WAITING_REASON = 'registered; waiting for a worker with room';
 const YOUNG_MS = 10_000;
 /** A unit this worker shed is not claimed back by it for this long. */
 const SHED_MEMORY_MS = 120_000;
+/** A unit may take this long to open before it counts as not running (metric UnitsNotRunning). */
+const NOT_RUNNING_GRACE_MS = 60_000;
 /** The resolution the event-loop delay is sampled at (LeaseKeeper), which the histogram includes. */
 const LOOP_SAMPLE_SECONDS = 0.02;
 
@@ -422,6 +424,19 @@ export class WorkerAgent {
     );
   }
 
+  /** Units held for over a minute that are not monitoring (opening or backing off). */
+  unitsNotRunning(now = Date.now()): number {
+    let n = 0;
+    for (const [id, runner] of this.supervisors)
+      if (
+        runner.state !== 'running' &&
+        runner.state !== 'completed' &&
+        now - (this.since.get(id) ?? now) > NOT_RUNNING_GRACE_MS
+      )
+        n++;
+    return n;
+  }
+
   /** Writes the EMF metrics line once a minute when a CloudWatch namespace is configured. */
   private publishEmf(): void {
     this.emf.maybeWrite({
@@ -430,6 +445,7 @@ export class WorkerAgent {
       maxLagSeconds: Math.max(0, ...[...this.supervisors.values()].map((s) => s.lagSeconds)),
       deliveryFailures: this.outbox.failures,
       deadLetters: [...this.outbox.counters.values()].reduce((n, c) => n + c.deadLettered, 0),
+      unitsNotRunning: this.unitsNotRunning(),
     });
   }
 

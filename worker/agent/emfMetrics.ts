@@ -3,7 +3,8 @@
  * which CloudWatch Logs (the awslogs driver) turns into metrics without any API call. The
  * dimension is the deployment's own name (STREAMQC_METRIC_SERVICE, the stack name), so two
  * stacks in one account never share a metric. The autoscaler tracks LoadRatio; alarms watch
- * MaxLagSeconds, Heartbeats, DeliveryFailures and DeadLetters.
+ * MaxLagSeconds, Heartbeats, DeliveryFailures, DeadLetters and UnitsNotRunning (also the
+ * deployment's rollback alarm).
  */
 
 export interface WorkerLoad {
@@ -13,6 +14,12 @@ export interface WorkerLoad {
   /** Failed delivery attempts and events given up on (since the last record, in a record). */
   deliveryFailures: number;
   deadLetters: number;
+  /**
+   * Units this worker holds that should be monitoring and are not: opening or backing off for
+   * over a minute (a source that fails, a call the role does not allow, a decoder that cannot
+   * start). Heartbeats and load stay green while no unit runs; this does not.
+   */
+  unitsNotRunning: number;
 }
 
 /** The dimension value: the stack's name on AWS. */
@@ -41,6 +48,7 @@ export function emfRecord(
             { Name: 'Heartbeats', Unit: 'Count' },
             { Name: 'DeliveryFailures', Unit: 'Count' },
             { Name: 'DeadLetters', Unit: 'Count' },
+            { Name: 'UnitsNotRunning', Unit: 'Count' },
           ],
         },
       ],
@@ -52,6 +60,7 @@ export function emfRecord(
     Heartbeats: 1,
     DeliveryFailures: load.deliveryFailures,
     DeadLetters: load.deadLetters,
+    UnitsNotRunning: load.unitsNotRunning,
   };
 }
 
