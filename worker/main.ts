@@ -7,6 +7,7 @@ import { createLogger } from '../shared/logger.js';
 import { Registry } from '../shared/registry/Registry.js';
 import { startMetricsServer } from './agent/metricsServer.js';
 import { scaleHarnessStandIn } from './agent/ScaleHarnessStandIn.js';
+import { ecsTaskArn } from './agent/taskIdentity.js';
 import { WorkerAgent } from './agent/WorkerAgent.js';
 import { ConsolePublisher } from './publishers/ConsolePublisher.js';
 import { NdjsonFilePublisher } from './publishers/NdjsonFilePublisher.js';
@@ -22,7 +23,9 @@ export async function workerCommand(): Promise<number> {
   // The IPC channel (when the local stack started us) must not keep the process alive on its own.
   process.channel?.unref();
   setAwsCallerRole('worker');
-  const config = workerConfig();
+  // On ECS the worker is its task: the task ARN names it (unless STREAMQC_WORKER_ID says otherwise).
+  const taskArn = process.env.STREAMQC_WORKER_ID ? null : await ecsTaskArn();
+  const config = { ...workerConfig(), ...(taskArn ? { workerId: taskArn } : {}) };
   const logger = createLogger('streamqc-worker').child({ workerId: config.workerId });
   const registry = new Registry(registryConfig());
   const publishers: Publisher[] = [];
