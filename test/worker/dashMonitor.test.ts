@@ -193,6 +193,38 @@ describe('DASH manifests', () => {
       .replace('profiles=', 'id="&b;&x;" profiles=')}`;
     expect(JSON.stringify(parseMpd(hostile, 'http://origin.example/x.mpd'))).not.toMatch(/aaaaaaaaaa|root:/);
   });
+
+  it('refuses a 1 kB MPD that implies billions of segments, before expanding it, saying which limit', () => {
+    const mpd = (inner: string, attrs = '') =>
+      `<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="dynamic" availabilityStartTime="1970-01-01T00:00:00Z" minimumUpdatePeriod="PT2S" profiles="urn:mpeg:dash:profile:isoff-live:2011"${attrs}><Period id="p0" start="PT0S"><AdaptationSet mimeType="video/mp4" contentType="video"><Representation id="v0" bandwidth="1000000" width="640" height="360" codecs="avc1.64001e">${inner}</Representation></AdaptationSet></Period></MPD>`;
+    const timelineBomb = mpd(
+      '<SegmentTemplate timescale="1" media="s$Number$.m4s" initialization="i.mp4"><SegmentTimeline><S t="0" d="2" r="2147483647"/></SegmentTimeline></SegmentTemplate>',
+    );
+    const durationBomb = mpd(
+      '<SegmentTemplate timescale="1000" duration="1" media="s$Number$.m4s" initialization="i.mp4"/>',
+    );
+    const endless = mpd(
+      '<SegmentTemplate timescale="1" media="s$Number$.m4s" initialization="i.mp4"><SegmentTimeline><S t="0" d="2" r="-1"/></SegmentTimeline></SegmentTemplate>',
+    );
+    const heapBefore = process.memoryUsage().heapUsed;
+
+    expect(() => parseMpd(timelineBomb, 'http://origin.example/x.mpd')).toThrow(
+      /MPD refused: the SegmentTimeline implies 2147483648 segments \(limit 10000\)/,
+    );
+    expect(() => parseMpd(durationBomb, 'http://origin.example/x.mpd')).toThrow(
+      /MPD refused: SegmentTemplate@duration 1\/1000 s implies \d+ segments \(limit 10000\)/,
+    );
+    expect(() => parseMpd(endless, 'http://origin.example/x.mpd')).toThrow(/MPD refused/);
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(100 * 1024 * 1024);
+    // The same 1 ms template with a 60 s time-shift window is a small live window: accepted.
+    const windowed = mpd(
+      '<SegmentTemplate timescale="1000" duration="2000" media="s$Number$.m4s" initialization="i.mp4"/>',
+      ' timeShiftBufferDepth="PT60S"',
+    );
+    expect(parseMpd(windowed, 'http://origin.example/x.mpd').video[0].segments.length).toBeLessThanOrEqual(
+      31,
+    );
+  });
 });
 
 describe('DASH delivery rules', () => {

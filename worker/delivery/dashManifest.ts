@@ -90,11 +90,102 @@ function mpdElement(text: string): unknown {
   return root;
 }
 
-/** Parses an MPD (`url`: where it was loaded from, for relative URLs). Throws on anything else. */
-export function parseMpd(text: string, url: string): DashManifest {
-  let playlists: MpdPlaylist[];
+/** What one MPD may ask the parser to build; a monitor needs a window around the live edge. */
+export const MPD_LIMITS = {
+  /** Segments one SegmentTimeline or SegmentTemplate@duration may imply (5.5 h of 2 s segments). */
+  segments: 10_000,
+  periods: 50,
+  representations: 200,
+} as const;
+
+interface XmlElement {
+  tagName: string;
+  parentNode: XmlElement | null;
+  getAttribute(name: string): string | null;
+  getElementsByTagName(name: string): ArrayLike<XmlElement>;
+}
+
+/** A SegmentTemplate/SegmentBase attribute from the element or the nearest ancestor that sets it. */
+function inherited(el: XmlElement, name: string): string | null {
+  for (let node: XmlElement | null = el; node; node = node.parentNode) {
+    const own = node.getAttribute?.(name);
+    if (own) return own;
+    for (const tag of ['SegmentTemplate', 'SegmentBase', 'SegmentList']) {
+      const child = node.getElementsByTagName?.(tag)[0];
+      const value = child && child !== el ? child.getAttribute(name) : null;
+      if (value) return value;
+    }
+  }
+  return null;
+}
+
+/**
+ * Refuses, before anything is expanded, an MPD whose few bytes imply more work than a monitor
+ * needs: a SegmentTimeline entry repeated 2^31 times, a 1 ms SegmentTemplate@duration counted
+ * from 1970, thousands of Periods or Representations. The parser would materialise every
+ * implied segment (gigabytes, then a crash, on every worker the stream moved to).
+ */
+function checkBounds(root: XmlElement, nowMs: number): void {
+  const count = (tag: string) => root.getElementsByTagName(tag).length;
+  if (count('Period') > MPD_LIMITS.periods)
+    throw new Error(`${count('Period')} Periods (limit ${MPD_LIMITS.periods})`);
+  if (count('Representation') > MPD_LIMITS.representations)
+    throw new Error(`${count('Representation')} Representations (limit ${MPD_LIMITS.representations})`);
+  const dynamic = root.getAttribute('type') === 'dynamic';
+  const ast = Date.parse(root.getAttribute('availabilityStartTime') ?? '');
+  // How long a timeline can run: since availabilityStartTime for a live MPD, the whole
+  // presentation for a static one.
+  const horizon = dynamic
+    ? Number.isFinite(ast)
+      ? Math.max(0, (nowMs - ast) / 1000)
+      : 0
+    : (isoSeconds(root.getAttribute('mediaPresentationDuration') ?? undefined) ?? 0);
+  const tooMany = (what: string, n: number) => {
+    if (!(n <= MPD_LIMITS.segments))
+      throw new Error(
+        `${what} implies ${Number.isFinite(n) ? Math.round(n) : 'unbounded'} segments (limit ${MPD_LIMITS.segments})`,
+      );
+  };
+  for (const timeline of Array.from(root.getElementsByTagName('SegmentTimeline'))) {
+    const timescale = Number(inherited(timeline, 'timescale') ?? 1) || 1;
+    let implied = 0;
+    for (const s of Array.from(timeline.getElementsByTagName('S'))) {
+      const r = Number(s.getAttribute('r') ?? 0);
+      const d = Number(s.getAttribute('d') ?? 0);
+      implied += r >= 0 ? r + 1 : d > 0 ? (horizon * timescale) / d : Number.POSITIVE_INFINITY;
+    }
+    tooMany('the SegmentTimeline', implied);
+  }
+  for (const template of Array.from(root.getElementsByTagName('SegmentTemplate'))) {
+    const duration = Number(template.getAttribute('duration') ?? 0);
+    if (!duration || template.getElementsByTagName('SegmentTimeline').length) continue;
+    const timescale = Number(inherited(template, 'timescale') ?? 1) || 1;
+    const window = isoSeconds(root.getAttribute('timeShiftBufferDepth') ?? undefined);
+    const seconds = dynamic && window !== null ? Math.min(window, horizon) : horizon;
+    tooMany(`SegmentTemplate@duration ${duration}/${timescale} s`, (seconds * timescale) / duration);
+  }
+}
+
+/** The MPD element, or a FetchError saying the document is not one. */
+function mpdElementOrError(text: string, url: string): unknown {
   try {
-    playlists = toPlaylists(inheritAttributes(mpdElement(text), { manifestUri: url }).representationInfo);
+    return mpdElement(text);
+  } catch (e) {
+    throw new FetchError(`not a DASH manifest (${(e as Error).message})`, url);
+  }
+}
+
+/** Parses an MPD (`url`: where it was loaded from, for relative URLs). Throws on anything else. */
+export function parseMpd(text: string, url: string, nowMs = Date.now()): DashManifest {
+  let playlists: MpdPlaylist[];
+  const root = mpdElementOrError(text, url);
+  try {
+    checkBounds(root as XmlElement, nowMs);
+  } catch (e) {
+    throw new FetchError(`MPD refused: ${(e as Error).message}`, url);
+  }
+  try {
+    playlists = toPlaylists(inheritAttributes(root, { manifestUri: url }).representationInfo);
   } catch (e) {
     throw new FetchError(`not a DASH manifest (${(e as Error).message})`, url);
   }
@@ -134,7 +225,9 @@ export function parseMpd(text: string, url: string): DashManifest {
   if (video.length === 0 && audio.length === 0) throw new FetchError('the MPD lists no audio or video', url);
   const first = all[0].attributes;
   const maxSegmentDuration = isoSeconds(first.maxSegmentDuration);
-  const longest = Math.max(0, ...[...video, ...audio].flatMap((r) => r.segments.map((s) => s.duration)));
+  // A loop, not a spread: a long list spread into a call overflows the stack.
+  let longest = 0;
+  for (const r of [...video, ...audio]) for (const s of r.segments) longest = Math.max(longest, s.duration);
   return {
     dynamic: first.type === 'dynamic',
     publishTime: first.publishTime ?? null,
@@ -149,7 +242,7 @@ export function parseMpd(text: string, url: string): DashManifest {
 /** An HLS media playlist listing a representation's segments (fMP4, with its initialization section). */
 export function hlsMediaPlaylist(rep: DashRepresentation, ended: boolean): string {
   const segments = rep.segments;
-  const target = Math.max(1, Math.ceil(Math.max(0, ...segments.map((s) => s.duration))));
+  const target = Math.max(1, Math.ceil(segments.reduce((m, s) => Math.max(m, s.duration), 0)));
   const lines = [
     '#EXTM3U',
     '#EXT-X-VERSION:7',
