@@ -102,6 +102,17 @@ export class StreamStore {
     return tookOver ? 'mine' : this.claimKey(key, streamId, bodyHash);
   }
 
+  /** A query of the owner index (keys only) for one owner's streams. */
+  private byOwner(owner: string) {
+    return {
+      TableName: this.db.tables.streams,
+      IndexName: 'byOwner',
+      KeyConditionExpression: '#o = :o',
+      ExpressionAttributeNames: { '#o': 'owner' },
+      ExpressionAttributeValues: { ':o': owner },
+    };
+  }
+
   /** Whether an owner's idempotency key was used before (its request is a retry, not a new one). */
   async keyUsed(owner: string, key: string): Promise<boolean> {
     const r = await this.db.doc.send(
@@ -120,15 +131,7 @@ export class StreamStore {
     let start: Record<string, unknown> | undefined;
     do {
       const r = await this.db.doc.send(
-        new QueryCommand({
-          TableName: this.db.tables.streams,
-          IndexName: 'byOwner',
-          KeyConditionExpression: '#o = :o',
-          ExpressionAttributeNames: { '#o': 'owner' },
-          ExpressionAttributeValues: { ':o': owner },
-          Select: 'COUNT',
-          ExclusiveStartKey: start,
-        }),
+        new QueryCommand({ ...this.byOwner(owner), Select: 'COUNT', ExclusiveStartKey: start }),
       );
       total += r.Count ?? 0;
       start = r.LastEvaluatedKey;
@@ -185,15 +188,7 @@ export class StreamStore {
     let start: Record<string, unknown> | undefined = cursor ? decodeCursor(cursor) : undefined;
     do {
       const r = await this.db.doc.send(
-        new QueryCommand({
-          TableName: this.db.tables.streams,
-          IndexName: 'byOwner',
-          KeyConditionExpression: '#o = :o',
-          ExpressionAttributeNames: { '#o': 'owner' },
-          ExpressionAttributeValues: { ':o': owner },
-          Limit: limit - items.length,
-          ExclusiveStartKey: start,
-        }),
+        new QueryCommand({ ...this.byOwner(owner), Limit: limit - items.length, ExclusiveStartKey: start }),
       );
       const ids = (r.Items ?? []).map((i) => String(i.id));
       const records = new Map((await this.getMany(ids)).map((s) => [s.id, s]));
