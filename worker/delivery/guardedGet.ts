@@ -88,6 +88,14 @@ function once(target: URL, address: string, options: GetOptions, started: number
       resolve,
     );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs / 1000} s`)));
+    // The socket timeout above is an idle timeout: a server that sends its headers a byte at a
+    // time never trips it. The whole request, headers included, has the one deadline.
+    const deadline = setTimeout(
+      () => req.destroy(new Error(`response headers not complete within ${options.timeoutMs / 1000} s`)),
+      Math.max(1, options.timeoutMs - (Date.now() - started)),
+    );
+    req.on('response', () => clearTimeout(deadline));
+    req.on('close', () => clearTimeout(deadline));
     req.on('error', (e) => reject(new FetchError(e.message, target.href)));
     req.end();
   });
