@@ -190,6 +190,43 @@ describe('what one stream may ask of its origin', () => {
     expect(problem).toMatch(/request budget/);
   });
 
+  it('reports a segment download that never ends while it runs, once a second', async () => {
+    // An origin whose segment is an endless chunked body.
+    const endless = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'video/mp2t' });
+      const drip = setInterval(() => res.write(Buffer.alloc(188, 0x47)), 100);
+      res.on('close', () => clearInterval(drip));
+    });
+    await new Promise<void>((r) => endless.listen(0, '127.0.0.1', () => r()));
+    const target = `http://127.0.0.1:${(endless.address() as AddressInfo).port}/seg_1.ts`;
+    const watched = new GuardProxy(security, logger);
+    const via = new URL(await watched.open('st_endless#all'));
+    const exchanges: Exchange[] = [];
+    watched.watch('st_endless#all', (e) => exchanges.push(e));
+
+    const req = httpRequest(
+      { host: via.hostname, port: via.port, path: target, headers: { host: new URL(target).host } },
+      (res) => res.resume(),
+    );
+    req.end();
+    const seen = await new Promise<Exchange[]>((resolve) => {
+      const check = setInterval(() => {
+        if (exchanges.length >= 2) {
+          clearInterval(check);
+          resolve([...exchanges]);
+        }
+      }, 100);
+    });
+    req.destroy();
+    await watched.stop();
+    endless.closeAllConnections();
+    endless.close();
+
+    expect(seen.every((e) => e.inProgress && e.url === target && e.status === 200)).toBe(true);
+    expect(seen[1].ms).toBeGreaterThan(seen[0].ms);
+    expect(seen[0].ms).toBeGreaterThanOrEqual(900);
+  });
+
   it("serves a stream's own documents to its route only, and never sends that name anywhere", async () => {
     const own = new GuardProxy(security, logger);
     const a = await own.open('st_docs#all');

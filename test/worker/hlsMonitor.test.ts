@@ -304,6 +304,27 @@ describe('HLS delivery rules', () => {
     expect(events.every((e) => e.type === 'delivery.segment_error')).toBe(true);
   }, 20_000);
 
+  it('delivery.segment_error: the decoded segment whose download never ends, judged while it runs', async () => {
+    const origin = new ScriptedOrigin();
+    await origin.start();
+    // The decoded rendition's downloads are ffmpeg's, seen through the guard proxy.
+    const { monitor, events } = await watch(origin, { proxyObserves: true });
+    await sleep(2500);
+    const newest = origin.tracks[0].segments[origin.tracks[0].segments.length - 1].msn;
+    const url = `${origin.base}r0_${newest}.ts`;
+    const started = Date.now();
+    // The proxy's once-a-second report of a body still arriving after 1, 2, 3 s.
+    for (let i = 0; i < 3; i++) {
+      await sleep(1000);
+      monitor.onExchange({ url, status: 200, ms: Date.now() - started, inProgress: true });
+    }
+    await sleep(1500);
+
+    const raised = events.filter((e) => e.type === 'delivery.segment_error' && e.state === 'raised');
+    expect(raised.map(renditionOf)).toEqual([`${origin.base}r0.m3u8`]);
+    expect(raised[0].detail.reason).toMatch(/download not complete after \d+ s \(still running\)/);
+  }, 20_000);
+
   it('delivery.variant_missing: a variant whose playlist cannot be loaded, then comes back', async () => {
     const { origin, events } = await watchScripted();
     origin.tracks[1].missing = true;

@@ -78,7 +78,15 @@ export interface Exchange {
   error?: string;
   /** The body, when it is an MPEG transport stream (first byte 0x47) of at most 32 MiB. */
   body?: Buffer;
+  /**
+   * Still downloading (`ms` so far): told once a second while a body is in flight, so a download
+   * that never ends (an endless chunked body) is judged while it runs, not never.
+   */
+  inProgress?: boolean;
 }
+
+/** How often a download in flight is reported to the watcher. */
+const IN_PROGRESS_REPORT_MS = 1000;
 
 /** Variant URIs of a master playlist (absolute), or null when the text is not a master. */
 function variantsOf(text: string, base: string): string[] | null {
@@ -228,13 +236,14 @@ export class GuardProxy {
       return;
     }
     const started = Date.now();
-    const report = (status: number, error?: string, body?: Buffer) =>
+    const report = (status: number, error?: string, body?: Buffer, inProgress?: boolean) =>
       route.watcher?.({
         url: target.href,
         status,
         ms: Date.now() - started,
         ...(error ? { error } : {}),
         ...(body ? { body } : {}),
+        ...(inProgress ? { inProgress } : {}),
       });
     const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: target.host };
     delete headers['proxy-connection'];
@@ -254,6 +263,12 @@ export class GuardProxy {
           let size = 0;
           // A watched TS segment is kept for the transport checks: the decoder's own download.
           let kept: Buffer[] | null = route.watcher ? [] : null;
+          const progress = route.watcher
+            ? setInterval(() => report(up.statusCode ?? 0, undefined, undefined, true), IN_PROGRESS_REPORT_MS)
+            : null;
+          up.on('close', () => {
+            if (progress) clearInterval(progress);
+          });
           up.on('data', (c: Buffer) => {
             size += c.length;
             if (!kept) return;

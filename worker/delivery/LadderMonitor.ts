@@ -672,6 +672,18 @@ export class LadderMonitor {
     const r = this.renditions.find((x) => x.decoded && x.byUri.has(exchange.url));
     const segment = r?.byUri.get(exchange.url);
     if (!r || !segment) return;
+    if (exchange.inProgress) {
+      // Judged while it runs: past the slow line, a download that has not ended is a fault now.
+      if (exchange.ms > segment.duration * 1000 * this.options.thresholds.delivery.slowFactor)
+        this.fault(r, 'delivery.segment_error', {
+          msn: segment.msn,
+          uri: segment.uri,
+          reason: `download not complete after ${Math.round(exchange.ms / 1000)} s (still running)`,
+          downloadMs: exchange.ms,
+          durationMs: Math.round(segment.duration * 1000),
+        });
+      return;
+    }
     this.judgeDownload(r, segment, exchange.status, exchange.ms, exchange.error);
     if (exchange.body && exchange.status < 300 && !exchange.error)
       this.checkTransport(r, segment, exchange.body);
