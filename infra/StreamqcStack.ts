@@ -158,16 +158,17 @@ export class StreamqcStack extends Stack {
       enforceSSL: true,
     });
     if (params.alertEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(params.alertEmail));
+    let alertDeadLetters: sqs.Queue | undefined;
     if (params.alertQueue) {
       const queueKey = new kms.Key(this, 'AlertQueueKey', {
         enableKeyRotation: true,
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      const deadLetters = new sqs.Queue(this, 'AlertDeadLetters', {
+      const deadLetters = (alertDeadLetters = new sqs.Queue(this, 'AlertDeadLetters', {
         encryptionMasterKey: queueKey,
         enforceSSL: true,
         retentionPeriod: Duration.days(14),
-      });
+      }));
       const queue = new sqs.Queue(this, 'AlertQueue', {
         encryptionMasterKey: queueKey,
         enforceSSL: true,
@@ -375,6 +376,7 @@ export class StreamqcStack extends Stack {
       clusterName: cluster.clusterName,
       dispatcher: this.dispatcher,
       api: this.api,
+      alertDeadLetters,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'streamqc API (IAM-signed requests)' });

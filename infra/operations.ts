@@ -11,6 +11,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 /** CloudWatch namespace of the metrics workers and the fleet check publish (embedded metric format). */
@@ -35,6 +36,8 @@ export interface OperationsProps {
   clusterName: string;
   dispatcher: lambda.IFunction;
   api: HttpApi;
+  /** The alert queue's dead-letter queue, when the stack made one (-c alertQueue=true). */
+  alertDeadLetters?: sqs.IQueue;
 }
 
 export class Operations extends Construct {
@@ -105,6 +108,16 @@ export class Operations extends Construct {
     props.service.enableDeploymentAlarms([notRunning.alarmName], {
       behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM,
     });
+    if (props.alertDeadLetters)
+      alarm('AlertQueueDeadLetters', 'Defect events the alert queue could not hand to its consumer', {
+        metric: props.alertDeadLetters.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: 'Maximum',
+        }),
+        threshold: 1,
+        comparisonOperator: above,
+        evaluationPeriods: 1,
+      });
     alarm('WorkerHeartbeatsMissing', 'No worker reported in for 3 minutes', {
       metric: m('Heartbeats', 'SampleCount'),
       threshold: 1,

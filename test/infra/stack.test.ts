@@ -10,7 +10,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stackParams } from '../../infra/config.js';
-import { addNagSuppressions } from '../../infra/nagSuppressions.js';
+import { ACKNOWLEDGED, addNagSuppressions } from '../../infra/nagSuppressions.js';
 import {
   STATEFUL_TABLES,
   STOP_TIMEOUT_SECONDS,
@@ -334,6 +334,7 @@ describe('operations', () => {
       'RunningTaskCount',
       'DesiredTaskCount',
       'UnitsNotRunning',
+      'ApproximateNumberOfMessagesVisible',
       'Errors',
       'Throttles',
       '5xx',
@@ -450,6 +451,25 @@ describe('cdk-nag AwsSolutions', () => {
         (v) => `${v.ruleName} @ ${v.violatingResources.map((r) => r.constructPath).join(',')}`,
       ),
     ).toEqual([]);
+  });
+
+  it('acknowledges only findings the pack really raises (none left over from older code)', () => {
+    const bareApp = new App({
+      context: { alertEmail: 'oncall@example.com', alertQueue: 'true', maxTasks: 12 },
+    });
+    const bare = new StreamqcStack(bareApp, 'Streamqc', {
+      params: stackParams(bareApp.node),
+      repoRoot: ROOT,
+    });
+    const raised = new AwsSolutionsChecks(bareApp)
+      .validateScope(bare)
+      .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} @ ${r.constructPath}`));
+
+    for (const { path, id } of ACKNOWLEDGED)
+      expect(
+        raised.some((f) => f.startsWith(`${id} @ Streamqc/${path}`)),
+        `${id} on ${path}`,
+      ).toBe(true);
   });
 
   it('reports no unacknowledged finding', () => {
