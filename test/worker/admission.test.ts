@@ -164,6 +164,13 @@ describe('Headroom', () => {
     expect(h.room(now)).toBe(0);
   });
 
+  it('takes a few units whatever a neighbour does, so a busy machine never starves it', () => {
+    const h = new Headroom(options);
+    const now = measured(h, 1, 0.05, 40, 0, 0, 1.95); // one unit of its own; others use the rest
+
+    expect(h.room(now)).toBe(3); // up to 4 units
+  });
+
   it('sheds when several streams fall behind the live edge, and claims back no higher for a while', () => {
     const h = new Headroom(options);
     let now = measured(h, 20, 1.0, 10, 0, 0, 0.9, 6);

@@ -130,6 +130,9 @@ describe('worker liveness under load', () => {
     await store.kill();
 
     await until('the worker to fence itself', 20, () => agent.supervisors.size === 0);
-    expect(agent.leaseRenewals.failed).toBeGreaterThan(0);
+    // The fence needs no failed answer (half a lease without a renewal is enough); the renewals
+    // still trying meanwhile do fail once the SDK gives up on the dead endpoint.
+    await until('a renewal to fail', 30, () => agent.leaseRenewals.failed > 0);
+    expect(agent.supervisors.size).toBe(0);
   });
 });

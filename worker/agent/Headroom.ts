@@ -35,6 +35,8 @@ const COOLDOWN_MS = 10_000;
 const CEILING_MS = 120_000;
 /** Smoothing of the CPU measurement (seconds): short, so a burst of opens shows within a few ticks. */
 const HORIZON_SECONDS = 4;
+/** Units a worker may always hold, however busy other processes keep the machine. */
+const NEIGHBOUR_FLOOR = 4;
 /** The machine counts as saturated above this share of its cores: demand is then unknown. */
 const SATURATED = 0.97;
 
@@ -118,11 +120,15 @@ export class Headroom {
   room(now: number): number {
     if (now < this.cooldownUntil) return 0;
     const per = this.perStreamCores;
+    const target = this.options.claimTarget * this.options.cores;
     // Units not yet in the measurement cost at least the cold estimate (their opens cost more).
-    const projected = this.hostCores + this.young * Math.max(per, this.options.coldStreamCores);
-    const byCpu = Math.floor((this.options.claimTarget * this.options.cores - projected) / per);
+    const youngCost = this.young * Math.max(per, this.options.coldStreamCores);
+    const byMachine = Math.floor((target - this.hostCores - youngCost) / per);
+    // A busy neighbour cannot keep a worker below a few units: its own use still has to allow them.
+    const byOwn = Math.floor((target - this.usedCores - youngCost) / per);
+    const floor = Math.min(byOwn, NEIGHBOUR_FLOOR - this.running - this.young);
     const byCeiling = now < this.ceilingUntil ? this.ceiling - this.running : Number.POSITIVE_INFINITY;
-    return Math.max(0, Math.min(byCpu, byCeiling));
+    return Math.max(0, Math.min(Math.max(byMachine, floor), byCeiling));
   }
 
   /** Units to hand back now (0 unless over the line for several samples and not cooling down). */
