@@ -164,11 +164,12 @@ export class StreamqcStack extends Stack {
         enableKeyRotation: true,
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      const deadLetters = (alertDeadLetters = new sqs.Queue(this, 'AlertDeadLetters', {
+      const deadLetters = new sqs.Queue(this, 'AlertDeadLetters', {
         encryptionMasterKey: queueKey,
         enforceSSL: true,
         retentionPeriod: Duration.days(14),
-      }));
+      });
+      alertDeadLetters = deadLetters;
       const queue = new sqs.Queue(this, 'AlertQueue', {
         encryptionMasterKey: queueKey,
         enforceSSL: true,

@@ -1,4 +1,5 @@
 /** What tests of the local stack do over and over: call the API, read the NDJSON sink, wait. */
+import type { LocalStack } from '../../local/localStack.js';
 
 /** Polls check() every 250 ms until it returns a value; fails after `seconds`. */
 export async function until<T>(
@@ -24,4 +25,24 @@ export async function callApi(base: string, key: string, method: string, path: s
   });
   // biome-ignore lint/suspicious/noExplicitAny: JSON bodies; the assertions check their shape
   return { status: r.status, body: (await r.json()) as any };
+}
+
+/**
+ * Kills (SIGKILL) the local-stack worker that runs a stream's unit and waits until another worker
+ * has taken it over and reports its health; resolves with the new worker's id.
+ */
+export async function killItsWorker(
+  stack: Pick<LocalStack, 'url' | 'apiKey' | 'launcher'>,
+  streamId: string,
+  seconds = 30,
+): Promise<string> {
+  const get = async () => (await callApi(stack.url, stack.apiKey!, 'GET', `/streams/${streamId}`)).body;
+  const before = (await get()).assignment[0].workerId as string;
+  stack.launcher.children.get(before)!.process.kill('SIGKILL');
+  const after = await until('the unit taken over by another worker', seconds, async () => {
+    const s = await get();
+    const worker = s.assignment[0].workerId as string | null;
+    return worker && worker !== before && s.health.all?.workerId === worker ? worker : undefined;
+  });
+  return after;
 }

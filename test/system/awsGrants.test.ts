@@ -29,7 +29,7 @@ import { makeClip } from '../helpers/clips.js';
 import { denied, type NameMap, needsOf, withoutGrant } from '../helpers/iamPolicy.js';
 import { freeUdpPort, UdpSender } from '../helpers/liveOrigin.js';
 import { ROOT } from '../helpers/runCli.js';
-import { callApi, until } from '../helpers/stackClient.js';
+import { callApi, killItsWorker, until } from '../helpers/stackClient.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const dir = mkdtempSync(join(tmpdir(), 'streamqc-grants-'));
@@ -130,13 +130,7 @@ async function lifecycle(): Promise<AwsCall[]> {
   await until('a publish to SNS', 30, () => (published.length ? true : undefined));
 
   // Its worker is killed: the other one takes the unit over (lease thread, ring, takeover).
-  const before = (await api('GET', `/streams/${id}`)).body.assignment[0].workerId as string;
-  stack.launcher.children.get(before)!.process.kill('SIGKILL');
-  await until('the unit taken over', 40, async () => {
-    const s = await api('GET', `/streams/${id}`);
-    const worker = s.body.assignment[0].workerId;
-    return worker && worker !== before && s.body.health.all?.workerId === worker ? true : undefined;
-  });
+  await killItsWorker(stack, id, 40);
   // Open alarms re-sent (STREAMQC_RESEND_SECONDS) while it runs there.
   await new Promise((r) => setTimeout(r, 6000));
 

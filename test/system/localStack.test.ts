@@ -15,7 +15,7 @@ import { readNdjsonEvents } from '../../worker/publishers/NdjsonFilePublisher.js
 import { makeClip } from '../helpers/clips.js';
 import { freeUdpPort, UdpSender } from '../helpers/liveOrigin.js';
 import { descendants, isAlive } from '../helpers/processes.js';
-import { callApi, until } from '../helpers/stackClient.js';
+import { callApi, killItsWorker, until } from '../helpers/stackClient.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'streamqc-system-'));
 let stack: LocalStack;
@@ -157,13 +157,7 @@ describe('a registered live stream', () => {
         (e) => e.type === 'stream.loss' && e.state === 'raised' && !lossKeysBefore.has(e.dedupKey),
       ),
     );
-    const before = (await api('GET', `/streams/${streamId}`)).body.assignment[0].workerId as string;
-    stack.launcher.children.get(before)!.process.kill('SIGKILL');
-    await until('new assignment', 30, async () => {
-      const s = await api('GET', `/streams/${streamId}`);
-      const worker = s.body.assignment[0].workerId;
-      return worker && worker !== before && s.body.health.all?.workerId === worker ? worker : undefined;
-    });
+    await killItsWorker(stack, streamId);
     await new Promise((r) => setTimeout(r, 2000));
     sender.start();
     const restartedAt = Date.now();
