@@ -81,6 +81,16 @@ export class StreamLossDetector implements Detector {
     if (this.lossSinceMs === null) this.graceUntilMs = nowMs + RESTART_GRACE * 1000;
   }
 
+  /**
+   * A loss raised by an earlier monitor of this stream is still open (restored after a takeover):
+   * the outage goes on until media arrives here, and that first media ends it. Without this a
+   * source back before the opening grace ran out left the restored alarm open for ever.
+   */
+  lossOngoing(nowMs: number): void {
+    this.lossSinceMs ??= nowMs;
+    this.graceUntilMs = 0;
+  }
+
   /** The source could not be opened or died: media time stands still while the wall clock runs. */
   sourceFailed(reason: string, nowMs: number): void {
     this.reason = reason;

@@ -175,6 +175,7 @@ export class StreamPipeline {
         .map((e) => ({ type: e.type, start: e.start, dedupKey: e.dedupKey, wallStart: e.wallStart })),
     );
     this.restoredRenditionAlarms = events.filter(ofRendition);
+    if (this.options.live && events.some((e) => e.type === 'stream.loss')) this.loss?.lossOngoing(Date.now());
     this.restoredScopes = events.filter((e) => !ofRendition(e) && e.detail.scope !== undefined);
   }
 
