@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { UdpTap } from '../../worker/transport/UdpTap.js';
 import { freeUdpPort } from '../helpers/liveOrigin.js';
+import { monitorUdp } from '../helpers/udpMonitor.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -70,5 +71,26 @@ describe('UdpTap', () => {
       sender.close();
       expect(tap.closed).toBe(true);
     }
+  });
+});
+
+describe('a UDP source the worker reads itself', () => {
+  it("names the source's address in its errors, not the loopback relay FFmpeg reads", async () => {
+    const port = await freeUdpPort();
+    const pipeline = monitorUdp('st_udpname', port, ['transport.sync', 'video.black'], () => {});
+    const sender = createSocket('udp4');
+    // Not a transport stream: FFmpeg gives up on it once it has read its probe size.
+    const garbage = Buffer.alloc(1316, 0x11);
+    const flood = setInterval(() => {
+      for (let i = 0; i < 200; i++) sender.send(garbage, port, '127.0.0.1');
+    }, 20);
+
+    const result = await pipeline.runOnce();
+    clearInterval(flood);
+    await pipeline.stop();
+    sender.close();
+
+    expect(result.error?.message).toContain(`udp://127.0.0.1:${port}`);
+    expect(result.error?.message).not.toMatch(/pkt_size/);
   });
 });

@@ -253,6 +253,13 @@ export class StreamPipeline {
     }
   }
 
+  /** An FFmpeg message with the tap's relay address (what FFmpeg read) put back to the source's. */
+  private sourceNamed(text: string): string {
+    if (!this.tap) return text;
+    const relay = this.tap.url.replace(/\?.*$/, '');
+    return text.split(this.tap.url).join(this.source).split(relay).join(this.source);
+  }
+
   /** The input ffmpeg opens: the tap's loopback relay when the worker reads the transport itself. */
   private async input(): Promise<string> {
     const { options } = this;
@@ -337,9 +344,11 @@ export class StreamPipeline {
       });
     } catch (e) {
       if (!(e instanceof SourceOpenError)) throw e;
-      result.error = e;
-      log.warn({ err: e.message }, 'source cannot be opened');
-      if (options.live) this.loss?.sourceFailed(e.message, Date.now());
+      // FFmpeg read the tap's loopback relay: the user knows the source's address, not that one.
+      const error = this.tap ? new SourceOpenError(this.sourceNamed(e.message), this.source) : e;
+      result.error = error;
+      log.warn({ err: error.message }, 'source cannot be opened');
+      if (options.live) this.loss?.sourceFailed(error.message, Date.now());
       return result;
     }
     if (this.stopped) return result;
@@ -396,6 +405,7 @@ export class StreamPipeline {
     this.converter = converter;
     try {
       result.exit = await converter.run();
+      if (result.exit.lastError) result.exit.lastError = this.sourceNamed(result.exit.lastError);
     } finally {
       this.converter = null;
     }
