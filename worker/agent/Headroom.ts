@@ -48,7 +48,7 @@ export interface HeadroomSample {
   hostCpuSeconds?: number | null;
   /** Units running. */
   running: number;
-  /** Units started within the last HORIZON_SECONDS (not yet fully in the measurement). */
+  /** Units started within the last few seconds (the agent's YOUNG_MS): not yet fully in the measurement. */
   young: number;
   loopDelayP99: number;
   /** Units more than a few seconds behind the live edge (their decoders do not keep up). */
