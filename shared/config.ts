@@ -125,7 +125,7 @@ function admissionConfig(env: Env): AdmissionConfig {
     claimTarget,
     shedAbove,
     loopDelayShedSeconds: num(env, 'STREAMQC_LOOP_DELAY_SHED_SECONDS', 0.3, 0.01),
-    coldStreamCores: num(env, 'STREAMQC_COLD_STREAM_CORES', 0.1, 0.001),
+    coldStreamCores: num(env, 'STREAMQC_COLD_STREAM_CORES', 0.06, 0.001),
   };
 }
 

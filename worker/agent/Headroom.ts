@@ -36,7 +36,7 @@ const CEILING_MS = 120_000;
 /** Smoothing of the CPU measurement (seconds): short, so a burst of opens shows within a few ticks. */
 const HORIZON_SECONDS = 4;
 /** Units a worker may always hold, however busy other processes keep the machine. */
-const NEIGHBOUR_FLOOR = 4;
+const NEIGHBOUR_FLOOR = 8;
 /** The machine counts as saturated above this share of its cores: demand is then unknown. */
 const SATURATED = 0.97;
 
