@@ -24,6 +24,7 @@ export const DEFECT_TYPES = [
   'delivery.segment_error',
   'delivery.segment_duration',
   'delivery.variant_missing',
+  'delivery.manifest_invalid',
 ] as const;
 
 export type DefectType = (typeof DEFECT_TYPES)[number];
@@ -95,6 +96,7 @@ export const DEFAULT_SEVERITY: Record<DefectType, Severity> = {
   'delivery.segment_error': 'major',
   'delivery.segment_duration': 'minor',
   'delivery.variant_missing': 'major',
+  'delivery.manifest_invalid': 'major',
 };
 
 /**

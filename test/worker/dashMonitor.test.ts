@@ -32,13 +32,17 @@ class ScriptedDashOrigin {
   frozen = false;
   /** Answer the MPD with 404. */
   missing = false;
+  /** Answer a 1 kB MPD whose timeline implies 2^31 segments. */
+  bomb = false;
   publishTime = new Date();
   private timer: NodeJS.Timeout | null = null;
   private server: Server | null = null;
   base = '';
 
   mpd(): string {
-    const timeline = this.segments.map((s) => `<S t="${s.t}" d="${s.d}"/>`).join('');
+    const timeline = this.bomb
+      ? '<S t="0" d="1000" r="2147483647"/>'
+      : this.segments.map((s) => `<S t="${s.t}" d="${s.d}"/>`).join('');
     const template = `<SegmentTemplate timescale="1000" initialization="init-$RepresentationID$.mp4" media="seg-$RepresentationID$-$Number$.m4s" startNumber="${this.segments[0]?.number ?? 1}"><SegmentTimeline>${timeline}</SegmentTimeline></SegmentTemplate>`;
     const video = this.listed
       .map(
@@ -209,12 +213,18 @@ describe('DASH manifests', () => {
     const heapBefore = process.memoryUsage().heapUsed;
 
     expect(() => parseMpd(timelineBomb, 'http://origin.example/x.mpd')).toThrow(
-      /MPD refused: the SegmentTimeline implies 2147483648 segments \(limit 10000\)/,
+      /MPD refused: the SegmentTimeline implies 2147483648 segments \(limit 10000 segments\)/,
     );
     expect(() => parseMpd(durationBomb, 'http://origin.example/x.mpd')).toThrow(
-      /MPD refused: SegmentTemplate@duration 1\/1000 s implies \d+ segments \(limit 10000\)/,
+      /MPD refused: SegmentTemplate@duration 1\/1000 s implies \d+ segments \(limit 10000 segments\)/,
     );
     expect(() => parseMpd(endless, 'http://origin.example/x.mpd')).toThrow(/MPD refused/);
+    // 1,000 segments is a fine timeline, but not copied into 150 Representations (150,000 in all).
+    const reps = Array.from({ length: 150 }, (_, i) => `<Representation id="v${i}" bandwidth="${i + 1}"/>`);
+    const fanOut = `<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT2000S" profiles="urn:mpeg:dash:profile:isoff-live:2011"><Period id="p0"><AdaptationSet mimeType="video/mp4" contentType="video"><SegmentTemplate timescale="1" media="s$Number$.m4s"><SegmentTimeline><S t="0" d="2" r="999"/></SegmentTimeline></SegmentTemplate>${reps.join('')}</AdaptationSet></Period></MPD>`;
+    expect(() => parseMpd(fanOut, 'http://origin.example/x.mpd')).toThrow(
+      /MPD refused: the document implies more than 100000 segments \(limit 100000 segments in all\)/,
+    );
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(100 * 1024 * 1024);
     // The same 1 ms template with a 60 s time-shift window is a small live window: accepted.
     const windowed = mpd(
@@ -324,6 +334,24 @@ describe('DASH delivery rules', () => {
       ['cleared', 'a0'],
     ]);
     expect(events[0].detail.status).toBe(404);
+  }, 20_000);
+
+  it('delivery.manifest_invalid: an MPD that turns into a bomb is refused, named once, and cleared when it is sane again', async () => {
+    const { origin, events } = await watchScripted();
+    origin.bomb = true;
+    await sleep(3000);
+    origin.bomb = false;
+    await sleep(3000);
+    expect(story(events, 'delivery.manifest_invalid')).toEqual([
+      ['raised', 'v0'],
+      ['cleared', 'v0'],
+    ]);
+    const raised = events.find((e) => e.type === 'delivery.manifest_invalid') as DefectEvent;
+    expect(raised.detail.limit).toBe('10000 segments');
+    expect(raised.detail.reason).toMatch(/MPD refused: the SegmentTimeline implies 2147483648 segments/);
+    expect(raised.detail.document).toBe(`${origin.base}live.mpd`);
+    // Refused is not missing: the MPD loads.
+    expect(events.filter((e) => e.type === 'delivery.variant_missing')).toEqual([]);
   }, 20_000);
 
   it('delivery.playlist_stale: the MPD stops growing for longer than 3 segment durations', async () => {

@@ -7,8 +7,9 @@
  * fleet took the member over.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Registry } from '../../shared/registry/Registry.js';
+import { startThread } from '../../shared/startThread.js';
 import { type LeaseThreadData, SLOT, SLOTS } from './leaseSlots.js';
 
 export interface LeaseKeeperOptions {
@@ -19,20 +20,6 @@ export interface LeaseKeeperOptions {
 
 /** How often the main thread says it is alive. */
 const ALIVE_MS = 250;
-
-/**
- * Starts the lease thread: compiled, the .js beside this file; from the TypeScript sources (tests
- * and benchmarks run them) through tsx's loader, registered inside the thread.
- */
-function leaseThread(workerData: unknown): Worker {
-  if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./leaseThread.js', import.meta.url), { workerData });
-  const source = JSON.stringify(new URL('./leaseThread.ts', import.meta.url).href);
-  return new Worker(
-    `import('tsx/esm/api').then(({ register }) => { register(); return import(${source}); });`,
-    { eval: true, workerData },
-  );
-}
 
 export class LeaseKeeper {
   private readonly shared = new Float64Array(new SharedArrayBuffer(SLOTS * 8));
@@ -54,7 +41,7 @@ export class LeaseKeeper {
       config: registry.config,
       env: { ...registry.env },
     };
-    this.thread = leaseThread(data);
+    this.thread = startThread(import.meta.url, 'leaseThread', { workerData: data });
     this.exited = new Promise((resolve) => this.thread.once('exit', () => resolve()));
     this.alive = setInterval(() => {
       this.shared[SLOT.mainAlive] = Date.now();

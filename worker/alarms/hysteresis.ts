@@ -56,6 +56,7 @@ const FLICKER: Record<DefectType, { bridge: number; clearAfter: ClearAfter }> = 
   'delivery.segment_error': DELIVERY,
   'delivery.segment_duration': DELIVERY,
   'delivery.variant_missing': DELIVERY,
+  'delivery.manifest_invalid': DELIVERY,
 };
 
 const HOLD_OFF: Record<DefectType, (t: Thresholds) => number> = {
@@ -81,6 +82,7 @@ const HOLD_OFF: Record<DefectType, (t: Thresholds) => number> = {
   'delivery.segment_error': () => 0,
   'delivery.segment_duration': () => 0,
   'delivery.variant_missing': () => 0,
+  'delivery.manifest_invalid': () => 0,
 };
 
 /** The alarm timing of one type under a stream's thresholds. */

@@ -14,7 +14,6 @@
  * encoder); on the decoded one only, `scope: "rendition"`. A rendition whose own key frames stop
  * (or go black) while the decoded one plays is raised for that rendition.
  */
-import HLS from 'hls-parser';
 import type { SecurityConfig } from '../../shared/config.js';
 import type {
   DefectEvent,
@@ -38,12 +37,13 @@ import {
   hlsMasterPlaylist,
   hlsMediaPlaylist,
   looksLikeMpd,
-  parseMpd,
 } from './dashManifest.js';
-import { FetchError, type Fetched, guardedGet } from './guardedGet.js';
+import { FetchError, type Fetched, guardedGet, ManifestRefused } from './guardedGet.js';
+import type { HlsMedia, HlsVariant } from './hlsPlaylist.js';
 import { KEYFRAME_NOISE, type KeyframeSample, probeKeyframes, thumbChange } from './keyframeProbe.js';
-
-HLS.setOptions({ silent: true });
+import { ManifestSandbox } from './ManifestSandbox.js';
+import type { DocumentKind, ParsedDocument } from './parseDocument.js';
+import type { SegmentInfo } from './segments.js';
 
 const MAX_PLAYLIST_BYTES = 4 << 20;
 const MAX_SEGMENT_BYTES = 64 << 20;
@@ -85,19 +85,24 @@ export interface LadderMonitorOptions {
   documentsBase: string | null;
   onEvent: (event: DefectEvent) => void;
   ffmpeg?: string;
+  /** Where playlists and MPDs are parsed (default: the worker's sandbox threads). */
+  parser?: ManifestSandbox;
 }
 
-/** One segment of a rendition, HLS or DASH (`msn`: media sequence number, or DASH `$Number$`). */
-export interface SegmentInfo {
-  msn: number;
-  uri: string;
-  duration: number;
-  discontinuity: number;
-  /** Initialization section (EXT-X-MAP, DASH Initialization). */
-  map?: string;
-  /** Presentation time, seconds (DASH; HLS playlists do not say). */
-  start?: number;
+/** Parses a loaded document in the sandbox (or the parser given). */
+function parseIn(
+  options: LadderMonitorOptions,
+  kind: DocumentKind,
+  fetched: Fetched,
+): Promise<ParsedDocument> {
+  return (options.parser ?? ManifestSandbox.shared()).parse({
+    kind,
+    text: fetched.body.toString('utf8'),
+    url: fetched.url,
+  });
 }
+
+export type { SegmentInfo } from './segments.js';
 
 type Faults = Partial<Record<DeliveryType, Detail>>;
 
@@ -128,6 +133,8 @@ class Rendition {
   faults: Faults = {};
   stale: Detail | null = null;
   missing: Detail | null = null;
+  /** Its playlist (or the MPD) loads but is refused: a limit hit, or not parsable. */
+  invalid: Detail | null = null;
   lastT: number | null = null;
   nextSample = -1;
   busy = false;
@@ -257,24 +264,23 @@ export class LadderMonitor {
     });
     if (fetched.abandoned) return null;
     if (looksLikeMpd(fetched.body)) return LadderMonitor.openDash(url, fetched, options);
-    const text = fetched.body.toString('utf8');
-    if (!text.startsWith('#EXTM3U')) return null;
-    const playlist = HLS.parse(text);
-    if (!playlist.isMasterPlaylist)
+    if (fetched.body.subarray(0, 7).toString('latin1') !== '#EXTM3U') return null;
+    const playlist = await parseIn(options, 'hls', fetched);
+    if (playlist.kind !== 'master')
       return new LadderMonitor(
         options,
         { video: [{ uri: url, bandwidth: 0 }], decoded: 0, audio: [], decodedAudio: -1 },
         url,
       );
-    const variants = playlist.variants.filter((v) => !v.isIFrameOnly && v.uri);
+    const variants = playlist.variants;
     if (variants.length === 0) throw new FetchError('multivariant playlist lists no variant', url);
     const refs: RenditionRef[] = variants.map((v) => ({
-      uri: new URL(v.uri, fetched.url).href,
+      uri: v.uri,
       bandwidth: v.bandwidth,
-      ...(v.resolution ? { resolution: `${v.resolution.width}x${v.resolution.height}` } : {}),
+      ...(v.resolution ? { resolution: v.resolution } : {}),
     }));
     let decoded = LadderMonitor.pick(refs, options.decode);
-    const sound = LadderMonitor.audioOf(variants, decoded, fetched.url);
+    const sound = LadderMonitor.audioOf(variants, decoded);
     let decoderUrl = refs[decoded].uri;
     let master: string | null = null;
     if (sound.decoded >= 0) {
@@ -309,18 +315,13 @@ export class LadderMonitor {
    * The sound renditions (`EXT-X-MEDIA` TYPE=AUDIO with a URI) of a multivariant playlist, the
    * decoded variant's group first; the one decoded is that group's DEFAULT (else its first).
    */
-  private static audioOf(
-    variants: HLS.types.Variant[],
-    decoded: number,
-    base: string,
-  ): { refs: RenditionRef[]; decoded: number } {
-    const own = variants[decoded].audio.filter((a) => a.uri);
+  private static audioOf(variants: HlsVariant[], decoded: number): { refs: RenditionRef[]; decoded: number } {
+    const own = variants[decoded].audio;
     const chosen = own.find((a) => a.isDefault) ?? own[0];
     const listed = [...(chosen ? [chosen] : []), ...own, ...variants.flatMap((v) => v.audio)];
     const refs: RenditionRef[] = [];
     for (const a of listed) {
-      if (!a.uri) continue;
-      const uri = new URL(a.uri, base).href;
+      const uri = a.uri;
       if (refs.some((r) => r.uri === uri)) continue;
       refs.push({
         uri,
@@ -337,12 +338,12 @@ export class LadderMonitor {
    * An MPD: its video Representations are the ladder; the decoder reads the chosen one (and the
    * first audio Representation) through HLS playlists written from each load of the MPD.
    */
-  private static openDash(
+  private static async openDash(
     url: string,
     fetched: Fetched,
     options: LadderMonitorOptions,
-  ): LadderMonitor | null {
-    const mpd = parseMpd(fetched.body.toString('utf8'), fetched.url);
+  ): Promise<LadderMonitor | null> {
+    const mpd = (await parseIn(options, 'mpd', fetched)) as DashManifest;
     // Without the guard proxy to serve the playlists, or without pictures, ffmpeg reads the MPD.
     if (!options.documentsBase || mpd.video.length === 0) return null;
     const refs = mpd.video.map((v) => v.ref);
@@ -460,17 +461,24 @@ export class LadderMonitor {
     let changed = false;
     try {
       const fetched = await this.fetch(r.ref.uri, MAX_PLAYLIST_BYTES);
-      const text = fetched.body.toString('utf8');
-      if (!text.startsWith('#EXTM3U')) throw new FetchError('not a playlist', fetched.url, fetched.status);
-      const playlist = HLS.parse(text);
-      if (playlist.isMasterPlaylist)
+      if (fetched.body.subarray(0, 7).toString('latin1') !== '#EXTM3U')
+        throw new FetchError('not a playlist', fetched.url, fetched.status);
+      const playlist = await parseIn(this.options, 'hls', fetched);
+      if (this.stopped) return;
+      if (playlist.kind !== 'media')
         throw new FetchError('a multivariant playlist where a media playlist was listed', fetched.url);
       r.failures = 0;
       r.missing = null;
-      changed = this.compare(r, playlist, fetched.url);
+      r.invalid = null;
+      changed = this.compare(r, playlist);
     } catch (e) {
       if (this.stopped) return;
-      r.failures++;
+      if (e instanceof ManifestRefused) {
+        // It loads: not missing. Refused, and nothing in it judged until it is acceptable again.
+        r.failures = 0;
+        r.missing = null;
+        r.invalid = { reason: e.message, limit: e.limit, document: e.url };
+      } else r.failures++;
       const status = e instanceof FetchError ? e.status : undefined;
       if (r.failures >= MISSING_AFTER_FAILURES)
         r.missing = { reason: (e as Error).message, ...(status ? { status } : {}), failures: r.failures };
@@ -482,22 +490,13 @@ export class LadderMonitor {
   }
 
   /** An HLS media playlist, as the segments, limits and state that every ladder shares. */
-  private compare(r: Rendition, playlist: HLS.types.MediaPlaylist, base: string): boolean {
-    const fresh = playlist.segments.map(
-      (s): SegmentInfo => ({
-        msn: s.mediaSequenceNumber,
-        uri: new URL(s.uri, base).href,
-        duration: s.duration,
-        discontinuity: s.discontinuitySequence,
-        ...(s.map?.uri ? { map: new URL(s.map.uri, base).href } : {}),
-      }),
-    );
-    return this.update(r, fresh, {
+  private compare(r: Rendition, playlist: HlsMedia): boolean {
+    return this.update(r, playlist.segments, {
       targetDuration: playlist.targetDuration,
       // RFC 8216 §4.3.3.1: a segment's duration, rounded to an integer, is at most the target.
       longest: playlist.targetDuration ? playlist.targetDuration + 0.5 : null,
       ended: playlist.endlist,
-      emptyFirst: playlist.mediaSequenceBase ?? 0,
+      emptyFirst: playlist.mediaSequenceBase,
     });
   }
 
@@ -602,9 +601,22 @@ export class LadderMonitor {
     let changed = false;
     try {
       const fetched = await this.fetch(dash.url, MAX_PLAYLIST_BYTES);
-      changed = this.applyMpd(parseMpd(fetched.body.toString('utf8'), fetched.url));
+      if (!looksLikeMpd(fetched.body))
+        throw new FetchError('not a DASH manifest', fetched.url, fetched.status);
+      const mpd = (await parseIn(this.options, 'mpd', fetched)) as DashManifest;
+      if (this.stopped) return;
+      this.decoded.invalid = null;
+      changed = this.applyMpd(mpd);
     } catch (e) {
       if (this.stopped) return;
+      if (e instanceof ManifestRefused) {
+        // The MPD loads but is refused: one alarm, on the decoded rendition, naming the MPD.
+        this.mpdFailures = 0;
+        for (const r of this.renditions) r.missing = null;
+        this.decoded.invalid = { reason: e.message, limit: e.limit, document: e.url };
+        this.scheduleMpd(false, started);
+        return;
+      }
       this.mpdFailures++;
       const status = e instanceof FetchError ? e.status : undefined;
       if (this.mpdFailures >= MISSING_AFTER_FAILURES)
@@ -931,7 +943,9 @@ export class LadderMonitor {
             ? r.stale
             : type === 'delivery.variant_missing'
               ? r.missing
-              : r.faults[type];
+              : type === 'delivery.manifest_invalid'
+                ? r.invalid
+                : r.faults[type];
         r.tracker.observe({
           type,
           t: since,

@@ -9,8 +9,8 @@
 import { DOMParser } from '@xmldom/xmldom';
 import { inheritAttributes, type MpdPlaylist, toPlaylists } from 'mpd-parser';
 import type { RenditionRef } from '../../shared/events.js';
-import { FetchError } from './guardedGet.js';
-import type { SegmentInfo } from './LadderMonitor.js';
+import { FetchError, ManifestRefused } from './guardedGet.js';
+import { MAX_SEGMENTS_KEPT, type SegmentInfo } from './segments.js';
 
 export interface DashRepresentation {
   id: string;
@@ -94,6 +94,8 @@ function mpdElement(text: string): unknown {
 export const MPD_LIMITS = {
   /** Segments one SegmentTimeline or SegmentTemplate@duration may imply (5.5 h of 2 s segments). */
   segments: 10_000,
+  /** Segments the whole document may imply, every Representation a template applies to counted. */
+  totalSegments: 100_000,
   periods: 50,
   representations: 200,
 } as const;
@@ -126,11 +128,14 @@ function inherited(el: XmlElement, name: string): string | null {
  * implied segment (gigabytes, then a crash, on every worker the stream moved to).
  */
 function checkBounds(root: XmlElement, nowMs: number): void {
+  const refuse = (what: string, limit: string): never => {
+    throw new ManifestRefused(`MPD refused: ${what} (limit ${limit})`, '', limit);
+  };
   const count = (tag: string) => root.getElementsByTagName(tag).length;
   if (count('Period') > MPD_LIMITS.periods)
-    throw new Error(`${count('Period')} Periods (limit ${MPD_LIMITS.periods})`);
+    refuse(`${count('Period')} Periods`, `${MPD_LIMITS.periods} Periods`);
   if (count('Representation') > MPD_LIMITS.representations)
-    throw new Error(`${count('Representation')} Representations (limit ${MPD_LIMITS.representations})`);
+    refuse(`${count('Representation')} Representations`, `${MPD_LIMITS.representations} Representations`);
   const dynamic = root.getAttribute('type') === 'dynamic';
   const ast = Date.parse(root.getAttribute('availabilityStartTime') ?? '');
   // How long a timeline can run: since availabilityStartTime for a live MPD, the whole
@@ -140,10 +145,21 @@ function checkBounds(root: XmlElement, nowMs: number): void {
       ? Math.max(0, (nowMs - ast) / 1000)
       : 0
     : (isoSeconds(root.getAttribute('mediaPresentationDuration') ?? undefined) ?? 0);
-  const tooMany = (what: string, n: number) => {
+  let total = 0;
+  const implies = (what: string, n: number, owner: XmlElement | null) => {
     if (!(n <= MPD_LIMITS.segments))
-      throw new Error(
-        `${what} implies ${Number.isFinite(n) ? Math.round(n) : 'unbounded'} segments (limit ${MPD_LIMITS.segments})`,
+      refuse(
+        `${what} implies ${Number.isFinite(n) ? Math.round(n) : 'unbounded'} segments`,
+        `${MPD_LIMITS.segments} segments`,
+      );
+    // A template on an AdaptationSet or Period is expanded once per Representation under it.
+    const reps =
+      owner?.tagName === 'Representation' ? 1 : owner?.getElementsByTagName('Representation').length;
+    total += n * Math.max(1, reps ?? 1);
+    if (total > MPD_LIMITS.totalSegments)
+      refuse(
+        `the document implies more than ${MPD_LIMITS.totalSegments} segments`,
+        `${MPD_LIMITS.totalSegments} segments in all`,
       );
   };
   for (const timeline of Array.from(root.getElementsByTagName('SegmentTimeline'))) {
@@ -154,7 +170,7 @@ function checkBounds(root: XmlElement, nowMs: number): void {
       const d = Number(s.getAttribute('d') ?? 0);
       implied += r >= 0 ? r + 1 : d > 0 ? (horizon * timescale) / d : Number.POSITIVE_INFINITY;
     }
-    tooMany('the SegmentTimeline', implied);
+    implies('the SegmentTimeline', implied, timeline.parentNode?.parentNode ?? null);
   }
   for (const template of Array.from(root.getElementsByTagName('SegmentTemplate'))) {
     const duration = Number(template.getAttribute('duration') ?? 0);
@@ -162,7 +178,11 @@ function checkBounds(root: XmlElement, nowMs: number): void {
     const timescale = Number(inherited(template, 'timescale') ?? 1) || 1;
     const window = isoSeconds(root.getAttribute('timeShiftBufferDepth') ?? undefined);
     const seconds = dynamic && window !== null ? Math.min(window, horizon) : horizon;
-    tooMany(`SegmentTemplate@duration ${duration}/${timescale} s`, (seconds * timescale) / duration);
+    implies(
+      `SegmentTemplate@duration ${duration}/${timescale} s`,
+      (seconds * timescale) / duration,
+      template.parentNode,
+    );
   }
 }
 
@@ -182,7 +202,8 @@ export function parseMpd(text: string, url: string, nowMs = Date.now()): DashMan
   try {
     checkBounds(root as XmlElement, nowMs);
   } catch (e) {
-    throw new FetchError(`MPD refused: ${(e as Error).message}`, url);
+    if (e instanceof ManifestRefused) throw new ManifestRefused(e.message, url, e.limit);
+    throw e;
   }
   try {
     playlists = toPlaylists(inheritAttributes(root, { manifestUri: url }).representationInfo);
@@ -209,7 +230,7 @@ export function parseMpd(text: string, url: string, nowMs = Date.now()): DashMan
         ...(typeof lang === 'string' && lang ? { language: lang } : {}),
       },
       periodStart: p.attributes.periodStart ?? 0,
-      segments: p.segments.map((s) => ({
+      segments: p.segments.slice(-MAX_SEGMENTS_KEPT).map((s) => ({
         msn: s.number,
         uri: s.resolvedUri,
         duration: s.duration,

@@ -32,6 +32,21 @@ export class FetchError extends Error {
   }
 }
 
+/**
+ * A document that loaded but is refused: it implies more work than a monitor needs (segments,
+ * Periods, Representations) or its parsing ran past the sandbox's time or memory.
+ */
+export class ManifestRefused extends FetchError {
+  constructor(
+    message: string,
+    url: string,
+    /** The limit that was hit, as a user reads it (e.g. "10000 segments"). */
+    readonly limit: string,
+  ) {
+    super(message, url);
+  }
+}
+
 export interface GetOptions {
   security: SecurityConfig;
   timeoutMs: number;
