@@ -228,7 +228,8 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
 
   /**
    * Where each unit runs: `running` on a live worker, `waiting` (with the reason and since when),
-   * or `moving` while the worker holding it has stopped heartbeating and is being taken over.
+   * `moving` while the worker holding it has stopped heartbeating and is being taken over, or
+   * `quarantined` when workers kept dying under it (never handed on; delete the stream to stop).
    */
   async function assignmentOf(record: StreamRecord) {
     const ids = record.units.map((u) => unitId(record.id, u.group));
@@ -251,6 +252,15 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
             reason: `worker ${workerId} stopped heartbeating`,
           };
         }
+        if (unit?.quarantined)
+          return {
+            ...base,
+            state: 'quarantined',
+            workerId: null,
+            since: new Date(unit.quarantinedAt ?? 0).toISOString(),
+            reason: unit.quarantined,
+            strikes: unit.strikes ?? 0,
+          };
         return {
           ...base,
           state: 'waiting',

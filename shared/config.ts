@@ -5,6 +5,7 @@
 
 import { availableParallelism } from 'node:os';
 import { DECODE_PROFILES, type DecodeProfile } from './decodeProfile.js';
+import type { StrikePolicy } from './registry/units.js';
 
 /** A configuration variable has a value we cannot use. */
 export class ConfigError extends Error {
@@ -83,6 +84,10 @@ export interface WorkerConfig {
   admission: AdmissionConfig;
   /** Re-publish open alarms this often, seconds (0 = never). */
   resendSeconds: number;
+  /** Worker deaths while running a unit that quarantine it, and the window they add up in. */
+  strikes: StrikePolicy;
+  /** A unit opening (or waiting to open) longer than this raises stream.unmonitored and is restarted. */
+  openDeadlineSeconds: number;
   /** Detector groups a stream is split into (comma list of group=types); empty = one group. */
   detectorGroups: string;
   metricsPort: number;
@@ -169,6 +174,11 @@ export function workerConfig(env: Env = process.env): WorkerConfig {
     drainSeconds: num(env, 'STREAMQC_DRAIN_SECONDS', 25, 1),
     decodeProfile: oneOf(env, 'STREAMQC_DECODE_PROFILE', DECODE_PROFILES, 'reference'),
     resendSeconds: num(env, 'STREAMQC_RESEND_SECONDS', 300, 0),
+    strikes: {
+      limit: int(env, 'STREAMQC_STRIKE_LIMIT', 3, 1, 100),
+      windowMs: num(env, 'STREAMQC_STRIKE_WINDOW_MINUTES', 30, 1) * 60_000,
+    },
+    openDeadlineSeconds: num(env, 'STREAMQC_UNIT_OPEN_DEADLINE_SECONDS', 60, 5),
     detectorGroups: env.STREAMQC_DETECTOR_GROUPS ?? '',
     metricsPort: int(env, 'STREAMQC_METRICS_PORT', 0, 0, 65535),
     ndjsonPath: env.STREAMQC_NDJSON_PATH || undefined,

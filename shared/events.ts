@@ -8,6 +8,8 @@ export const DEFECT_TYPES = [
   'audio.loudness',
   'av.desync',
   'stream.loss',
+  // The stream is registered but not being monitored (a unit stuck opening, or quarantined).
+  'stream.unmonitored',
   'audio.missing',
   'video.missing',
   // ETSI TR 101 290 on MPEG-TS read by the worker itself (UDP sources).
@@ -33,6 +35,16 @@ export type DeliveryType = Extract<DefectType, `delivery.${string}`>;
 
 export function isDeliveryType(type: DefectType): type is DeliveryType {
   return type.startsWith('delivery.');
+}
+
+/** Types the worker raises about its own monitoring of a stream, not about the media. */
+export type MonitorType = 'stream.unmonitored';
+
+/** Types a media detector judges (worker/detectors): neither delivery nor monitoring. */
+export type MediaType = Exclude<DefectType, DeliveryType | MonitorType>;
+
+export function isMediaType(type: DefectType): type is MediaType {
+  return !isDeliveryType(type) && type !== 'stream.unmonitored';
 }
 export type Severity = 'critical' | 'major' | 'minor';
 export type AlarmState = 'raised' | 'cleared';
@@ -82,6 +94,7 @@ export const DEFAULT_SEVERITY: Record<DefectType, Severity> = {
   'audio.loudness': 'minor',
   'av.desync': 'major',
   'stream.loss': 'critical',
+  'stream.unmonitored': 'critical',
   'audio.missing': 'critical',
   'video.missing': 'critical',
   'transport.sync': 'critical',

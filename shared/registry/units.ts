@@ -22,6 +22,20 @@ export interface UnitItem {
   pool?: typeof WAITING;
   waitReason?: string;
   waitingSince?: number;
+  /** Times a worker died while running it, counted within STRIKE_POLICY's window. */
+  strikes?: number;
+  lastStrikeAt?: number;
+  /** Set when parked: neither held nor waiting, never claimed again (until the stream is deleted). */
+  quarantined?: string;
+  quarantinedAt?: number;
+}
+
+/** When the deaths of the workers running a unit park it instead of handing it on. */
+export interface StrikePolicy {
+  /** Worker deaths while running it that quarantine a unit. */
+  limit: number;
+  /** Deaths further apart than this do not add up. */
+  windowMs: number;
 }
 
 export function unitId(streamId: string, group: string): string {
@@ -118,6 +132,57 @@ export class UnitStore {
         ExpressionAttributeValues: { ':h': holder, ':waiting': WAITING, ':r': reason, ':now': Date.now() },
       }),
     );
+  }
+
+  /**
+   * A departed worker's unit, counted against it: back to waiting with `reason`, or — at the
+   * policy's limit of worker deaths within its window — quarantined (held by nobody, waiting for
+   * nobody). One conditional write on `holder`: only one taker counts a death. The outcome, or
+   * null when someone else holds the unit now.
+   */
+  async strike(
+    unit: UnitItem,
+    holder: string,
+    reason: string,
+    policy: StrikePolicy,
+    now = Date.now(),
+  ): Promise<{ outcome: 'waiting' | 'quarantined'; strikes: number; why: string } | null> {
+    const recent = unit.lastStrikeAt !== undefined && now - unit.lastStrikeAt <= policy.windowMs;
+    const strikes = (recent ? (unit.strikes ?? 0) : 0) + 1;
+    const minutes = Math.round(policy.windowMs / 60_000);
+    if (strikes >= policy.limit) {
+      const why = `quarantined: ${strikes} workers stopped while running it within ${minutes} min (the last: ${reason})`;
+      const applied = await this.db.conditional(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { unitId: unit.unitId },
+          UpdateExpression:
+            'SET quarantined = :why, quarantinedAt = :now, strikes = :s, lastStrikeAt = :now REMOVE holder, heldSince, #p, waitReason, waitingSince',
+          ConditionExpression: 'holder = :h',
+          ExpressionAttributeNames: { '#p': 'pool' },
+          ExpressionAttributeValues: { ':h': holder, ':why': why, ':now': now, ':s': strikes },
+        }),
+      );
+      return applied ? { outcome: 'quarantined', strikes, why } : null;
+    }
+    const applied = await this.db.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { unitId: unit.unitId },
+        UpdateExpression:
+          'SET #p = :waiting, waitReason = :r, waitingSince = :now, strikes = :s, lastStrikeAt = :now REMOVE holder, heldSince',
+        ConditionExpression: 'holder = :h',
+        ExpressionAttributeNames: { '#p': 'pool' },
+        ExpressionAttributeValues: {
+          ':h': holder,
+          ':waiting': WAITING,
+          ':r': reason,
+          ':now': now,
+          ':s': strikes,
+        },
+      }),
+    );
+    return applied ? { outcome: 'waiting', strikes, why: reason } : null;
   }
 
   /** Ids of the units a fleet member holds. */

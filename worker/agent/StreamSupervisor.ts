@@ -4,6 +4,7 @@
  * the wall clock, and turns the alarm tracker's events into registry records and outbox entries,
  * each raised and cleared exactly once (the registry's conditional writes decide).
  */
+
 import { readFileSync } from 'node:fs';
 import type { SecurityConfig } from '../../shared/config.js';
 import type { DecodeProfile } from '../../shared/decodeProfile.js';
@@ -14,6 +15,7 @@ import type { Registry, UnitItem } from '../../shared/registry/Registry.js';
 import type { StreamHealth, StreamRecord, UnitState } from '../../shared/streamSpec.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
 import { checkSource, UrlPolicyError } from '../../shared/urlPolicy.js';
+import { recordAlarm, unmonitoredCleared, unmonitoredEvent } from '../alarms/recordAlarm.js';
 import { DOCUMENTS_BASE, type GuardProxy } from '../converter/GuardProxy.js';
 import { isLiveKind, sourceKind } from '../converter/sourceKind.js';
 import { StreamPipeline } from '../pipeline/StreamPipeline.js';
@@ -33,7 +35,12 @@ export interface SupervisorDeps {
   proxy: Pick<GuardProxy, 'open' | 'close' | 'problem' | 'watch' | 'serve'>;
   /** The worker's admission for opens: each run waits for a slot before it probes the source. */
   openGate?: Pick<OpenGate, 'acquire'>;
+  /** One open (from the address check to the first media) longer than this is a stuck unit. */
+  openDeadlineSeconds?: number;
 }
+
+/** Default of SupervisorDeps.openDeadlineSeconds (STREAMQC_UNIT_OPEN_DEADLINE_SECONDS). */
+const OPEN_DEADLINE_SECONDS = 60;
 
 const MAX_BACKOFF_SECONDS = 30;
 /** A run that delivered media for this long resets the backoff: the next open is tried at once. */
@@ -82,6 +89,13 @@ export class StreamSupervisor {
   private releaseOpen: ReleaseOpen | null = null;
   /** The unit ran before (here, or on the worker it was taken from): its re-opens go first. */
   private wasRunning = false;
+  /** What the current open is doing (the watchdog names it), and since when the open runs. */
+  private stage = 'starting';
+  private openStartedAt = Date.now();
+  /** The open `stream.unmonitored` alarm (raised by a watchdog here or on an earlier worker). */
+  private unmonitored: DefectEvent | null = null;
+  /** Set while the current open has run past its deadline: where it is stuck, for how long. */
+  stuck: { stage: string; seconds: number } | null = null;
 
   constructor(
     readonly unit: UnitItem,
@@ -188,6 +202,7 @@ export class StreamSupervisor {
       },
       onProgress: (t) => {
         this.frames++;
+        if (this.runState !== 'running') this.monitoringAgain(t);
         this.runState = 'running';
         this.wasRunning = true;
         this.finishOpen();
@@ -216,9 +231,9 @@ export class StreamSupervisor {
       },
     });
     this.pipeline = pipeline;
-    const open = (await deps.registry.alarms.openFor(stream.id)).filter((a) =>
-      unit.detectors.includes(a.event.type),
-    );
+    const alarms = await deps.registry.alarms.openFor(stream.id);
+    this.unmonitored = alarms.find((a) => a.event.type === 'stream.unmonitored')?.event ?? null;
+    const open = alarms.filter((a) => unit.detectors.includes(a.event.type));
     const openEvents = open.map((a) => a.event);
     if (live) {
       // A live stream's timeline goes on where its last monitor left it (up to 5 minutes ago).
@@ -238,6 +253,7 @@ export class StreamSupervisor {
 
     const health = setInterval(() => void this.reportHealth(pipeline), HEALTH_INTERVAL_MS);
     const lagWatch = setInterval(() => {
+      this.watchOpen(pipeline);
       if (this.lagSeconds > MAX_LAG_SECONDS) {
         this.log.warn(
           { lagSeconds: this.lagSeconds },
@@ -253,6 +269,9 @@ export class StreamSupervisor {
       while (!this.stopped) {
         let source = stream.url;
         let inputArgs: string[] = [];
+        this.openStartedAt = Date.now();
+        this.stuck = null;
+        this.stage = 'checking the source address';
         try {
           const checked = await checkSource(stream.url, deps.security);
           if (kind === 'http') {
@@ -271,7 +290,9 @@ export class StreamSupervisor {
         }
         pipeline.setSource(source, inputArgs);
         this.runState = 'opening';
+        this.stage = 'waiting for an open slot';
         if (!(await this.admit())) break;
+        this.stage = 'opening the source (playlist, probe, decoder start, first media)';
         if (runs === 0) pipeline.firstOpenStarting();
         this.runStartedWall = Date.now();
         this.runStartedMedia = null;
@@ -317,6 +338,48 @@ export class StreamSupervisor {
       await deps.proxy.close(unit.unitId);
       await this.reportHealth(pipeline);
     }
+  }
+
+  /**
+   * The unit's watchdog: an open that runs past its deadline — whatever it is stuck on — raises
+   * `stream.unmonitored` naming the stage (once per episode) and, past the decoder's start, kills
+   * the decoder so the open starts again. The agent hands a unit stuck for twice the deadline back
+   * to the fleet (WorkerAgent.releaseStuck).
+   */
+  private watchOpen(pipeline: StreamPipeline): void {
+    const deadline = this.deps.openDeadlineSeconds ?? OPEN_DEADLINE_SECONDS;
+    const seconds = Math.round((Date.now() - this.openStartedAt) / 1000);
+    if (this.runState !== 'opening' || seconds <= deadline) return;
+    const firstTime = this.stuck === null;
+    this.stuck = { stage: this.stage, seconds };
+    if (!firstTime) return;
+    const reason = `stuck ${this.stage} for ${seconds} s on worker ${this.deps.workerId}`;
+    this.lastError = reason;
+    this.log.error({ stage: this.stage, seconds }, 'unit stuck opening; raising stream.unmonitored');
+    if (!this.unmonitored) {
+      const raised = redactDeep(
+        unmonitoredEvent(
+          this.stream,
+          reason,
+          { state: 'stuck', stage: this.stage },
+          pipeline.currentMediaTime,
+        ),
+      );
+      this.unmonitored = raised;
+      this.eventChain = this.eventChain.then(() => this.onAlarmEvent(raised));
+    }
+    if (this.stage.startsWith('opening the source')) pipeline.restartConverter();
+  }
+
+  /** First media after an open: a `stream.unmonitored` still open for this stream is cleared. */
+  private monitoringAgain(mediaTime: number): void {
+    this.stuck = null;
+    this.stage = 'running';
+    const raised = this.unmonitored;
+    if (!raised || raised.detail.state === 'quarantined') return;
+    this.unmonitored = null;
+    const cleared = unmonitoredCleared(raised, mediaTime);
+    this.eventChain = this.eventChain.then(() => this.onAlarmEvent(cleared));
   }
 
   /**
@@ -416,16 +479,6 @@ export class StreamSupervisor {
   }
 
   private async recordAlarm(event: DefectEvent): Promise<void> {
-    const { registry, outbox } = this.deps;
-    const first =
-      event.state === 'raised' ? await registry.alarms.open(event) : await registry.alarms.close(event);
-    const where = { type: event.type, state: event.state, dedupKey: event.dedupKey };
-    if (!first) {
-      this.log.info(where, 'alarm already recorded; not repeated');
-      return;
-    }
-    this.log.info({ ...where, start: event.start }, 'alarm');
-    await registry.alarms.record(event);
-    await outbox.submit(event);
+    await recordAlarm(this.deps, event, this.log);
   }
 }

@@ -11,12 +11,15 @@
  * reason. On SIGTERM it drains: units go back to waiting, with the reason, for the others to claim
  * at once.
  */
+
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { SecurityConfig, WorkerConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
+import { redactDeep } from '../../shared/redact.js';
 import type { Member, Registry, UnitItem } from '../../shared/registry/Registry.js';
 import type { StreamRecord, UnitState } from '../../shared/streamSpec.js';
+import { recordAlarm, unmonitoredEvent } from '../alarms/recordAlarm.js';
 import { GuardProxy } from '../converter/GuardProxy.js';
 import { type Outbox, resendId } from '../publishers/Outbox.js';
 import { EmfReporter } from './emfMetrics.js';
@@ -52,6 +55,8 @@ export interface UnitRunner {
   readonly frames: number;
   readonly restarts: number;
   readonly state: UnitState;
+  /** Set while its current open has run past the open deadline (StreamSupervisor.watchOpen). */
+  readonly stuck?: { stage: string; seconds: number } | null;
   cpuSeconds(): number;
   start(): void;
   stop(): Promise<void>;
@@ -87,7 +92,7 @@ export class WorkerAgent {
   /** CPU seconds of the decoders of units that stopped (the measurement's total keeps them). */
   private cpuOfEnded = 0;
   /** Lease changes this worker made: units claimed, released, and taken over from departed workers. */
-  readonly moves = { claimed: 0, released: 0, takenOver: 0, stopped: 0, shed: 0 };
+  readonly moves = { claimed: 0, released: 0, takenOver: 0, stopped: 0, shed: 0, quarantined: 0 };
 
   constructor(
     private readonly config: WorkerConfig,
@@ -309,6 +314,7 @@ export class WorkerAgent {
       const stream = await this.registry.streams.get(unit.streamId);
       await this.startIfActive(unit, stream);
     }
+    await this.releaseStuck();
     this.reportLoad();
     if (this.ticks % STREAM_CHECK_TICKS === STREAM_CHECK_TICKS - 1) await this.dropDeletedStreams();
     await this.watchSuccessor();
@@ -382,6 +388,7 @@ export class WorkerAgent {
       proxy: this.proxy,
       openGate: this.openGate,
       decodeProfile: this.config.decodeProfile,
+      openDeadlineSeconds: this.config.openDeadlineSeconds,
     });
     this.supervisors.set(unit.unitId, runner);
     this.since.set(unit.unitId, Date.now());
@@ -389,11 +396,32 @@ export class WorkerAgent {
     runner.start();
   }
 
-  private async stopUnit(id: string): Promise<void> {
+  /**
+   * Hands back units whose open has been stuck for twice the open deadline (they raised
+   * `stream.unmonitored` at the deadline): another worker, or this one after a while, opens them
+   * afresh. A stop that does not finish within 10 s is left behind, not waited for.
+   */
+  private async releaseStuck(): Promise<void> {
+    const limit = 2 * this.config.openDeadlineSeconds;
+    for (const [id, runner] of [...this.supervisors]) {
+      const stuck = runner.stuck;
+      if (!stuck || stuck.seconds < limit) continue;
+      const reason = `stuck ${stuck.stage} for ${stuck.seconds} s on worker ${this.workerId}; handed back`;
+      runner.log.error({ ...stuck }, 'unit stuck past twice its open deadline; handing it back');
+      await this.stopUnit(id, 10_000);
+      this.known.delete(id);
+      this.shedUntil.set(id, Date.now() + SHED_MEMORY_MS);
+      if (await this.registry.units.release(id, this.memberId, reason)) this.moves.released++;
+    }
+  }
+
+  private async stopUnit(id: string, waitMs?: number): Promise<void> {
     const runner = this.supervisors.get(id);
     this.supervisors.delete(id);
     this.since.delete(id);
-    await runner?.stop();
+    const stopped = runner?.stop();
+    if (waitMs === undefined) await stopped;
+    else await Promise.race([stopped, new Promise((r) => setTimeout(r, waitMs).unref())]);
     // The CPU measurement is a running total: what a stopped unit used stays counted.
     if (runner) this.cpuOfEnded += runner.cpuSeconds();
   }
@@ -415,13 +443,30 @@ export class WorkerAgent {
 
   /** Takes over the next worker in the ring when its lease has run out (see takeOver.ts). */
   private async watchSuccessor(): Promise<void> {
-    const taken = await takeOverSuccessor(this.registry, this.memberId);
+    const taken = await takeOverSuccessor(this.registry, this.memberId, this.config.strikes);
     if (!taken) return;
     this.moves.takenOver += taken.moved;
     this.logger.warn(
       { from: taken.from.workerId, memberId: taken.from.memberId, units: taken.moved },
       'took over a departed worker',
     );
+    for (const { unit, why, strikes } of taken.quarantined) {
+      this.moves.quarantined++;
+      const log = this.logger.child({ streamId: unit.streamId, unitId: unit.unitId });
+      log.error({ strikes, reason: why }, 'unit quarantined: not handed to another worker');
+      const stream = await this.registry.streams.get(unit.streamId);
+      if (stream?.state !== 'active') continue;
+      const health = (await this.registry.health.getMany([unit.unitId])).get(unit.unitId);
+      const event = unmonitoredEvent(
+        stream,
+        why,
+        { state: 'quarantined', strikes, group: unit.group },
+        health?.mediaTime ?? 0,
+      );
+      await recordAlarm({ registry: this.registry, outbox: this.outbox }, redactDeep(event), log).catch((e) =>
+        log.error({ err: (e as Error).message }, 'could not record the quarantine alarm'),
+      );
+    }
   }
 
   /** Units held for over a minute that are not monitoring (opening or backing off). */

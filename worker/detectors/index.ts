@@ -3,7 +3,7 @@
  * judged by the delivery monitor, worker/delivery). Adding a detector is its file plus one line
  * here (and its rule in shared/thresholds.ts if it has tunable figures).
  */
-import type { DefectType, DeliveryType } from '../../shared/events.js';
+import type { MediaType } from '../../shared/events.js';
 import { BlackDetector } from './BlackDetector.js';
 import { ClippingDetector } from './ClippingDetector.js';
 import { CorruptionDetector } from './CorruptionDetector.js';
@@ -16,7 +16,7 @@ import { StreamLossDetector } from './StreamLossDetector.js';
 import { TransportDetector } from './TransportDetector.js';
 import type { DetectorFactory } from './types.js';
 
-export const DETECTORS: Record<Exclude<DefectType, DeliveryType>, DetectorFactory> = {
+export const DETECTORS: Record<MediaType, DetectorFactory> = {
   'video.black': (c) => new BlackDetector(c),
   'video.freeze': (c) => new FreezeDetector(c),
   'video.corruption': (c) => new CorruptionDetector(c),

@@ -6,7 +6,7 @@
 
 import type { SecurityConfig } from '../../shared/config.js';
 import type { DecodeProfile } from '../../shared/decodeProfile.js';
-import { type DefectEvent, type DefectType, type DeliveryType, isDeliveryType } from '../../shared/events.js';
+import { type DefectEvent, type DefectType, isDeliveryType, isMediaType } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Thresholds } from '../../shared/thresholds.js';
 import { AlarmTracker } from '../alarms/AlarmTracker.js';
@@ -128,9 +128,7 @@ export class StreamPipeline {
       segmented: this.segmented,
       expect: options.expect,
     };
-    this.detectors = options.detectors
-      .filter((type) => !isDeliveryType(type))
-      .map((type) => DETECTORS[type as Exclude<DefectType, DeliveryType>](context));
+    this.detectors = options.detectors.filter(isMediaType).map((type) => DETECTORS[type](context));
     this.loss = (this.detectors.find((d) => d instanceof StreamLossDetector) as StreamLossDetector) ?? null;
     this.tracker = new AlarmTracker({
       streamId: options.streamId,

@@ -1,0 +1,186 @@
+/**
+ * No contagion, no silence, on the real registry code and the embedded store: a unit whose
+ * workers keep dying under it is quarantined at the strike limit (never handed on, shown by the
+ * API's assignment, alarmed once as stream.unmonitored), and a unit whose open is stuck raises
+ * stream.unmonitored naming the stage at its deadline and clears it at its first media.
+ */
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedStore } from '../../local/embeddedStore.js';
+import { DEFECT_TYPES } from '../../shared/events.js';
+import { Registry } from '../../shared/registry/Registry.js';
+import type { StrikePolicy } from '../../shared/registry/units.js';
+import type { StreamRecord } from '../../shared/streamSpec.js';
+import { StreamSupervisor } from '../../worker/agent/StreamSupervisor.js';
+import { takeOverSuccessor } from '../../worker/agent/takeOver.js';
+import { GuardProxy } from '../../worker/converter/GuardProxy.js';
+import { Outbox } from '../../worker/publishers/Outbox.js';
+import { fixturePath } from '../fixtures/generate.js';
+import { until } from '../helpers/stackClient.js';
+
+let store: Awaited<ReturnType<typeof startEmbeddedStore>>;
+let registry: Registry;
+const policy: StrikePolicy = { limit: 3, windowMs: 30 * 60_000 };
+
+beforeAll(async () => {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  store = await startEmbeddedStore();
+  registry = new Registry({ endpoint: store.endpoint, region: 'local', tablePrefix: `q${Date.now()}` });
+  await registry.ensureTables();
+});
+
+afterAll(async () => {
+  registry.destroy();
+  await store.close();
+});
+
+/** A worker that joined with a lease already run out (it died). */
+async function deadWorker(name: string): Promise<string> {
+  const memberId = `${name}#${Date.now().toString(36)}`;
+  await registry.fleet.join({
+    memberId,
+    workerId: name,
+    leaseUntil: Date.now() - 1,
+    budget: 8,
+    load: 0,
+    draining: false,
+  });
+  return memberId;
+}
+
+describe('strikes', () => {
+  it('a unit whose worker dies under it three times in the window is quarantined, not handed on', async () => {
+    await registry.units.create([{ streamId: 'st_bomb', group: 'all', detectors: ['stream.loss'] }], 'new');
+    await registry.units.create([{ streamId: 'st_fine', group: 'all', detectors: ['stream.loss'] }], 'new');
+    // The survivor that takes the dead over sits before them in the ring ("a…" < "b…").
+    const survivor = `a-survivor#${Date.now().toString(36)}`;
+    await registry.fleet.join({
+      memberId: survivor,
+      workerId: 'a-survivor',
+      leaseUntil: Date.now() + 600_000,
+      budget: 8,
+      load: 0,
+      draining: false,
+    });
+    const outcomes: string[] = [];
+    for (let death = 1; death <= 3; death++) {
+      const dead = await deadWorker(`b-dead-${death}`);
+      expect(await registry.units.claim('st_bomb#all', dead)).not.toBeNull();
+      // The healthy unit shares only the first death.
+      if (death === 1) expect(await registry.units.claim('st_fine#all', dead)).not.toBeNull();
+      const taken = await takeOverSuccessor(registry, survivor, policy);
+      expect(taken?.from.memberId).toBe(dead);
+      outcomes.push(
+        ...(taken?.quarantined.map((q) => `quarantined ${q.unit.unitId} after ${q.strikes}`) ?? []),
+      );
+      outcomes.push(`moved ${taken?.moved}`);
+    }
+    expect(outcomes).toEqual(['moved 2', 'moved 1', 'quarantined st_bomb#all after 3', 'moved 0']);
+    const [bomb] = await registry.units.getMany(['st_bomb#all']);
+    expect(bomb.quarantined).toMatch(
+      /^quarantined: 3 workers stopped while running it within 30 min \(the last: worker b-dead-3 stopped heartbeating\)$/,
+    );
+    expect(bomb.holder).toBeUndefined();
+    expect(bomb.pool).toBeUndefined();
+    // Nobody can claim it, and it is not among the waiting.
+    expect(await registry.units.claim('st_bomb#all', survivor)).toBeNull();
+    expect(await registry.units.waiting(10, '')).toEqual(['st_fine#all']);
+    const [fine] = await registry.units.getMany(['st_fine#all']);
+    expect(fine.strikes).toBe(1);
+  });
+
+  it('deaths further apart than the window do not add up', async () => {
+    await registry.units.create([{ streamId: 'st_rare', group: 'all', detectors: ['stream.loss'] }], 'new');
+    const holder = 'w-old#1';
+    let unit = (await registry.units.claim('st_rare#all', holder))!;
+    const long = Date.now() - 31 * 60_000;
+    for (let i = 0; i < 2; i++) {
+      expect((await registry.units.strike(unit, holder, 'died', policy, long))?.outcome).toBe('waiting');
+      unit = (await registry.units.claim('st_rare#all', holder))!;
+    }
+    // Two old strikes, then one now: the count starts again at 1.
+    expect(await registry.units.strike(unit, holder, 'died', policy)).toEqual({
+      outcome: 'waiting',
+      strikes: 1,
+      why: 'died',
+    });
+  });
+});
+
+describe('the open watchdog', () => {
+  it('an open stuck past its deadline raises stream.unmonitored naming the stage; the first media clears it', async () => {
+    const logger = pino({ level: 'silent' });
+    const now = new Date().toISOString();
+    const stream: StreamRecord = {
+      id: 'st_stuck',
+      owner: 'me',
+      url: fixturePath('clean.ts'),
+      name: 'stuck',
+      detectors: [...DEFECT_TYPES],
+      thresholds: {},
+      labels: {},
+      expect: { audio: true, video: true },
+      units: [{ group: 'all', detectors: [...DEFECT_TYPES] }],
+      state: 'active',
+      createdAt: now,
+      updatedAt: now,
+    };
+    // An open gate that grants nothing until the test says so (a worker whose opens never finish).
+    let grant: (() => void) | null = null;
+    const gate = {
+      acquire: (_urgent: boolean, signal?: AbortSignal) =>
+        new Promise<() => void>((resolve, reject) => {
+          grant = () => resolve(() => {});
+          signal?.addEventListener('abort', () => reject(new Error('stopped')));
+        }),
+    };
+    const security = { localMode: true, allowFiles: true, allowedNetworks: [] };
+    const supervisor = new StreamSupervisor(
+      {
+        unitId: 'st_stuck#all',
+        streamId: stream.id,
+        group: 'all',
+        detectors: [...DEFECT_TYPES],
+        createdAt: Date.now(),
+      },
+      stream,
+      {
+        registry,
+        outbox: new Outbox(registry, [], logger),
+        logger,
+        security,
+        workerId: 'w-stuck',
+        proxy: new GuardProxy(security, logger),
+        openGate: gate,
+        openDeadlineSeconds: 2,
+      },
+    );
+    supervisor.start();
+    const raised = await until(
+      'stream.unmonitored raised',
+      20,
+      async () =>
+        (await registry.alarms.openFor(stream.id)).find((a) => a.event.type === 'stream.unmonitored')?.event,
+    );
+    expect(raised.severity).toBe('critical');
+    expect(raised.owner).toBe('me');
+    expect(raised.detail).toMatchObject({ state: 'stuck', stage: 'waiting for an open slot' });
+    expect(raised.detail.reason).toMatch(/^stuck waiting for an open slot for \d+ s on worker w-stuck$/);
+    expect(supervisor.stuck?.stage).toBe('waiting for an open slot');
+
+    (grant as unknown as () => void)();
+    await until('the file analysed to its end', 60, () =>
+      supervisor.state === 'completed' ? true : undefined,
+    );
+    await supervisor.stop();
+    const history = (await registry.alarms.recent(stream.id, 20)).filter(
+      (e) => e.type === 'stream.unmonitored',
+    );
+    expect(history.map((e) => e.state).sort()).toEqual(['cleared', 'raised']);
+    expect(history.every((e) => e.dedupKey === raised.dedupKey)).toBe(true);
+    expect(
+      (await registry.alarms.openFor(stream.id)).filter((a) => a.event.type === 'stream.unmonitored'),
+    ).toEqual([]);
+    expect(supervisor.stuck).toBeNull();
+  }, 90_000);
+});
