@@ -96,17 +96,29 @@ export class UnitStore {
     return (await this.db.batchGet(this.table, keys, true)) as unknown as UnitItem[];
   }
 
-  /** Takes a waiting unit; the unit when this worker won it, null when it was not waiting. */
-  async claim(id: string, holder: string): Promise<UnitItem | null> {
+  /**
+   * Takes a waiting unit; the unit when this worker won it, null when it was not waiting (or, with
+   * `notSuspectSince`, when it is a suspect: struck at or after that time — a worker already
+   * holding one suspect takes no second, so the next death points at one unit).
+   */
+  async claim(id: string, holder: string, notSuspectSince?: number): Promise<UnitItem | null> {
+    const probation = notSuspectSince !== undefined;
     try {
       const r = await this.db.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { unitId: id },
           UpdateExpression: 'SET holder = :h, heldSince = :now REMOVE #p, waitReason, waitingSince',
-          ConditionExpression: '#p = :waiting AND attribute_not_exists(holder)',
+          ConditionExpression: `#p = :waiting AND attribute_not_exists(holder)${
+            probation ? ' AND (attribute_not_exists(lastStrikeAt) OR lastStrikeAt < :since)' : ''
+          }`,
           ExpressionAttributeNames: { '#p': 'pool' },
-          ExpressionAttributeValues: { ':h': holder, ':now': Date.now(), ':waiting': WAITING },
+          ExpressionAttributeValues: {
+            ':h': holder,
+            ':now': Date.now(),
+            ':waiting': WAITING,
+            ...(probation ? { ':since': notSuspectSince } : {}),
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );

@@ -49,9 +49,10 @@ async function deadWorker(name: string): Promise<string> {
 }
 
 describe('strikes', () => {
-  it('a unit whose worker dies under it three times in the window is quarantined, not handed on', async () => {
-    await registry.units.create([{ streamId: 'st_bomb', group: 'all', detectors: ['stream.loss'] }], 'new');
-    await registry.units.create([{ streamId: 'st_fine', group: 'all', detectors: ['stream.loss'] }], 'new');
+  it('a unit whose worker dies under it three times in the window is quarantined, not handed on; bystanders are not struck', async () => {
+    const create = (streamId: string) =>
+      registry.units.create([{ streamId, group: 'all', detectors: ['stream.loss'] }], 'new');
+    for (const id of ['st_bomb', 'st_fine', 'st_later']) await create(id);
     // The survivor that takes the dead over sits before them in the ring ("a…" < "b…").
     const survivor = `a-survivor#${Date.now().toString(36)}`;
     await registry.fleet.join({
@@ -66,8 +67,10 @@ describe('strikes', () => {
     for (let death = 1; death <= 3; death++) {
       const dead = await deadWorker(`b-dead-${death}`);
       expect(await registry.units.claim('st_bomb#all', dead)).not.toBeNull();
-      // The healthy unit shares only the first death.
-      if (death === 1) expect(await registry.units.claim('st_fine#all', dead)).not.toBeNull();
+      // First death: the healthy unit shares it (nothing tells which unit did it: both struck).
+      // Later deaths: a never-struck unit shares them with the suspect, and is not struck.
+      const bystander = death === 1 ? 'st_fine#all' : 'st_later#all';
+      expect(await registry.units.claim(bystander, dead)).not.toBeNull();
       const taken = await takeOverSuccessor(registry, survivor, policy);
       expect(taken?.from.memberId).toBe(dead);
       outcomes.push(
@@ -75,18 +78,25 @@ describe('strikes', () => {
       );
       outcomes.push(`moved ${taken?.moved}`);
     }
-    expect(outcomes).toEqual(['moved 2', 'moved 1', 'quarantined st_bomb#all after 3', 'moved 0']);
-    const [bomb] = await registry.units.getMany(['st_bomb#all']);
+    expect(outcomes).toEqual(['moved 2', 'moved 2', 'quarantined st_bomb#all after 3', 'moved 1']);
+    const items = await registry.units.getMany(['st_bomb#all', 'st_fine#all', 'st_later#all']);
+    const [bomb, fine, later] = ['st_bomb#all', 'st_fine#all', 'st_later#all'].map(
+      (id) => items.find((u) => u.unitId === id) as (typeof items)[number],
+    );
     expect(bomb.quarantined).toMatch(
       /^quarantined: 3 workers stopped while running it within 30 min \(the last: worker b-dead-3 stopped heartbeating\)$/,
     );
     expect(bomb.holder).toBeUndefined();
     expect(bomb.pool).toBeUndefined();
+    expect(fine.strikes).toBe(1);
+    expect(later.strikes).toBeUndefined();
     // Nobody can claim it, and it is not among the waiting.
     expect(await registry.units.claim('st_bomb#all', survivor)).toBeNull();
-    expect(await registry.units.waiting(10, '')).toEqual(['st_fine#all']);
-    const [fine] = await registry.units.getMany(['st_fine#all']);
-    expect(fine.strikes).toBe(1);
+    expect((await registry.units.waiting(10, '')).sort()).toEqual(['st_fine#all', 'st_later#all']);
+    // A worker holding a suspect takes no second one; one holding none does.
+    expect(await registry.units.claim('st_fine#all', survivor, Date.now() - policy.windowMs)).toBeNull();
+    expect(await registry.units.claim('st_later#all', survivor, Date.now() - policy.windowMs)).not.toBeNull();
+    expect(await registry.units.claim('st_fine#all', survivor)).not.toBeNull();
   });
 
   it('deaths further apart than the window do not add up', async () => {

@@ -29,7 +29,7 @@ import { LeaseKeeper } from './LeaseKeeper.js';
 import { OpenGate } from './OpenGate.js';
 import { planLeases } from './planLeases.js';
 import { StreamSupervisor, type SupervisorDeps } from './StreamSupervisor.js';
-import { takeOverSuccessor } from './takeOver.js';
+import { isSuspect, takeOverSuccessor } from './takeOver.js';
 
 /** Units lagging more than this make the worker stop claiming (and report itself full). */
 const FULL_LAG_SECONDS = 5;
@@ -307,8 +307,12 @@ export class WorkerAgent {
     }
     await this.resume(plan.resume);
     // Claims another worker won first are simply retried with a new sample next tick.
+    // At most one suspect (a unit a worker died under lately) per worker: see takeOver.ts.
+    const strikes = this.config.strikes;
+    let holdsSuspect = [...this.known.values()].some((k) => isSuspect(k.unit, strikes, now));
     for (const id of plan.claim) {
-      const unit = await units.claim(id, this.memberId);
+      const unit = await units.claim(id, this.memberId, holdsSuspect ? now - strikes.windowMs : undefined);
+      if (unit && isSuspect(unit, strikes, now)) holdsSuspect = true;
       if (!unit) continue;
       this.moves.claimed++;
       const stream = await this.registry.streams.get(unit.streamId);

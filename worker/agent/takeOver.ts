@@ -7,7 +7,10 @@
  *
  * Each departure counts against the units it held (units.ts strike): a unit whose workers keep
  * dying under it — a document or stream that crashes whatever runs it — is quarantined at the
- * policy's limit instead of being handed to the next worker to crash.
+ * policy's limit instead of being handed to the next worker to crash. The first death strikes
+ * every unit the worker held (nothing tells which one did it); after that the struck units are
+ * suspects, a worker holds at most one of them (WorkerAgent claims), and a death where the worker
+ * held a suspect strikes only that suspect: the others there were bystanders.
  */
 import type { Member, Registry } from '../../shared/registry/Registry.js';
 import type { StrikePolicy, UnitItem } from '../../shared/registry/units.js';
@@ -17,6 +20,11 @@ export interface TakeOver {
   moved: number;
   /** Units parked by this departure, with why. */
   quarantined: Array<{ unit: UnitItem; why: string; strikes: number }>;
+}
+
+/** Struck within the policy's window: a suspect of the next death. */
+export function isSuspect(unit: UnitItem, policy: StrikePolicy, now = Date.now()): boolean {
+  return unit.lastStrikeAt !== undefined && now - unit.lastStrikeAt <= policy.windowMs;
 }
 
 export async function takeOverSuccessor(
@@ -33,7 +41,12 @@ export async function takeOverSuccessor(
   let moved = 0;
   const quarantined: TakeOver['quarantined'] = [];
   const held = await units.getMany(await units.heldBy(next.memberId));
+  const suspects = held.filter((u) => isSuspect(u, policy, now));
   for (const unit of held) {
+    if (suspects.length > 0 && !suspects.includes(unit)) {
+      if (await units.release(unit.unitId, next.memberId, reason)) moved++;
+      continue;
+    }
     const struck = await units.strike(unit, next.memberId, reason, policy, now);
     if (struck?.outcome === 'waiting') moved++;
     else if (struck) quarantined.push({ unit, why: struck.why, strikes: struck.strikes });
