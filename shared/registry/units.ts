@@ -98,11 +98,14 @@ export class UnitStore {
 
   /**
    * Takes a waiting unit; the unit when this worker won it, null when it was not waiting (or, with
-   * `notSuspectSince`, when it is a suspect: struck at or after that time — a worker already
-   * holding one suspect takes no second, so the next death points at one unit).
+   * `probation`, when it is a prime suspect: `strikes` or more since `since` — a worker already
+   * holding one takes no second, so the next death points at one unit; see takeOver.ts).
    */
-  async claim(id: string, holder: string, notSuspectSince?: number): Promise<UnitItem | null> {
-    const probation = notSuspectSince !== undefined;
+  async claim(
+    id: string,
+    holder: string,
+    probation?: { strikes: number; since: number },
+  ): Promise<UnitItem | null> {
     try {
       const r = await this.db.doc.send(
         new UpdateCommand({
@@ -110,14 +113,16 @@ export class UnitStore {
           Key: { unitId: id },
           UpdateExpression: 'SET holder = :h, heldSince = :now REMOVE #p, waitReason, waitingSince',
           ConditionExpression: `#p = :waiting AND attribute_not_exists(holder)${
-            probation ? ' AND (attribute_not_exists(lastStrikeAt) OR lastStrikeAt < :since)' : ''
+            probation
+              ? ' AND (attribute_not_exists(lastStrikeAt) OR lastStrikeAt < :since OR strikes < :prime)'
+              : ''
           }`,
           ExpressionAttributeNames: { '#p': 'pool' },
           ExpressionAttributeValues: {
             ':h': holder,
             ':now': Date.now(),
             ':waiting': WAITING,
-            ...(probation ? { ':since': notSuspectSince } : {}),
+            ...(probation ? { ':since': probation.since, ':prime': probation.strikes } : {}),
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -195,6 +200,19 @@ export class UnitStore {
       }),
     );
     return applied ? { outcome: 'waiting', strikes, why: reason } : null;
+  }
+
+  /** Forgets a unit's strikes once it has run well (held by `holder`) for a while. */
+  async absolve(id: string, holder: string): Promise<boolean> {
+    return this.db.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { unitId: id },
+        UpdateExpression: 'REMOVE strikes, lastStrikeAt',
+        ConditionExpression: 'holder = :h',
+        ExpressionAttributeValues: { ':h': holder },
+      }),
+    );
   }
 
   /** Ids of the units a fleet member holds. */

@@ -93,10 +93,22 @@ describe('strikes', () => {
     // Nobody can claim it, and it is not among the waiting.
     expect(await registry.units.claim('st_bomb#all', survivor)).toBeNull();
     expect((await registry.units.waiting(10, '')).sort()).toEqual(['st_fine#all', 'st_later#all']);
-    // A worker holding a suspect takes no second one; one holding none does.
-    expect(await registry.units.claim('st_fine#all', survivor, Date.now() - policy.windowMs)).toBeNull();
-    expect(await registry.units.claim('st_later#all', survivor, Date.now() - policy.windowMs)).not.toBeNull();
-    expect(await registry.units.claim('st_fine#all', survivor)).not.toBeNull();
+    expect(await registry.units.claim('st_later#all', survivor)).not.toBeNull();
+    // A unit one strike short of the limit is a prime suspect: a worker holding one takes no
+    // second (probation); a unit with fewer strikes is taken by anyone.
+    await create('st_prime');
+    let prime = (await registry.units.claim('st_prime#all', 'w-x#1'))!;
+    await registry.units.strike(prime, 'w-x#1', 'died', policy);
+    prime = (await registry.units.claim('st_prime#all', 'w-x#1'))!;
+    expect((await registry.units.strike(prime, 'w-x#1', 'died', policy))?.strikes).toBe(2);
+    const probation = { strikes: 2, since: Date.now() - policy.windowMs };
+    expect(await registry.units.claim('st_prime#all', survivor, probation)).toBeNull();
+    expect(await registry.units.claim('st_fine#all', survivor, probation)).not.toBeNull();
+    expect(await registry.units.claim('st_prime#all', survivor)).not.toBeNull();
+    // Run well for a while: strikes forgotten.
+    expect(await registry.units.absolve('st_prime#all', survivor)).toBe(true);
+    const [absolved] = await registry.units.getMany(['st_prime#all']);
+    expect(absolved.strikes).toBeUndefined();
   });
 
   it('deaths further apart than the window do not add up', async () => {

@@ -29,7 +29,7 @@ import { LeaseKeeper } from './LeaseKeeper.js';
 import { OpenGate } from './OpenGate.js';
 import { planLeases } from './planLeases.js';
 import { StreamSupervisor, type SupervisorDeps } from './StreamSupervisor.js';
-import { isSuspect, takeOverSuccessor } from './takeOver.js';
+import { ABSOLVE_MS, primeStrikes, recentStrikes, takeOverSuccessor } from './takeOver.js';
 
 /** Units lagging more than this make the worker stop claiming (and report itself full). */
 const FULL_LAG_SECONDS = 5;
@@ -307,18 +307,21 @@ export class WorkerAgent {
     }
     await this.resume(plan.resume);
     // Claims another worker won first are simply retried with a new sample next tick.
-    // At most one suspect (a unit a worker died under lately) per worker: see takeOver.ts.
-    const strikes = this.config.strikes;
-    let holdsSuspect = [...this.known.values()].some((k) => isSuspect(k.unit, strikes, now));
+    // At most one prime suspect (workers died under it lately) per worker: see takeOver.ts.
+    const policy = this.config.strikes;
+    const prime = primeStrikes(policy);
+    let holdsPrime = [...this.known.values()].some((k) => recentStrikes(k.unit, policy, now) >= prime);
     for (const id of plan.claim) {
-      const unit = await units.claim(id, this.memberId, holdsSuspect ? now - strikes.windowMs : undefined);
-      if (unit && isSuspect(unit, strikes, now)) holdsSuspect = true;
+      const probation = holdsPrime ? { strikes: prime, since: now - policy.windowMs } : undefined;
+      const unit = await units.claim(id, this.memberId, probation);
+      if (unit && recentStrikes(unit, policy, now) >= prime) holdsPrime = true;
       if (!unit) continue;
       this.moves.claimed++;
       const stream = await this.registry.streams.get(unit.streamId);
       await this.startIfActive(unit, stream);
     }
     await this.releaseStuck();
+    await this.absolve(now);
     this.reportLoad();
     if (this.ticks % STREAM_CHECK_TICKS === STREAM_CHECK_TICKS - 1) await this.dropDeletedStreams();
     await this.watchSuccessor();
@@ -416,6 +419,19 @@ export class WorkerAgent {
       this.known.delete(id);
       this.shedUntil.set(id, Date.now() + SHED_MEMORY_MS);
       if (await this.registry.units.release(id, this.memberId, reason)) this.moves.released++;
+    }
+  }
+
+  /** Forgets the strikes of units that have run here for ABSOLVE_MS (takeOver.ts). */
+  private async absolve(now: number): Promise<void> {
+    for (const [id, entry] of this.known) {
+      const started = this.since.get(id);
+      if (started === undefined || now - started < ABSOLVE_MS) continue;
+      if (recentStrikes(entry.unit, this.config.strikes, now) === 0) continue;
+      if (await this.registry.units.absolve(id, this.memberId)) {
+        entry.unit = { ...entry.unit, strikes: undefined, lastStrikeAt: undefined };
+        this.supervisors.get(id)?.log.info('ran well for 5 min: strikes forgotten');
+      }
     }
   }
 

@@ -5,15 +5,21 @@
  * room. One departed worker per call; a chain of them is worked through call by call, each time
  * by whoever now precedes it.
  *
- * Each departure counts against the units it held (units.ts strike): a unit whose workers keep
- * dying under it — a document or stream that crashes whatever runs it — is quarantined at the
- * policy's limit instead of being handed to the next worker to crash. The first death strikes
- * every unit the worker held (nothing tells which one did it); after that the struck units are
- * suspects, a worker holds at most one of them (WorkerAgent claims), and a death where the worker
- * held a suspect strikes only that suspect: the others there were bystanders.
+ * Each departure counts against units it held (units.ts strike), so that a unit whose workers
+ * keep dying under it — a document or stream that crashes whatever runs it — is quarantined at
+ * the policy's limit instead of being handed to the next worker to crash:
+ * - a death strikes the units with the most recent strikes among those the worker held (all of
+ *   them when none had any: nothing tells which one did it); the others there were bystanders and
+ *   simply go back to waiting;
+ * - a unit one strike short of the limit is a prime suspect: a worker holds at most one
+ *   (WorkerAgent claims), so the next death points at it alone;
+ * - a unit that runs well for ABSOLVE_MS on one worker has its strikes forgotten.
  */
 import type { Member, Registry } from '../../shared/registry/Registry.js';
 import type { StrikePolicy, UnitItem } from '../../shared/registry/units.js';
+
+/** A unit held this long without its worker dying has its strikes forgotten. */
+export const ABSOLVE_MS = 5 * 60_000;
 
 export interface TakeOver {
   from: Member;
@@ -22,9 +28,15 @@ export interface TakeOver {
   quarantined: Array<{ unit: UnitItem; why: string; strikes: number }>;
 }
 
-/** Struck within the policy's window: a suspect of the next death. */
-export function isSuspect(unit: UnitItem, policy: StrikePolicy, now = Date.now()): boolean {
-  return unit.lastStrikeAt !== undefined && now - unit.lastStrikeAt <= policy.windowMs;
+/** Strikes a unit has within the policy's window. */
+export function recentStrikes(unit: UnitItem, policy: StrikePolicy, now = Date.now()): number {
+  const recent = unit.lastStrikeAt !== undefined && now - unit.lastStrikeAt <= policy.windowMs;
+  return recent ? (unit.strikes ?? 0) : 0;
+}
+
+/** Strikes that make a unit a prime suspect (one short of the limit, at least one). */
+export function primeStrikes(policy: StrikePolicy): number {
+  return Math.max(1, policy.limit - 1);
 }
 
 export async function takeOverSuccessor(
@@ -41,9 +53,10 @@ export async function takeOverSuccessor(
   let moved = 0;
   const quarantined: TakeOver['quarantined'] = [];
   const held = await units.getMany(await units.heldBy(next.memberId));
-  const suspects = held.filter((u) => isSuspect(u, policy, now));
+  let top = 0;
+  for (const unit of held) top = Math.max(top, recentStrikes(unit, policy, now));
   for (const unit of held) {
-    if (suspects.length > 0 && !suspects.includes(unit)) {
+    if (recentStrikes(unit, policy, now) < top) {
       if (await units.release(unit.unitId, next.memberId, reason)) moved++;
       continue;
     }
