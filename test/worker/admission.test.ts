@@ -35,15 +35,50 @@ describe('OpenGate', () => {
     const first = await gate.acquire(false);
     const order: string[] = [];
     const waits = [
-      gate.acquire(false).then((r) => (order.push('new-1'), r())),
-      gate.acquire(false).then((r) => (order.push('new-2'), r())),
-      gate.acquire(true).then((r) => (order.push('was-running'), r())),
+      gate.acquire(false).then((r) => {
+        order.push('new-1');
+        r();
+      }),
+      gate.acquire(false).then((r) => {
+        order.push('new-2');
+        r();
+      }),
+      gate.acquire(true).then((r) => {
+        order.push('was-running');
+        r();
+      }),
     ];
 
     first();
     await Promise.all(waits);
 
     expect(order).toEqual(['was-running', 'new-1', 'new-2']);
+  });
+
+  it("lets another owner's open go ahead of a burst of one owner's", async () => {
+    const gate = new OpenGate({ concurrency: 2, intervalMs: 0, holdLimitMs: 60_000 });
+    const order: string[] = [];
+    const holds: Array<() => void> = [];
+    const open = (owner: string, name: string) =>
+      gate.acquire(false, undefined, owner).then((release) => {
+        order.push(name);
+        holds.push(release);
+      });
+    // 2 of a burst of 50 open; the other 48 wait; then bob registers one stream.
+    const burst = Array.from({ length: 50 }, (_, i) => open('alice', `alice-${i}`));
+    const bob = open('bob', 'bob-0');
+    await tick();
+    expect(order).toEqual(['alice-0', 'alice-1']);
+
+    holds.shift()?.();
+    await tick();
+    expect(order.at(-1)).toBe('bob-0');
+    while (holds.length) {
+      holds.shift()?.();
+      await tick();
+    }
+    await Promise.all([...burst, bob]);
+    expect(order).toHaveLength(51);
   });
 
   it('gives up the place of a unit stopped while it waits', async () => {

@@ -3,7 +3,9 @@
  * first frames). A worker handed many units at once (an onboarding script, a takeover, a deploy)
  * opens them a few at a time and at a bounded rate instead of all at once, so the opens finish
  * and the running streams keep their time. Re-opens of a unit that was running go first: a stream
- * already watched matters more than one not yet started.
+ * already watched matters more than one not yet started. Among equals, the owner with the fewest
+ * opens in flight goes next: one owner's burst of registrations queues behind itself, not in
+ * front of another owner's streams.
  */
 
 export interface OpenGateOptions {
@@ -20,6 +22,7 @@ export type ReleaseOpen = () => void;
 
 interface Waiter {
   urgent: boolean;
+  owner: string;
   grant: (release: ReleaseOpen) => void;
   cancel: () => void;
 }
@@ -36,6 +39,8 @@ export class OpenGate {
   private inFlight = 0;
   private lastGrant = 0;
   private readonly queue: Waiter[] = [];
+  /** Opens in flight per owner. */
+  private readonly byOwner = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   /** Most opens ever in flight at once (for tests and metrics). */
   peakInFlight = 0;
@@ -63,11 +68,12 @@ export class OpenGate {
    * Waits for an open slot. `urgent` (a unit that was running) goes ahead of first opens. Rejects
    * with OpenCancelledError when `signal` aborts first.
    */
-  acquire(urgent: boolean, signal?: AbortSignal): Promise<ReleaseOpen> {
+  acquire(urgent: boolean, signal?: AbortSignal, owner = ''): Promise<ReleaseOpen> {
     if (signal?.aborted) return Promise.reject(new OpenCancelledError());
     return new Promise<ReleaseOpen>((resolve, reject) => {
       const waiter: Waiter = {
         urgent,
+        owner,
         grant: (release) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(release);
@@ -88,6 +94,14 @@ export class OpenGate {
     });
   }
 
+  /** The waiter to grant next: urgent ones first, then the owner with the fewest opens in flight, then FIFO. */
+  private next(): number {
+    let best = 0;
+    const rank = (w: Waiter) => (w.urgent ? 0 : 1_000_000) + (this.byOwner.get(w.owner) ?? 0);
+    for (let i = 1; i < this.queue.length; i++) if (rank(this.queue[i]) < rank(this.queue[best])) best = i;
+    return best;
+  }
+
   private pump(): void {
     if (this.timer) return;
     while (this.queue.length && this.inFlight < this.options.concurrency) {
@@ -99,7 +113,9 @@ export class OpenGate {
         }, wait);
         return;
       }
-      const waiter = this.queue.shift()!;
+      const waiter = this.queue.splice(this.next(), 1)[0];
+      const owner = waiter.owner;
+      this.byOwner.set(owner, (this.byOwner.get(owner) ?? 0) + 1);
       this.inFlight++;
       this.granted++;
       this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
@@ -111,6 +127,9 @@ export class OpenGate {
         released = true;
         clearTimeout(limit);
         this.inFlight--;
+        const left = (this.byOwner.get(owner) ?? 1) - 1;
+        if (left > 0) this.byOwner.set(owner, left);
+        else this.byOwner.delete(owner);
         this.pump();
       };
       waiter.grant(release);

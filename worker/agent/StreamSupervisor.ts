@@ -390,7 +390,7 @@ export class StreamSupervisor {
     const gate = this.deps.openGate;
     if (!gate) return !this.stopped;
     try {
-      this.releaseOpen = await gate.acquire(this.wasRunning, this.abort.signal);
+      this.releaseOpen = await gate.acquire(this.wasRunning, this.abort.signal, this.stream.owner);
     } catch (e) {
       if (e instanceof OpenCancelledError) return false;
       throw e;
