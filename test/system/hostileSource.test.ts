@@ -5,7 +5,8 @@
  * healthy stream on the same worker keeps raising its injected black; and a unit whose workers
  * keep dying under it (really SIGKILLed here, as a crash would) is quarantined at the strike
  * limit — never run by more workers than that — shown by the API, alarmed once as
- * stream.unmonitored, and cleared by DELETE.
+ * stream.unmonitored, and cleared by DELETE; and one owner's burst of 200 registrations is
+ * refused past its limits (429) while another owner's running stream keeps every alarm.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -27,6 +28,9 @@ let sender: UdpSender;
 let origin: Server;
 let originBase = '';
 
+/** Two owners: bob runs the healthy stream, alice bursts. */
+const BOB = 'key-bob-hostile-source-test';
+const ALICE = 'key-alice-hostile-source-test';
 const events = (): DefectEvent[] => readNdjsonEvents(stack.ndjsonPath);
 const api = (method: string, path: string, body?: unknown) =>
   callApi(stack.url, stack.apiKey!, method, path, body);
@@ -74,6 +78,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => origin.listen(0, '127.0.0.1', () => r()));
   originBase = `http://127.0.0.1:${(origin.address() as AddressInfo).port}/`;
+  process.env.STREAMQC_API_KEYS = `bob:${BOB},alice:${ALICE}`;
   stack = await startLocalStack({
     dataDir: join(dir, 'stack'),
     port: 0,
@@ -204,4 +209,49 @@ describe('hostile MPDs beside a healthy stream', () => {
       events().find((e) => e.streamId === bomb && e.type === 'stream.unmonitored' && e.state === 'cleared'),
     );
   }, 300_000);
+
+  it("one owner's 200 registrations at once: 429 past its limits, and the other owner's stream keeps its alarms", async () => {
+    // An origin that refuses every connection: each of alice's streams fails to open and backs off.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const burstAt = Date.now();
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        fetch(`${stack.url}/streams`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ALICE}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            url: `http://127.0.0.1:${port}/live/${i}.m3u8`,
+            detectors: ['stream.loss'],
+          }),
+        }),
+      ),
+    );
+    const statuses = answers.map((r) => r.status);
+    const refused = answers.filter((r) => r.status === 429);
+    expect(statuses.every((s) => s === 201 || s === 429)).toBe(true);
+    // 120 registrations a minute per owner (the burst may straddle a minute: 240 at most).
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((r) => /^\d+$/.test(r.headers.get('retry-after') ?? ''))).toBe(true);
+    const mine = await callApi(stack.url, BOB, 'GET', '/streams');
+    expect(mine.body.items.map((x: { id: string }) => x.id)).toEqual([healthyId]);
+
+    // Bob's stream keeps running where it ran and keeps raising its black every 12 s loop; its
+    // source never stopped, so no loss.
+    const blacks = await until('three whole blacks of the healthy stream after the burst', 90, () => {
+      const found = wholeBlacks(healthyId, burstAt);
+      return found.length >= 3 ? found : undefined;
+    });
+    expect(blacks.length).toBeGreaterThanOrEqual(3);
+    expect(events().filter((e) => e.streamId === healthyId && e.type === 'stream.loss')).toEqual([]);
+    expect((await assignmentOf(healthyId)).state).toBe('running');
+    // Alice's streams are watched too: their refused origin is a loss each, with the reason.
+    const aliceLoss = events().filter(
+      (e) => e.owner === 'alice' && e.type === 'stream.loss' && e.state === 'raised',
+    );
+    expect(aliceLoss.length).toBeGreaterThan(0);
+    expect(String(aliceLoss[0].detail.reason)).toMatch(/ECONNREFUSED|refused|cannot load/);
+  }, 200_000);
 });
