@@ -102,6 +102,8 @@ export class TsAnalyzer {
   private readonly pcrRepetition: boolean;
   /** `clock: 'pcr'`: stream time, ms, advanced by the PCR steps. */
   private streamMs = 0;
+  /** PAT/PMT sections being put together from several packets, by PID. */
+  private readonly partial = new Map<number, { bytes: Uint8Array; have: number }>();
 
   constructor(options: TsAnalyzerOptions = {}) {
     this.pidTimeoutMs = (options.pidTimeoutSeconds ?? 5) * 1000;
@@ -261,11 +263,61 @@ export class TsAnalyzer {
     }
     if (pid === 0) {
       if (scrambled) this.errors.pat++;
-      else if (start) this.table(b, payload, o + PACKET, nowMs, 'pat');
+      else this.psi(b, payload, o + PACKET, start, nowMs, 'pat', 0);
     } else if (this.pmts.has(pid)) {
       if (scrambled) this.errors.pmt++;
-      else if (start) this.table(b, payload, o + PACKET, nowMs, 'pmt', pid);
+      else this.psi(b, payload, o + PACKET, start, nowMs, 'pmt', pid);
     }
+  }
+
+  /**
+   * The PAT/PMT bytes of one packet: a section may span several packets (a PAT of hundreds of
+   * programs, a PMT of many streams), so its bytes are gathered until section_length is reached
+   * (1024 bytes at most: ISO 13818-1 caps section_length at 1021).
+   */
+  private psi(
+    b: Uint8Array,
+    from: number,
+    end: number,
+    start: boolean,
+    nowMs: number,
+    kind: 'pat' | 'pmt',
+    pid: number,
+  ): void {
+    if (!start) {
+      this.gather(b.subarray(from, end), nowMs, kind, pid);
+      return;
+    }
+    const pointer = b[from];
+    const s = from + 1 + pointer;
+    // Bytes before the pointer's target end the section already begun.
+    if (pointer > 0) this.gather(b.subarray(from + 1, Math.min(s, end)), nowMs, kind, pid);
+    this.partial.set(pid, { bytes: new Uint8Array(1024), have: 0 });
+    if (s < end) this.gather(b.subarray(s, end), nowMs, kind, pid);
+  }
+
+  private gather(bytes: Uint8Array, nowMs: number, kind: 'pat' | 'pmt', pid: number): void {
+    const part = this.partial.get(pid);
+    if (!part) return;
+    const room = part.bytes.length - part.have;
+    part.bytes.set(bytes.subarray(0, room), part.have);
+    part.have += Math.min(room, bytes.length);
+    if (part.have < 3) return;
+    if (part.bytes[0] === 0xff) {
+      // Stuffing after the last section: nothing more in this run.
+      this.partial.delete(pid);
+      return;
+    }
+    const need = 3 + (((part.bytes[1] & 0x0f) << 8) | part.bytes[2]);
+    if (need > part.bytes.length) {
+      this.partial.delete(pid);
+      if (kind === 'pat') this.errors.pat++;
+      else this.errors.pmt++;
+      return;
+    }
+    if (part.have < need) return;
+    this.partial.delete(pid);
+    this.table(part.bytes, 0, need, nowMs, kind, pid);
   }
 
   private continuity(pid: number, cc: number, hasPayload: boolean, discontinuity: boolean): void {
@@ -303,9 +355,8 @@ export class TsAnalyzer {
     }
   }
 
-  /** A PSI section starting in this packet (pointer field first); only sections within one packet. */
-  private table(b: Uint8Array, from: number, end: number, nowMs: number, kind: 'pat' | 'pmt', pid = 0): void {
-    const s = from + 1 + b[from];
+  /** One whole PSI section, in b[s, end). */
+  private table(b: Uint8Array, s: number, end: number, nowMs: number, kind: 'pat' | 'pmt', pid = 0): void {
     if (s + 3 > end) return;
     const tableId = b[s];
     const length = ((b[s + 1] & 0x0f) << 8) | b[s + 2];
