@@ -136,10 +136,10 @@ describe('hostile MPDs beside a healthy stream', () => {
       return found.every(Boolean) ? (found as DefectEvent[]) : undefined;
     });
     expect(String(refusals[0].detail.reason)).toMatch(
-      /cannot load the playlist: MPD refused: the SegmentTimeline implies 2147483648 segments \(limit 10000 segments\)/,
+      /cannot load the playlist: MPD refused: Representation "v0" implies 2147483648 segments \(SegmentTimeline\) \(limit 10000 segments\)/,
     );
     expect(String(refusals[1].detail.reason)).toMatch(
-      /cannot load the playlist: MPD refused: SegmentTemplate@duration 1\/1000 s implies \d+ segments \(limit 10000 segments\)/,
+      /cannot load the playlist: MPD refused: Representation "v0" implies \d+ segments \(@duration 1\/1000 s\) \(limit 10000 segments\)/,
     );
     for (const id of Object.values(bombIds)) {
       const a = await assignmentOf(id);

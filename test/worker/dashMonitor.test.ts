@@ -213,10 +213,10 @@ describe('DASH manifests', () => {
     const heapBefore = process.memoryUsage().heapUsed;
 
     expect(() => parseMpd(timelineBomb, 'http://origin.example/x.mpd')).toThrow(
-      /MPD refused: the SegmentTimeline implies 2147483648 segments \(limit 10000 segments\)/,
+      /MPD refused: Representation "v0" implies 2147483648 segments \(SegmentTimeline\) \(limit 10000 segments\)/,
     );
     expect(() => parseMpd(durationBomb, 'http://origin.example/x.mpd')).toThrow(
-      /MPD refused: SegmentTemplate@duration 1\/1000 s implies \d+ segments \(limit 10000 segments\)/,
+      /MPD refused: Representation "v0" implies \d+ segments \(@duration 1\/1000 s\) \(limit 10000 segments\)/,
     );
     expect(() => parseMpd(endless, 'http://origin.example/x.mpd')).toThrow(/MPD refused/);
     // 1,000 segments is a fine timeline, but not copied into 150 Representations (150,000 in all).
@@ -348,7 +348,7 @@ describe('DASH delivery rules', () => {
     ]);
     const raised = events.find((e) => e.type === 'delivery.manifest_invalid') as DefectEvent;
     expect(raised.detail.limit).toBe('10000 segments');
-    expect(raised.detail.reason).toMatch(/MPD refused: the SegmentTimeline implies 2147483648 segments/);
+    expect(raised.detail.reason).toMatch(/MPD refused: Representation "v0" implies 2147483648 segments \(SegmentTimeline\)/);
     expect(raised.detail.document).toBe(`${origin.base}live.mpd`);
     // Refused is not missing: the MPD loads.
     expect(events.filter((e) => e.type === 'delivery.variant_missing')).toEqual([]);

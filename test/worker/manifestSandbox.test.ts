@@ -1,7 +1,7 @@
 /**
  * The parsing sandbox: a document that would take the worker's memory or time ends only its own
- * thread and is refused with the limit it hit; the next document parses on a fresh thread; the
- * same document is not parsed again while its URL cools down. Real worker_threads, real limits.
+ * parsing process and is refused with the limit it hit; the next document parses in a fresh one;
+ * the same document is not parsed again while its URL cools down. Real processes, real limits.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManifestRefused } from '../../worker/delivery/guardedGet.js';
@@ -44,7 +44,7 @@ describe('manifest sandbox', () => {
     expect(big.segments.at(-1)?.msn).toBe(100 + 40_000 - 1);
   }, 60_000);
 
-  it('a document past the heap cap ends its thread, not the worker; refused with the limit, then cooled down', async () => {
+  it('a document past the heap cap ends its parsing process, not the worker; refused with the limit, then cooled down', async () => {
     sandbox = new ManifestSandbox({ ...PARSE_LIMITS, heapMb: 24 });
     const heapBefore = process.memoryUsage().heapUsed;
     const huge = playlist(150_000);
@@ -62,13 +62,13 @@ describe('manifest sandbox', () => {
       .catch((e) => e);
     expect(again).toBeInstanceOf(ManifestRefused);
     expect(again.message).toMatch(/ended its parser \d+ s ago; parsed again in \d+ s/);
-    // Any other document parses, on a fresh thread.
+    // Any other document parses, in a fresh process.
     const other = await sandbox.parse({ kind: 'hls', text: playlist(2), url: 'http://o.example/ok.m3u8' });
     expect(other.kind).toBe('media');
   }, 60_000);
 
   it('a document that parses past the deadline is refused; parses queued behind it still answer', async () => {
-    sandbox = new ManifestSandbox({ ...PARSE_LIMITS, deadlineMs: 50, threads: 1 });
+    sandbox = new ManifestSandbox({ ...PARSE_LIMITS, deadlineMs: 50, processes: 1 });
     const slow = sandbox.parse({ kind: 'hls', text: playlist(100_000), url: 'http://o.example/slow.m3u8' });
     const next = sandbox.parse({ kind: 'hls', text: playlist(2), url: 'http://o.example/next.m3u8' });
     await expect(slow).rejects.toThrow('manifest refused: parsing took longer than 0.05 s');

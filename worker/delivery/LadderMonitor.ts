@@ -804,7 +804,8 @@ export class LadderMonitor {
 
   private addSamples(r: Rendition, msn: number, samples: KeyframeSample[]): void {
     r.probed.set(msn, samples[0].pts);
-    r.samples.push(...samples.filter((s) => s.pts > r.judgedUpTo));
+    // A loop, not a spread: a hostile segment may hold any number of key frames.
+    for (const s of samples) if (s.pts > r.judgedUpTo) r.samples.push(s);
     r.samples.sort((a, b) => a.pts - b.pts);
     const newest = r.samples[r.samples.length - 1].pts;
     r.samples = r.samples.filter((s) => s.pts >= newest - SAMPLE_HISTORY_SECONDS);

@@ -103,30 +103,17 @@ export const MPD_LIMITS = {
 interface XmlElement {
   tagName: string;
   parentNode: XmlElement | null;
+  childNodes: ArrayLike<XmlElement>;
   getAttribute(name: string): string | null;
   getElementsByTagName(name: string): ArrayLike<XmlElement>;
 }
 
-/** A SegmentTemplate/SegmentBase attribute from the element or the nearest ancestor that sets it. */
-function inherited(el: XmlElement, name: string): string | null {
-  for (let node: XmlElement | null = el; node; node = node.parentNode) {
-    const own = node.getAttribute?.(name);
-    if (own) return own;
-    for (const tag of ['SegmentTemplate', 'SegmentBase', 'SegmentList']) {
-      const child = node.getElementsByTagName?.(tag)[0];
-      const value = child && child !== el ? child.getAttribute(name) : null;
-      if (value) return value;
-    }
-  }
-  return null;
+/** An attribute's value; null when absent (xmldom answers "" for an attribute that is not there). */
+function attr(el: XmlElement, name: string): string | null {
+  const value = el.getAttribute(name);
+  return value === null || value === '' ? null : value;
 }
 
-/**
- * Refuses, before anything is expanded, an MPD whose few bytes imply more work than a monitor
- * needs: a SegmentTimeline entry repeated 2^31 times, a 1 ms SegmentTemplate@duration counted
- * from 1970, thousands of Periods or Representations. The parser would materialise every
- * implied segment (gigabytes, then a crash, on every worker the stream moved to).
- */
 function checkBounds(root: XmlElement, nowMs: number): void {
   const refuse = (what: string, limit: string): never => {
     throw new ManifestRefused(`MPD refused: ${what} (limit ${limit})`, '', limit);
@@ -136,53 +123,78 @@ function checkBounds(root: XmlElement, nowMs: number): void {
     refuse(`${count('Period')} Periods`, `${MPD_LIMITS.periods} Periods`);
   if (count('Representation') > MPD_LIMITS.representations)
     refuse(`${count('Representation')} Representations`, `${MPD_LIMITS.representations} Representations`);
-  const dynamic = root.getAttribute('type') === 'dynamic';
-  const ast = Date.parse(root.getAttribute('availabilityStartTime') ?? '');
-  // How long a timeline can run: since availabilityStartTime for a live MPD, the whole
-  // presentation for a static one.
-  const horizon = dynamic
-    ? Number.isFinite(ast)
-      ? Math.max(0, (nowMs - ast) / 1000)
-      : 0
-    : (isoSeconds(root.getAttribute('mediaPresentationDuration') ?? undefined) ?? 0);
+  const dynamic = attr(root, 'type') === 'dynamic';
+  const ast = Date.parse(attr(root, 'availabilityStartTime') ?? '');
+  // Numbers the parser loops on: a duration of 0 (or less) never reaches the end of a Period.
+  const positive = (what: string, text: string | null, fallback: number): number => {
+    const value = text === null ? fallback : Number(text);
+    if (!(value > 0) || !Number.isFinite(value))
+      refuse(`${what} "${text}" is not a positive number`, 'well-formed numbers');
+    return value;
+  };
+  // How long a timeline can run: since availabilityStartTime for a live MPD (within its time-shift
+  // window for @duration templates), the whole presentation for a static one (the longest of
+  // MPD@mediaPresentationDuration and any Period's end).
+  let presentation = isoSeconds(attr(root, 'mediaPresentationDuration') ?? undefined) ?? 0;
+  for (const period of Array.from(root.getElementsByTagName('Period')))
+    presentation = Math.max(
+      presentation,
+      (isoSeconds(attr(period, 'start') ?? undefined) ?? 0) +
+        (isoSeconds(attr(period, 'duration') ?? undefined) ?? 0),
+    );
+  const horizon = dynamic ? (Number.isFinite(ast) ? Math.max(0, (nowMs - ast) / 1000) : 0) : presentation;
+  const window = isoSeconds(attr(root, 'timeShiftBufferDepth') ?? undefined);
+  const templated = dynamic && window !== null ? Math.min(window, horizon) : horizon;
+  for (const s of Array.from(root.getElementsByTagName('S'))) {
+    positive('S@d', attr(s, 'd'), 0);
+    const r = attr(s, 'r');
+    if (r !== null && (!Number.isInteger(Number(r)) || Number(r) < -1))
+      refuse(`S@r "${r}"`, 'well-formed numbers');
+    const t = attr(s, 't');
+    if (t !== null && !(Number(t) >= 0)) refuse(`S@t "${t}"`, 'well-formed numbers');
+  }
+  // What the parser expands is per Representation, with the segment information it inherits: each
+  // attribute and the timeline from the nearest of Representation, AdaptationSet and Period (an
+  // AdaptationSet's @duration with a Representation's @timescale is one template).
+  const segmentInfo = (el: XmlElement | null) =>
+    el
+      ? Array.from(el.childNodes ?? []).filter((c) =>
+          ['SegmentTemplate', 'SegmentList', 'SegmentBase'].includes(c.tagName),
+        )
+      : [];
   let total = 0;
-  const implies = (what: string, n: number, owner: XmlElement | null) => {
-    if (!(n <= MPD_LIMITS.segments))
+  for (const representation of Array.from(root.getElementsByTagName('Representation'))) {
+    const levels = [representation, representation.parentNode, representation.parentNode?.parentNode ?? null];
+    const infos = levels.flatMap(segmentInfo);
+    const nearest = (name: string) => infos.map((i) => attr(i, name)).find((v) => v !== null) ?? null;
+    const timescale = positive('@timescale', nearest('timescale'), 1);
+    const durationText = nearest('duration');
+    let implied = 0;
+    if (durationText !== null)
+      implied = (templated * timescale) / positive('SegmentTemplate@duration', durationText, 0);
+    // Every timeline it might inherit is counted (which one mpd-parser expands is its business).
+    const timelines = infos
+      .flatMap((i) => Array.from(i.childNodes ?? []))
+      .filter((c) => c.tagName === 'SegmentTimeline');
+    for (const timeline of timelines) {
+      let listed = 0;
+      for (const s of Array.from(timeline.getElementsByTagName('S'))) {
+        const r = Number(attr(s, 'r') ?? 0);
+        listed += r >= 0 ? r + 1 : (horizon * timescale) / Number(attr(s, 'd'));
+      }
+      implied = Math.max(implied, listed);
+    }
+    if (!(implied <= MPD_LIMITS.segments))
       refuse(
-        `${what} implies ${Number.isFinite(n) ? Math.round(n) : 'unbounded'} segments`,
+        `Representation "${attr(representation, 'id') ?? ''}" implies ${Number.isFinite(implied) ? Math.round(implied) : 'unbounded'} segments (${timelines.length ? 'SegmentTimeline' : `@duration ${durationText}/${timescale} s`})`,
         `${MPD_LIMITS.segments} segments`,
       );
-    // A template on an AdaptationSet or Period is expanded once per Representation under it.
-    const reps =
-      owner?.tagName === 'Representation' ? 1 : owner?.getElementsByTagName('Representation').length;
-    total += n * Math.max(1, reps ?? 1);
+    total += implied;
     if (total > MPD_LIMITS.totalSegments)
       refuse(
         `the document implies more than ${MPD_LIMITS.totalSegments} segments`,
         `${MPD_LIMITS.totalSegments} segments in all`,
       );
-  };
-  for (const timeline of Array.from(root.getElementsByTagName('SegmentTimeline'))) {
-    const timescale = Number(inherited(timeline, 'timescale') ?? 1) || 1;
-    let implied = 0;
-    for (const s of Array.from(timeline.getElementsByTagName('S'))) {
-      const r = Number(s.getAttribute('r') ?? 0);
-      const d = Number(s.getAttribute('d') ?? 0);
-      implied += r >= 0 ? r + 1 : d > 0 ? (horizon * timescale) / d : Number.POSITIVE_INFINITY;
-    }
-    implies('the SegmentTimeline', implied, timeline.parentNode?.parentNode ?? null);
-  }
-  for (const template of Array.from(root.getElementsByTagName('SegmentTemplate'))) {
-    const duration = Number(template.getAttribute('duration') ?? 0);
-    if (!duration || template.getElementsByTagName('SegmentTimeline').length) continue;
-    const timescale = Number(inherited(template, 'timescale') ?? 1) || 1;
-    const window = isoSeconds(root.getAttribute('timeShiftBufferDepth') ?? undefined);
-    const seconds = dynamic && window !== null ? Math.min(window, horizon) : horizon;
-    implies(
-      `SegmentTemplate@duration ${duration}/${timescale} s`,
-      (seconds * timescale) / duration,
-      template.parentNode,
-    );
   }
 }
 
