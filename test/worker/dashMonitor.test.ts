@@ -348,7 +348,9 @@ describe('DASH delivery rules', () => {
     ]);
     const raised = events.find((e) => e.type === 'delivery.manifest_invalid') as DefectEvent;
     expect(raised.detail.limit).toBe('10000 segments');
-    expect(raised.detail.reason).toMatch(/MPD refused: Representation "v0" implies 2147483648 segments \(SegmentTimeline\)/);
+    expect(raised.detail.reason).toMatch(
+      /MPD refused: Representation "v0" implies 2147483648 segments \(SegmentTimeline\)/,
+    );
     expect(raised.detail.document).toBe(`${origin.base}live.mpd`);
     // Refused is not missing: the MPD loads.
     expect(events.filter((e) => e.type === 'delivery.variant_missing')).toEqual([]);
