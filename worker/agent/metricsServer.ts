@@ -1,5 +1,6 @@
 /** The worker's /healthz and Prometheus /metrics endpoints. */
 import { createServer, type Server } from 'node:http';
+import { ManifestSandbox } from '../delivery/ManifestSandbox.js';
 import type { Outbox, SinkCounters } from '../publishers/Outbox.js';
 import type { WorkerAgent } from './WorkerAgent.js';
 
@@ -20,6 +21,9 @@ export function renderMetrics(agent: WorkerAgent, outbox: Outbox): string {
     '# HELP streamqc_lease_moves_total Units this worker claimed, released, or took over from departed workers.',
     '# TYPE streamqc_lease_moves_total counter',
     ...Object.entries(agent.moves).map(([kind, n]) => `streamqc_lease_moves_total{kind="${kind}"} ${n}`),
+    '# HELP streamqc_manifest_parsers_killed_total Parsing processes ended by a document (heap cap or deadline).',
+    '# TYPE streamqc_manifest_parsers_killed_total counter',
+    `streamqc_manifest_parsers_killed_total ${ManifestSandbox.killedTotal}`,
     '# HELP streamqc_frames_total Video frames and audio chunks decoded, per stream.',
     '# TYPE streamqc_frames_total counter',
   ];

@@ -125,8 +125,10 @@ export class ManifestSandbox {
   private readonly coolingUntil = new Map<string, number>();
   private nextId = 1;
   private closed = false;
-  /** Processes ended by a document (heap cap or deadline), for metrics. */
+  /** Processes ended by a document (heap cap or deadline). */
   killed = 0;
+  /** The same, over every sandbox of this process (metrics). */
+  static killedTotal = 0;
 
   constructor(private readonly limits: Readonly<ParseLimits> = PARSE_LIMITS) {}
 
@@ -195,6 +197,7 @@ export class ManifestSandbox {
     const job = t.done();
     if (job) {
       this.killed++;
+      ManifestSandbox.killedTotal++;
       this.coolingUntil.set(job.url, Date.now() + this.limits.coolDownMs);
       const fate = t.fate ?? 'the parsing process stopped';
       job.reject(new ManifestRefused(`manifest refused: ${fate}`, job.url, fate));
