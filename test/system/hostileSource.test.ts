@@ -72,6 +72,16 @@ beforeAll(async () => {
   makeClip(clip, 12, ",drawbox=c=black:t=fill:enable='between(t,3,6)'", { audio: false });
   sender = new UdpSender(clip, await freeUdpPort());
   origin = createServer((req, res) => {
+    if (req.url === '/slow.m3u8') {
+      // Response headers one byte a second, for as long as the client waits.
+      const line = Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: application/vnd.apple.mpegurl\r\n');
+      let at = 0;
+      const drip = setInterval(() => {
+        if (res.socket?.destroyed || at >= line.length) clearInterval(drip);
+        else res.socket?.write(line.subarray(at, ++at));
+      }, 1000);
+      return;
+    }
     const body = BOMBS[(req.url ?? '').slice(1)];
     if (body) res.writeHead(200, { 'content-type': 'application/dash+xml' }).end(body);
     else res.writeHead(404).end();
@@ -183,9 +193,10 @@ describe('hostile MPDs beside a healthy stream', () => {
     const parked = await assignmentOf(bomb);
     expect(parked).toMatchObject({ state: 'quarantined', workerId: null, strikes: 3 });
     expect(parked.reason).toMatch(/^quarantined: 3 workers stopped while running it within 30 min/);
-    const unmonitored = await until('stream.unmonitored raised', 20, () =>
-      events().filter((e) => e.streamId === bomb && e.type === 'stream.unmonitored'),
-    );
+    const unmonitored = await until('stream.unmonitored raised', 20, () => {
+      const found = events().filter((e) => e.streamId === bomb && e.type === 'stream.unmonitored');
+      return found.length ? found : undefined;
+    });
     expect(unmonitored.map((e) => e.state)).toEqual(['raised']);
     expect(unmonitored[0].detail).toMatchObject({ state: 'quarantined', strikes: 3 });
     // Nobody takes it up again.
@@ -209,6 +220,31 @@ describe('hostile MPDs beside a healthy stream', () => {
       events().find((e) => e.streamId === bomb && e.type === 'stream.unmonitored' && e.state === 'cleared'),
     );
   }, 300_000);
+
+  it('a playlist whose response headers come a byte a second: stream.loss with the reason, not a unit stuck opening', async () => {
+    const created = await api('POST', '/streams', {
+      url: `${originBase}slow.m3u8`,
+      detectors: ['stream.loss'],
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    const loss = await until('stream.loss for the slow origin', 60, () =>
+      events().find((e) => e.streamId === id && e.type === 'stream.loss' && e.state === 'raised'),
+    );
+    // Raised while the request still hangs, saying what the open waits on; the deadline's reason
+    // follows in the unit's health.
+    expect(String(loss.detail.reason)).toMatch(
+      /^(no answer yet: loading the playlist|cannot load the playlist: response headers not complete within 10 s .*)$/,
+    );
+    const lastError = await until('the reason in the unit health', 20, async () => {
+      const health = (await api('GET', `/streams/${id}`)).body.health.all;
+      return health?.lastError as string | undefined;
+    });
+    expect(lastError).toMatch(
+      /cannot load the playlist: response headers not complete within 10 s \(http:\/\/127\.0\.0\.1:\d+\/slow\.m3u8\)/,
+    );
+    expect((await api('DELETE', `/streams/${id}`)).status).toBe(200);
+  }, 120_000);
 
   it("one owner's 200 registrations at once: 429 past its limits, and the other owner's stream keeps its alarms", async () => {
     // An origin that refuses every connection: each of alice's streams fails to open and backs off.
@@ -236,7 +272,8 @@ describe('hostile MPDs beside a healthy stream', () => {
     expect(refused.length).toBeGreaterThan(0);
     expect(refused.every((r) => /^\d+$/.test(r.headers.get('retry-after') ?? ''))).toBe(true);
     const mine = await callApi(stack.url, BOB, 'GET', '/streams');
-    expect(mine.body.items.map((x: { id: string }) => x.id)).toEqual([healthyId]);
+    const active = mine.body.items.filter((x: { state: string }) => x.state === 'active');
+    expect(active.map((x: { id: string }) => x.id)).toEqual([healthyId]);
 
     // Bob's stream keeps running where it ran and keeps raising its black every 12 s loop; its
     // source never stopped, so no loss.

@@ -32,6 +32,8 @@ export class StreamLossDetector implements Detector {
   private lossSinceMs: number | null = null;
   private graceUntilMs: number;
   private reason: string | undefined;
+  /** What an open in progress waits on (no media yet): the reason until a failure gives one. */
+  private pending: string | undefined;
   /** Media time where the current burst of arrivals began, and the length of the last whole burst. */
   private burstStart: number | null = null;
   private lastBurst = 0;
@@ -92,6 +94,11 @@ export class StreamLossDetector implements Detector {
   }
 
   /** The source could not be opened or died: media time stands still while the wall clock runs. */
+  /** An open is waiting on `what` (the playlist, the probe, the first media): said by a loss raised meanwhile. */
+  waitingFor(what: string): void {
+    this.pending = what;
+  }
+
   sourceFailed(reason: string, nowMs: number): void {
     this.reason = reason;
     this.graceUntilMs = 0;
@@ -108,12 +115,13 @@ export class StreamLossDetector implements Detector {
       active: true,
       detail: {
         maxSecondsWithoutMedia: Math.round(silentFor * 10) / 10,
-        ...(this.reason ? { reason: this.reason } : {}),
+        ...(this.reason || this.pending ? { reason: this.reason ?? `no answer yet: ${this.pending}` } : {}),
       },
     });
   }
 
   private arrived(t: number, end: number, wallMs: number): void {
+    this.pending = undefined;
     if ((wallMs - this.lastArrivalMs) / 1000 >= BURST_PAUSE || this.burstStart === null) {
       if (this.burstStart !== null && this.mediaEnd !== null)
         this.lastBurst = this.mediaEnd - this.burstStart;

@@ -294,6 +294,7 @@ export class StreamPipeline {
     const { LadderMonitor } = await import('../delivery/LadderMonitor.js');
     const { FetchError } = await import('../delivery/guardedGet.js');
     let hls: LadderMonitor | null;
+    this.loss?.waitingFor('loading the playlist');
     try {
       hls = await LadderMonitor.open(options.source, {
         streamId: options.streamId,
@@ -335,6 +336,7 @@ export class StreamPipeline {
     let source: string;
     try {
       source = await this.input();
+      this.loss?.waitingFor('probing the source');
       tracks = await probeInput(source, {
         kind: options.kind,
         inputArgs: this.inputArgs,
@@ -362,6 +364,7 @@ export class StreamPipeline {
       if (options.live) this.loss?.converterRestarting(Date.now());
     }
     this.runDelivered = false;
+    this.loss?.waitingFor('the first media from the decoder');
     const advance = (t: number, wallMs: number) => {
       this.runDelivered = true;
       this.arrivals.record(t, wallMs);
