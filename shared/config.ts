@@ -65,6 +65,11 @@ export interface SecurityConfig {
   allowFiles: boolean;
   /** CIDRs exempt from the private-address refusal. */
   allowedNetworks: string[];
+  /**
+   * udp:// and rtp:// sources (pushed to the worker's own address) accepted; unset: in local
+   * mode only. On AWS a task's address changes with every move, so nothing can push to it.
+   */
+  allowPushSources?: boolean;
 }
 
 export interface WorkerConfig {
@@ -160,7 +165,10 @@ export function securityConfig(env: Env = process.env): SecurityConfig {
     if (!/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(cidr))
       throw new ConfigError('STREAMQC_ALLOWED_NETWORKS', `has a bad CIDR "${cidr}"`);
   }
-  return { localMode, allowFiles, allowedNetworks };
+  const allowPushSources = env.STREAMQC_ALLOW_PUSH_SOURCES
+    ? env.STREAMQC_ALLOW_PUSH_SOURCES === '1'
+    : localMode;
+  return { localMode, allowFiles, allowedNetworks, allowPushSources };
 }
 
 export function workerConfig(env: Env = process.env): WorkerConfig {

@@ -197,5 +197,10 @@ export async function checkSource(
       'url_forbidden',
       `host ${host} resolves to ${bad}, a private, loopback or metadata address`,
     );
+  if ((scheme === 'udp:' || scheme === 'rtp:') && !(config.allowPushSources ?? config.localMode))
+    throw new UrlPolicyError(
+      'url_scheme',
+      `${scheme}// sources are pushed to a fixed address, and workers here have none (a task's address changes whenever its units move); use a pulled protocol (srt, rtmp, rtsp, http) or set STREAMQC_ALLOW_PUSH_SOURCES=1 where a fixed ingest address reaches the workers`,
+    );
   return { source, kind: 'url', scheme, host, port: url.port ? Number(url.port) : undefined, addresses };
 }
