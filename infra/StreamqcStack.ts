@@ -6,7 +6,16 @@
  * only the resources it uses.
  */
 import { join } from 'node:path';
-import { CfnOutput, Duration, IgnoreMode, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import {
+  AssetHashType,
+  CfnOutput,
+  Duration,
+  IgnoreMode,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Tags,
+} from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
@@ -41,6 +50,7 @@ import {
   TTL_TABLES,
 } from '../shared/registry/tables.js';
 import type { StackParams } from './config.js';
+import { workerImageHash } from './imageHash.js';
 import { WorkerNetwork } from './network.js';
 import { METRIC_NAMESPACE, Operations, stackMetric } from './operations.js';
 
@@ -49,6 +59,23 @@ export { METRIC_NAMESPACE } from './operations.js';
 export const STOP_TIMEOUT_SECONDS = 30;
 
 /** What the worker image is built from: nothing else in the repository changes its hash. */
+/**
+ * The worker image: built for the task's architecture from the worker's own files only; its
+ * identity is what ships, not the whole lockfile, so a devDependency bump does not roll the fleet
+ * (infra/imageHash.ts).
+ */
+export function workerImage(repoRoot: string, arm: boolean): ecs.ContainerImage {
+  return ecs.ContainerImage.fromAsset(repoRoot, {
+    // AssetStaging reads these two (the image asset passes its props on); AssetImageProps does not
+    // declare them.
+    ...({ assetHashType: AssetHashType.CUSTOM, assetHash: workerImageHash(repoRoot) } as object),
+    file: 'worker/Dockerfile',
+    platform: arm ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
+    ignoreMode: IgnoreMode.DOCKER,
+    exclude: ['*', ...WORKER_IMAGE_FILES.map((f) => `!${f}`), 'worker/**/*.md'],
+  });
+}
+
 export const WORKER_IMAGE_FILES = [
   'package.json',
   'package-lock.json',
@@ -194,12 +221,7 @@ export class StreamqcStack extends Stack {
     const workerLogs = new logs.LogGroup(this, 'WorkerLogs', { retention });
     taskDefinition.addContainer('worker', {
       // Built for the task's architecture, from the worker's own files only.
-      image: ecs.ContainerImage.fromAsset(props.repoRoot, {
-        file: 'worker/Dockerfile',
-        platform: arm ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
-        ignoreMode: IgnoreMode.DOCKER,
-        exclude: ['*', ...WORKER_IMAGE_FILES.map((f) => `!${f}`), 'worker/**/*.md'],
-      }),
+      image: workerImage(props.repoRoot, arm),
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'worker', logGroup: workerLogs }),
       stopTimeout: Duration.seconds(STOP_TIMEOUT_SECONDS),
       readonlyRootFilesystem: false,
