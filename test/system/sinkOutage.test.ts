@@ -1,8 +1,8 @@
 /**
- * A webhook failing for 2 minutes, with the real outbox, registry (embedded store) and sinks:
+ * A webhook failing for a minute, with the real outbox, registry (embedded store) and sinks:
  * console and NDJSON get each event exactly once and at once; SNS (the SDK against a local
  * endpoint speaking its protocol) gets each once; the webhook gets every event once after it
- * recovers. Real time, no clock tricks: this test takes a little over two minutes.
+ * recovers. Real time, no clock tricks: this test takes about two minutes (a retry due just after the outage may wait twice as long as the one before).
  */
 import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -22,8 +22,8 @@ import { SnsPublisher } from '../../worker/publishers/SnsPublisher.js';
 import { WebhookPublisher } from '../../worker/publishers/WebhookPublisher.js';
 import { until } from '../helpers/stackClient.js';
 
-const OUTAGE_MS = 120_000;
-const EVENTS = 24; // one every 5 s through the outage
+const OUTAGE_MS = 60_000;
+const EVENTS = 12; // one every 5 s through the outage
 
 let store: EmbeddedStore;
 let registry: Registry;
@@ -56,7 +56,7 @@ afterAll(async () => {
   await store.close();
 });
 
-describe('a webhook failing for 2 minutes', () => {
+describe('a webhook failing for a minute', () => {
   it('holds back no other sink, duplicates nothing, and gets every event once it recovers', async () => {
     const startedAt = Date.now();
     const hooked: string[] = [];
