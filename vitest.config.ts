@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirst } from './test/longestFirst.js';
 
 export default defineConfig({
   test: {
@@ -7,8 +8,10 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',
-    // Two files at a time: the long system tests mostly wait on real time (a 2-minute sink
+    // Two files at a time: the long system tests mostly wait on real time (a 1-minute sink
     // outage, live sources), so they overlap well even on 2 cores.
     maxWorkers: 2,
+    // Longest files first (test/longestFirst.ts): both processes finish together.
+    sequence: { sequencer: LongestFirst },
   },
 });

@@ -83,9 +83,12 @@ export class Operations extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
-    alarm('WorkersBehind', 'A worker processes a stream more than 10 s behind the live edge', {
+    // A unit 10 s behind has its decoder restarted at the edge, so its lag never stays above
+    // 10 s: 5 s (where a worker stops claiming) held for 3 minutes is the sign of a worker behind.
+    alarm('WorkersBehind', 'A worker processed a stream more than 5 s behind the live edge for 3 minutes', {
       metric: m('MaxLagSeconds', 'Maximum'),
-      threshold: 10,
+      threshold: 5,
+      comparisonOperator: above,
       evaluationPeriods: 3,
     });
     // Heartbeats and load stay green while no unit runs (a grant missing, a broken image): this
@@ -181,11 +184,26 @@ export class Operations extends Construct {
         evaluationPeriods: 1,
       });
     }
-    alarm('DispatcherErrors', 'The dispatcher Lambda failed', {
-      metric: props.dispatcher.metricErrors({ period: Duration.minutes(5) }),
-      threshold: 1,
+    // Rates, not counts: one failed call in five minutes is noise at scale; 5% in two of three
+    // five-minute periods is not.
+    const rate = (failed: cloudwatch.IMetric, all: cloudwatch.IMetric, label: string) =>
+      new cloudwatch.MathExpression({
+        expression: '100 * failed / MAX([all, 1])',
+        usingMetrics: { failed, all },
+        period: Duration.minutes(5),
+        label,
+      });
+    const fiveMinutes = { period: Duration.minutes(5) };
+    alarm('DispatcherErrors', 'Over 5% of dispatcher invocations failed in 2 of 3 five-minute periods', {
+      metric: rate(
+        props.dispatcher.metricErrors(fiveMinutes),
+        props.dispatcher.metricInvocations(fiveMinutes),
+        'dispatcher errors, % of invocations',
+      ),
+      threshold: 5,
       comparisonOperator: above,
-      evaluationPeriods: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
     });
     alarm('DispatcherThrottles', 'The dispatcher Lambda was throttled', {
       metric: props.dispatcher.metricThrottles({ period: Duration.minutes(5) }),
@@ -193,11 +211,16 @@ export class Operations extends Construct {
       comparisonOperator: above,
       evaluationPeriods: 1,
     });
-    alarm('Api5xx', 'The API answered with server errors', {
-      metric: props.api.metricServerError({ period: Duration.minutes(5) }),
-      threshold: 1,
+    alarm('Api5xx', 'Over 5% of API requests answered 5xx in 2 of 3 five-minute periods', {
+      metric: rate(
+        props.api.metricServerError(fiveMinutes),
+        props.api.metricCount(fiveMinutes),
+        'API 5xx, % of requests',
+      ),
+      threshold: 5,
       comparisonOperator: above,
-      evaluationPeriods: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
     });
 
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {

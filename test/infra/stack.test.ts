@@ -340,6 +340,13 @@ describe('operations', () => {
       '5xx',
     ])
       expect(watched).toContain(metric);
+    // Failures of calls are rates, not single events: one error in five minutes pages nobody.
+    for (const prefix of ['Over 5% of dispatcher invocations', 'Over 5% of API requests']) {
+      const rateAlarm = own.find((x) => x.AlarmDescription?.startsWith(prefix)) as Cfn;
+      expect(rateAlarm, prefix).toBeDefined();
+      expect(rateAlarm).toMatchObject({ Threshold: 5, EvaluationPeriods: 3, DatapointsToAlarm: 2 });
+      expect(JSON.stringify(rateAlarm.Metrics)).toContain('100 * failed / MAX([all, 1])');
+    }
     // The fleet check runs once a minute (waiting units, outbox backlog, tasks short).
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
