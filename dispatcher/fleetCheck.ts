@@ -44,7 +44,9 @@ export async function fleetCheck(deps: FleetCheckDeps): Promise<FleetReport> {
       UnitsWaiting: waiting,
       OutboxDepth: backlog.outboxDepth,
       OutboxOldestSeconds: backlog.outboxOldestSeconds,
-      DeadLetters: backlog.deadLetters,
+      // Stored dead letters (a gauge: until replayed or expired); workers report DeadLetters, the
+      // events they gave up on in the last minute (a count), under the other name.
+      DeadLettersStored: backlog.deadLetters,
       ...(report.tasksShort !== undefined ? { TasksShort: report.tasksShort } : {}),
     };
     const record = {

@@ -154,12 +154,16 @@ export class Operations extends Construct {
       comparisonOperator: above,
       evaluationPeriods: 5,
     });
-    alarm('DeadLetters', 'A sink gave up on an event: see README "Delivery" to replay it', {
-      metric: m('DeadLetters', 'Maximum'),
-      threshold: 1,
-      comparisonOperator: above,
-      evaluationPeriods: 1,
-    });
+    alarm(
+      'DeadLetters',
+      'Dead letters wait for a replay (a sink gave up on an event): see README "Delivery"',
+      {
+        metric: m('DeadLettersStored', 'Maximum'),
+        threshold: 1,
+        comparisonOperator: above,
+        evaluationPeriods: 1,
+      },
+    );
     alarm('DeliveryFailures', 'Event deliveries keep failing (a sink is down)', {
       metric: m('DeliveryFailures', 'Sum').with({ period: Duration.minutes(5) }),
       threshold: 10,
@@ -241,7 +245,7 @@ export class Operations extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Outbox',
-        left: [m('OutboxDepth', 'Maximum'), m('DeadLetters', 'Maximum')],
+        left: [m('OutboxDepth', 'Maximum'), m('DeadLettersStored', 'Maximum'), m('DeadLetters', 'Sum')],
         right: [m('OutboxOldestSeconds', 'Maximum')],
       }),
     );

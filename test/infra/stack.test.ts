@@ -327,7 +327,7 @@ describe('operations', () => {
       'Heartbeats',
       'OutboxOldestSeconds',
       'OutboxDepth',
-      'DeadLetters',
+      'DeadLettersStored',
       'DeliveryFailures',
       'ReadThrottleEvents',
       'WriteThrottleEvents',
