@@ -76,6 +76,28 @@ export function workerImage(repoRoot: string, arm: boolean): ecs.ContainerImage 
   });
 }
 
+/**
+ * Lower bounds of the scale-out steps on TasksShort; each step adds its own lower bound. A
+ * shortfall of up to 6 is added exactly, any larger one at least 80% at once (the rest the next
+ * minute); 20 steps, the most a step policy takes.
+ */
+export const SHORTFALL_STEPS = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 19, 24, 30, 38, 48, 60, 75, 94, 118, 148];
+
+function shortfallSteps(): appscaling.ScalingInterval[] {
+  return [
+    { upper: 0, change: 0 },
+    ...SHORTFALL_STEPS.slice(0, -1).map((lower, i) => ({
+      lower,
+      upper: SHORTFALL_STEPS[i + 1],
+      change: lower,
+    })),
+    {
+      lower: SHORTFALL_STEPS[SHORTFALL_STEPS.length - 1],
+      change: SHORTFALL_STEPS[SHORTFALL_STEPS.length - 1],
+    },
+  ];
+}
+
 export const WORKER_IMAGE_FILES = [
   'package.json',
   'package-lock.json',
@@ -285,15 +307,11 @@ export class StreamqcStack extends Stack {
       scaleOutCooldown: Duration.minutes(1),
       scaleInCooldown: Duration.minutes(15),
     });
-    // Waiting units: the fleet check reports the tasks still missing for them (TasksShort).
+    // Waiting units: the fleet check reports the tasks still missing for them (TasksShort), and
+    // one step adds about that many (SHORTFALL_STEPS), not +1/+3/+10 a minute.
     scaling.scaleOnMetric('WaitingUnits', {
       metric: stackMetric(this, 'TasksShort', 'Maximum'),
-      scalingSteps: [
-        { upper: 0, change: 0 },
-        { lower: 1, change: 1 },
-        { lower: 3, change: 3 },
-        { lower: 10, change: 10 },
-      ],
+      scalingSteps: shortfallSteps(),
       adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
       cooldown: Duration.minutes(1),
       evaluationPeriods: 1,

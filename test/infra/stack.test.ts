@@ -191,10 +191,32 @@ describe('workers on Fargate', () => {
   });
 
   it('scales on the workers’ own load metric and on the tasks missing for waiting units', () => {
-    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
-      PolicyType: 'StepScaling',
-      StepScalingPolicyConfiguration: Match.objectLike({ AdjustmentType: 'ChangeInCapacity' }),
-    });
+    const step = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy')).find(
+      (p) =>
+        (p as Cfn).Properties.PolicyType === 'StepScaling' &&
+        JSON.stringify(p).includes('"ScalingAdjustment":148'),
+    ) as Cfn;
+    expect(step.Properties.StepScalingPolicyConfiguration.AdjustmentType).toBe('ChangeInCapacity');
+    // A shortfall is added in one step: exactly up to 6 tasks, at least 80% beyond (the alarm's
+    // threshold is the first lower bound, so the step bounds are offsets from it).
+    const steps = step.Properties.StepScalingPolicyConfiguration.StepAdjustments as Array<{
+      MetricIntervalLowerBound?: number;
+      MetricIntervalUpperBound?: number;
+      ScalingAdjustment: number;
+    }>;
+    expect(steps.length).toBeLessThanOrEqual(20);
+    for (const shortfall of [1, 2, 6, 7, 30, 100, 148]) {
+      const offset = shortfall - 1;
+      const match = steps.find(
+        (s) =>
+          (s.MetricIntervalLowerBound ?? -Infinity) <= offset &&
+          offset < (s.MetricIntervalUpperBound ?? Infinity),
+      );
+      expect(match, String(shortfall)).toBeDefined();
+      const added = match!.ScalingAdjustment;
+      if (shortfall <= 6) expect(added).toBe(shortfall);
+      else expect(added / shortfall).toBeGreaterThanOrEqual(0.8);
+    }
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'TasksShort',
       Dimensions: [{ Name: 'ServiceName', Value: 'Streamqc' }],
