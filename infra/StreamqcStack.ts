@@ -300,7 +300,7 @@ export class StreamqcStack extends Stack {
       maxCapacity: params.maxTasks,
     });
     // Load: units per budget over the fleet, kept at 70%. Scale-in stops a task, which drains:
-    // its units go back to waiting and the others claim them within a tick (README "Scaling").
+    // its units go back to waiting and the others claim them within a tick (docs/aws.md "Scaling").
     scaling.scaleToTrackCustomMetric('LoadTracking', {
       metric: stackMetric(this, 'LoadRatio', 'Average'),
       targetValue: 0.7,

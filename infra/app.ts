@@ -1,4 +1,4 @@
-/** The CDK app: `npx cdk synth` / `npx cdk deploy` (see README, "Deploy on AWS"). */
+/** The CDK app: `npx cdk synth` / `npx cdk deploy` (see docs/aws.md). */
 import { App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { projectRoot } from '../shared/projectRoot.js';

@@ -31,7 +31,7 @@ export interface StackParams {
   streamBudget: number;
   minTasks: number;
   maxTasks: number;
-  /** Worker heartbeat interval and fleet lease, seconds (see README "Registry" for the cost). */
+  /** Worker heartbeat interval and fleet lease, seconds (see docs/aws.md "Registry and scale" for the cost). */
   heartbeatSeconds: number;
   leaseSeconds: number;
   /** Days every log group keeps its events. */

@@ -29,7 +29,7 @@ export class WorkerNetwork extends Construct {
     this.assignPublicIp = isPublic;
     this.subnets = { subnetType: isPublic ? ec2.SubnetType.PUBLIC : ec2.SubnetType.PRIVATE_WITH_EGRESS };
     if (params.vpcId) {
-      // An existing VPC: its endpoints and NAT are its owner's; see README "Networking".
+      // An existing VPC: its endpoints and NAT are its owner's; see docs/aws.md "Networking".
       this.vpc = ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: params.vpcId });
       return;
     }

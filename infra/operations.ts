@@ -156,7 +156,7 @@ export class Operations extends Construct {
     });
     alarm(
       'DeadLetters',
-      'Dead letters wait for a replay (a sink gave up on an event): see README "Delivery"',
+      'Dead letters wait for a replay (a sink gave up on an event): see docs/sending-events.md',
       {
         metric: m('DeadLettersStored', 'Maximum'),
         threshold: 1,

@@ -9,7 +9,7 @@ import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk
 import { type Dynamo, nowSeconds } from './dynamo.js';
 import { TTL_ATTRIBUTE } from './tables.js';
 
-/** The ring's partition key (see README "Registry" for when to split it). */
+/** The ring's partition key (see docs/aws.md "Registry and scale" for when to split it). */
 const RING = 'fleet';
 /** Heartbeat items linger this long after their last beat, then DynamoDB's TTL removes them. */
 const LINGER_SECONDS = 24 * 3600;

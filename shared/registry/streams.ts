@@ -43,7 +43,7 @@ export class StreamStore {
     }
     // Units first, the stream last: the stream's put is the commit point. A crash in between
     // leaves units without a stream, which workers delete when they find them; never a stream
-    // without units. (dynalite has no transactions; see README "Registry".)
+    // without units. (dynalite has no transactions; see docs/aws.md "Registry and scale".)
     await this.units.create(
       record.units.map((u) => ({ streamId: record.id, group: u.group, detectors: u.detectors })),
       'registered; waiting for a worker with room',

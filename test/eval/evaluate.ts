@@ -2,7 +2,7 @@
  * `npm run eval`: scores the detectors on every fixture against its ground truth, through the real
  * `streamqc analyze` command: precision, recall and F1 per defect type, onset error, and the sync
  * offset error. One clip is also served as live HLS by a local origin (2 s EVENT and 6 s sliding
- * window playlists) and analysed as it arrives. Writes the table into the README between the eval
+ * window playlists) and analysed as it arrives. Writes the table into docs/detection.md between the eval
  * markers (unless --no-write) and ends with a JSON summary line. A held-out set of clips is scored
  * the same way by outside checks.
  */
@@ -128,7 +128,7 @@ const text = table(scores);
 console.log(text);
 
 if (write && !only) {
-  const readme = join(ROOT, 'README.md');
+  const readme = join(ROOT, 'docs', 'detection.md');
   const body = readFileSync(readme, 'utf8');
   const start = '<!-- eval:start -->';
   const end = '<!-- eval:end -->';
@@ -137,7 +137,7 @@ if (write && !only) {
   if (a >= 0 && b > a) {
     const note = `\n${chosen.length} fixtures (\`npm run eval\`, ${new Date().toISOString().slice(0, 10)}):\n\n${text}\n`;
     writeFileSync(readme, body.slice(0, a + start.length) + note + body.slice(b));
-    console.error('README eval table updated');
+    console.error('docs/detection.md eval table updated');
   }
 }
 

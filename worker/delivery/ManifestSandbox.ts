@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { type FetchError, ManifestRefused } from './guardedGet.js';
 import { errorOf, type ParsedDocument, type ParseFailure, type ParseJob } from './parseDocument.js';
 
-/** What one document may cost to parse (README "Security" lists them). */
+/** What one document may cost to parse (docs/security.md lists them). */
 export interface ParseLimits {
   heapMb: number;
   deadlineMs: number;

@@ -9,7 +9,7 @@ import type { Detail, Detector, DetectorContext } from './types.js';
 
 export type TransportType = Extract<DefectType, `transport.${string}`>;
 
-/** Which counters of the analyser each event type reports (TR 101 290 numbering in the README). */
+/** Which counters of the analyser each event type reports (TR 101 290 numbering in docs/checks.md). */
 const COUNTERS: Record<TransportType, (keyof TransportErrors)[]> = {
   'transport.sync': ['syncLoss', 'syncByte'],
   'transport.pat': ['pat'],
