@@ -61,6 +61,8 @@ class ScriptedOrigin {
     }));
   }
   failSegment: string | null = null;
+  /** The whole origin down: every request's connection dropped. */
+  down = false;
   slowSegment: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private server: Server | null = null;
@@ -69,6 +71,10 @@ class ScriptedOrigin {
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
       const name = (req.url ?? '').slice(1);
+      if (this.down) {
+        req.socket.destroy();
+        return;
+      }
       if (name === 'master.m3u8') {
         res.end(this.master);
         return;
@@ -324,6 +330,18 @@ describe('HLS delivery rules', () => {
     expect(raised.map(renditionOf)).toEqual([`${origin.base}r0.m3u8`]);
     expect(raised[0].detail.reason).toMatch(/download not complete after \d+ s \(still running\)/);
   }, 20_000);
+
+  it('an origin outage is one cause: no variant missing per rendition, and the gap it left is not a skip', async () => {
+    const { origin, events } = await watchScripted();
+    origin.down = true;
+    await sleep(7000);
+    origin.down = false;
+    await sleep(5000);
+    // Every playlist failed together (the stream's loss, raised by the loss rule), and after it the
+    // window had moved on by the segments published while nobody could poll.
+    expect(events.filter((e) => e.type === 'delivery.variant_missing')).toEqual([]);
+    expect(events.filter((e) => e.type === 'delivery.sequence')).toEqual([]);
+  }, 30_000);
 
   it('delivery.variant_missing: a variant whose playlist cannot be loaded, then comes back', async () => {
     const { origin, events } = await watchScripted();

@@ -130,6 +130,10 @@ class Rendition {
   ended = false;
   lastChangeAt = Date.now();
   failures = 0;
+  /** When its playlist last loaded (ms), and since when it has been failing to (null: it loads). */
+  lastLoadAt: number | null = null;
+  failingSince: number | null = null;
+  lastFailureAt: number | null = null;
   faults: Faults = {};
   stale: Detail | null = null;
   missing: Detail | null = null;
@@ -468,6 +472,7 @@ export class LadderMonitor {
       if (playlist.kind !== 'media')
         throw new FetchError('a multivariant playlist where a media playlist was listed', fetched.url);
       r.failures = 0;
+      r.failingSince = null;
       r.missing = null;
       r.invalid = null;
       changed = this.compare(r, playlist);
@@ -478,7 +483,11 @@ export class LadderMonitor {
         r.failures = 0;
         r.missing = null;
         r.invalid = { reason: e.message, limit: e.limit, document: e.url };
-      } else r.failures++;
+      } else {
+        r.failures++;
+        r.failingSince ??= Date.now();
+        r.lastFailureAt = Date.now();
+      }
       const status = e instanceof FetchError ? e.status : undefined;
       if (r.failures >= MISSING_AFTER_FAILURES)
         r.missing = { reason: (e as Error).message, ...(status ? { status } : {}), failures: r.failures };
@@ -529,7 +538,7 @@ export class LadderMonitor {
           from: prevFirst,
           to: first,
         });
-      else if (first > prevLast + 1)
+      else if (first > prevLast + 1 && !this.missedByUs(r, first - prevLast - 1, now))
         this.fault(r, 'delivery.sequence', { reason: 'segments skipped', skipped: first - prevLast - 1 });
       for (const s of fresh) {
         const before = r.segments.get(s.msn);
@@ -563,6 +572,7 @@ export class LadderMonitor {
           });
       }
     });
+    r.lastLoadAt = now;
     r.segments = new Map(fresh.map((s) => [s.msn, s]));
     r.byUri = new Map(fresh.map((s) => [s.uri, s]));
     r.first = first;
@@ -581,6 +591,34 @@ export class LadderMonitor {
     }
     if (fresh.length && last > prevLast) this.sample(r);
     return changed;
+  }
+
+  /**
+   * Segments that slid out of a live window while this monitor could not load the playlist (the
+   * origin was down, a poll failed): the monitor's own gap, not the packager's. A skip of no more
+   * segments than could have been published since the last load is that (one incident per cause:
+   * the outage is the stream's loss).
+   */
+  private missedByUs(r: Rendition, skipped: number, now: number): boolean {
+    if (r.lastLoadAt === null) return false;
+    const absent = (now - r.lastLoadAt) / 1000;
+    if (absent <= 2 * r.targetDuration) return false;
+    return skipped <= Math.ceil(absent / r.targetDuration) + 1;
+  }
+
+  /**
+   * A variant's playlist failing is `delivery.variant_missing` only while another rendition of the
+   * ladder has loaded, without failing, since it began to fail: when every playlist fails together
+   * (and comes back together) the origin is down, which is the stream's loss (raised by the loss
+   * rule), not a missing variant per rendition. DASH: one MPD lists every Representation; its
+   * failures are reported as they are.
+   */
+  private missingNow(r: Rendition): Detail | null {
+    if (!r.missing || this.dash || r.failingSince === null) return r.missing;
+    const since = r.failingSince;
+    const healthy = (x: Rendition) =>
+      x !== r && x.lastLoadAt !== null && x.lastLoadAt > since && (x.lastFailureAt ?? 0) < since;
+    return this.renditions.some(healthy) ? r.missing : null;
   }
 
   // ---- DASH: the MPD ---------------------------------------------------------------------------
@@ -943,7 +981,7 @@ export class LadderMonitor {
           type === 'delivery.playlist_stale'
             ? r.stale
             : type === 'delivery.variant_missing'
-              ? r.missing
+              ? this.missingNow(r)
               : type === 'delivery.manifest_invalid'
                 ? r.invalid
                 : r.faults[type];
