@@ -308,6 +308,12 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
 
   async function route(request: ApiRequest): Promise<ApiResponse> {
     const { method, path } = request;
+    // A body must be JSON, whichever adapter (local HTTP server, Lambda) brought the request.
+    if (request.body !== null) {
+      const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+      if (type !== 'application/json')
+        throw new ApiError(415, 'unsupported_media_type', 'send the body as Content-Type: application/json');
+    }
     if (path === '/health') {
       if (method !== 'GET')
         throw new ApiError(405, 'method_not_allowed', `${shown(method)} not allowed on ${shown(path)}`);

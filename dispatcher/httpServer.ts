@@ -85,14 +85,6 @@ function parseTarget(target: string | undefined): URL {
   }
 }
 
-/** A body must be JSON: other content types get a 415 before the handler sees them. */
-function checkContentType(req: IncomingMessage, body: string | null): void {
-  if (body === null) return;
-  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== 'application/json')
-    throw new ApiError(415, 'unsupported_media_type', 'send the body as Content-Type: application/json');
-}
-
 /** Creates (does not start) the local API server. */
 export function createHttpServer(options: HttpServerOptions): Server {
   const keys = [...options.apiKeys].map(([key, owner]) => ({ hash: digest(key), owner }));
@@ -104,7 +96,6 @@ export function createHttpServer(options: HttpServerOptions): Server {
       const url = parseTarget(req.url);
       path = url.pathname;
       const body = await readBody(req, options.maxBodyBytes);
-      checkContentType(req, body);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers))
         if (typeof v === 'string') headers[k.toLowerCase()] = v;

@@ -64,6 +64,21 @@ describe('Lambda handler', () => {
     expect(JSON.parse(huge.body).error.code).toBe('payload_too_large');
   });
 
+  it('answers 415 for a body that is not JSON, as the local server does, and stores nothing', async () => {
+    const form = {
+      ...event('POST', '/streams', ALICE, 'url=https%3A%2F%2F93.184.216.34%2Fx.m3u8'),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    };
+    const before = JSON.parse((await lambda.handler(event('GET', '/streams', ALICE))).body).items.length;
+
+    const refused = await lambda.handler(form);
+
+    expect(refused.statusCode).toBe(415);
+    expect(JSON.parse(refused.body).error.code).toBe('unsupported_media_type');
+    const after = JSON.parse((await lambda.handler(event('GET', '/streams', ALICE))).body).items.length;
+    expect(after).toBe(before);
+  });
+
   it("makes a role the owner, whatever the session: a new session still sees the role's streams", async () => {
     const created = await lambda.handler(
       event('POST', '/streams', BOB, JSON.stringify({ url: 'https://93.184.216.34/ops.m3u8' })),
