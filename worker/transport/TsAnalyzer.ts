@@ -178,14 +178,18 @@ export class TsAnalyzer {
       for (const pid of this.ptsSeen.keys()) this.ptsSeen.set(pid, nowMs);
       return;
     }
-    if (this.lastPatMs === null || nowMs - this.lastPatMs > this.tableIntervalMs) {
+    // Judged at the last packet, not the clock: a table is missing when packets kept coming past
+    // its deadline without it. A feed that stops in between is the stream's loss (the check above
+    // catches it a moment later), not a PAT or PMT error at the instant it stopped.
+    const at = Math.min(nowMs, this.lastPacketMs ?? nowMs);
+    if (this.lastPatMs === null || at - this.lastPatMs > this.tableIntervalMs) {
       this.errors.pat++;
-      this.lastPatMs = nowMs;
+      this.lastPatMs = at;
     }
     for (const [pid, seen] of this.pmts) {
-      if (nowMs - seen > this.tableIntervalMs) {
+      if (at - seen > this.tableIntervalMs) {
         this.errors.pmt++;
-        this.pmts.set(pid, nowMs);
+        this.pmts.set(pid, at);
       }
     }
     for (const [pid, seen] of this.ptsSeen) {
