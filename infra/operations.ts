@@ -190,42 +190,47 @@ export class Operations extends Construct {
     }
     // Rates, not counts: one failed call in five minutes is noise at scale; 5% in two of three
     // five-minute periods is not.
-    const rate = (failed: cloudwatch.IMetric, all: cloudwatch.IMetric, label: string) =>
-      new cloudwatch.MathExpression({
-        expression: '100 * failed / MAX([all, 1])',
-        usingMetrics: { failed, all },
-        period: Duration.minutes(5),
-        label,
+    // The alarm's settings are the rule: 5% in 2 of 3 five-minute periods.
+    const rateAlarm = (
+      id: string,
+      description: string,
+      failed: cloudwatch.IMetric,
+      all: cloudwatch.IMetric,
+      label: string,
+    ) =>
+      alarm(id, description, {
+        metric: new cloudwatch.MathExpression({
+          expression: '100 * failed / MAX([all, 1])',
+          usingMetrics: { failed, all },
+          period: Duration.minutes(5),
+          label,
+        }),
+        threshold: 5,
+        comparisonOperator: above,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
       });
     const fiveMinutes = { period: Duration.minutes(5) };
-    alarm('DispatcherErrors', 'Over 5% of dispatcher invocations failed in 2 of 3 five-minute periods', {
-      metric: rate(
-        props.dispatcher.metricErrors(fiveMinutes),
-        props.dispatcher.metricInvocations(fiveMinutes),
-        'dispatcher errors, % of invocations',
-      ),
-      threshold: 5,
-      comparisonOperator: above,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-    });
+    rateAlarm(
+      'DispatcherErrors',
+      'Over 5% of dispatcher invocations failed in 2 of 3 five-minute periods',
+      props.dispatcher.metricErrors(fiveMinutes),
+      props.dispatcher.metricInvocations(fiveMinutes),
+      'dispatcher errors, % of invocations',
+    );
     alarm('DispatcherThrottles', 'The dispatcher Lambda was throttled', {
       metric: props.dispatcher.metricThrottles({ period: Duration.minutes(5) }),
       threshold: 1,
       comparisonOperator: above,
       evaluationPeriods: 1,
     });
-    alarm('Api5xx', 'Over 5% of API requests answered 5xx in 2 of 3 five-minute periods', {
-      metric: rate(
-        props.api.metricServerError(fiveMinutes),
-        props.api.metricCount(fiveMinutes),
-        'API 5xx, % of requests',
-      ),
-      threshold: 5,
-      comparisonOperator: above,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-    });
+    rateAlarm(
+      'Api5xx',
+      'Over 5% of API requests answered 5xx in 2 of 3 five-minute periods',
+      props.api.metricServerError(fiveMinutes),
+      props.api.metricCount(fiveMinutes),
+      'API 5xx, % of requests',
+    );
 
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `${stack.stackName}-streamqc`,
