@@ -59,6 +59,7 @@ function view(record: StreamRecord) {
     expect: record.expect,
     ...(record.decode ? { decode: record.decode } : {}),
     ...(record.rendition ? { rendition: record.rendition } : {}),
+    ...(record.verifyTls === false ? { verifyTls: false } : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
@@ -174,6 +175,7 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
       expect: spec.expect ?? { audio: true, video: true },
       ...(spec.decode ? { decode: spec.decode } : {}),
       ...(spec.rendition ? { rendition: spec.rendition } : {}),
+      ...(spec.verifyTls === false ? { verifyTls: false } : {}),
       units: workUnits(id, detectors, groups).map((u) => ({ group: u.group, detectors: u.detectors })),
       state: 'active',
       createdAt: now,

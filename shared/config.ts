@@ -70,6 +70,16 @@ export interface SecurityConfig {
    * mode only. On AWS a task's address changes with every move, so nothing can push to it.
    */
   allowPushSources?: boolean;
+  /**
+   * Certificates of https sources are verified (the default). A stream may opt out
+   * (`verifyTls: false`); the worker gives each stream's checks its own copy of this config.
+   */
+  verifyTls?: boolean;
+  /**
+   * Extra certificate authorities (PEM) trusted for https sources beside the system's. On a
+   * deployment, `NODE_EXTRA_CA_CERTS` does the same for the whole process.
+   */
+  tlsCa?: string[];
 }
 
 export interface WorkerConfig {

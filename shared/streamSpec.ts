@@ -22,6 +22,8 @@ export const streamSpecSchema = z.strictObject({
   decode: z.enum(DECODE_PROFILES).optional(),
   /** HLS and DASH ladders: decode the highest-bandwidth rendition (default) or, for cost, the lowest. */
   rendition: z.enum(['top', 'lowest']).optional(),
+  /** https sources: verify the origin's certificate (default true); false accepts any. */
+  verifyTls: z.boolean().optional(),
 });
 
 export type StreamSpec = z.infer<typeof streamSpecSchema>;
@@ -71,6 +73,8 @@ export interface StreamRecord {
   decode?: DecodeProfile;
   /** HLS and DASH ladders: which rendition is decoded; absent: the top one. */
   rendition?: 'top' | 'lowest';
+  /** https sources: false when the owner chose not to verify the origin's certificate. */
+  verifyTls?: boolean;
   units: StoredUnit[];
   state: 'active' | 'deleted';
   createdAt: string;

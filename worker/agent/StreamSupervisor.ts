@@ -184,6 +184,8 @@ export class StreamSupervisor {
       return;
     }
     const live = isLiveKind(kind);
+    // This stream's own view of the source policy: whether its https origins' certificates count.
+    const security = { ...deps.security, verifyTls: stream.verifyTls !== false };
     const pipeline = new StreamPipeline({
       streamId: stream.id,
       source: stream.url,
@@ -222,10 +224,10 @@ export class StreamSupervisor {
       stallSeconds: 10,
       decodeProfile: stream.decode ?? deps.decodeProfile,
       delivery: {
-        security: deps.security,
+        security,
         decode: stream.rendition ?? 'top',
-        // Plain http goes through the proxy as requests it can time; https is a tunnel.
-        proxyObserves: stream.url.startsWith('http:'),
+        // ffmpeg's downloads (http, and https through the proxy's own TLS) are seen by the proxy.
+        proxyObserves: true,
         // http sources are read through the guard proxy, which serves the pipeline's documents.
         documentsBase: DOCUMENTS_BASE,
       },
@@ -275,7 +277,7 @@ export class StreamSupervisor {
         try {
           const checked = await checkSource(stream.url, deps.security);
           if (kind === 'http') {
-            inputArgs = ['-http_proxy', await deps.proxy.open(unit.unitId)];
+            inputArgs = ['-http_proxy', await deps.proxy.open(unit.unitId, { verifyTls: security.verifyTls })];
             deps.proxy.watch(unit.unitId, (exchange) => pipeline.onExchange(exchange));
             deps.proxy.serve(unit.unitId, (path) => pipeline.document(path));
           } else if (checked.kind === 'url' && checked.addresses[0])

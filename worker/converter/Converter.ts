@@ -10,6 +10,7 @@ import { lowerPriority } from './decoderPriority.js';
 import { analysisScale, ffmpegArgs, ROW_STEP } from './ffmpegArgs.js';
 import type { MediaClock } from './MediaClock.js';
 import type { SourceKind } from './sourceKind.js';
+import { originalText } from './plainUrl.js';
 import { type AudioHeader, parseStderrLine, type VideoHeader } from './stderrLines.js';
 import type { AudioChunk, TrackInfo, VideoFrame } from './types.js';
 
@@ -243,7 +244,7 @@ export class Converter {
       case 'other':
         if (parsed.text === 'Stream mapping:') this.decoding = true;
         if (parsed.level === 'error' || parsed.level === 'fatal') {
-          this.lastError = parsed.text;
+          this.lastError = originalText(parsed.text);
           this.options.logger.debug({ ffmpeg: parsed.text }, 'ffmpeg error line');
         }
         break;

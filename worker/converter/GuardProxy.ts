@@ -12,6 +12,11 @@
  *
  * A route also serves its stream's own documents at DOCUMENTS_BASE (a `.invalid` host, RFC 6761:
  * it names nothing on any network): the HLS playlists a DASH ladder is decoded through.
+ *
+ * https: ffmpeg never speaks TLS itself (its HLS reader verifies no segment certificate). It
+ * reads https URLs mapped to plain http (plainUrl.ts); the proxy makes the TLS connection with
+ * Node's client, verifying the certificate unless the stream opted out, and maps every https URL
+ * in the playlists, MPDs and redirects it passes on. CONNECT tunnels are refused.
  */
 import { lookup } from 'node:dns/promises';
 import {
@@ -21,10 +26,13 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { connect, isIP, type Socket } from 'node:net';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type Socket } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import type { SecurityConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import { isForbiddenAddress, normaliseHost } from '../../shared/urlPolicy.js';
+import { originalUrl, plainDocument, plainUrl, tlsHost } from './plainUrl.js';
 
 /** Resolves a host to one address that the policy allows, or throws with the reason. */
 export async function vet(host: string, security: SecurityConfig): Promise<string> {
@@ -48,8 +56,8 @@ export interface RequestBudget {
 
 /** Enough for ABR masters with several renditions at 1 s segments; far below a playlist loop. */
 const DEFAULT_BUDGET: RequestBudget = { burst: 60, perSecond: 20 };
-/** Playlists larger than this are passed through unread. */
-const MAX_PLAYLIST_BYTES = 1 << 20;
+/** Playlists and MPDs larger than this are passed through unread (the sandbox refuses them too). */
+const MAX_PLAYLIST_BYTES = 4 << 20;
 /** TS segments up to this size are handed to the watcher whole (transport checks). */
 const MAX_WATCHED_BODY_BYTES = 32 << 20;
 
@@ -67,6 +75,19 @@ interface Route {
   watcher?: (exchange: Exchange) => void;
   /** The stream's own documents, by path under DOCUMENTS_BASE. */
   documents?: (path: string) => string | null;
+  /** Certificates of https origins are verified (a stream may opt out). */
+  verifyTls: boolean;
+}
+
+/** How a route reaches https origins. */
+export interface RouteOptions {
+  /** Verify certificates (default true). */
+  verifyTls?: boolean;
+}
+
+/** A TLS failure that is about the certificate (not the network). */
+function isCertificateError(e: Error & { code?: string }): boolean {
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|UNABLE_TO_GET_ISSUER/.test(e.code ?? '');
 }
 
 /** One download the proxy passed on: how it ended and how long it took. */
@@ -109,6 +130,11 @@ function isPlaylist(target: URL, type: string | undefined): boolean {
   return /\.m3u8?$/i.test(target.pathname) || /mpegurl/i.test(type ?? '');
 }
 
+/** A DASH MPD: read whole so its https URLs can be mapped for ffmpeg. */
+function isMpd(target: URL, type: string | undefined): boolean {
+  return /\.mpd$/i.test(target.pathname) || /dash\+xml/i.test(type ?? '');
+}
+
 export class GuardProxy {
   private readonly routes = new Map<string, Route>();
   /** Requests refused by the address policy, for metrics and tests. */
@@ -128,10 +154,11 @@ export class GuardProxy {
   }
 
   /** The proxy URL for one stream (a port of its own), opened on first use. */
-  async open(key: string): Promise<string> {
+  async open(key: string, options: RouteOptions = {}): Promise<string> {
     const existing = this.routes.get(key);
     if (existing) return existing.url;
     const route: Route = {
+      verifyTls: options.verifyTls !== false,
       server: createServer(),
       url: '',
       tokens: this.budget.burst,
@@ -140,20 +167,14 @@ export class GuardProxy {
       warnedAt: 0,
     };
     route.server.on('request', (req, res) => void this.forward(route, key, req, res));
-    route.server.on(
-      'connect',
-      (req, client: Socket, head: Buffer) => void this.tunnel(route, key, req, client, head),
-    );
+    route.server.on('connect', (req: IncomingMessage, client: Socket) => this.refuseTunnel(route, req, client));
     await new Promise<void>((resolve) => route.server.listen(0, '127.0.0.1', () => resolve()));
     route.url = `http://127.0.0.1:${(route.server.address() as { port: number }).port}`;
     this.routes.set(key, route);
     return route.url;
   }
 
-  /**
-   * Tells `watcher` of every plain-http download made through a stream's route (https is a
-   * tunnel: the proxy sees no requests in it).
-   */
+  /** Tells `watcher` of every download made through a stream's route (http and https). */
   watch(key: string, watcher: ((exchange: Exchange) => void) | undefined): void {
     const route = this.routes.get(key);
     if (route) route.watcher = watcher;
@@ -218,47 +239,68 @@ export class GuardProxy {
     if (target.origin === new URL(DOCUMENTS_BASE).origin) {
       const body = route.documents?.(target.pathname.slice(1)) ?? null;
       if (body === null) res.writeHead(404).end('no such document');
-      else res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(body);
+      else res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(plainDocument(body));
       return;
     }
+    // An https origin, mapped to plain http for ffmpeg (plainUrl.ts).
+    const secureHost = tlsHost(target.hostname);
+    const host = secureHost ?? target.hostname;
+    const secure = secureHost !== null;
+    const port = Number(target.port || (secure ? 443 : 80));
+    const realUrl = originalUrl(target.href);
     if (!this.spend(route, key)) {
       res.writeHead(429, { 'retry-after': '1' }).end("over this stream's request budget");
       return;
     }
     let address: string;
     try {
-      address = await vet(target.hostname, this.security);
+      address = await vet(host, this.security);
     } catch (e) {
       this.refused++;
       route.problem = (e as Error).message;
-      this.logger.warn({ url: target.href, err: (e as Error).message }, 'guard proxy refused a request');
+      this.logger.warn({ url: realUrl, err: (e as Error).message }, 'guard proxy refused a request');
       res.writeHead(403).end('forbidden by streamqc source policy');
       return;
     }
     const started = Date.now();
     const report = (status: number, error?: string, body?: Buffer, inProgress?: boolean) =>
       route.watcher?.({
-        url: target.href,
+        url: realUrl,
         status,
         ms: Date.now() - started,
         ...(error ? { error } : {}),
         ...(body ? { body } : {}),
         ...(inProgress ? { inProgress } : {}),
       });
-    const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: target.host };
+    const defaultPort = secure ? 443 : 80;
+    const hostHeader = `${isIP(host) === 6 ? `[${host}]` : host}${port === defaultPort ? '' : `:${port}`}`;
+    const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: hostHeader };
     delete headers['proxy-connection'];
-    const upstream = httpRequest(
+    const ca = this.security.tlsCa?.length ? [...rootCertificates, ...this.security.tlsCa] : undefined;
+    const upstream = (secure ? httpsRequest : httpRequest)(
       {
         host: address,
-        port: target.port || 80,
+        port,
         method: req.method,
         path: `${target.pathname}${target.search}`,
         headers,
         timeout: 15_000,
+        ...(secure
+          ? {
+              servername: isIP(host) ? undefined : host,
+              rejectUnauthorized: route.verifyTls,
+              ...(ca ? { ca } : {}),
+            }
+          : {}),
       },
       (up) => {
-        if (!isPlaylist(target, up.headers['content-type'])) {
-          res.writeHead(up.statusCode ?? 502, up.headers);
+        const responseHeaders = { ...up.headers };
+        // A redirect to an https URL is followed through the proxy too.
+        if (typeof responseHeaders.location === 'string')
+          responseHeaders.location = plainUrl(responseHeaders.location);
+        const type = up.headers['content-type'];
+        if (!isPlaylist(target, type) && !isMpd(target, type)) {
+          res.writeHead(up.statusCode ?? 502, responseHeaders);
           const expected = Number(up.headers['content-length'] ?? Number.NaN);
           let size = 0;
           // A watched TS segment is kept for the transport checks: the decoder's own download.
@@ -287,11 +329,15 @@ export class GuardProxy {
           up.pipe(res);
           return;
         }
-        this.checkPlaylist(route, target, up, res);
+        this.checkPlaylist(route, target, up, responseHeaders, res);
       },
     );
     upstream.on('timeout', () => upstream.destroy(new Error('upstream timeout')));
     upstream.on('error', (e) => {
+      if (isCertificateError(e)) {
+        route.problem = `TLS certificate of ${host} not accepted: ${e.message}`;
+        this.logger.warn({ url: realUrl, err: e.message }, 'https origin certificate not accepted');
+      }
       report(0, e.message);
       if (!res.headersSent) res.writeHead(502).end(e.message);
       else res.destroy();
@@ -299,8 +345,17 @@ export class GuardProxy {
     req.pipe(upstream);
   }
 
-  /** Reads a playlist before passing it on; a master that leads back to a master seen is refused. */
-  private checkPlaylist(route: Route, target: URL, up: IncomingMessage, res: ServerResponse): void {
+  /**
+   * Reads a playlist or MPD before passing it on, with its https URLs mapped for ffmpeg; a master
+   * that leads back to a master seen is refused.
+   */
+  private checkPlaylist(
+    route: Route,
+    target: URL,
+    up: IncomingMessage,
+    upHeaders: IncomingMessage['headers'],
+    res: ServerResponse,
+  ): void {
     const chunks: Buffer[] = [];
     let size = 0;
     up.on('data', (c: Buffer) => {
@@ -309,19 +364,25 @@ export class GuardProxy {
     });
     up.on('error', () => res.destroy());
     up.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const variants = size <= MAX_PLAYLIST_BYTES ? variantsOf(body.toString('utf8'), target.href) : null;
+      if (size > MAX_PLAYLIST_BYTES) {
+        res.writeHead(502).end(`playlist over ${MAX_PLAYLIST_BYTES} bytes`);
+        return;
+      }
+      const text = Buffer.concat(chunks).toString('utf8');
+      const variants = variantsOf(text, originalUrl(target.href));
       if (variants) {
-        route.masters.add(target.href);
+        const href = originalUrl(target.href);
+        route.masters.add(href);
         const loop = variants.find((v) => route.masters.has(v));
         if (loop) {
-          route.problem = `master playlist ${target.href} leads back to ${loop === target.href ? 'itself' : loop}`;
-          this.logger.warn({ url: target.href, loop }, 'refused a master playlist that references itself');
+          route.problem = `master playlist ${href} leads back to ${loop === href ? 'itself' : loop}`;
+          this.logger.warn({ url: href, loop }, 'refused a master playlist that references itself');
           res.writeHead(508).end(route.problem);
           return;
         }
       }
-      const headers = { ...up.headers };
+      const body = Buffer.from(plainDocument(text), 'utf8');
+      const headers = { ...upHeaders };
       delete headers['transfer-encoding'];
       headers['content-length'] = String(body.length);
       res.writeHead(up.statusCode ?? 502, headers);
@@ -329,38 +390,13 @@ export class GuardProxy {
     });
   }
 
-  private async tunnel(
-    route: Route,
-    key: string,
-    req: IncomingMessage,
-    client: Socket,
-    head: Buffer,
-  ): Promise<void> {
-    const [host, portText] = (req.url ?? '').split(/:(?=\d+$)/);
-    const port = Number(portText);
-    if (!this.spend(route, key)) {
-      client.end('HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    let address: string;
-    try {
-      if (!host || !Number.isInteger(port) || port < 1 || port > 65535) throw new Error('bad CONNECT target');
-      address = await vet(host, this.security);
-    } catch (e) {
-      this.refused++;
-      route.problem = (e as Error).message;
-      this.logger.warn({ target: req.url, err: (e as Error).message }, 'guard proxy refused a tunnel');
-      client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
-      return;
-    }
-    const upstream = connect(port, address, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length) upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    upstream.setTimeout(30_000, () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
+  /**
+   * ffmpeg is never given an https URL to tunnel (its protocol whitelist has no TLS when it reads
+   * through the proxy), so a CONNECT is something else trying to bypass certificate checks.
+   */
+  private refuseTunnel(route: Route, req: IncomingMessage, client: Socket): void {
+    this.refused++;
+    route.problem = `refused a CONNECT tunnel to ${req.url}: https is read through the proxy`;
+    client.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
   }
 }

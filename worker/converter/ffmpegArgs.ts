@@ -1,5 +1,12 @@
 /** Builds the one ffmpeg command line per stream: decode once, hand luma and PCM to Node on two pipes. */
-import { isLiveKind, PROTOCOL_WHITELIST, type SourceKind } from './sourceKind.js';
+import { plainUrl } from './plainUrl.js';
+import {
+  isLiveKind,
+  PROTOCOL_WHITELIST,
+  PROXIED_HTTP_WHITELIST,
+  readsThroughProxy,
+  type SourceKind,
+} from './sourceKind.js';
 import type { TrackInfo } from './types.js';
 
 export interface FfmpegArgsOptions {
@@ -58,8 +65,10 @@ export function withReadTimeout(source: string, seconds: number): { args: string
  * Node can pair every raw frame with its media time. Deblocking is skipped on non-reference
  * frames: nothing is predicted from them, so it changes no other picture and saves decode time.
  */
-export function ffmpegArgs(source: string, options: FfmpegArgsOptions): string[] {
+export function ffmpegArgs(registered: string, options: FfmpegArgsOptions): string[] {
   const { kind, tracks } = options;
+  const proxied = readsThroughProxy(options.inputArgs);
+  const source = proxied ? plainUrl(registered) : registered;
   const threads = String(options.threads ?? 1);
   const args = [
     '-hide_banner',
@@ -70,7 +79,7 @@ export function ffmpegArgs(source: string, options: FfmpegArgsOptions): string[]
     '-filter_threads',
     threads,
     '-protocol_whitelist',
-    PROTOCOL_WHITELIST[kind],
+    proxied ? PROXIED_HTTP_WHITELIST : PROTOCOL_WHITELIST[kind],
   ];
   let input = source;
   if (isLiveKind(kind)) {

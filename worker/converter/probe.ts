@@ -2,7 +2,8 @@
 import { spawn } from 'node:child_process';
 import { SourceOpenError } from './errors.js';
 import { withReadTimeout } from './ffmpegArgs.js';
-import { PROTOCOL_WHITELIST, type SourceKind } from './sourceKind.js';
+import { originalText, plainUrl } from './plainUrl.js';
+import { PROTOCOL_WHITELIST, PROXIED_HTTP_WHITELIST, readsThroughProxy, type SourceKind } from './sourceKind.js';
 import type { TrackInfo } from './types.js';
 
 interface ProbeStream {
@@ -42,13 +43,15 @@ function parseRate(rate: string | undefined): number {
 export function probeInput(source: string, options: ProbeOptions): Promise<TrackInfo> {
   const timeout = options.timeoutSeconds ?? 20;
   const live = options.kind !== 'file';
-  const timed = withReadTimeout(source, timeout);
+  const proxied = readsThroughProxy(options.inputArgs);
+  const input = proxied ? plainUrl(source) : source;
+  const timed = withReadTimeout(input, timeout);
   const args = [
     '-hide_banner',
     '-v',
     'error',
     '-protocol_whitelist',
-    PROTOCOL_WHITELIST[options.kind],
+    proxied ? PROXIED_HTTP_WHITELIST : PROTOCOL_WHITELIST[options.kind],
     // Live inputs: a shorter analysis window so a stream starts (and restarts) in about 2 s, and
     // a read timeout FFmpeg itself keeps (the probe must not outlive a worker that dies).
     ...(live ? [...timed.args, '-analyzeduration', '2000000', '-probesize', '2000000'] : []),
@@ -58,7 +61,7 @@ export function probeInput(source: string, options: ProbeOptions): Promise<Track
     '-of',
     'json',
     '-i',
-    live ? timed.input : source,
+    live ? timed.input : input,
   ];
   return new Promise((resolve, reject) => {
     const child = spawn('ffprobe', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -80,7 +83,7 @@ export function probeInput(source: string, options: ProbeOptions): Promise<Track
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', abort);
-      const reason = err.trim().split('\n').pop() ?? '';
+      const reason = originalText(err.trim().split('\n').pop() ?? '');
       if (code !== 0) {
         const why = signal ? `no answer within ${timeout} s` : reason || `ffprobe exited with ${code}`;
         reject(new SourceOpenError(`cannot open ${source}: ${why}`, source));

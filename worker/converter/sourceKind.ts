@@ -28,6 +28,18 @@ export const PROTOCOL_WHITELIST: Record<SourceKind, string> = {
   rtsp: 'rtsp,rtp,udp,tcp,tls',
 };
 
+/**
+ * What ffmpeg may open when it reads http(s) through the guard proxy: plain http only (https
+ * URLs are mapped to the proxy, which verifies certificates; see plainUrl.ts). Without TLS and
+ * CONNECT (`httpproxy`) in the list, ffmpeg cannot make an unverified TLS connection itself.
+ */
+export const PROXIED_HTTP_WHITELIST = 'http,tcp,crypto,data';
+
+/** True when ffmpeg's input options send it through the guard proxy. */
+export function readsThroughProxy(inputArgs: readonly string[] | undefined): boolean {
+  return inputArgs?.includes('-http_proxy') ?? false;
+}
+
 /** Returns the kind of a source, or null when its scheme is not one we monitor. */
 export function sourceKind(source: string): SourceKind | null {
   const match = /^([a-z][a-z0-9+.-]*):/i.exec(source);

@@ -6,6 +6,8 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
+import { isIP } from 'node:net';
 import type { SecurityConfig } from '../../shared/config.js';
 import { vet } from '../converter/GuardProxy.js';
 
@@ -96,7 +98,16 @@ function once(target: URL, address: string, options: GetOptions, started: number
         path: `${target.pathname}${target.search}`,
         method: 'GET',
         headers: { host: target.host, 'user-agent': 'streamqc-delivery' },
-        servername: secure ? target.hostname : undefined,
+        ...(secure
+          ? {
+              servername: isIP(target.hostname) ? undefined : target.hostname,
+              // Certificates are verified unless the stream opted out (`verifyTls: false`).
+              rejectUnauthorized: options.security.verifyTls !== false,
+              ...(options.security.tlsCa?.length
+                ? { ca: [...rootCertificates, ...options.security.tlsCa] }
+                : {}),
+            }
+          : {}),
         signal: options.signal,
         timeout: Math.max(1, options.timeoutMs - (Date.now() - started)),
       },
