@@ -110,6 +110,17 @@ describe('POST /streams', () => {
     expect(plain.body.decode).toBeUndefined();
   });
 
+  it('lets a stream opt out of certificate checks and shows it; the default (verify) shows none', async () => {
+    const lab = await api.call('POST', '/streams', {
+      body: { url: 'https://cdn.example.com/lab.m3u8', verifyTls: false },
+    });
+    const plain = await api.call('POST', '/streams', { body: { url: 'https://cdn.example.com/a.m3u8' } });
+
+    expect(lab.status).toBe(201);
+    expect((await api.call('GET', `/streams/${lab.body.id}`)).body.verifyTls).toBe(false);
+    expect(plain.body.verifyTls).toBeUndefined();
+  });
+
   const badBodies: [string, { raw?: string; body?: unknown }, string, string | undefined][] = [
     ['malformed JSON', { raw: '{"url": "http://x",' }, 'invalid_json', undefined],
     ['an empty body', { raw: '' }, 'invalid_json', undefined],
@@ -133,6 +144,12 @@ describe('POST /streams', () => {
       { body: { url: 'https://cdn.example.com/a.m3u8', decode: 'everything' } },
       'invalid_field',
       'decode',
+    ],
+    [
+      'verifyTls that is not a boolean',
+      { body: { url: 'https://cdn.example.com/a.m3u8', verifyTls: 'no' } },
+      'invalid_field',
+      'verifyTls',
     ],
   ];
   for (const [what, request, code, field] of badBodies) {
