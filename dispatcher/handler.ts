@@ -9,6 +9,7 @@ import type { Logger } from '../shared/logger.js';
 import { redactDeep } from '../shared/redact.js';
 import { ALL_SINKS } from '../shared/registry/outbox.js';
 import { type Registry, unitId } from '../shared/registry/Registry.js';
+import { checkableUrl } from '../shared/secretRefs.js';
 import { type StreamRecord, streamSpecSchema } from '../shared/streamSpec.js';
 import { checkSource, type Resolver, UrlPolicyError } from '../shared/urlPolicy.js';
 import { parseDetectorGroups, workUnits } from '../shared/workUnits.js';
@@ -156,7 +157,8 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
     }
     let checked: Awaited<ReturnType<typeof checkSource>>;
     try {
-      checked = await checkSource(spec.url, deps.security, deps.resolver);
+      // Secret references are checked for form and place; the host is checked as for any URL.
+      checked = await checkSource(checkableUrl(spec.url), deps.security, deps.resolver);
     } catch (e) {
       if (e instanceof UrlPolicyError) throw new ApiError(400, e.code, e.message, 'url');
       throw e;

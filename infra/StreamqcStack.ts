@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import {
+  ArnFormat,
   AssetHashType,
   CfnOutput,
   Duration,
@@ -49,6 +50,7 @@ import {
   TTL_ATTRIBUTE,
   TTL_TABLES,
 } from '../shared/registry/tables.js';
+import { SECRET_NAME_PREFIX } from '../shared/secretRefs.js';
 import type { StackParams } from './config.js';
 import { workerImageHash } from './imageHash.js';
 import { WorkerNetwork } from './network.js';
@@ -274,6 +276,21 @@ export class StreamqcStack extends Stack {
     });
     this.grantTables(taskDefinition.taskRole, WORKER_TABLE_ACTIONS);
     this.topic.grantPublish(taskDefinition.taskRole);
+    // Secret references in stream URLs (`{{secret:streamqc/…}}`): only secrets under streamqc/,
+    // and the worker uses one only for the owner its streamqc:owner tag names.
+    taskDefinition.taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'secretsmanager',
+            resource: 'secret',
+            resourceName: `${SECRET_NAME_PREFIX}*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
 
     const workerSecurity = new ec2.SecurityGroup(this, 'WorkerSecurity', {
       vpc: network.vpc,

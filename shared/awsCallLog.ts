@@ -38,6 +38,7 @@ export function requestResources(service: string, input: Record<string, unknown>
       for (const op of Object.values(item)) table(op);
   }
   if (typeof input.TopicArn === 'string') out.add(input.TopicArn);
+  if (service === 'secretsmanager' && typeof input.SecretId === 'string') out.add(`secret:${input.SecretId}`);
   if (service === 'ecs' && Array.isArray(input.services))
     for (const s of input.services) out.add(`service/${String(input.cluster ?? 'default')}/${s}`);
   return [...out];
@@ -57,7 +58,7 @@ interface MiddlewareStackLike {
 /** Records the client's calls when STREAMQC_AWS_CALL_LOG is set (a no-op otherwise). */
 export function recordAwsCalls(
   client: { middlewareStack: object },
-  service: 'dynamodb' | 'sns' | 'ecs',
+  service: 'dynamodb' | 'sns' | 'ecs' | 'secretsmanager',
 ): void {
   const file = process.env.STREAMQC_AWS_CALL_LOG;
   if (!file) return;

@@ -19,10 +19,25 @@ function redactOne(url: string, scheme: string): string {
   return out;
 }
 
+/** Values read from a secret store (worker/agent/secrets.ts): masked wherever they appear. */
+const secretValues = new Set<string>();
+/** Shorter values are not masked as text (they would mask ordinary words); URLs still are. */
+const MIN_MASKED_LENGTH = 4;
+
+/** Masks `value` in everything this process writes from now on. */
+export function maskValue(value: string): void {
+  if (value.length < MIN_MASKED_LENGTH) return;
+  secretValues.add(value);
+  const encoded = encodeURIComponent(value);
+  if (encoded !== value) secretValues.add(encoded);
+}
+
 /** The text with the credentials of every URL in it masked. */
 export function redactUrls(text: string): string {
-  if (!text.includes('://')) return text;
-  return text.replace(URL_IN_TEXT, (url, scheme: string) => redactOne(url, scheme));
+  let out = text;
+  for (const value of secretValues) if (out.includes(value)) out = out.split(value).join(MASK);
+  if (!out.includes('://')) return out;
+  return out.replace(URL_IN_TEXT, (url, scheme: string) => redactOne(url, scheme));
 }
 
 /** A copy of a JSON-like value with every string's URL credentials masked. */

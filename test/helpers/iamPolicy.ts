@@ -132,6 +132,16 @@ export function needsOf(template: Cfn, calls: AwsCall[], names: NameMap): Need[]
             add({ role, action, arn: render(template, key) });
         continue;
       }
+      const secret = /^secret:(.+)$/.exec(resource);
+      if (secret) {
+        // A secret's ARN ends in a random 6-character suffix AWS adds to its name.
+        add({
+          role,
+          action: call.action,
+          arn: `arn:aws:secretsmanager:REGION:ACCOUNT:secret:${secret[1]}-AbCdEf`,
+        });
+        continue;
+      }
       add({ role, action: call.action, arn: arnOf(template, names.services[resource] ?? resource) });
     }
   }

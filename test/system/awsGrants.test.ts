@@ -29,6 +29,7 @@ import { makeClip } from '../helpers/clips.js';
 import { denied, type NameMap, needsOf, withoutGrant } from '../helpers/iamPolicy.js';
 import { freeUdpPort, UdpSender } from '../helpers/liveOrigin.js';
 import { ROOT } from '../helpers/runCli.js';
+import { type SecretsServer, startSecretsServer } from '../helpers/secretsServer.js';
 import { callApi, killItsWorker, until } from '../helpers/stackClient.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -37,6 +38,14 @@ const callLog = join(dir, 'aws-calls.ndjson');
 const TOPIC = 'arn:aws:sns:us-east-1:111122223333:defects';
 const servers: Server[] = [];
 const published: string[] = [];
+const TOKEN = 'grants-token-5f1c';
+let secrets: SecretsServer;
+/** An origin that answers nothing useful: what matters is the URL the worker asked for. */
+const originRequests: string[] = [];
+const origin = createServer((req, res) => {
+  originRequests.push(req.url ?? '');
+  res.writeHead(404).end();
+});
 let stack: LocalStack;
 let sender: UdpSender;
 
@@ -84,6 +93,9 @@ beforeAll(async () => {
   makeClip(clip, 12, ",drawbox=c=black:t=fill:enable='between(t,3,6)'", { audio: false });
   sender = new UdpSender(clip, await freeUdpPort());
   const snsEndpoint = await listen(snsServer);
+  secrets = await startSecretsServer({
+    'streamqc/grants': { value: TOKEN, tags: { 'streamqc:owner': 'local' } },
+  });
   process.env.STREAMQC_AWS_CALL_LOG = callLog;
   stack = await startLocalStack({
     dataDir: join(dir, 'stack'),
@@ -97,6 +109,7 @@ beforeAll(async () => {
       STREAMQC_CONSOLE: '0',
       STREAMQC_SNS_TOPIC_ARN: TOPIC,
       STREAMQC_SNS_ENDPOINT: snsEndpoint,
+      STREAMQC_SECRETS_ENDPOINT: secrets.url,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
@@ -109,6 +122,7 @@ afterAll(async () => {
   sender?.stop();
   await stack?.stop();
   for (const s of servers) s.close();
+  await secrets?.close();
   delete process.env.STREAMQC_AWS_CALL_LOG;
 });
 
@@ -121,6 +135,20 @@ async function lifecycle(): Promise<AwsCall[]> {
   expect(replay.body.id).toBe(first.body.id);
   const id = first.body.id as string;
   expect((await api('GET', '/streams')).body.items.length).toBe(1);
+
+  // A stream whose URL references a secret: the worker reads it from Secrets Manager.
+  const originUrl = await listen(origin);
+  const secretStream = await api('POST', '/streams', {
+    url: `${originUrl}/live.m3u8?token={{secret:streamqc/grants}}`,
+    name: 'secret',
+  });
+  expect(secretStream.status).toBe(201);
+  await until('the origin asked with the secret', 40, () =>
+    originRequests.some((u) => u.includes(TOKEN)) ? true : undefined,
+  );
+  const shown = JSON.stringify((await api('GET', `/streams/${secretStream.body.id}`)).body);
+  expect(shown).not.toContain(TOKEN);
+  expect((await api('DELETE', `/streams/${secretStream.body.id}`)).status).toBe(200);
 
   // The alarm is raised, stored and published to SNS by a worker.
   await until('video.black raised and cleared', 60, async () => {
@@ -195,6 +223,8 @@ describe('AWS permissions', () => {
       'worker dynamodb:BatchGetItem',
       'worker dynamodb:Query',
       'worker sns:Publish',
+      'worker secretsmanager:GetSecretValue',
+      'worker secretsmanager:DescribeSecret',
       'dispatcher dynamodb:BatchWriteItem',
       'dispatcher ecs:DescribeServices',
     ])

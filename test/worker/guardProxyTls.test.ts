@@ -103,12 +103,22 @@ describe('https URLs mapped for ffmpeg', () => {
     expect(plainUrl('https://cdn.example/a/b.m3u8?t=1')).toBe(
       'http://cdn.example.tls.streamqc.invalid:443/a/b.m3u8?t=1',
     );
-    expect(plainUrl('https://u:p@CDN.example:8443/x')).toBe('http://u:p@cdn.example.tls.streamqc.invalid:8443/x');
+    expect(plainUrl('https://u:p@CDN.example:8443/x')).toBe(
+      'http://u:p@cdn.example.tls.streamqc.invalid:8443/x',
+    );
     expect(plainUrl('https://[2001:db8::1]/x')).toBe('http://i6-2001-db8--1.tls.streamqc.invalid:443/x');
     expect(plainUrl('http://plain.example/x')).toBe('http://plain.example/x');
-    for (const url of ['https://cdn.example/a/b.m3u8?t=1', 'https://u:p@cdn.example:8443/x', 'https://[2001:db8::1]/x'])
+    for (const url of [
+      'https://cdn.example/a/b.m3u8?t=1',
+      'https://u:p@cdn.example:8443/x',
+      'https://[2001:db8::1]/x',
+    ])
       expect(originalUrl(plainUrl(url))).toBe(url);
-    expect(plainDocument('#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI="https://keys.example/k"\nhttps://a.example/s 1.ts\nrel.ts\n')).toBe(
+    expect(
+      plainDocument(
+        '#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI="https://keys.example/k"\nhttps://a.example/s 1.ts\nrel.ts\n',
+      ),
+    ).toBe(
       '#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI="http://keys.example.tls.streamqc.invalid:443/k"\nhttp://a.example.tls.streamqc.invalid:443/s 1.ts\nrel.ts\n',
     );
     expect(originalText('Failed to open segment http://a.example.tls.streamqc.invalid:443/s.ts')).toBe(
@@ -168,7 +178,12 @@ describe('https sources through the guard proxy, with real ffmpeg', () => {
     const proxy = new GuardProxy(security, logger);
     const via = new URL(await proxy.open('st_connect#all'));
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest({ host: via.hostname, port: via.port, method: 'CONNECT', path: rogueUrl.slice(8) });
+      const req = httpRequest({
+        host: via.hostname,
+        port: via.port,
+        method: 'CONNECT',
+        path: rogueUrl.slice(8),
+      });
       req.on('connect', (res, socket) => {
         socket.destroy();
         resolve(res.statusCode ?? 0);
@@ -189,7 +204,9 @@ describe("the delivery monitor's own client", () => {
     await expect(guardedGet(`${goodUrl}/relative.m3u8`, { ...options, security })).resolves.toMatchObject({
       status: 200,
     });
-    await expect(guardedGet(`${rogueUrl}/live.m3u8`, { ...options, security })).rejects.toThrow(/self[- ]signed/);
+    await expect(guardedGet(`${rogueUrl}/live.m3u8`, { ...options, security })).rejects.toThrow(
+      /self[- ]signed/,
+    );
     await expect(
       guardedGet(`${rogueUrl}/live.m3u8`, { ...options, security: { ...security, verifyTls: false } }),
     ).resolves.toMatchObject({ status: 200 });

@@ -12,6 +12,7 @@ import type { DefectEvent } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactDeep } from '../../shared/redact.js';
 import type { Registry, UnitItem } from '../../shared/registry/Registry.js';
+import { secretRefs } from '../../shared/secretRefs.js';
 import type { StreamHealth, StreamRecord, UnitState } from '../../shared/streamSpec.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
 import { checkSource, UrlPolicyError } from '../../shared/urlPolicy.js';
@@ -22,6 +23,7 @@ import { StreamPipeline } from '../pipeline/StreamPipeline.js';
 import type { Outbox } from '../publishers/Outbox.js';
 import { OpenCancelledError, type OpenGate, type ReleaseOpen } from './OpenGate.js';
 import { resumePoint } from './resumePoint.js';
+import { SecretError, type SecretResolver } from './secrets.js';
 
 export interface SupervisorDeps {
   registry: Registry;
@@ -37,6 +39,8 @@ export interface SupervisorDeps {
   openGate?: Pick<OpenGate, 'acquire'>;
   /** One open (from the address check to the first media) longer than this is a stuck unit. */
   openDeadlineSeconds?: number;
+  /** Resolves `{{secret:…}}` references in stream URLs (absent: such a stream cannot open). */
+  secrets?: Pick<SecretResolver, 'resolve'>;
 }
 
 /** Default of SupervisorDeps.openDeadlineSeconds (STREAMQC_UNIT_OPEN_DEADLINE_SECONDS). */
@@ -275,15 +279,21 @@ export class StreamSupervisor {
         this.stuck = null;
         this.stage = 'checking the source address';
         try {
-          const checked = await checkSource(stream.url, deps.security);
+          // Secret references are resolved at each open (a rotated secret is used after a restart).
+          const url = await this.resolveSecrets(stream);
+          source = url;
+          const checked = await checkSource(url, deps.security);
           if (kind === 'http') {
-            inputArgs = ['-http_proxy', await deps.proxy.open(unit.unitId, { verifyTls: security.verifyTls })];
+            inputArgs = [
+              '-http_proxy',
+              await deps.proxy.open(unit.unitId, { verifyTls: security.verifyTls }),
+            ];
             deps.proxy.watch(unit.unitId, (exchange) => pipeline.onExchange(exchange));
             deps.proxy.serve(unit.unitId, (path) => pipeline.document(path));
           } else if (checked.kind === 'url' && checked.addresses[0])
-            source = pinHost(stream.url, checked.addresses[0]);
+            source = pinHost(url, checked.addresses[0]);
         } catch (e) {
-          if (!(e instanceof UrlPolicyError)) throw e;
+          if (!(e instanceof UrlPolicyError) && !(e instanceof SecretError)) throw e;
           this.lastError = e.message;
           this.runState = 'backoff';
           pipeline.sourceUnavailable(e.message);
@@ -422,9 +432,18 @@ export class StreamSupervisor {
    * Writes the unit's health when its state, restarts or error changed, and once a minute
    * otherwise (media time and lag are then up to a minute old in the API; metrics are live).
    */
+  /** The stream's URL with its secret references filled (shared/secretRefs.ts). */
+  private async resolveSecrets(stream: StreamRecord): Promise<string> {
+    if (secretRefs(stream.url).length === 0) return stream.url;
+    if (!this.deps.secrets)
+      throw new SecretError('this worker has no secret store for {{secret:…}} references');
+    return this.deps.secrets.resolve(stream.url, stream.owner);
+  }
+
   private async reportHealth(pipeline: StreamPipeline): Promise<void> {
     this.cpuSeconds();
-    const health: StreamHealth = {
+    // Masked here, not only in the API: a secret value may stand where no URL rule finds it.
+    const health: StreamHealth = redactDeep({
       workerId: this.deps.workerId,
       state: this.state,
       mediaTime: Math.round(pipeline.currentMediaTime * 1000) / 1000,
@@ -434,7 +453,7 @@ export class StreamSupervisor {
       ...(pipeline.lastMediaAt !== null ? { lastMediaAt: new Date(pipeline.lastMediaAt).toISOString() } : {}),
       ...(this.lastError ? { lastError: this.lastError } : {}),
       ...(pipeline.decoderInput ? { decoderInput: pipeline.decoderInput } : {}),
-    };
+    });
     const key = JSON.stringify([
       health.workerId,
       health.state,

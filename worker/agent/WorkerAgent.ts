@@ -29,6 +29,7 @@ import { LeaseKeeper } from './LeaseKeeper.js';
 import { OpenGate } from './OpenGate.js';
 import { planLeases } from './planLeases.js';
 import { StreamSupervisor, type SupervisorDeps } from './StreamSupervisor.js';
+import { SecretResolver } from './secrets.js';
 import { ABSOLVE_MS, primeStrikes, recentStrikes, takeOverSuccessor } from './takeOver.js';
 
 /** Units lagging more than this make the worker stop claiming (and report itself full). */
@@ -92,6 +93,8 @@ export class WorkerAgent {
   /** CPU seconds of the decoders of units that stopped (the measurement's total keeps them). */
   private cpuOfEnded = 0;
   /** Lease changes this worker made: units claimed, released, and taken over from departed workers. */
+  /** Secret references in stream URLs, read from Secrets Manager when a unit opens. */
+  private readonly secrets: SecretResolver;
   readonly moves = { claimed: 0, released: 0, takenOver: 0, stopped: 0, shed: 0, quarantined: 0 };
 
   constructor(
@@ -103,6 +106,7 @@ export class WorkerAgent {
     private readonly runUnit: RunnerFactory = superviseStream,
   ) {
     this.proxy = new GuardProxy(security, logger);
+    this.secrets = new SecretResolver();
     const a = config.admission;
     this.openGate = new OpenGate({
       concurrency: a.openConcurrency,
@@ -396,6 +400,7 @@ export class WorkerAgent {
       openGate: this.openGate,
       decodeProfile: this.config.decodeProfile,
       openDeadlineSeconds: this.config.openDeadlineSeconds,
+      secrets: this.secrets,
     });
     this.supervisors.set(unit.unitId, runner);
     this.since.set(unit.unitId, Date.now());

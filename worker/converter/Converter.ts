@@ -9,8 +9,8 @@ import { ByteQueue } from './ByteQueue.js';
 import { lowerPriority } from './decoderPriority.js';
 import { analysisScale, ffmpegArgs, ROW_STEP } from './ffmpegArgs.js';
 import type { MediaClock } from './MediaClock.js';
-import type { SourceKind } from './sourceKind.js';
 import { originalText } from './plainUrl.js';
+import type { SourceKind } from './sourceKind.js';
 import { type AudioHeader, parseStderrLine, type VideoHeader } from './stderrLines.js';
 import type { AudioChunk, TrackInfo, VideoFrame } from './types.js';
 

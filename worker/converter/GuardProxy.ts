@@ -167,7 +167,9 @@ export class GuardProxy {
       warnedAt: 0,
     };
     route.server.on('request', (req, res) => void this.forward(route, key, req, res));
-    route.server.on('connect', (req: IncomingMessage, client: Socket) => this.refuseTunnel(route, req, client));
+    route.server.on('connect', (req: IncomingMessage, client: Socket) =>
+      this.refuseTunnel(route, req, client),
+    );
     await new Promise<void>((resolve) => route.server.listen(0, '127.0.0.1', () => resolve()));
     route.url = `http://127.0.0.1:${(route.server.address() as { port: number }).port}`;
     this.routes.set(key, route);

@@ -68,7 +68,9 @@ export function originalUrl(url: string): string {
   if (parsed.protocol !== 'http:' || host === null) return url;
   const name = isIP(host) === 6 ? `[${host}]` : host;
   const port = parsed.port && parsed.port !== '443' ? `:${parsed.port}` : '';
-  const userinfo = parsed.username ? `${parsed.username}${parsed.password ? `:${parsed.password}` : ''}@` : '';
+  const userinfo = parsed.username
+    ? `${parsed.username}${parsed.password ? `:${parsed.password}` : ''}@`
+    : '';
   return `https://${userinfo}${name}${port}${parsed.pathname}${parsed.search}${parsed.hash}`;
 }
 

@@ -3,7 +3,12 @@ import { spawn } from 'node:child_process';
 import { SourceOpenError } from './errors.js';
 import { withReadTimeout } from './ffmpegArgs.js';
 import { originalText, plainUrl } from './plainUrl.js';
-import { PROTOCOL_WHITELIST, PROXIED_HTTP_WHITELIST, readsThroughProxy, type SourceKind } from './sourceKind.js';
+import {
+  PROTOCOL_WHITELIST,
+  PROXIED_HTTP_WHITELIST,
+  readsThroughProxy,
+  type SourceKind,
+} from './sourceKind.js';
 import type { TrackInfo } from './types.js';
 
 interface ProbeStream {

@@ -6,8 +6,8 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { rootCertificates } from 'node:tls';
 import { isIP } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import type { SecurityConfig } from '../../shared/config.js';
 import { vet } from '../converter/GuardProxy.js';
 

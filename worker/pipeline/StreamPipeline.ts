@@ -296,7 +296,8 @@ export class StreamPipeline {
     let hls: LadderMonitor | null;
     this.loss?.waitingFor('loading the playlist');
     try {
-      hls = await LadderMonitor.open(options.source, {
+      // The source as this run opens it (secret references filled), not necessarily as registered.
+      hls = await LadderMonitor.open(this.source, {
         streamId: options.streamId,
         security: delivery.security,
         thresholds: options.thresholds,
@@ -311,7 +312,7 @@ export class StreamPipeline {
       });
     } catch (e) {
       const reason = e instanceof FetchError ? `${e.message} (${e.url})` : (e as Error).message;
-      throw new SourceOpenError(`cannot load the playlist: ${reason}`, options.source);
+      throw new SourceOpenError(`cannot load the playlist: ${reason}`, this.source);
     }
     if (!hls) {
       this.notHls = true;
