@@ -88,7 +88,7 @@ export function stackParams(node: Node): StackParams {
     cpuArchitecture: oneOf(values, 'cpuArchitecture', ['x86_64', 'arm64'] as const, 'x86_64'),
     streamBudget: num(values, 'streamBudget', 12),
     minTasks: num(values, 'minTasks', 1),
-    maxTasks: num(values, 'maxTasks', 20),
+    maxTasks: num(values, 'maxTasks', 100),
     heartbeatSeconds: num(values, 'heartbeatSeconds', 10),
     leaseSeconds: num(values, 'leaseSeconds', 30),
     logRetentionDays: num(values, 'logRetentionDays', 30),

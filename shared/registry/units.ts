@@ -3,12 +3,32 @@
  * running it) or waiting (`pool`, with the reason and since when). Every change of hands is one
  * conditional write, so two workers can never both hold a unit.
  */
+import { createHash } from 'node:crypto';
 import { DeleteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DefectType } from '../events.js';
 import type { Dynamo } from './dynamo.js';
 
-/** The one value of `pool` (the waiting index's partition key). */
+/**
+ * `pool` (the waiting index's partition key) is `waiting#<shard>`: a fleet-wide deploy releases
+ * and claims every unit within minutes (~20,000 writes at 10,000 streams), more than one index
+ * partition takes (about 1,000 writes a second), so the writes are spread over WAITING_SHARDS
+ * partitions by unit id. Items written before sharding say plain `waiting`; they are still read
+ * and claimed.
+ */
 const WAITING = 'waiting';
+export const WAITING_SHARDS = 8;
+
+/** The waiting index partition a unit waits in. */
+export function waitingPool(unitId: string): string {
+  return `${WAITING}#${createHash('sha1').update(unitId).digest().readUInt32BE(0) % WAITING_SHARDS}`;
+}
+
+/** Every partition of the waiting index, from a random shard; the unsharded one last. */
+function waitingPools(): string[] {
+  const start = Math.floor(Math.random() * WAITING_SHARDS);
+  const shards = Array.from({ length: WAITING_SHARDS }, (_, i) => `${WAITING}#${(start + i) % WAITING_SHARDS}`);
+  return [...shards, WAITING];
+}
 
 export interface UnitItem {
   unitId: string;
@@ -19,7 +39,8 @@ export interface UnitItem {
   /** The fleet member (worker incarnation) running it. */
   holder?: string;
   heldSince?: number;
-  pool?: typeof WAITING;
+  /** `waiting#<shard>` while waiting (see waitingPool). */
+  pool?: string;
   waitReason?: string;
   waitingSince?: number;
   /** Times a worker died while running it, counted within STRIKE_POLICY's window. */
@@ -63,7 +84,7 @@ export class UnitStore {
             ...u,
             unitId: unitId(u.streamId, u.group),
             createdAt: now,
-            pool: WAITING,
+            pool: waitingPool(unitId(u.streamId, u.group)),
             waitReason: reason,
             waitingSince: now,
           } satisfies UnitItem,
@@ -112,7 +133,7 @@ export class UnitStore {
           TableName: this.table,
           Key: { unitId: id },
           UpdateExpression: 'SET holder = :h, heldSince = :now REMOVE #p, waitReason, waitingSince',
-          ConditionExpression: `#p = :waiting AND attribute_not_exists(holder)${
+          ConditionExpression: `begins_with(#p, :waiting) AND attribute_not_exists(holder)${
             probation
               ? ' AND (attribute_not_exists(lastStrikeAt) OR lastStrikeAt < :since OR strikes < :prime)'
               : ''
@@ -146,7 +167,7 @@ export class UnitStore {
         UpdateExpression: 'SET #p = :waiting, waitReason = :r, waitingSince = :now REMOVE holder, heldSince',
         ConditionExpression: 'holder = :h',
         ExpressionAttributeNames: { '#p': 'pool' },
-        ExpressionAttributeValues: { ':h': holder, ':waiting': WAITING, ':r': reason, ':now': Date.now() },
+        ExpressionAttributeValues: { ':h': holder, ':waiting': waitingPool(id), ':r': reason, ':now': Date.now() },
       }),
     );
   }
@@ -192,7 +213,7 @@ export class UnitStore {
         ExpressionAttributeNames: { '#p': 'pool' },
         ExpressionAttributeValues: {
           ':h': holder,
-          ':waiting': WAITING,
+          ':waiting': waitingPool(unit.unitId),
           ':r': reason,
           ':now': now,
           ':s': strikes,
@@ -227,36 +248,62 @@ export class UnitStore {
   }
 
   /**
-   * Up to `limit` waiting unit ids, starting at a random point of the index and wrapping once,
-   * so workers looking at the same time mostly pick different units.
+   * Up to `limit` waiting unit ids, from a random shard at a random point (`from`), so workers
+   * looking at the same time mostly pick different units. An empty index costs 10 small queries.
    */
   async waiting(limit: number, from: string): Promise<string[]> {
-    const page = async (condition: string) =>
+    const page = async (pool: string, condition: string, want: number) =>
       (
-        await this.db.doc.send(
-          new QueryCommand({
-            TableName: this.table,
-            IndexName: 'waiting',
-            KeyConditionExpression: `#p = :waiting AND ${condition}`,
-            ExpressionAttributeNames: { '#p': 'pool', '#u': 'unitId' },
-            ExpressionAttributeValues: { ':waiting': WAITING, ':from': from },
-            Limit: limit,
-          }),
-        )
-      ).Items ?? [];
-    const ids = (await page('#u >= :from')).map((i) => String(i.unitId));
-    if (ids.length < limit) ids.push(...(await page('#u < :from')).map((i) => String(i.unitId)));
-    return [...new Set(ids)].slice(0, limit);
+        (
+          await this.db.doc.send(
+            new QueryCommand({
+              TableName: this.table,
+              IndexName: 'waiting',
+              ...(condition
+                ? {
+                    KeyConditionExpression: `#p = :pool AND ${condition}`,
+                    ExpressionAttributeNames: { '#p': 'pool', '#u': 'unitId' },
+                    ExpressionAttributeValues: { ':pool': pool, ':from': from },
+                  }
+                : {
+                    KeyConditionExpression: '#p = :pool',
+                    ExpressionAttributeNames: { '#p': 'pool' },
+                    ExpressionAttributeValues: { ':pool': pool },
+                  }),
+              Limit: want,
+            }),
+          )
+        ).Items ?? []
+      ).map((i) => String(i.unitId));
+    // The first (random) shard is read from a random point and wrapped, so workers looking at the
+    // same time mostly pick different units; the others from their start (one query each).
+    const ids = new Set<string>();
+    const [first, ...rest] = waitingPools();
+    const reads: Array<[string, string]> = [
+      [first, '#u >= :from'],
+      [first, '#u < :from'],
+      ...rest.map((pool): [string, string] => [pool, '']),
+    ];
+    for (const [pool, condition] of reads) {
+      if (ids.size >= limit) break;
+      for (const id of await page(pool, condition, limit - ids.size)) ids.add(id);
+    }
+    return [...ids].slice(0, limit);
   }
 
   /** How many units wait for a worker (reads only the waiting index: cheap while few wait). */
   async countWaiting(): Promise<number> {
-    return this.db.count({
-      TableName: this.table,
-      IndexName: 'waiting',
-      KeyConditionExpression: '#p = :waiting',
-      ExpressionAttributeNames: { '#p': 'pool' },
-      ExpressionAttributeValues: { ':waiting': WAITING },
-    });
+    const counts = await Promise.all(
+      waitingPools().map((pool) =>
+        this.db.count({
+          TableName: this.table,
+          IndexName: 'waiting',
+          KeyConditionExpression: '#p = :pool',
+          ExpressionAttributeNames: { '#p': 'pool' },
+          ExpressionAttributeValues: { ':pool': pool },
+        }),
+      ),
+    );
+    return counts.reduce((a, b) => a + b, 0);
   }
 }

@@ -215,7 +215,7 @@ do {
   cursor = page.nextCursor;
 } while (cursor);
 const units = await registry.units.getMany(ids);
-const waitingWithReason = units.filter((u) => u.pool === 'waiting' && u.waitReason).length;
+const waitingWithReason = units.filter((u) => u.pool?.startsWith('waiting') && u.waitReason).length;
 const unassigned = ids.filter((id) => !now.has(id)).length - waitingWithReason;
 const duplicates = duplicateUnits(records, killedAt).length;
 

@@ -188,7 +188,7 @@ describe('a registered live stream', () => {
     const after = await stack.registry.units.getMany([`${streamId}#all`]);
 
     expect(held.some((u) => u.holder)).toBe(true);
-    expect(after.every((u) => !u.holder && u.pool === 'waiting' && /drained/.test(u.waitReason ?? ''))).toBe(
+    expect(after.every((u) => !u.holder && u.pool?.startsWith('waiting#') && /drained/.test(u.waitReason ?? ''))).toBe(
       true,
     );
     expect(await stack.registry.fleet.all()).toEqual([]);
