@@ -4,7 +4,7 @@
  * stream ingest costs nothing beyond the internet egress both layouts share. `nat`: private
  * subnets behind one NAT gateway per AZ (no single-AZ point of failure), for accounts that
  * forbid public IPs. DynamoDB and S3 gateway endpoints (free) always; interface endpoints
- * (ECR, CloudWatch Logs, SNS, ECS) on request.
+ * (ECR, CloudWatch Logs, SNS, ECS, Secrets Manager) on request.
  */
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -62,6 +62,7 @@ export class WorkerNetwork extends Construct {
         Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
         Sns: ec2.InterfaceVpcEndpointAwsService.SNS,
         Ecs: ec2.InterfaceVpcEndpointAwsService.ECS,
+        SecretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
       };
       this.endpointSecurity = new ec2.SecurityGroup(this, 'EndpointSecurity', {
         vpc,

@@ -238,13 +238,17 @@ describe('workers on Fargate', () => {
     });
   });
 
-  it('gives the task role only the DynamoDB item actions it uses, SNS publish and the topic key', () => {
+  it('gives the task role only the DynamoDB item actions it uses, SNS publish, the topic key and streamqc/ secrets', () => {
     const granted = new Set(actions(statementsOf('WorkerTaskTaskRoleDefaultPolicy')));
 
     for (const action of granted)
       expect(action).toMatch(
-        /^(dynamodb:(GetItem|BatchGetItem|PutItem|UpdateItem|DeleteItem|Query)|sns:Publish|kms:(Decrypt|GenerateDataKey\*))$/,
+        /^(dynamodb:(GetItem|BatchGetItem|PutItem|UpdateItem|DeleteItem|Query)|sns:Publish|kms:(Decrypt|GenerateDataKey\*)|secretsmanager:(GetSecretValue|DescribeSecret))$/,
       );
+    const secrets = statementsOf('WorkerTaskTaskRoleDefaultPolicy').find((s) =>
+      actions([s]).includes('secretsmanager:GetSecretValue'),
+    );
+    expect(JSON.stringify(secrets?.Resource)).toMatch(/:secret:streamqc\/\*"/);
     expect(granted).toContain('sns:Publish');
     expect(granted).not.toContain('dynamodb:Scan');
   });
@@ -278,7 +282,7 @@ describe('workers on Fargate', () => {
       Object.keys(
         nat.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }),
       ).length,
-    ).toBe(5);
+    ).toBe(6); // ECR API, ECR Docker, Logs, SNS, ECS, Secrets Manager
   });
 });
 

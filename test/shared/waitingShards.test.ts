@@ -36,7 +36,9 @@ describe('the waiting index, sharded', () => {
     expect(pools.size).toBeGreaterThanOrEqual(WAITING_SHARDS - 2);
     for (const u of items) expect(u.pool).toBe(waitingPool(u.unitId));
     expect(await registry.units.countWaiting()).toBe(60);
-    expect((await registry.units.waiting(100, 'st_w030')).sort()).toEqual(streams.map((s) => `${s}#all`).sort());
+    expect((await registry.units.waiting(100, 'st_w030')).sort()).toEqual(
+      streams.map((s) => `${s}#all`).sort(),
+    );
     expect(await registry.units.waiting(7, 'st_w030')).toHaveLength(7);
   });
 

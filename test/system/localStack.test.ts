@@ -188,9 +188,9 @@ describe('a registered live stream', () => {
     const after = await stack.registry.units.getMany([`${streamId}#all`]);
 
     expect(held.some((u) => u.holder)).toBe(true);
-    expect(after.every((u) => !u.holder && u.pool?.startsWith('waiting#') && /drained/.test(u.waitReason ?? ''))).toBe(
-      true,
-    );
+    expect(
+      after.every((u) => !u.holder && u.pool?.startsWith('waiting#') && /drained/.test(u.waitReason ?? '')),
+    ).toBe(true);
     expect(await stack.registry.fleet.all()).toEqual([]);
     for (const pid of ffmpegs) expect(isAlive(pid)).toBe(false);
   });
