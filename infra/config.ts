@@ -68,7 +68,12 @@ function oneOf<T extends string>(values: Values, key: string, allowed: readonly 
   return raw as T;
 }
 
-export function stackParams(node: Node): StackParams {
+/** The parameters without any context: what the `Streamqc` construct uses for what props leave out. */
+export function defaultParams(): StackParams {
+  return stackParams({ tryGetContext: () => undefined });
+}
+
+export function stackParams(node: Pick<Node, 'tryGetContext'>): StackParams {
   const environment = String(node.tryGetContext('env') ?? 'default');
   const environments = (node.tryGetContext('environments') ?? {}) as Record<string, Values>;
   if (environment !== 'default' && !environments[environment])

@@ -2,38 +2,52 @@
  * cdk-nag AwsSolutions findings we accept, each acknowledged on the one construct it concerns and
  * with the reason. Any other finding fails `npm test` (test/infra/stack.test.ts).
  */
-import { type Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
-/** Each finding accepted: the construct it is on (below the stack), the rule, why. */
-export const ACKNOWLEDGED: { path: string; id: string; reason: string }[] = [
+/** Names in finding ids that depend on where the construct sits (logical ids, the environment). */
+interface NagNames {
+  /** `<LogicalId.Arn>` of a table of the construct. */
+  tableArn: (table: 'Streams' | 'Units' | 'Outbox') => string;
+  /** The Secrets Manager ARN prefix as cdk-nag renders it (environment tokens or literals). */
+  secretsArn: string;
+}
+
+interface Acknowledged {
+  path: string;
+  id: string | ((names: NagNames) => string);
+  reason: string;
+}
+
+/** Each finding accepted: the construct it is on (below the Streamqc construct), the rule, why. */
+const ACKNOWLEDGED: Acknowledged[] = [
   {
     path: 'WorkerTask/TaskRole',
-    id: 'AwsSolutions-IAM5[Resource::<StreamsTableF22724BF.Arn>/index/*]',
+    id: (n) => `AwsSolutions-IAM5[Resource::${n.tableArn('Streams')}/index/*]`,
     reason:
       "Workers query the streams table's own secondary indexes (CDK grant on this table's index ARNs only).",
   },
   {
     path: 'Dispatcher/ServiceRole',
-    id: 'AwsSolutions-IAM5[Resource::<StreamsTableF22724BF.Arn>/index/*]',
+    id: (n) => `AwsSolutions-IAM5[Resource::${n.tableArn('Streams')}/index/*]`,
     reason: "The API lists an owner's streams through the streams table's own byOwner index.",
   },
   ...(['WorkerTask/TaskRole', 'Dispatcher/ServiceRole'] as const).flatMap((path) => [
     {
       path,
-      id: 'AwsSolutions-IAM5[Resource::<UnitsTable1B3E1C55.Arn>/index/*]',
+      id: (n: NagNames) => `AwsSolutions-IAM5[Resource::${n.tableArn('Units')}/index/*]`,
       reason:
         "Leases are found through the units table's own waiting and byHolder indexes (this table only).",
     },
     {
       path,
-      id: 'AwsSolutions-IAM5[Resource::<OutboxTable0731F305.Arn>/index/*]',
+      id: (n: NagNames) => `AwsSolutions-IAM5[Resource::${n.tableArn('Outbox')}/index/*]`,
       reason: "Due events are found through the outbox table's own due index (this table only).",
     },
   ]),
   {
     path: 'WorkerTask/TaskRole',
-    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:streamqc/*]',
+    id: (n) => `AwsSolutions-IAM5[Resource::${n.secretsArn}:secret:streamqc/*]`,
     reason:
       'Secret references in stream URLs name secrets the owners create; the role reads only those under streamqc/, and the worker uses one only for the owner its streamqc:owner tag names.',
   },
@@ -72,14 +86,41 @@ export const ACKNOWLEDGED: { path: string; id: string; reason: string }[] = [
   },
 ];
 
-export function addNagSuppressions(stack: Stack): void {
-  for (const { path, id, reason } of ACKNOWLEDGED) {
-    const target =
-      stack.node.tryFindChild(path.split('/')[0]) && findByPath(stack, `${stack.node.path}/${path}`);
-    if (target) Validations.of(target).acknowledge({ id, reason });
-  }
+/** The construct the findings are on: a `Streamqc`, or the one in a `StreamqcStack`. */
+function streamqcOf(scope: IConstruct): IConstruct {
+  return scope instanceof Stack && scope.node.tryFindChild('Default')
+    ? scope.node.findChild('Default')
+    : scope;
 }
 
-function findByPath(stack: Stack, path: string): IConstruct | undefined {
-  return stack.node.findAll().find((c) => c.node.path === path);
+/** The acknowledgements for one construct, with their ids as cdk-nag writes them there. */
+export function acknowledgements(scope: IConstruct): { path: string; id: string; reason: string }[] {
+  const root = streamqcOf(scope);
+  const stack = Stack.of(root);
+  const env = (value: string, token: string) => (Token.isUnresolved(value) ? `<${token}>` : value);
+  const names: NagNames = {
+    tableArn: (table) => {
+      const resource = root.node.findChild(`${table}Table`).node.defaultChild as CfnElement;
+      return `<${stack.getLogicalId(resource)}.Arn>`;
+    },
+    secretsArn: `arn:<AWS::Partition>:secretsmanager:${env(stack.region, 'AWS::Region')}:${env(stack.account, 'AWS::AccountId')}`,
+  };
+  return ACKNOWLEDGED.map(({ path, id, reason }) => ({
+    path,
+    id: typeof id === 'string' ? id : id(names),
+    reason,
+  }));
+}
+
+/**
+ * Acknowledges the findings above on a `Streamqc` construct (or a `StreamqcStack`, for its
+ * construct): a team embedding the construct under cdk-nag calls it too.
+ */
+export function addNagSuppressions(scope: IConstruct): void {
+  const root = streamqcOf(scope);
+  const all = root.node.findAll();
+  for (const { path, id, reason } of acknowledgements(root)) {
+    const target = all.find((c) => c.node.path === `${root.node.path}/${path}`);
+    if (target) Validations.of(target).acknowledge({ id, reason });
+  }
 }

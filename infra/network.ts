@@ -23,14 +23,21 @@ export class WorkerNetwork extends Construct {
    */
   readonly endpointSecurity?: ec2.SecurityGroup;
 
-  constructor(scope: Construct, id: string, params: StackParams, retention: logs.RetentionDays) {
+  constructor(
+    scope: Construct,
+    id: string,
+    params: StackParams,
+    retention: logs.RetentionDays,
+    /** An existing VPC (the construct's `vpc` prop); else `params.vpcId` is looked up or one is made. */
+    existing?: ec2.IVpc,
+  ) {
     super(scope, id);
     const isPublic = params.network === 'public';
     this.assignPublicIp = isPublic;
     this.subnets = { subnetType: isPublic ? ec2.SubnetType.PUBLIC : ec2.SubnetType.PRIVATE_WITH_EGRESS };
-    if (params.vpcId) {
+    if (existing || params.vpcId) {
       // An existing VPC: its endpoints and NAT are its owner's; see docs/aws.md "Networking".
-      this.vpc = ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: params.vpcId });
+      this.vpc = existing ?? ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: params.vpcId as string });
       return;
     }
     const vpc = new ec2.Vpc(this, 'Vpc', {

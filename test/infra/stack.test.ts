@@ -5,15 +5,19 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, type CfnElement } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stackParams } from '../../infra/config.js';
-import { ACKNOWLEDGED, addNagSuppressions } from '../../infra/nagSuppressions.js';
+import { acknowledgements, addNagSuppressions } from '../../infra/nagSuppressions.js';
 import {
   STATEFUL_TABLES,
   STOP_TIMEOUT_SECONDS,
+  Streamqc,
   StreamqcStack,
   WORKER_IMAGE_FILES,
 } from '../../infra/StreamqcStack.js';
@@ -498,9 +502,9 @@ describe('cdk-nag AwsSolutions', () => {
       .validateScope(bare)
       .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} @ ${r.constructPath}`));
 
-    for (const { path, id } of ACKNOWLEDGED)
+    for (const { path, id } of acknowledgements(bare))
       expect(
-        raised.some((f) => f.startsWith(`${id} @ Streamqc/${path}`)),
+        raised.some((f) => f.startsWith(`${id} @ Streamqc/Default/${path}`)),
         `${id} on ${path}`,
       ).toBe(true);
   });
@@ -514,5 +518,56 @@ describe('cdk-nag AwsSolutions', () => {
       ),
     ).toEqual([]);
     expect(report.success).toBe(true);
+  });
+});
+
+describe('the Streamqc construct in a stack of another team', () => {
+  it('uses their VPC and defect topic, takes table options, and passes cdk-nag with the same acknowledgements', () => {
+    const teamApp = new App();
+    const team = new Stack(teamApp, 'MediaOps', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const vpc = new ec2.Vpc(team, 'SharedVpc', {
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'pub', subnetType: ec2.SubnetType.PUBLIC }],
+    });
+    const topic = new sns.Topic(team, 'TeamDefects', {
+      enforceSSL: true,
+      masterKey: new kms.Key(team, 'TeamKey', { enableKeyRotation: true }),
+    });
+
+    const streamqc = new Streamqc(team, 'Monitor', {
+      params: { maxTasks: 40, streamBudget: 10, alertEmail: 'oncall@example.com' },
+      repoRoot: ROOT,
+      vpc,
+      defectTopic: topic,
+      tables: { destroy: true },
+    });
+    addNagSuppressions(streamqc);
+    const report = new AwsSolutionsChecks(teamApp).validateScope(team);
+    const t = Template.fromStack(team);
+
+    // (Their own VPC's findings are theirs.)
+    expect(
+      report.violations
+        .flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} @ ${r.constructPath}`))
+        .filter((f) => f.includes('MediaOps/Monitor/')),
+    ).toEqual([]);
+    // Their VPC only, and their topic only (the ops topic is the construct's own).
+    t.resourceCountIs('AWS::EC2::VPC', 1);
+    t.resourceCountIs('AWS::SNS::Topic', 2);
+    const env = t.findResources('AWS::ECS::TaskDefinition');
+    const variables = Object.values(env)[0].Properties.ContainerDefinitions[0].Environment as {
+      Name: string;
+      Value: unknown;
+    }[];
+    expect(JSON.stringify(variables.find((v) => v.Name === 'STREAMQC_SNS_TOPIC_ARN')?.Value)).toContain(
+      team.getLogicalId(topic.node.defaultChild as CfnElement),
+    );
+    expect(variables.find((v) => v.Name === 'STREAMQC_STREAM_BUDGET')?.Value).toBe('10');
+    t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MaxCapacity: 40 });
+    // destroy: development tables go with the stack.
+    for (const table of Object.values(t.findResources('AWS::DynamoDB::Table')))
+      expect(table.DeletionPolicy).toBe('Delete');
+    expect(streamqc.taskRole).toBeDefined();
   });
 });
