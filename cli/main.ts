@@ -27,6 +27,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'outbox':
       return (await import('./outbox.js')).outboxCommand(rest);
     case 'worker':
+      // The scale harness's workers decode nothing (local/ScaleHarnessStandIn.ts; not in the image).
+      if (process.env.STREAMQC_SCALE_HARNESS_STANDIN_DIR)
+        return (await import('../local/ScaleHarnessStandIn.js')).standInWorker(
+          process.env.STREAMQC_SCALE_HARNESS_STANDIN_DIR,
+        );
       return (await import('../worker/main.js')).workerCommand();
     case undefined:
     case '-h':

@@ -143,6 +143,22 @@ export type Resolver = (host: string) => Promise<string[]>;
 const systemResolver: Resolver = async (host) =>
   (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
+/**
+ * Resolves a host to one address the policy allows, at connect time (the guard proxy, the
+ * delivery monitor's client): rejects when any address it resolves to is forbidden, or none.
+ */
+export async function vetHost(
+  host: string,
+  config: SecurityConfig,
+  resolve: Resolver = systemResolver,
+): Promise<string> {
+  const name = normaliseHost(host);
+  const addresses = isIP(name) ? [name] : await resolve(name);
+  const bad = addresses.find((a) => isForbiddenAddress(a, config));
+  if (bad || addresses.length === 0) throw new Error(`refused ${host}: resolves to ${bad ?? 'nothing'}`);
+  return addresses[0];
+}
+
 /** Checks a source against the policy; resolves with what it resolved to, or throws UrlPolicyError. */
 export async function checkSource(
   source: string,

@@ -6,9 +6,8 @@ import { registryConfig, securityConfig, workerConfig } from '../shared/config.j
 import { createLogger } from '../shared/logger.js';
 import { Registry } from '../shared/registry/Registry.js';
 import { startMetricsServer } from './agent/metricsServer.js';
-import { scaleHarnessStandIn } from './agent/ScaleHarnessStandIn.js';
 import { ecsTaskArn } from './agent/taskIdentity.js';
-import { WorkerAgent } from './agent/WorkerAgent.js';
+import { type RunnerFactory, WorkerAgent } from './agent/WorkerAgent.js';
 import { ConsolePublisher } from './publishers/ConsolePublisher.js';
 import { NdjsonFilePublisher } from './publishers/NdjsonFilePublisher.js';
 import { Outbox } from './publishers/Outbox.js';
@@ -19,7 +18,16 @@ import { WebhookPublisher } from './publishers/WebhookPublisher.js';
 /** Seconds to drain when the parent (the local stack) is gone: its registry went with it. */
 const ORPHAN_DRAIN_SECONDS = 5;
 
-export async function workerCommand(): Promise<number> {
+/**
+ * What a harness may put in a worker (local/ScaleHarnessStandIn.ts): its unit runner, and a hook
+ * once the registry is up. Production workers take none.
+ */
+export type WorkerHooks = (workerId: string) => {
+  runUnit?: RunnerFactory;
+  started?: (registry: Registry) => void;
+};
+
+export async function workerCommand(hooksFor?: WorkerHooks): Promise<number> {
   // The IPC channel (when the local stack started us) must not keep the process alive on its own.
   process.channel?.unref();
   setAwsCallerRole('worker');
@@ -42,11 +50,9 @@ export async function workerCommand(): Promise<number> {
     publishers.push(new WebhookPublisher(config.webhookUrl, config.webhookSecret));
   if (config.console) publishers.push(new ConsolePublisher());
   const outbox = new Outbox(registry, publishers, logger);
-  // The scale harness runs workers whose units decode nothing (see ScaleHarnessStandIn).
-  const standInDir = process.env.STREAMQC_SCALE_HARNESS_STANDIN_DIR;
-  const standIn = standInDir ? scaleHarnessStandIn(standInDir, config.workerId) : null;
-  const agent = new WorkerAgent(config, securityConfig(), registry, outbox, logger, standIn?.runUnit);
-  if (standIn) setInterval(() => standIn.recordCalls(registry.calls), 2000).unref();
+  const hooks = hooksFor?.(config.workerId) ?? {};
+  const agent = new WorkerAgent(config, securityConfig(), registry, outbox, logger, hooks.runUnit);
+  hooks.started?.(registry);
   // Handlers go in before the worker joins the fleet: a stop asked for while it starts waits
   // until it can drain (not the default signal action), and the drain deadline holds from the
   // signal on, since starting can hang too (the store unreachable). Timers, sockets and children

@@ -26,7 +26,10 @@ export function waitingPool(unitId: string): string {
 /** Every partition of the waiting index, from a random shard; the unsharded one last. */
 function waitingPools(): string[] {
   const start = Math.floor(Math.random() * WAITING_SHARDS);
-  const shards = Array.from({ length: WAITING_SHARDS }, (_, i) => `${WAITING}#${(start + i) % WAITING_SHARDS}`);
+  const shards = Array.from(
+    { length: WAITING_SHARDS },
+    (_, i) => `${WAITING}#${(start + i) % WAITING_SHARDS}`,
+  );
   return [...shards, WAITING];
 }
 
@@ -167,7 +170,12 @@ export class UnitStore {
         UpdateExpression: 'SET #p = :waiting, waitReason = :r, waitingSince = :now REMOVE holder, heldSince',
         ConditionExpression: 'holder = :h',
         ExpressionAttributeNames: { '#p': 'pool' },
-        ExpressionAttributeValues: { ':h': holder, ':waiting': waitingPool(id), ':r': reason, ':now': Date.now() },
+        ExpressionAttributeValues: {
+          ':h': holder,
+          ':waiting': waitingPool(id),
+          ':r': reason,
+          ':now': Date.now(),
+        },
       }),
     );
   }

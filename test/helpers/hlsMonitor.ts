@@ -6,7 +6,7 @@
 import { pino } from 'pino';
 import type { DefectEvent, DefectType } from '../../shared/events.js';
 import { type PartialThresholds, resolveThresholds } from '../../shared/thresholds.js';
-import { DOCUMENTS_BASE, GuardProxy } from '../../worker/converter/GuardProxy.js';
+import { DOCUMENTS_BASE, GuardProxy } from '../../worker/egress/GuardProxy.js';
 import { StreamPipeline } from '../../worker/pipeline/StreamPipeline.js';
 
 const security = { localMode: true, allowFiles: false, allowedNetworks: [] };

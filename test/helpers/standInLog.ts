@@ -1,11 +1,11 @@
 /**
- * Reads what the scale harness's stand-in workers recorded (worker/agent/ScaleHarnessStandIn.ts):
+ * Reads what the scale harness's stand-in workers recorded (local/ScaleHarnessStandIn.ts):
  * which units run where now, whether any unit ever ran on two workers at once, how many units
  * started after a moment (moves), and each worker's DynamoDB calls per minute.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StandInRecord } from '../../worker/agent/ScaleHarnessStandIn.js';
+import type { StandInRecord } from '../../local/ScaleHarnessStandIn.js';
 
 export function readStandIn(dir: string): StandInRecord[] {
   if (!existsSync(dir)) return [];

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DefectEvent } from '../../shared/events.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
-import { DOCUMENTS_BASE, type Exchange, GuardProxy } from '../../worker/converter/GuardProxy.js';
+import { DOCUMENTS_BASE, type Exchange, GuardProxy } from '../../worker/egress/GuardProxy.js';
 import { StreamPipeline } from '../../worker/pipeline/StreamPipeline.js';
 import { fixturePath } from '../fixtures/generate.js';
 

@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFECT_TYPES, type DefectEvent, type RenditionRef } from '../../shared/events.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
-import { DOCUMENTS_BASE } from '../../worker/converter/GuardProxy.js';
+import { DOCUMENTS_BASE } from '../../worker/egress/GuardProxy.js';
 import { MediaClock } from '../../worker/converter/MediaClock.js';
 import {
   LadderMonitor,

@@ -13,7 +13,7 @@ import type { StrikePolicy } from '../../shared/registry/units.js';
 import type { StreamRecord } from '../../shared/streamSpec.js';
 import { StreamSupervisor } from '../../worker/agent/StreamSupervisor.js';
 import { takeOverSuccessor } from '../../worker/agent/takeOver.js';
-import { GuardProxy } from '../../worker/converter/GuardProxy.js';
+import { GuardProxy } from '../../worker/egress/GuardProxy.js';
 import { Outbox } from '../../worker/publishers/Outbox.js';
 import { fixturePath } from '../fixtures/generate.js';
 import { until } from '../helpers/stackClient.js';

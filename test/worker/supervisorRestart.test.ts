@@ -12,7 +12,7 @@ import { DEFECT_TYPES } from '../../shared/events.js';
 import { type OpenAlarmItem, Registry } from '../../shared/registry/Registry.js';
 import type { StreamRecord } from '../../shared/streamSpec.js';
 import { StreamSupervisor } from '../../worker/agent/StreamSupervisor.js';
-import { GuardProxy } from '../../worker/converter/GuardProxy.js';
+import { GuardProxy } from '../../worker/egress/GuardProxy.js';
 import { Outbox } from '../../worker/publishers/Outbox.js';
 import { fixturePath } from '../fixtures/generate.js';
 import { until } from '../helpers/stackClient.js';

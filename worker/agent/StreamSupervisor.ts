@@ -17,8 +17,8 @@ import type { StreamHealth, StreamRecord, UnitState } from '../../shared/streamS
 import { resolveThresholds } from '../../shared/thresholds.js';
 import { checkSource, UrlPolicyError } from '../../shared/urlPolicy.js';
 import { recordAlarm, unmonitoredCleared, unmonitoredEvent } from '../alarms/recordAlarm.js';
-import { DOCUMENTS_BASE, type GuardProxy } from '../converter/GuardProxy.js';
 import { isLiveKind, sourceKind } from '../converter/sourceKind.js';
+import { DOCUMENTS_BASE, type GuardProxy } from '../egress/GuardProxy.js';
 import { StreamPipeline } from '../pipeline/StreamPipeline.js';
 import type { Outbox } from '../publishers/Outbox.js';
 import { OpenCancelledError, type OpenGate, type ReleaseOpen } from './OpenGate.js';

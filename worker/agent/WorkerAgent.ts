@@ -20,7 +20,7 @@ import { redactDeep } from '../../shared/redact.js';
 import type { Member, Registry, UnitItem } from '../../shared/registry/Registry.js';
 import type { StreamRecord, UnitState } from '../../shared/streamSpec.js';
 import { recordAlarm, unmonitoredEvent } from '../alarms/recordAlarm.js';
-import { GuardProxy } from '../converter/GuardProxy.js';
+import { GuardProxy } from '../egress/GuardProxy.js';
 import { type Outbox, resendId } from '../publishers/Outbox.js';
 import { EmfReporter } from './emfMetrics.js';
 import { Headroom } from './Headroom.js';

@@ -5,11 +5,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../shared/logger.js';
+import { originalText } from '../egress/plainUrl.js';
 import { ByteQueue } from './ByteQueue.js';
 import { lowerPriority } from './decoderPriority.js';
 import { analysisScale, ffmpegArgs, ROW_STEP } from './ffmpegArgs.js';
 import type { MediaClock } from './MediaClock.js';
-import { originalText } from './plainUrl.js';
 import type { SourceKind } from './sourceKind.js';
 import { type AudioHeader, parseStderrLine, type VideoHeader } from './stderrLines.js';
 import type { AudioChunk, TrackInfo, VideoFrame } from './types.js';

@@ -1,5 +1,5 @@
 /** Builds the one ffmpeg command line per stream: decode once, hand luma and PCM to Node on two pipes. */
-import { plainUrl } from './plainUrl.js';
+import { plainUrl } from '../egress/plainUrl.js';
 import {
   isLiveKind,
   PROTOCOL_WHITELIST,

@@ -1,8 +1,8 @@
 /** Asks ffprobe what an input holds before the converter decides which outputs to open. */
 import { spawn } from 'node:child_process';
+import { originalText, plainUrl } from '../egress/plainUrl.js';
 import { SourceOpenError } from './errors.js';
 import { withReadTimeout } from './ffmpegArgs.js';
-import { originalText, plainUrl } from './plainUrl.js';
 import {
   PROTOCOL_WHITELIST,
   PROXIED_HTTP_WHITELIST,

@@ -9,7 +9,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import type { SecurityConfig } from '../../shared/config.js';
-import { vet } from '../converter/GuardProxy.js';
+import { vetHost } from '../../shared/urlPolicy.js';
 
 export interface Fetched {
   /** The URL finally answered (after redirects). */
@@ -72,7 +72,7 @@ export async function guardedGet(url: string, options: GetOptions): Promise<Fetc
       throw new FetchError(`refused ${target.protocol} URL`, target.href);
     let address: string;
     try {
-      address = await vet(target.hostname, options.security);
+      address = await vetHost(target.hostname, options.security);
     } catch (e) {
       throw new FetchError((e as Error).message, target.href);
     }

@@ -12,7 +12,6 @@ import type { Thresholds } from '../../shared/thresholds.js';
 import { AlarmTracker } from '../alarms/AlarmTracker.js';
 import { Converter, type ConverterExit } from '../converter/Converter.js';
 import { SourceOpenError } from '../converter/errors.js';
-import type { Exchange } from '../converter/GuardProxy.js';
 import { MediaClock } from '../converter/MediaClock.js';
 import { probeInput } from '../converter/probe.js';
 import { isSegmentedKind, type SourceKind } from '../converter/sourceKind.js';
@@ -21,6 +20,7 @@ import type { LadderMonitor } from '../delivery/LadderMonitor.js';
 import { DETECTORS } from '../detectors/index.js';
 import { MAX_SEGMENT_ALLOWANCE, StreamLossDetector } from '../detectors/StreamLossDetector.js';
 import type { Detector, Observation } from '../detectors/types.js';
+import type { Exchange } from '../egress/GuardProxy.js';
 import { UdpTap } from '../transport/UdpTap.js';
 import { ArrivalLog } from './ArrivalLog.js';
 

@@ -18,7 +18,6 @@
  * Node's client, verifying the certificate unless the stream opted out, and maps every https URL
  * in the playlists, MPDs and redirects it passes on. CONNECT tunnels are refused.
  */
-import { lookup } from 'node:dns/promises';
 import {
   createServer,
   request as httpRequest,
@@ -31,41 +30,23 @@ import { isIP, type Socket } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import type { SecurityConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
-import { isForbiddenAddress, normaliseHost } from '../../shared/urlPolicy.js';
+import { vetHost } from '../../shared/urlPolicy.js';
+import { isMpd, isPlaylist, MAX_DOCUMENT_BYTES, masterVariants } from './documents.js';
 import { originalUrl, plainDocument, plainUrl, tlsHost } from './plainUrl.js';
+import { DEFAULT_BUDGET, type RequestBudget, TokenBucket } from './TokenBucket.js';
 
-/** Resolves a host to one address that the policy allows, or throws with the reason. */
-export async function vet(host: string, security: SecurityConfig): Promise<string> {
-  const name = normaliseHost(host);
-  const addresses = isIP(name)
-    ? [name]
-    : (await lookup(name, { all: true, verbatim: true })).map((a) => a.address);
-  const bad = addresses.find((a) => isForbiddenAddress(a, security));
-  if (bad || addresses.length === 0) throw new Error(`refused ${host}: resolves to ${bad ?? 'nothing'}`);
-  return addresses[0];
-}
+export type { RequestBudget } from './TokenBucket.js';
 
 /** Where a route serves its stream's own documents (see serve()). */
 export const DOCUMENTS_BASE = 'http://documents.streamqc.invalid/';
 
-/** Requests one stream may make: a burst, then a steady rate (requests per second). */
-export interface RequestBudget {
-  burst: number;
-  perSecond: number;
-}
-
-/** Enough for ABR masters with several renditions at 1 s segments; far below a playlist loop. */
-const DEFAULT_BUDGET: RequestBudget = { burst: 60, perSecond: 20 };
-/** Playlists and MPDs larger than this are passed through unread (the sandbox refuses them too). */
-const MAX_PLAYLIST_BYTES = 4 << 20;
 /** TS segments up to this size are handed to the watcher whole (transport checks). */
 const MAX_WATCHED_BODY_BYTES = 32 << 20;
 
 interface Route {
   server: Server;
   url: string;
-  tokens: number;
-  refilledAt: number;
+  budget: TokenBucket;
   /** Master playlists this stream has fetched. */
   masters: Set<string>;
   /** The last thing the proxy refused for this stream, for the unit's health. */
@@ -109,32 +90,6 @@ export interface Exchange {
 /** How often a download in flight is reported to the watcher. */
 const IN_PROGRESS_REPORT_MS = 1000;
 
-/** Variant URIs of a master playlist (absolute), or null when the text is not a master. */
-function variantsOf(text: string, base: string): string[] | null {
-  if (!text.startsWith('#EXTM3U') || !text.includes('#EXT-X-STREAM-INF')) return null;
-  const lines = text.split(/\r?\n/).map((l) => l.trim());
-  const out: string[] = [];
-  lines.forEach((line, i) => {
-    if (line.startsWith('#EXT-X-STREAM-INF') && lines[i + 1] && !lines[i + 1].startsWith('#')) {
-      try {
-        out.push(new URL(lines[i + 1], base).href);
-      } catch {
-        // not a URL: FFmpeg will fail on it by itself
-      }
-    }
-  });
-  return out;
-}
-
-function isPlaylist(target: URL, type: string | undefined): boolean {
-  return /\.m3u8?$/i.test(target.pathname) || /mpegurl/i.test(type ?? '');
-}
-
-/** A DASH MPD: read whole so its https URLs can be mapped for ffmpeg. */
-function isMpd(target: URL, type: string | undefined): boolean {
-  return /\.mpd$/i.test(target.pathname) || /dash\+xml/i.test(type ?? '');
-}
-
 export class GuardProxy {
   private readonly routes = new Map<string, Route>();
   /** Requests refused by the address policy, for metrics and tests. */
@@ -161,8 +116,7 @@ export class GuardProxy {
       verifyTls: options.verifyTls !== false,
       server: createServer(),
       url: '',
-      tokens: this.budget.burst,
-      refilledAt: Date.now(),
+      budget: new TokenBucket(this.budget),
       masters: new Set(),
       warnedAt: 0,
     };
@@ -207,18 +161,10 @@ export class GuardProxy {
 
   /** Takes one request from the stream's budget; false (and a warning a minute at most) when spent. */
   private spend(route: Route, key: string): boolean {
-    const now = Date.now();
-    route.tokens = Math.min(
-      this.budget.burst,
-      route.tokens + ((now - route.refilledAt) / 1000) * this.budget.perSecond,
-    );
-    route.refilledAt = now;
-    if (route.tokens >= 1) {
-      route.tokens -= 1;
-      return true;
-    }
+    if (route.budget.take()) return true;
     this.throttled++;
     route.problem = `over the request budget of ${this.budget.perSecond}/s to its origin`;
+    const now = Date.now();
     if (now - route.warnedAt > 60_000) {
       route.warnedAt = now;
       this.logger.warn(
@@ -256,7 +202,7 @@ export class GuardProxy {
     }
     let address: string;
     try {
-      address = await vet(host, this.security);
+      address = await vetHost(host, this.security);
     } catch (e) {
       this.refused++;
       route.problem = (e as Error).message;
@@ -362,16 +308,16 @@ export class GuardProxy {
     let size = 0;
     up.on('data', (c: Buffer) => {
       size += c.length;
-      if (size <= MAX_PLAYLIST_BYTES) chunks.push(c);
+      if (size <= MAX_DOCUMENT_BYTES) chunks.push(c);
     });
     up.on('error', () => res.destroy());
     up.on('end', () => {
-      if (size > MAX_PLAYLIST_BYTES) {
-        res.writeHead(502).end(`playlist over ${MAX_PLAYLIST_BYTES} bytes`);
+      if (size > MAX_DOCUMENT_BYTES) {
+        res.writeHead(502).end(`playlist over ${MAX_DOCUMENT_BYTES} bytes`);
         return;
       }
       const text = Buffer.concat(chunks).toString('utf8');
-      const variants = variantsOf(text, originalUrl(target.href));
+      const variants = masterVariants(text, originalUrl(target.href));
       if (variants) {
         const href = originalUrl(target.href);
         route.masters.add(href);

@@ -1,16 +1,19 @@
 /**
  * FOR THE SCALE HARNESS ONLY (`npm run bench:scale`, and the assignment tests): a stand-in for
- * StreamSupervisor that decodes nothing. It records when each unit starts and stops running on
+ * StreamSupervisor that decodes nothing. It lives outside worker/ so the worker image never holds
+ * it: `streamqc worker` (cli/main.ts) runs a worker with it when
+ * STREAMQC_SCALE_HARNESS_STANDIN_DIR is set; the image's entry point cannot. It records when each unit starts and stops running on
  * this worker, and how many DynamoDB calls the worker has made, as NDJSON lines in
  * `$STREAMQC_SCALE_HARNESS_STANDIN_DIR/<workerId>.ndjson`, so the harness measures the lease and
  * registry protocol alone. A worker uses it only when that variable is set.
  */
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from '../../shared/logger.js';
-import type { UnitItem } from '../../shared/registry/Registry.js';
-import type { UnitState } from '../../shared/streamSpec.js';
-import type { RunnerFactory, UnitRunner } from './WorkerAgent.js';
+import type { Logger } from '../shared/logger.js';
+import type { UnitItem } from '../shared/registry/Registry.js';
+import type { UnitState } from '../shared/streamSpec.js';
+import type { RunnerFactory, UnitRunner } from '../worker/agent/WorkerAgent.js';
+import { type WorkerHooks, workerCommand } from '../worker/main.js';
 
 export interface StandInRecord {
   event: 'start' | 'stop' | 'calls';
@@ -63,4 +66,16 @@ export function scaleHarnessStandIn(
     runUnit: (unit, _stream, deps) => new ScaleHarnessStandIn(unit, write, deps.logger),
     recordCalls: (calls) => write({ event: 'calls', calls }),
   };
+}
+
+/** `streamqc worker` with the stand-in: units recorded, not decoded. */
+export function standInWorker(dir: string): Promise<number> {
+  const hooks: WorkerHooks = (workerId) => {
+    const standIn = scaleHarnessStandIn(dir, workerId);
+    return {
+      runUnit: standIn.runUnit,
+      started: (registry) => setInterval(() => standIn.recordCalls(registry.calls), 2000).unref(),
+    };
+  };
+  return workerCommand(hooks);
 }
