@@ -10,10 +10,10 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFECT_TYPES, type DefectEvent, type RenditionRef } from '../../shared/events.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
-import { DOCUMENTS_BASE } from '../../worker/egress/GuardProxy.js';
 import { MediaClock } from '../../worker/converter/MediaClock.js';
 import { isoSeconds, looksLikeMpd, parseMpd } from '../../worker/delivery/dashManifest.js';
 import { LadderMonitor, type LadderMonitorOptions } from '../../worker/delivery/LadderMonitor.js';
+import { DOCUMENTS_BASE } from '../../worker/egress/GuardProxy.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

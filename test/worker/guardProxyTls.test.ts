@@ -15,9 +15,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecurityConfig } from '../../shared/config.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
+import { guardedGet } from '../../worker/delivery/guardedGet.js';
 import { type Exchange, GuardProxy } from '../../worker/egress/GuardProxy.js';
 import { originalText, originalUrl, plainDocument, plainUrl } from '../../worker/egress/plainUrl.js';
-import { guardedGet } from '../../worker/delivery/guardedGet.js';
 import { StreamPipeline } from '../../worker/pipeline/StreamPipeline.js';
 import { fixturePath } from '../fixtures/generate.js';
 

@@ -13,13 +13,13 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFECT_TYPES, type DefectEvent, type RenditionRef } from '../../shared/events.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
-import { DOCUMENTS_BASE } from '../../worker/egress/GuardProxy.js';
 import { MediaClock } from '../../worker/converter/MediaClock.js';
 import {
   LadderMonitor,
   type LadderMonitorOptions,
   MAX_RENDITIONS,
 } from '../../worker/delivery/LadderMonitor.js';
+import { DOCUMENTS_BASE } from '../../worker/egress/GuardProxy.js';
 import { PACKET } from '../../worker/transport/TsAnalyzer.js';
 import { fixturePath } from '../fixtures/generate.js';
 

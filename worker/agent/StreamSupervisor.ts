@@ -5,25 +5,25 @@
  * each raised and cleared exactly once (the registry's conditional writes decide).
  */
 
-import { readFileSync } from 'node:fs';
 import type { SecurityConfig } from '../../shared/config.js';
 import type { DecodeProfile } from '../../shared/decodeProfile.js';
 import type { DefectEvent } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactDeep } from '../../shared/redact.js';
 import type { Registry, UnitItem } from '../../shared/registry/Registry.js';
-import { secretRefs } from '../../shared/secretRefs.js';
 import type { StreamHealth, StreamRecord, UnitState } from '../../shared/streamSpec.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
-import { checkSource, UrlPolicyError } from '../../shared/urlPolicy.js';
-import { recordAlarm, unmonitoredCleared, unmonitoredEvent } from '../alarms/recordAlarm.js';
+import { AlarmChain } from '../alarms/AlarmChain.js';
+import { unmonitoredCleared, unmonitoredEvent } from '../alarms/recordAlarm.js';
 import { isLiveKind, sourceKind } from '../converter/sourceKind.js';
 import { DOCUMENTS_BASE, type GuardProxy } from '../egress/GuardProxy.js';
 import { StreamPipeline } from '../pipeline/StreamPipeline.js';
 import type { Outbox } from '../publishers/Outbox.js';
 import { OpenCancelledError, type OpenGate, type ReleaseOpen } from './OpenGate.js';
+import { ProcessCpu } from './ProcessCpu.js';
 import { resumePoint } from './resumePoint.js';
-import { SecretError, type SecretResolver } from './secrets.js';
+import type { SecretResolver } from './secrets.js';
+import { isSourceRefusal, openSourceAccess, type SourceAccess } from './sourceAccess.js';
 
 export interface SupervisorDeps {
   registry: Registry;
@@ -58,21 +58,13 @@ const MAX_LAG_SECONDS = 10;
 const HEALTH_INTERVAL_MS = 5000;
 /** Health is written when what a user reads in it changes, and otherwise this often. */
 const HEALTH_REFRESH_MS = 60_000;
-const CLOCK_TICKS = 100;
-
-/** Rewrites a URL's host to a vetted address so ffmpeg cannot resolve it to something else later. */
-function pinHost(source: string, address: string): string {
-  const url = new URL(source);
-  url.hostname = address.includes(':') ? `[${address}]` : address;
-  return url.toString();
-}
 
 export class StreamSupervisor {
   readonly log: Logger;
   private pipeline: StreamPipeline | null = null;
   private stopped = false;
   private done: Promise<void> | null = null;
-  private eventChain: Promise<void> = Promise.resolve();
+  private readonly alarms: AlarmChain;
   private runStartedWall = 0;
   private runStartedMedia: number | null = null;
   private runState: UnitState = 'opening';
@@ -83,9 +75,7 @@ export class StreamSupervisor {
   /** Times the supervising loop itself failed and was started again. */
   crashes = 0;
   lastError: string | undefined;
-  private cpuTicksDone = 0;
-  private lastPid: number | undefined;
-  private lastPidTicks = 0;
+  private readonly cpu = new ProcessCpu();
   private lastHealth: { key: string; at: number } | null = null;
   /** Aborted by stop(): a unit waiting for an open slot gives up its place. */
   private readonly abort = new AbortController();
@@ -107,6 +97,7 @@ export class StreamSupervisor {
     private readonly deps: SupervisorDeps,
   ) {
     this.log = deps.logger.child({ streamId: unit.streamId, group: unit.group });
+    this.alarms = new AlarmChain(deps, this.log, () => this.stopped);
   }
 
   /** The unit's state as a user should read it: a running converter whose media is overdue is `no-media`. */
@@ -154,30 +145,12 @@ export class StreamSupervisor {
     // A ladder's held raise (its scope being judged) ends within a probe once stopped; it is
     // recorded before the unit lets go, not after the next worker has taken the stream.
     await this.pipeline?.settled();
-    await this.eventChain;
+    await this.alarms.settled();
   }
 
-  /**
-   * CPU seconds used by this unit's ffmpeg processes so far, read from /proc (sampled: the time
-   * of a process is counted up to the last sample before it exited).
-   */
+  /** CPU seconds used by this unit's ffmpeg processes so far (sampled from /proc). */
   cpuSeconds(): number {
-    const pid = this.pipeline?.converterPid;
-    if (pid !== this.lastPid) {
-      this.cpuTicksDone += this.lastPidTicks;
-      this.lastPid = pid;
-      this.lastPidTicks = 0;
-    }
-    if (pid) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        this.lastPidTicks = Number(fields[11]) + Number(fields[12]);
-      } catch {
-        // The process has just exited; keep the last sample.
-      }
-    }
-    return (this.cpuTicksDone + this.lastPidTicks) / CLOCK_TICKS;
+    return this.cpu.seconds(this.pipeline?.converterPid);
   }
 
   private async run(): Promise<void> {
@@ -204,7 +177,7 @@ export class StreamSupervisor {
         // The owner goes with every event: SNS subscribers filter on it (message attribute).
         // A rendition URI or an error quoting the source may carry its credentials: masked.
         const owned = redactDeep({ ...event, owner: stream.owner });
-        this.eventChain = this.eventChain.then(() => this.onAlarmEvent(owned));
+        this.alarms.push(owned);
       },
       onProgress: (t) => {
         this.frames++;
@@ -273,34 +246,30 @@ export class StreamSupervisor {
     let runs = 0;
     try {
       while (!this.stopped) {
-        let source = stream.url;
-        let inputArgs: string[] = [];
+        let access: SourceAccess;
         this.openStartedAt = Date.now();
         this.stuck = null;
         this.stage = 'checking the source address';
         try {
-          // Secret references are resolved at each open (a rotated secret is used after a restart).
-          const url = await this.resolveSecrets(stream);
-          source = url;
-          const checked = await checkSource(url, deps.security);
-          if (kind === 'http') {
-            inputArgs = [
-              '-http_proxy',
-              await deps.proxy.open(unit.unitId, { verifyTls: security.verifyTls }),
-            ];
-            deps.proxy.watch(unit.unitId, (exchange) => pipeline.onExchange(exchange));
-            deps.proxy.serve(unit.unitId, (path) => pipeline.document(path));
-          } else if (checked.kind === 'url' && checked.addresses[0])
-            source = pinHost(url, checked.addresses[0]);
+          access = await openSourceAccess({
+            stream,
+            unitId: unit.unitId,
+            kind,
+            security,
+            secrets: deps.secrets,
+            proxy: deps.proxy,
+            downloads: (exchange) => pipeline.onExchange(exchange),
+            documents: (path) => pipeline.document(path),
+          });
         } catch (e) {
-          if (!(e instanceof UrlPolicyError) && !(e instanceof SecretError)) throw e;
+          if (!isSourceRefusal(e)) throw e;
           this.lastError = e.message;
           this.runState = 'backoff';
           pipeline.sourceUnavailable(e.message);
           await this.pause(MAX_BACKOFF_SECONDS, pipeline);
           continue;
         }
-        pipeline.setSource(source, inputArgs);
+        pipeline.setSource(access.source, access.inputArgs);
         this.runState = 'opening';
         this.stage = 'waiting for an open slot';
         if (!(await this.admit())) break;
@@ -378,7 +347,7 @@ export class StreamSupervisor {
         ),
       );
       this.unmonitored = raised;
-      this.eventChain = this.eventChain.then(() => this.onAlarmEvent(raised));
+      this.alarms.push(raised);
     }
     if (this.stage.startsWith('opening the source')) pipeline.restartConverter();
   }
@@ -391,7 +360,7 @@ export class StreamSupervisor {
     if (!raised || raised.detail.state === 'quarantined') return;
     this.unmonitored = null;
     const cleared = unmonitoredCleared(raised, mediaTime);
-    this.eventChain = this.eventChain.then(() => this.onAlarmEvent(cleared));
+    this.alarms.push(cleared);
   }
 
   /**
@@ -432,14 +401,6 @@ export class StreamSupervisor {
    * Writes the unit's health when its state, restarts or error changed, and once a minute
    * otherwise (media time and lag are then up to a minute old in the API; metrics are live).
    */
-  /** The stream's URL with its secret references filled (shared/secretRefs.ts). */
-  private async resolveSecrets(stream: StreamRecord): Promise<string> {
-    if (secretRefs(stream.url).length === 0) return stream.url;
-    if (!this.deps.secrets)
-      throw new SecretError('this worker has no secret store for {{secret:…}} references');
-    return this.deps.secrets.resolve(stream.url, stream.owner);
-  }
-
   private async reportHealth(pipeline: StreamPipeline): Promise<void> {
     this.cpuSeconds();
     // Masked here, not only in the API: a secret value may stand where no URL rule finds it.
@@ -469,37 +430,5 @@ export class StreamSupervisor {
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'could not report health');
     }
-  }
-
-  /**
-   * Stores an alarm raise or clear and publishes it, retrying (0.5 s … 30 s) until the registry
-   * takes it. Events stay in order (one chain per unit). A unit stopped meanwhile gives up: its
-   * next worker restores the open alarms from the registry and detects the rest anew.
-   */
-  private async onAlarmEvent(event: DefectEvent): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.recordAlarm(event);
-        return;
-      } catch (e) {
-        const wait = Math.min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** attempt);
-        const log = {
-          err: (e as Error).message,
-          type: event.type,
-          state: event.state,
-          dedupKey: event.dedupKey,
-        };
-        if (this.stopped) {
-          this.log.error(log, 'could not record alarm; unit stopped, its next worker takes over');
-          return;
-        }
-        this.log.warn({ ...log, retryInSeconds: wait }, 'could not record alarm; retrying');
-        await this.sleep(wait);
-      }
-    }
-  }
-
-  private async recordAlarm(event: DefectEvent): Promise<void> {
-    await recordAlarm(this.deps, event, this.log);
   }
 }

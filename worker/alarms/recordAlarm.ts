@@ -9,11 +9,13 @@ import type { Registry } from '../../shared/registry/Registry.js';
 import type { Outbox } from '../publishers/Outbox.js';
 import { dedupKey } from './dedupKey.js';
 
-export async function recordAlarm(
-  deps: { registry: Registry; outbox: Outbox },
-  event: DefectEvent,
-  log: Logger,
-): Promise<boolean> {
+/** Where an alarm goes: its record in the registry, then the outbox. */
+export interface AlarmSinks {
+  registry: Registry;
+  outbox: Outbox;
+}
+
+export async function recordAlarm(deps: AlarmSinks, event: DefectEvent, log: Logger): Promise<boolean> {
   const { registry, outbox } = deps;
   const first =
     event.state === 'raised' ? await registry.alarms.open(event) : await registry.alarms.close(event);
