@@ -16,10 +16,8 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { SecurityConfig, WorkerConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
-import { redactDeep } from '../../shared/redact.js';
 import type { Member, Registry, UnitItem } from '../../shared/registry/Registry.js';
 import type { StreamRecord, UnitState } from '../../shared/streamSpec.js';
-import { recordAlarm, unmonitoredEvent } from '../alarms/recordAlarm.js';
 import { GuardProxy } from '../egress/GuardProxy.js';
 import { type Outbox, resendId } from '../publishers/Outbox.js';
 import { EmfReporter } from './emfMetrics.js';
@@ -30,7 +28,13 @@ import { OpenGate } from './OpenGate.js';
 import { planLeases } from './planLeases.js';
 import { StreamSupervisor, type SupervisorDeps } from './StreamSupervisor.js';
 import { SecretResolver } from './secrets.js';
-import { ABSOLVE_MS, primeStrikes, recentStrikes, takeOverSuccessor } from './takeOver.js';
+import {
+  ABSOLVE_MS,
+  announceQuarantined,
+  primeStrikes,
+  recentStrikes,
+  takeOverSuccessor,
+} from './takeOver.js';
 
 /** Units lagging more than this make the worker stop claiming (and report itself full). */
 const FULL_LAG_SECONDS = 5;
@@ -475,23 +479,12 @@ export class WorkerAgent {
       { from: taken.from.workerId, memberId: taken.from.memberId, units: taken.moved },
       'took over a departed worker',
     );
-    for (const { unit, why, strikes } of taken.quarantined) {
-      this.moves.quarantined++;
-      const log = this.logger.child({ streamId: unit.streamId, unitId: unit.unitId });
-      log.error({ strikes, reason: why }, 'unit quarantined: not handed to another worker');
-      const stream = await this.registry.streams.get(unit.streamId);
-      if (stream?.state !== 'active') continue;
-      const health = (await this.registry.health.getMany([unit.unitId])).get(unit.unitId);
-      const event = unmonitoredEvent(
-        stream,
-        why,
-        { state: 'quarantined', strikes, group: unit.group },
-        health?.mediaTime ?? 0,
-      );
-      await recordAlarm({ registry: this.registry, outbox: this.outbox }, redactDeep(event), log).catch((e) =>
-        log.error({ err: (e as Error).message }, 'could not record the quarantine alarm'),
-      );
-    }
+    this.moves.quarantined += taken.quarantined.length;
+    await announceQuarantined(
+      { registry: this.registry, outbox: this.outbox },
+      taken.quarantined,
+      this.logger,
+    );
   }
 
   /** Units held for over a minute that are not monitoring (opening or backing off). */

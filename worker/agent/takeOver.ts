@@ -15,8 +15,11 @@
  *   (WorkerAgent claims), so the next death points at it alone;
  * - a unit that runs well for ABSOLVE_MS on one worker has its strikes forgotten.
  */
+import type { Logger } from '../../shared/logger.js';
+import { redactDeep } from '../../shared/redact.js';
 import type { Member, Registry } from '../../shared/registry/Registry.js';
 import type { StrikePolicy, UnitItem } from '../../shared/registry/units.js';
+import { type AlarmSinks, recordAlarm, unmonitoredEvent } from '../alarms/recordAlarm.js';
 
 /** A unit held this long without its worker dying has its strikes forgotten. */
 export const ABSOLVE_MS = 5 * 60_000;
@@ -66,4 +69,31 @@ export async function takeOverSuccessor(
   }
   await fleet.leave(next.memberId);
   return { from: next, moved, quarantined };
+}
+
+/**
+ * Each unit a takeover quarantined: logged, and one `stream.unmonitored` for its owner (an
+ * active stream only), dated at the media time its last monitor reached.
+ */
+export async function announceQuarantined(
+  sinks: AlarmSinks,
+  quarantined: TakeOver['quarantined'],
+  logger: Logger,
+): Promise<void> {
+  for (const { unit, why, strikes } of quarantined) {
+    const log = logger.child({ streamId: unit.streamId, unitId: unit.unitId });
+    log.error({ strikes, reason: why }, 'unit quarantined: not handed to another worker');
+    const stream = await sinks.registry.streams.get(unit.streamId);
+    if (stream?.state !== 'active') continue;
+    const health = (await sinks.registry.health.getMany([unit.unitId])).get(unit.unitId);
+    const event = unmonitoredEvent(
+      stream,
+      why,
+      { state: 'quarantined', strikes, group: unit.group },
+      health?.mediaTime ?? 0,
+    );
+    await recordAlarm(sinks, redactDeep(event), log).catch((e) =>
+      log.error({ err: (e as Error).message }, 'could not record the quarantine alarm'),
+    );
+  }
 }
