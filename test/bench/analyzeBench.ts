@@ -1,11 +1,16 @@
 /**
  * `npm run bench`: the per-stream cost of `streamqc analyze` against plain ffmpeg decoding of the
  * same 720p25 H.264/AAC clip (the cost of decoding at all) and against FFmpeg's own detector
- * filters, measured in the same run; then how many real-time streams this machine sustains.
+ * filters, measured in the same run; the cost against the decode floor of the same profile (one
+ * thread, reference pictures only: the decoding analyze itself does) with a breakdown per stage,
+ * on that clip and on a 1080i MPEG-2 clip with B-frames; then how many real-time streams this
+ * machine sustains.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ffmpegArgs } from '../../worker/converter/ffmpegArgs.js';
+import { probeInput } from '../../worker/converter/probe.js';
 import { ROOT } from '../helpers/runCli.js';
 import { type Measurement, measure } from './measure.js';
 
@@ -13,6 +18,48 @@ const DIR = join(ROOT, 'test', '.fixtures');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CLIP_SECONDS = Number(process.env.BENCH_CLIP_SECONDS ?? 60);
 const LIVE_SECONDS = 40;
+
+/** A 1080i25 MPEG-2 clip with B-frames (interlaced, top field first) and MP2 sound. */
+function interlacedClip(seconds: number): string {
+  const path = join(DIR, `bench-1080i25-mpeg2-${seconds}s.ts`);
+  if (existsSync(path)) return path;
+  mkdirSync(DIR, { recursive: true });
+  execFileSync('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=s=1920x1080:r=25:d=${seconds}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=f=1000:r=48000:d=${seconds}`,
+    '-c:v',
+    'mpeg2video',
+    '-b:v',
+    '15M',
+    '-bf',
+    '2',
+    '-g',
+    '12',
+    '-flags',
+    '+ilme+ildct',
+    '-top',
+    '1',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'mp2',
+    '-b:a',
+    '192k',
+    '-f',
+    'mpegts',
+    path,
+  ]);
+  return path;
+}
 
 function clip(name: string, seconds: number): string {
   const path = join(DIR, name);
@@ -113,6 +160,124 @@ console.log(
   `CPU per media second: plain ${((plain.cpu / CLIP_SECONDS) * 1000).toFixed(0)} ms, analyze ${((ours.cpu / CLIP_SECONDS) * 1000).toFixed(0)} ms`,
 );
 
+interface StageReport {
+  childrenCpuSeconds: number;
+  nodeCpuSeconds: number;
+  detectorSeconds: Record<string, number>;
+}
+
+/** One `analyze` run's own report of where its CPU went (cli/analyze.ts, STREAMQC_STAGE_REPORT). */
+function stageReport(path: string): StageReport {
+  const run = spawnSync(streamqc[0], [...streamqc.slice(1), 'analyze', path], {
+    env: { ...process.env, STREAMQC_STAGE_REPORT: '1' },
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  const line = run.stderr
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{"stageReport"'));
+  if (!line) throw new Error(`no stage report from analyze: ${run.stderr.slice(-500)}`);
+  return JSON.parse(line) as StageReport;
+}
+
+/**
+ * analyze against the decode floor of its own profile, and where the rest goes, each stage
+ * measured by running it alone: the floor (one thread, reference pictures, both tracks, null
+ * output); ffmpeg exactly as the converter runs it, its pipes drained to /dev/null (the floor +
+ * filters, scaling, showinfo lines and pipe writes); analyze with only the loss rule (+ Node
+ * start-up, reading the pipes, stderr parsing, the media clock); all detectors. Then, inside one
+ * analyze run, its own report: the children's CPU, Node's, and each detector's handlers (timing
+ * separate runs per detector drowns in this machine's ±10 % noise). Medians of RUNS runs.
+ */
+async function breakdown(path: string, label: string): Promise<number> {
+  const tracks = await probeInput(path, { kind: 'file' });
+  const floor = await repeat([
+    'ffmpeg',
+    '-v',
+    'error',
+    '-threads',
+    '1',
+    '-skip_loop_filter',
+    'noref',
+    '-skip_frame',
+    'noref',
+    '-i',
+    path,
+    ...(tracks.video ? ['-map', '0:v:0'] : []),
+    ...(tracks.audio ? ['-map', '0:a:0'] : []),
+    '-f',
+    'null',
+    '-',
+  ]);
+  const converter = await repeat([
+    'bash',
+    '-c',
+    'exec ffmpeg "$@" 3>/dev/null 4>/dev/null',
+    'converter',
+    ...ffmpegArgs(path, { kind: 'file', tracks, realtime: false, threads: 1, skipNonReference: true }),
+  ]);
+  const lossOnly = await repeat([...streamqc, 'analyze', '--detectors', 'stream.loss', path]);
+  const all = await repeat([...streamqc, 'analyze', path]);
+  console.log(`
+### ${label}: analyze against the same-profile decode floor
+`);
+  console.log('| stage (each measured alone) | CPU s | of the floor | this stage adds, CPU s |');
+  console.log('|---|---|---|---|');
+  const line = (name: string, cpu: number, before: number | null) =>
+    console.log(
+      `| ${name} | ${cpu.toFixed(2)} | ${(cpu / floor.cpu).toFixed(2)}× | ${before === null ? '—' : (cpu - before).toFixed(2)} |`,
+    );
+  line('decode floor: `ffmpeg -threads 1 -skip_frame noref … -f null -`', floor.cpu, null);
+  line(
+    '+ filters, scaling, showinfo, pipe writes (the converter ffmpeg, pipes to /dev/null)',
+    converter.cpu,
+    floor.cpu,
+  );
+  line(
+    '+ Node: start-up, pipe reading, stderr parsing, clock (`analyze --detectors stream.loss`)',
+    lossOnly.cpu,
+    converter.cpu,
+  );
+  line('`streamqc analyze` (every detector)', all.cpu, lossOnly.cpu);
+  // Inside one analyze run (STREAMQC_STAGE_REPORT=1): the children's CPU (ffprobe + ffmpeg), Node's
+  // own, and the time in each detector's handlers; medians of RUNS runs.
+  const reports = Array.from({ length: RUNS }, () => stageReport(path));
+  const med = (pick: (r: StageReport) => number) => median(reports.map(pick));
+  const detectors = Object.keys(reports[0].detectorSeconds).filter((k) => reports[0].detectorSeconds[k] > 0);
+  const inDetectors = med((r) => Object.values(r.detectorSeconds).reduce((a, b) => a + b, 0));
+  console.log('\n| inside one `analyze` run | CPU s | of the floor |');
+  console.log('|---|---|---|');
+  const part = (name: string, cpu: number) =>
+    console.log(`| ${name} | ${cpu.toFixed(2)} | ${(cpu / floor.cpu).toFixed(2)}× |`);
+  part(
+    'ffprobe + ffmpeg (children)',
+    med((r) => r.childrenCpuSeconds),
+  );
+  part(
+    'Node, all of it',
+    med((r) => r.nodeCpuSeconds),
+  );
+  part('Node start-up (`streamqc --help`)', startup.cpu);
+  part(
+    'Node: pipes, stderr parsing, clock, events (the rest)',
+    med((r) => r.nodeCpuSeconds) - inDetectors - startup.cpu,
+  );
+  for (const d of detectors)
+    part(
+      `detector ${d}`,
+      med((r) => r.detectorSeconds[d] ?? 0),
+    );
+  const ratio = all.cpu / floor.cpu;
+  console.log(`
+${label}: analyze / same-profile decode floor, CPU: ${ratio.toFixed(2)}× (target ≤ 1.25×)`);
+  return ratio;
+}
+
+const floorRatio720 = await breakdown(main, `${CLIP_SECONDS} s 720p25 H.264 (B-frames) + AAC`);
+const floorRatio1080i = await breakdown(interlacedClip(20), '20 s 1080i25 MPEG-2 (B-frames) + MP2');
+
 // Real-time capacity: K concurrent live-paced analyses of a 40 s clip, started 0.5 s apart so
 // start-ups do not pile up. Each stream's lag is its own finish time minus the media length; K is
 // sustained while the worst of them stays within 1 s of a lone stream's.
@@ -142,4 +307,13 @@ for (const k of [1, 4, 6, 8, 10, 12, 16]) {
 }
 console.log(
   `\nsustained without growing lag on this ${execFileSync('nproc').toString().trim()}-core machine: ${sustained} streams`,
+);
+console.log(
+  JSON.stringify({
+    bench: 'analyze',
+    cpuVsPlainDecode: Number((ours.cpu / plain.cpu).toFixed(2)),
+    cpuVsFloor720p: Number(floorRatio720.toFixed(2)),
+    cpuVsFloor1080i: Number(floorRatio1080i.toFixed(2)),
+    sustainedStreams: sustained,
+  }),
 );

@@ -27,6 +27,13 @@ import { ArrivalLog } from './ArrivalLog.js';
 /** Seconds a segmented source's decoder may take to deliver its first media before it counts as hung. */
 const OPENING_STALL_SECONDS = 15;
 
+/** Runs `work`, adding the milliseconds it took to `times[key]`. */
+function timed(times: Map<string, number>, key: string, work: () => void): void {
+  const start = performance.now();
+  work();
+  times.set(key, (times.get(key) ?? 0) + performance.now() - start);
+}
+
 export interface PipelineOptions {
   streamId: string;
   source: string;
@@ -42,6 +49,11 @@ export interface PipelineOptions {
   onEvent: (event: DefectEvent) => void;
   /** Called for every frame's media time; lets callers measure progress and lag. */
   onProgress?: (mediaTime: number, tracks: TrackInfo) => void;
+  /**
+   * Benchmarks only (`npm run bench:analyze`): milliseconds spent in each detector's picture and
+   * sound handlers are added here. Absent: nothing is timed.
+   */
+  stageTimes?: Map<string, number>;
   stallSeconds?: number;
   threads?: number;
   /** `reference` (default): decode reference pictures only; `full`: every picture. */
@@ -372,6 +384,7 @@ export class StreamPipeline {
       this.lastMediaWallMs = wallMs;
       options.onProgress?.(t, tracks);
     };
+    const times = options.stageTimes;
     const converter = new Converter(
       source,
       {
@@ -390,12 +403,14 @@ export class StreamPipeline {
         onVideo: (frame) => {
           result.frames++;
           advance(frame.t, frame.wallMs);
-          for (const d of this.detectors) d.onVideo?.(frame);
+          if (times) for (const d of this.detectors) timed(times, d.type, () => d.onVideo?.(frame));
+          else for (const d of this.detectors) d.onVideo?.(frame);
         },
         onAudio: (chunk) => {
           result.audioChunks++;
           advance(chunk.t, chunk.wallMs);
-          for (const d of this.detectors) d.onAudio?.(chunk);
+          if (times) for (const d of this.detectors) timed(times, d.type, () => d.onAudio?.(chunk));
+          else for (const d of this.detectors) d.onAudio?.(chunk);
         },
         onDecodeError: (t, message) => {
           result.decodeErrors++;
