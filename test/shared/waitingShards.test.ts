@@ -5,22 +5,18 @@
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedStore } from '../../local/embeddedStore.js';
-import { Registry } from '../../shared/registry/Registry.js';
+import type { Registry } from '../../shared/registry/Registry.js';
 import { WAITING_SHARDS, waitingPool } from '../../shared/registry/units.js';
+import { startTestRegistry } from '../helpers/testRegistry.js';
 
-let store: Awaited<ReturnType<typeof startEmbeddedStore>>;
 let registry: Registry;
+let stopRegistry: () => Promise<void>;
 
 beforeAll(async () => {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  store = await startEmbeddedStore();
-  registry = new Registry({ endpoint: store.endpoint, region: 'local', tablePrefix: `w${Date.now()}` });
-  await registry.ensureTables();
+  ({ registry, close: stopRegistry } = await startTestRegistry('w'));
 });
 afterAll(async () => {
-  registry.destroy();
-  await store.close();
+  await stopRegistry();
 });
 
 describe('the waiting index, sharded', () => {

@@ -6,9 +6,8 @@
  */
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedStore } from '../../local/embeddedStore.js';
 import { DEFECT_TYPES } from '../../shared/events.js';
-import { Registry } from '../../shared/registry/Registry.js';
+import type { Registry } from '../../shared/registry/Registry.js';
 import type { StrikePolicy } from '../../shared/registry/units.js';
 import type { StreamRecord } from '../../shared/streamSpec.js';
 import { StreamSupervisor } from '../../worker/agent/StreamSupervisor.js';
@@ -17,21 +16,18 @@ import { GuardProxy } from '../../worker/egress/GuardProxy.js';
 import { Outbox } from '../../worker/publishers/Outbox.js';
 import { fixturePath } from '../fixtures/generate.js';
 import { until } from '../helpers/stackClient.js';
+import { startTestRegistry } from '../helpers/testRegistry.js';
 
-let store: Awaited<ReturnType<typeof startEmbeddedStore>>;
 let registry: Registry;
+let stopRegistry: () => Promise<void>;
 const policy: StrikePolicy = { limit: 3, windowMs: 30 * 60_000 };
 
 beforeAll(async () => {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  store = await startEmbeddedStore();
-  registry = new Registry({ endpoint: store.endpoint, region: 'local', tablePrefix: `q${Date.now()}` });
-  await registry.ensureTables();
+  ({ registry, close: stopRegistry } = await startTestRegistry('q'));
 });
 
 afterAll(async () => {
-  registry.destroy();
-  await store.close();
+  await stopRegistry();
 });
 
 /** A worker that joined with a lease already run out (it died). */
