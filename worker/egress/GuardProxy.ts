@@ -97,11 +97,16 @@ export class GuardProxy {
   /** Requests refused for being over a stream's budget. */
   throttled = 0;
 
+  /** Certificate authorities for https origins: the system's, plus any the config adds. */
+  private readonly ca: string[] | undefined;
+
   constructor(
     private readonly security: SecurityConfig,
     private readonly logger: Logger,
     private readonly budget: RequestBudget = DEFAULT_BUDGET,
-  ) {}
+  ) {
+    this.ca = security.tlsCa?.length ? [...rootCertificates, ...security.tlsCa] : undefined;
+  }
 
   /** One shared route (tests, and callers without a stream). */
   start(): Promise<string> {
@@ -224,7 +229,6 @@ export class GuardProxy {
     const hostHeader = `${isIP(host) === 6 ? `[${host}]` : host}${port === defaultPort ? '' : `:${port}`}`;
     const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: hostHeader };
     delete headers['proxy-connection'];
-    const ca = this.security.tlsCa?.length ? [...rootCertificates, ...this.security.tlsCa] : undefined;
     const upstream = (secure ? httpsRequest : httpRequest)(
       {
         host: address,
@@ -237,7 +241,7 @@ export class GuardProxy {
           ? {
               servername: isIP(host) ? undefined : host,
               rejectUnauthorized: route.verifyTls,
-              ...(ca ? { ca } : {}),
+              ...(this.ca ? { ca: this.ca } : {}),
             }
           : {}),
       },
