@@ -52,7 +52,7 @@ interface Route {
   /** The last thing the proxy refused for this stream, for the unit's health. */
   problem?: string;
   warnedAt: number;
-  /** Told of every plain-http download the proxy passed on (the delivery monitor). */
+  /** Told of every download the proxy passed on, http and https (the delivery monitor). */
   watcher?: (exchange: Exchange) => void;
   /** The stream's own documents, by path under DOCUMENTS_BASE. */
   documents?: (path: string) => string | null;
