@@ -4,7 +4,6 @@
  * alarms and media clock, so media time stays the source's own across restarts.
  */
 
-import type { SecurityConfig } from '../../shared/config.js';
 import type { DecodeProfile } from '../../shared/decodeProfile.js';
 import { type DefectEvent, type DefectType, isDeliveryType, isMediaType } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
@@ -16,13 +15,13 @@ import { MediaClock } from '../converter/MediaClock.js';
 import { probeInput } from '../converter/probe.js';
 import { isSegmentedKind, type SourceKind } from '../converter/sourceKind.js';
 import type { TrackInfo } from '../converter/types.js';
-import type { LadderMonitor } from '../delivery/LadderMonitor.js';
 import { DETECTORS } from '../detectors/index.js';
 import { MAX_SEGMENT_ALLOWANCE, StreamLossDetector } from '../detectors/StreamLossDetector.js';
 import type { Detector, Observation } from '../detectors/types.js';
 import type { Exchange } from '../egress/GuardProxy.js';
 import { UdpTap } from '../transport/UdpTap.js';
 import { ArrivalLog } from './ArrivalLog.js';
+import { type DeliveryOptions, LadderInput } from './LadderInput.js';
 
 /** Seconds a segmented source's decoder may take to deliver its first media before it counts as hung. */
 const OPENING_STALL_SECONDS = 15;
@@ -64,13 +63,7 @@ export interface PipelineOptions {
    * HLS and DASH sources: the worker reads playlists and MPDs itself (delivery/LadderMonitor.ts)
    * under this source policy, and decodes one rendition of a ladder. Absent: ffmpeg reads alone.
    */
-  delivery?: {
-    security: SecurityConfig;
-    decode: 'top' | 'lowest';
-    proxyObserves: boolean;
-    /** Where the guard proxy serves document() to ffmpeg (DASH ladders); null: no proxy. */
-    documentsBase: string | null;
-  };
+  delivery?: DeliveryOptions;
 }
 
 export interface RunResult {
@@ -107,13 +100,8 @@ export class StreamPipeline {
   /** Reads a UDP source in the worker for the transport checks and relays it to ffmpeg. */
   private tap: UdpTap | null = null;
   private transportT = 0;
-  /** Reads an HLS or DASH source's playlists and renditions (delivery checks, the ladder's scope). */
-  private hls: LadderMonitor | null = null;
-  /** The source is not a ladder, HLS or DASH (checked once): ffmpeg reads it alone. */
-  private notHls = false;
-  /** Alarms of renditions open before a restart, handed to the ladder monitor once it is open. */
-  private restoredRenditionAlarms: DefectEvent[] = [];
-  private restoredScopes: DefectEvent[] = [];
+  /** An http source: the ladder of an HLS or DASH source (delivery checks, the ladder's scope). */
+  private readonly ladder: LadderInput;
   /** Keeps events in order while a ladder's content event waits for its scope. */
   private eventChain: Promise<void> = Promise.resolve();
 
@@ -131,7 +119,7 @@ export class StreamPipeline {
     });
     const emit = (o: Observation) => {
       this.tracker.observe(o);
-      this.hls?.noteDecoded(o);
+      this.ladder.noteDecoded(o);
     };
     const context = {
       thresholds: options.thresholds,
@@ -148,6 +136,13 @@ export class StreamPipeline {
       onEvent: (event) => this.route(event),
       wallClock: options.live ? (t) => this.wallAt(t) : undefined,
     });
+    this.ladder = new LadderInput(
+      options,
+      this.clock,
+      (t) => this.wallAt(t),
+      this.loss,
+      () => this.stopped,
+    );
   }
 
   private wallAt(t: number): Date {
@@ -156,7 +151,7 @@ export class StreamPipeline {
 
   /** Events of the decoded media: as they are, or (a ladder: HLS, DASH) named with their rendition. */
   private route(event: DefectEvent): void {
-    const hls = this.hls;
+    const hls = this.ladder.ladder;
     if (!hls) {
       this.options.onEvent(event);
       return;
@@ -184,25 +179,28 @@ export class StreamPipeline {
         .filter((e) => !ofRendition(e))
         .map((e) => ({ type: e.type, start: e.start, dedupKey: e.dedupKey, wallStart: e.wallStart })),
     );
-    this.restoredRenditionAlarms = events.filter(ofRendition);
+    this.ladder.restore(
+      events.filter(ofRendition),
+      events.filter((e) => !ofRendition(e) && e.detail.scope !== undefined),
+    );
     if (this.options.live && events.some((e) => e.type === 'stream.loss')) this.loss?.lossOngoing(Date.now());
-    this.restoredScopes = events.filter((e) => !ofRendition(e) && e.detail.scope !== undefined);
   }
 
   /** A download ffmpeg made through the guard proxy (the decoded rendition's segments). */
   onExchange(exchange: Exchange): void {
-    this.hls?.onExchange(exchange);
+    this.ladder.onExchange(exchange);
   }
 
   /** A document of this stream's own that the guard proxy serves ffmpeg (a DASH ladder's playlists). */
   document(path: string): string | null {
-    return this.hls?.document(path) ?? null;
+    return this.ladder.document(path);
   }
 
   /** Where the decoder reads when it is not the source itself (the transport tap's relay). */
   get decoderInput(): string | null {
     if (this.tap) return this.tap.url;
-    return this.hls && this.hls.decoderUrl !== this.source ? this.hls.decoderUrl : null;
+    const ladder = this.ladder.ladder;
+    return ladder && ladder.decoderUrl !== this.source ? ladder.decoderUrl : null;
   }
 
   /** Newest media time decoded, seconds, continuous across restarts. */
@@ -273,7 +271,7 @@ export class StreamPipeline {
   /** The input ffmpeg opens: the tap's loopback relay when the worker reads the transport itself. */
   private async input(): Promise<string> {
     const { options } = this;
-    if (options.kind === 'http') return this.hlsInput();
+    if (options.kind === 'http') return this.ladder.input(this.source);
     if (this.tap) return this.tap.url;
     if (
       (options.kind !== 'udp' && options.kind !== 'rtp') ||
@@ -291,55 +289,6 @@ export class StreamPipeline {
     if (this.stopped) tap.close();
     else this.tap = tap;
     return tap.url;
-  }
-
-  /**
-   * An http source: read by the worker (the ladder, the rendition to decode) when it is HLS or
-   * DASH and delivery is watched; otherwise ffmpeg reads the URL itself.
-   */
-  private async hlsInput(): Promise<string> {
-    const { options } = this;
-    const delivery = options.delivery;
-    if (this.hls) return this.hls.decoderUrl;
-    if (!delivery || this.notHls || this.stopped) return this.source;
-    // Loaded on first use: `analyze` and non-HLS streams never pay for the HTTP client and parser.
-    const { LadderMonitor } = await import('../delivery/LadderMonitor.js');
-    const { FetchError } = await import('../delivery/guardedGet.js');
-    let hls: LadderMonitor | null;
-    this.loss?.waitingFor('loading the playlist');
-    try {
-      // The source as this run opens it (secret references filled), not necessarily as registered.
-      hls = await LadderMonitor.open(this.source, {
-        streamId: options.streamId,
-        security: delivery.security,
-        thresholds: options.thresholds,
-        types: options.detectors,
-        decode: delivery.decode,
-        logger: options.logger,
-        clock: this.clock,
-        wallClock: (t) => this.wallAt(t),
-        proxyObserves: delivery.proxyObserves,
-        documentsBase: delivery.documentsBase,
-        onEvent: options.onEvent,
-      });
-    } catch (e) {
-      const reason = e instanceof FetchError ? `${e.message} (${e.url})` : (e as Error).message;
-      throw new SourceOpenError(`cannot load the playlist: ${reason}`, this.source);
-    }
-    if (!hls) {
-      this.notHls = true;
-      return this.source;
-    }
-    if (this.stopped) return this.source;
-    this.hls = hls;
-    hls.restore(this.restoredRenditionAlarms);
-    for (const e of this.restoredScopes) hls.rememberScope(e);
-    hls.start();
-    options.logger.info(
-      { renditions: hls.renditions.map((r) => r.ref), decoded: hls.decoded.ref.uri },
-      'ladder source: watching every rendition',
-    );
-    return hls.decoderUrl;
   }
 
   private async probeAndDecode(result: RunResult): Promise<RunResult> {
@@ -477,7 +426,7 @@ export class StreamPipeline {
   /** Lets wall-clock rules run while no converter is running (between restarts of a live input). */
   tick(): void {
     const now = Date.now();
-    this.hls?.tick();
+    this.ladder.tick();
     for (const d of this.detectors) d.onTick?.(now, this.clock.mediaTime);
     if (this.tap) {
       this.tap.analyzer.check(now);
@@ -508,6 +457,6 @@ export class StreamPipeline {
     this.converter?.stop();
     this.tap?.close();
     this.tap = null;
-    this.hls?.stop();
+    this.ladder.stop();
   }
 }
