@@ -105,6 +105,8 @@ describe('a registered live stream', () => {
 
     expect(cleared.dedupKey).toBe(raised.dedupKey);
     expect(events().filter((e) => e.type === 'stream.loss' && e.state === 'raised')).toHaveLength(1);
+    // A feed that goes silent: media stopped, no error to name (detail.cause).
+    expect(raised.detail.cause).toBe('no_data');
     expect(cleared.end! - cleared.start).toBeGreaterThan(3);
   });
 

@@ -71,10 +71,12 @@ describe('a URL with credentials', () => {
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     // The source cannot be opened: stream.loss raised, lastError set, all quoting the URL.
-    await until('stream.loss raised', 60, async () => {
+    const loss = await until('stream.loss raised', 60, async () => {
       const d = await api('GET', `/streams/${id}/defects`);
-      return d.body.items.some((e: { type: string }) => e.type === 'stream.loss') ? true : undefined;
+      return d.body.items.find((e: { type: string }) => e.type === 'stream.loss');
     });
+    // Why, as a code: the origin answered 403.
+    expect(loss.detail).toMatchObject({ cause: 'http_status', status: 403 });
     const one = await api('GET', `/streams/${id}`);
     await until('lastError reported', 30, async () => {
       const s = await api('GET', `/streams/${id}`);

@@ -13,7 +13,9 @@
  * loss. The rule allows, on top of its duration, the media the last burst brought (one segment
  * once the monitor is at the live edge; the first burst, a few segments, is generous).
  */
+
 import type { AudioChunk, VideoFrame } from '../converter/types.js';
+import { lossCause } from './lossCause.js';
 import type { Detector, DetectorContext } from './types.js';
 
 /** Seconds a (re-)opening converter is given before silence counts as loss of the source. */
@@ -99,6 +101,11 @@ export class StreamLossDetector implements Detector {
     this.pending = what;
   }
 
+  /** The source ended by itself (a live playlist closed with EXT-X-ENDLIST): said by the loss. */
+  sourceEnded(): void {
+    this.reason ??= 'the source ended: the playlist was closed (EXT-X-ENDLIST)';
+  }
+
   sourceFailed(reason: string, nowMs: number): void {
     this.reason = reason;
     this.graceUntilMs = 0;
@@ -116,12 +123,15 @@ export class StreamLossDetector implements Detector {
       detail: {
         maxSecondsWithoutMedia: Math.round(silentFor * 10) / 10,
         ...(this.reason || this.pending ? { reason: this.reason ?? `no answer yet: ${this.pending}` } : {}),
+        ...lossCause(this.reason, this.pending !== undefined),
       },
     });
   }
 
   private arrived(t: number, end: number, wallMs: number): void {
     this.pending = undefined;
+    // Media without a loss in progress: a reason noted for one that did not come (an end) is stale.
+    if (this.lossSinceMs === null) this.reason = undefined;
     if ((wallMs - this.lastArrivalMs) / 1000 >= BURST_PAUSE || this.burstStart === null) {
       if (this.burstStart !== null && this.mediaEnd !== null)
         this.lastBurst = this.mediaEnd - this.burstStart;

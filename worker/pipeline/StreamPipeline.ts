@@ -386,6 +386,8 @@ export class StreamPipeline {
     this.lastRunStalled = result.exit.stalled;
     if (options.live && (!result.exit.stalled || readerHang) && !ended && !this.stopped)
       this.loss?.converterRestarting(Date.now());
+    // A live source that ended (a closed playlist) is lost for that reason, not a silent one.
+    if (options.live && ended && this.segmented) this.loss?.sourceEnded();
     log.info(
       {
         exit: result.exit,
