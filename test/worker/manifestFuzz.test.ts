@@ -155,6 +155,17 @@ async function bounded(kind: 'hls' | 'mpd', text: string): Promise<boolean> {
 }
 
 describe('manifest parsing under generated documents', () => {
+  it('refuses what a fuzz run found: S@r=-1 on a live MPD whose availabilityStartTime is not a date', async () => {
+    // mpd-parser then repeats the segment to the end of a 10-year presentation (~315 M segments).
+    const text = `<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="dynamic" availabilityStartTime="not a date" mediaPresentationDuration="P3650D" profiles="urn:mpeg:dash:profile:isoff-live:2011"><Period id="p0" start="PT0S"><AdaptationSet contentType="video" mimeType="video/mp4"><SegmentTemplate media="s$Number$.m4s" initialization="i.mp4"><SegmentTimeline><S d="1" r="-1"/></SegmentTimeline></SegmentTemplate><Representation id="v0" bandwidth="1" width="64" height="36"></Representation></AdaptationSet></Period></MPD>`;
+    const killed = sandbox.killed;
+
+    await expect(sandbox.parse({ kind: 'mpd', text, url: 'http://origin.example/live.mpd' })).rejects.toThrow(
+      /refused: Representation "v0" implies \d+ segments/,
+    );
+    expect(sandbox.killed).toBe(killed);
+  });
+
   it('every generated MPD parses bounded or is refused', async () => {
     await fc.assert(
       fc.asyncProperty(mpd, (text) => bounded('mpd', text)),

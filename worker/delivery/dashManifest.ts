@@ -180,7 +180,9 @@ function checkBounds(root: XmlElement, nowMs: number): void {
       let listed = 0;
       for (const s of Array.from(timeline.getElementsByTagName('S'))) {
         const r = Number(attr(s, 'r') ?? 0);
-        listed += r >= 0 ? r + 1 : (horizon * timescale) / Number(attr(s, 'd'));
+        // r = -1 repeats to the end of the Period: counted to the furthest end the parser may take
+        // (a live MPD without a usable availabilityStartTime falls back to the presentation's).
+        listed += r >= 0 ? r + 1 : (Math.max(horizon, presentation) * timescale) / Number(attr(s, 'd'));
       }
       implied = Math.max(implied, listed);
     }
