@@ -19,49 +19,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CLIP_SECONDS = Number(process.env.BENCH_CLIP_SECONDS ?? 60);
 const LIVE_SECONDS = 40;
 
-/** A 1080i25 MPEG-2 clip with B-frames (interlaced, top field first) and MP2 sound. */
-function interlacedClip(seconds: number): string {
-  const path = join(DIR, `bench-1080i25-mpeg2-${seconds}s.ts`);
-  if (existsSync(path)) return path;
-  mkdirSync(DIR, { recursive: true });
-  execFileSync('ffmpeg', [
-    '-v',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=s=1920x1080:r=25:d=${seconds}`,
-    '-f',
-    'lavfi',
-    '-i',
-    `sine=f=1000:r=48000:d=${seconds}`,
-    '-c:v',
-    'mpeg2video',
-    '-b:v',
-    '15M',
-    '-bf',
-    '2',
-    '-g',
-    '12',
-    '-flags',
-    '+ilme+ildct',
-    '-top',
-    '1',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:a',
-    'mp2',
-    '-b:a',
-    '192k',
-    '-f',
-    'mpegts',
-    path,
-  ]);
-  return path;
-}
-
-function clip(name: string, seconds: number): string {
+/** A bench clip in test/.fixtures/ (encoded once): lavfi video and sound, then `codec`, as MPEG-TS. */
+function benchClip(name: string, video: string, sound: string, codec: string[]): string {
   const path = join(DIR, name);
   if (existsSync(path)) return path;
   mkdirSync(DIR, { recursive: true });
@@ -72,32 +31,57 @@ function clip(name: string, seconds: number): string {
     '-f',
     'lavfi',
     '-i',
-    `testsrc2=s=1280x720:r=25:d=${seconds}`,
+    video,
     '-f',
     'lavfi',
     '-i',
-    `anoisesrc=c=pink:a=0.1:r=48000:d=${seconds}`,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-b:v',
-    '3M',
-    '-g',
-    '50',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '128k',
-    '-ac',
-    '2',
+    sound,
+    ...codec,
     '-f',
     'mpegts',
     path,
   ]);
   return path;
+}
+
+/** A 1080i25 MPEG-2 clip with B-frames (interlaced, top field first) and MP2 sound. */
+function interlacedClip(seconds: number): string {
+  return benchClip(
+    `bench-1080i25-mpeg2-${seconds}s.ts`,
+    `testsrc2=s=1920x1080:r=25:d=${seconds}`,
+    `sine=f=1000:r=48000:d=${seconds}`,
+    [
+      ...['-c:v', 'mpeg2video', '-b:v', '15M', '-bf', '2', '-g', '12', '-flags', '+ilme+ildct', '-top', '1'],
+      ...['-pix_fmt', 'yuv420p', '-c:a', 'mp2', '-b:a', '192k'],
+    ],
+  );
+}
+
+/** 1280x720 25 fps H.264 3 Mb/s (B-frames) + AAC stereo 48 kHz. */
+function clip(name: string, seconds: number): string {
+  return benchClip(
+    name,
+    `testsrc2=s=1280x720:r=25:d=${seconds}`,
+    `anoisesrc=c=pink:a=0.1:r=48000:d=${seconds}`,
+    [
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-b:v',
+      '3M',
+      '-g',
+      '50',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '128k',
+      '-ac',
+      '2',
+    ],
+  );
 }
 
 function median(values: number[]): number {
