@@ -149,3 +149,22 @@ export class Outbox {
 export function resendId(event: DefectEvent, period: number): string {
   return `${event.dedupKey}#${event.state}#resend#${period}`;
 }
+
+/**
+ * Re-publishes the raise of every open alarm of these streams and the clear of every alarm closed
+ * in the last two periods, once per period (the outbox id says which period): a consumer that
+ * missed either catches up.
+ */
+export async function resendAlarms(
+  registry: Registry,
+  outbox: Outbox,
+  streamIds: Iterable<string>,
+  periodMs: number,
+): Promise<void> {
+  const now = Date.now();
+  for (const streamId of streamIds) {
+    for (const event of await registry.alarms.resendable(streamId, now - 2 * periodMs)) {
+      await outbox.submit(event, resendId(event, Math.floor(now / periodMs)));
+    }
+  }
+}
