@@ -1,86 +1,37 @@
 /**
- * One stream's in-memory pipeline: converter → detectors → alarm tracker → events. Files run once;
- * live inputs can be run again after a failure (the supervisor's job) with the same detectors,
- * alarms and media clock, so media time stays the source's own across restarts.
+ * One stream's in-memory pipeline: input → converter → detectors → alarm tracker → events. The
+ * input is the source itself, the worker's UDP/RTP tap (TapInput) or an HLS/DASH ladder
+ * (LadderInput). Files run once; live inputs can be run again after a failure (the supervisor's
+ * job) with the same detectors, alarms and media clock, so media time stays the source's own
+ * across restarts.
  */
 
-import type { DecodeProfile } from '../../shared/decodeProfile.js';
-import { type DefectEvent, type DefectType, isDeliveryType, isMediaType } from '../../shared/events.js';
-import type { Logger } from '../../shared/logger.js';
-import type { Thresholds } from '../../shared/thresholds.js';
+import { type DefectEvent, isDeliveryType } from '../../shared/events.js';
 import { AlarmTracker } from '../alarms/AlarmTracker.js';
-import { Converter, type ConverterExit } from '../converter/Converter.js';
+import { Converter } from '../converter/Converter.js';
 import { SourceOpenError } from '../converter/errors.js';
 import { MediaClock } from '../converter/MediaClock.js';
 import { probeInput } from '../converter/probe.js';
-import { isSegmentedKind, type SourceKind } from '../converter/sourceKind.js';
+import { isSegmentedKind } from '../converter/sourceKind.js';
 import type { TrackInfo } from '../converter/types.js';
-import { DETECTORS } from '../detectors/index.js';
-import { MAX_SEGMENT_ALLOWANCE, StreamLossDetector } from '../detectors/StreamLossDetector.js';
-import type { Detector, Observation } from '../detectors/types.js';
+import { DetectorSet } from '../detectors/DetectorSet.js';
+import { MAX_SEGMENT_ALLOWANCE, type StreamLossDetector } from '../detectors/StreamLossDetector.js';
+import type { Observation } from '../detectors/types.js';
 import type { Exchange } from '../egress/GuardProxy.js';
-import { UdpTap } from '../transport/UdpTap.js';
 import { ArrivalLog } from './ArrivalLog.js';
-import { type DeliveryOptions, LadderInput } from './LadderInput.js';
+import { LadderInput } from './LadderInput.js';
+import { TapInput } from './TapInput.js';
+import type { PipelineOptions, RunResult } from './types.js';
+
+export type { PipelineOptions, RunResult } from './types.js';
 
 /** Seconds a segmented source's decoder may take to deliver its first media before it counts as hung. */
 const OPENING_STALL_SECONDS = 15;
 
-/** Runs `work`, adding the milliseconds it took to `times[key]`. */
-function timed(times: Map<string, number>, key: string, work: () => void): void {
-  const start = performance.now();
-  work();
-  times.set(key, (times.get(key) ?? 0) + performance.now() - start);
-}
-
-export interface PipelineOptions {
-  streamId: string;
-  source: string;
-  kind: SourceKind;
-  /** Live: wall-clock rules apply (stream.loss on silence, wall times on events). */
-  live: boolean;
-  /** Read at native rate (-re). */
-  realtime: boolean;
-  thresholds: Thresholds;
-  detectors: readonly DefectType[];
-  expect: { audio: boolean; video: boolean };
-  logger: Logger;
-  onEvent: (event: DefectEvent) => void;
-  /** Called for every frame's media time; lets callers measure progress and lag. */
-  onProgress?: (mediaTime: number, tracks: TrackInfo) => void;
-  /**
-   * Benchmarks only (`npm run bench:analyze`): milliseconds spent in each detector's picture and
-   * sound handlers are added here. Absent: nothing is timed.
-   */
-  stageTimes?: Map<string, number>;
-  stallSeconds?: number;
-  threads?: number;
-  /** `reference` (default): decode reference pictures only; `full`: every picture. */
-  decodeProfile?: DecodeProfile;
-  /** Extra ffmpeg/ffprobe input options (e.g. the guarding http proxy). */
-  inputArgs?: string[];
-  /**
-   * HLS and DASH sources: the worker reads playlists and MPDs itself (delivery/LadderMonitor.ts)
-   * under this source policy, and decodes one rendition of a ladder. Absent: ffmpeg reads alone.
-   */
-  delivery?: DeliveryOptions;
-}
-
-export interface RunResult {
-  tracks: TrackInfo | null;
-  exit: ConverterExit | null;
-  error: SourceOpenError | null;
-  frames: number;
-  audioChunks: number;
-  decodeErrors: number;
-  /** ffmpeg read the input to its end (a file, or a playlist that was closed). */
-  ended: boolean;
-}
-
 /** Runs the detectors of one stream over one or more converter runs. */
 export class StreamPipeline {
   readonly tracker: AlarmTracker;
-  private readonly detectors: Detector[];
+  private readonly detectors: DetectorSet;
   private readonly loss: StreamLossDetector | null;
   private converter: Converter | null = null;
   private readonly clock: MediaClock;
@@ -97,9 +48,8 @@ export class StreamPipeline {
   private readonly abort = new AbortController();
   private source: string;
   private inputArgs: string[];
-  /** Reads a UDP source in the worker for the transport checks and relays it to ffmpeg. */
-  private tap: UdpTap | null = null;
-  private transportT = 0;
+  /** A UDP/RTP source with transport checks: read in the worker and relayed to ffmpeg. */
+  private readonly tap: TapInput | null;
   /** An http source: the ladder of an HLS or DASH source (delivery checks, the ladder's scope). */
   private readonly ladder: LadderInput;
   /** Keeps events in order while a ladder's content event waits for its scope. */
@@ -128,14 +78,19 @@ export class StreamPipeline {
       segmented: this.segmented,
       expect: options.expect,
     };
-    this.detectors = options.detectors.filter(isMediaType).map((type) => DETECTORS[type](context));
-    this.loss = (this.detectors.find((d) => d instanceof StreamLossDetector) as StreamLossDetector) ?? null;
+    this.detectors = new DetectorSet(options.detectors, context, options.stageTimes);
+    this.loss = this.detectors.loss;
     this.tracker = new AlarmTracker({
       streamId: options.streamId,
       thresholds: options.thresholds,
       onEvent: (event) => this.route(event),
       wallClock: options.live ? (t) => this.wallAt(t) : undefined,
     });
+    const transport = this.detectors.transport;
+    this.tap =
+      (options.kind === 'udp' || options.kind === 'rtp') && transport.length
+        ? new TapInput(transport, options.logger, options.thresholds.transport.pidTimeout, () => this.stopped)
+        : null;
     this.ladder = new LadderInput(
       options,
       this.clock,
@@ -198,7 +153,7 @@ export class StreamPipeline {
 
   /** Where the decoder reads when it is not the source itself (the transport tap's relay). */
   get decoderInput(): string | null {
-    if (this.tap) return this.tap.url;
+    if (this.tap?.decoderInput) return this.tap.decoderInput;
     const ladder = this.ladder.ladder;
     return ladder && ladder.decoderUrl !== this.source ? ladder.decoderUrl : null;
   }
@@ -263,32 +218,13 @@ export class StreamPipeline {
 
   /** An FFmpeg message with the tap's relay address (what FFmpeg read) put back to the source's. */
   private sourceNamed(text: string): string {
-    if (!this.tap) return text;
-    const relay = this.tap.url.replace(/\?.*$/, '');
-    return text.split(this.tap.url).join(this.source).split(relay).join(this.source);
+    return this.tap ? this.tap.sourceNamed(text, this.source) : text;
   }
 
-  /** The input ffmpeg opens: the tap's loopback relay when the worker reads the transport itself. */
-  private async input(): Promise<string> {
-    const { options } = this;
-    if (options.kind === 'http') return this.ladder.input(this.source);
-    if (this.tap) return this.tap.url;
-    if (
-      (options.kind !== 'udp' && options.kind !== 'rtp') ||
-      this.stopped ||
-      !this.detectors.some((d) => d.onTransport)
-    )
-      return this.source;
-    let tap: UdpTap;
-    try {
-      tap = await UdpTap.open(this.source, options.logger, options.thresholds.transport.pidTimeout);
-    } catch (e) {
-      throw new SourceOpenError(`cannot read ${this.source}: ${(e as Error).message}`, this.source);
-    }
-    // Stopped while the socket was opening: nothing may keep the source's port bound.
-    if (this.stopped) tap.close();
-    else this.tap = tap;
-    return tap.url;
+  /** The input ffmpeg opens: the ladder's rendition, the tap's relay, or the source itself. */
+  private input(): Promise<string> {
+    if (this.options.kind === 'http') return this.ladder.input(this.source);
+    return this.tap ? this.tap.input(this.source) : Promise.resolve(this.source);
   }
 
   private async probeAndDecode(result: RunResult): Promise<RunResult> {
@@ -319,7 +255,7 @@ export class StreamPipeline {
     // Files count from their first sample; live inputs from the first sample the monitor saw.
     if (!options.live && tracks.startTime !== null) this.clock.setOrigin(tracks.startTime);
     if (!this.tracksReported) {
-      for (const d of this.detectors) d.onTracks?.(tracks);
+      this.detectors.tracks(tracks);
       this.tracksReported = true;
       // The first open's grace runs from the source's answer: a probe slowed by a burst of opens
       // on a busy machine is not the source lost (a probe that fails is, at once).
@@ -333,7 +269,6 @@ export class StreamPipeline {
       this.lastMediaWallMs = wallMs;
       options.onProgress?.(t, tracks);
     };
-    const times = options.stageTimes;
     const converter = new Converter(
       source,
       {
@@ -352,19 +287,17 @@ export class StreamPipeline {
         onVideo: (frame) => {
           result.frames++;
           advance(frame.t, frame.wallMs);
-          if (times) for (const d of this.detectors) timed(times, d.type, () => d.onVideo?.(frame));
-          else for (const d of this.detectors) d.onVideo?.(frame);
+          this.detectors.video(frame);
         },
         onAudio: (chunk) => {
           result.audioChunks++;
           advance(chunk.t, chunk.wallMs);
-          if (times) for (const d of this.detectors) timed(times, d.type, () => d.onAudio?.(chunk));
-          else for (const d of this.detectors) d.onAudio?.(chunk);
+          this.detectors.audio(chunk);
         },
         onDecodeError: (t, message) => {
           result.decodeErrors++;
           if (result.decodeErrors <= 5) log.debug({ t, message }, 'decode error');
-          for (const d of this.detectors) d.onDecodeError?.(t, message);
+          this.detectors.decodeError(t, message);
         },
       },
     );
@@ -429,21 +362,14 @@ export class StreamPipeline {
   tick(): void {
     const now = Date.now();
     this.ladder.tick();
-    for (const d of this.detectors) d.onTick?.(now, this.clock.mediaTime);
-    if (this.tap) {
-      this.tap.analyzer.check(now);
-      const errors = this.tap.analyzer.take();
-      const t = this.clock.mediaTime;
-      for (const d of this.detectors)
-        d.onTransport?.(errors, this.transportT, Math.max(0, t - this.transportT));
-      this.transportT = t;
-    }
+    this.detectors.tick(now, this.clock.mediaTime);
+    this.tap?.tick(now, this.clock.mediaTime);
   }
 
   /** The input is over: closes every open condition at the end of the media. */
   finish(): void {
     const end = this.clock.mediaTime;
-    for (const d of this.detectors) d.onEnd?.(end);
+    this.detectors.end(end);
     this.tracker.finish(end);
   }
 
@@ -457,8 +383,7 @@ export class StreamPipeline {
     this.stopped = true;
     this.abort.abort();
     this.converter?.stop();
-    this.tap?.close();
-    this.tap = null;
+    this.tap?.stop();
     this.ladder.stop();
   }
 }

@@ -1,0 +1,66 @@
+/**
+ * The media detectors of one stream as one receiver of what the converter decodes: each frame,
+ * sound chunk, decode error, tick and end goes to every detector that looks at it. With
+ * `stageTimes` (benchmarks only) the milliseconds each detector spends on pictures and sound are
+ * added up per defect type.
+ */
+import { type DefectType, isMediaType } from '../../shared/events.js';
+import type { AudioChunk, TrackInfo, VideoFrame } from '../converter/types.js';
+import { DETECTORS } from './index.js';
+import { StreamLossDetector } from './StreamLossDetector.js';
+import type { Detector, DetectorContext } from './types.js';
+
+export class DetectorSet {
+  readonly all: readonly Detector[];
+  /** The stream.loss rule, when it runs: it decides what an outage is. */
+  readonly loss: StreamLossDetector | null;
+
+  constructor(
+    types: readonly DefectType[],
+    context: DetectorContext,
+    private readonly stageTimes?: Map<string, number>,
+  ) {
+    this.all = types.filter(isMediaType).map((type) => DETECTORS[type](context));
+    this.loss = (this.all.find((d) => d instanceof StreamLossDetector) as StreamLossDetector) ?? null;
+  }
+
+  /** The detectors of transport errors (UDP/RTP sources read by the worker). */
+  get transport(): Detector[] {
+    return this.all.filter((d) => d.onTransport);
+  }
+
+  tracks(tracks: TrackInfo): void {
+    for (const d of this.all) d.onTracks?.(tracks);
+  }
+
+  video(frame: VideoFrame): void {
+    const times = this.stageTimes;
+    if (times) for (const d of this.all) timed(times, d.type, () => d.onVideo?.(frame));
+    else for (const d of this.all) d.onVideo?.(frame);
+  }
+
+  audio(chunk: AudioChunk): void {
+    const times = this.stageTimes;
+    if (times) for (const d of this.all) timed(times, d.type, () => d.onAudio?.(chunk));
+    else for (const d of this.all) d.onAudio?.(chunk);
+  }
+
+  decodeError(t: number, message: string): void {
+    for (const d of this.all) d.onDecodeError?.(t, message);
+  }
+
+  tick(nowMs: number, mediaTime: number): void {
+    for (const d of this.all) d.onTick?.(nowMs, mediaTime);
+  }
+
+  end(t: number): void {
+    for (const d of this.all) d.onEnd?.(t);
+  }
+}
+
+/** Runs `work`, adding the milliseconds it took to `times[key]`. */
+function timed(times: Map<string, number>, key: string, work: () => void): void {
+  const start = performance.now();
+  work();
+  times.set(key, (times.get(key) ?? 0) + performance.now() - start);
+}
