@@ -7,21 +7,22 @@
 
 import type { SecurityConfig } from '../../shared/config.js';
 import type { DecodeProfile } from '../../shared/decodeProfile.js';
-import type { DefectEvent } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactDeep } from '../../shared/redact.js';
 import type { Registry, UnitItem } from '../../shared/registry/Registry.js';
 import type { StreamHealth, StreamRecord, UnitState } from '../../shared/streamSpec.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
 import { AlarmChain } from '../alarms/AlarmChain.js';
-import { unmonitoredCleared, unmonitoredEvent } from '../alarms/recordAlarm.js';
 import { isLiveKind, sourceKind } from '../converter/sourceKind.js';
 import { DOCUMENTS_BASE, type GuardProxy } from '../egress/GuardProxy.js';
 import { StreamPipeline } from '../pipeline/StreamPipeline.js';
 import type { Outbox } from '../publishers/Outbox.js';
+import { HealthWriter } from './HealthWriter.js';
 import { OpenCancelledError, type OpenGate, type ReleaseOpen } from './OpenGate.js';
+import { OpenWatch } from './OpenWatch.js';
 import { ProcessCpu } from './ProcessCpu.js';
 import { resumePoint } from './resumePoint.js';
+import { MAX_BACKOFF_SECONDS, nextRetry } from './retryPolicy.js';
 import type { SecretResolver } from './secrets.js';
 import { isSourceRefusal, openSourceAccess, type SourceAccess } from './sourceAccess.js';
 
@@ -46,18 +47,9 @@ export interface SupervisorDeps {
 /** Default of SupervisorDeps.openDeadlineSeconds (STREAMQC_UNIT_OPEN_DEADLINE_SECONDS). */
 const OPEN_DEADLINE_SECONDS = 60;
 
-const MAX_BACKOFF_SECONDS = 30;
-/** A run that delivered media for this long resets the backoff: the next open is tried at once. */
-const HEALTHY_RUN_SECONDS = 10;
-/** Pause before re-opening after a healthy run (the converter was killed or restarted). */
-const QUICK_RETRY_SECONDS = 0.2;
-/** Least wait before re-opening an input that ended (a closed playlist). */
-const ENDED_MIN_BACKOFF_SECONDS = 10;
 /** Falling this far behind the live edge restarts the converter at the edge. */
 const MAX_LAG_SECONDS = 10;
 const HEALTH_INTERVAL_MS = 5000;
-/** Health is written when what a user reads in it changes, and otherwise this often. */
-const HEALTH_REFRESH_MS = 60_000;
 
 export class StreamSupervisor {
   readonly log: Logger;
@@ -76,20 +68,15 @@ export class StreamSupervisor {
   crashes = 0;
   lastError: string | undefined;
   private readonly cpu = new ProcessCpu();
-  private lastHealth: { key: string; at: number } | null = null;
+  private readonly health: HealthWriter;
   /** Aborted by stop(): a unit waiting for an open slot gives up its place. */
   private readonly abort = new AbortController();
   /** The open slot this run holds until its first media (or its end). */
   private releaseOpen: ReleaseOpen | null = null;
   /** The unit ran before (here, or on the worker it was taken from): its re-opens go first. */
   private wasRunning = false;
-  /** What the current open is doing (the watchdog names it), and since when the open runs. */
-  private stage = 'starting';
-  private openStartedAt = Date.now();
-  /** The open `stream.unmonitored` alarm (raised by a watchdog here or on an earlier worker). */
-  private unmonitored: DefectEvent | null = null;
-  /** Set while the current open has run past its deadline: where it is stuck, for how long. */
-  stuck: { stage: string; seconds: number } | null = null;
+  /** The open's watchdog: which stage it is in, whether it is stuck (stream.unmonitored). */
+  private readonly openWatch: OpenWatch;
 
   constructor(
     readonly unit: UnitItem,
@@ -98,6 +85,19 @@ export class StreamSupervisor {
   ) {
     this.log = deps.logger.child({ streamId: unit.streamId, group: unit.group });
     this.alarms = new AlarmChain(deps, this.log, () => this.stopped);
+    this.health = new HealthWriter(deps.registry, unit.unitId, this.log);
+    this.openWatch = new OpenWatch(
+      stream,
+      deps.openDeadlineSeconds ?? OPEN_DEADLINE_SECONDS,
+      deps.workerId,
+      this.log,
+      (event) => this.alarms.push(event),
+    );
+  }
+
+  /** Set while the current open has run past its deadline: where it is stuck, for how long. */
+  get stuck(): { stage: string; seconds: number } | null {
+    return this.openWatch.stuck;
   }
 
   /** The unit's state as a user should read it: a running converter whose media is overdue is `no-media`. */
@@ -181,7 +181,7 @@ export class StreamSupervisor {
       },
       onProgress: (t) => {
         this.frames++;
-        if (this.runState !== 'running') this.monitoringAgain(t);
+        if (this.runState !== 'running') this.openWatch.monitoring(t);
         this.runState = 'running';
         this.wasRunning = true;
         this.finishOpen();
@@ -211,7 +211,7 @@ export class StreamSupervisor {
     });
     this.pipeline = pipeline;
     const alarms = await deps.registry.alarms.openFor(stream.id);
-    this.unmonitored = alarms.find((a) => a.event.type === 'stream.unmonitored')?.event ?? null;
+    this.openWatch.unmonitored = alarms.find((a) => a.event.type === 'stream.unmonitored')?.event ?? null;
     const open = alarms.filter((a) => unit.detectors.includes(a.event.type));
     const openEvents = open.map((a) => a.event);
     if (live) {
@@ -247,9 +247,7 @@ export class StreamSupervisor {
     try {
       while (!this.stopped) {
         let access: SourceAccess;
-        this.openStartedAt = Date.now();
-        this.stuck = null;
-        this.stage = 'checking the source address';
+        this.openWatch.begin('checking the source address');
         try {
           access = await openSourceAccess({
             stream,
@@ -271,9 +269,9 @@ export class StreamSupervisor {
         }
         pipeline.setSource(access.source, access.inputArgs);
         this.runState = 'opening';
-        this.stage = 'waiting for an open slot';
+        this.openWatch.stage = 'waiting for an open slot';
         if (!(await this.admit())) break;
-        this.stage = 'opening the source (playlist, probe, decoder start, first media)';
+        this.openWatch.stage = 'opening the source (playlist, probe, decoder start, first media)';
         if (runs === 0) pipeline.firstOpenStarting();
         this.runStartedWall = Date.now();
         this.runStartedMedia = null;
@@ -296,16 +294,16 @@ export class StreamSupervisor {
           result.error?.message ??
           result.exit?.lastError ??
           'ffmpeg ended';
-        const ranFor = (Date.now() - this.runStartedWall) / 1000;
-        // A run that delivered media and was then cut short (killed, crashed) re-opens at once; an
-        // input that ended (a closed playlist) or never delivered backs off.
-        const ended = result.ended;
-        const healthy = !ended && ranFor >= HEALTHY_RUN_SECONDS && result.frames + result.audioChunks > 0;
-        if (healthy) backoff = 1;
-        // A closed playlist is read again from its start on every try: not more than every 10 s.
-        if (ended) backoff = Math.max(backoff, ENDED_MIN_BACKOFF_SECONDS);
-        const wait = healthy ? QUICK_RETRY_SECONDS : backoff;
-        if (!healthy) backoff = Math.min(MAX_BACKOFF_SECONDS, backoff * 2);
+        const retry = nextRetry(
+          {
+            ended: result.ended,
+            ranForSeconds: (Date.now() - this.runStartedWall) / 1000,
+            delivered: result.frames + result.audioChunks,
+          },
+          backoff,
+        );
+        backoff = retry.backoff;
+        const wait = retry.waitSeconds;
         this.runState = 'backoff';
         this.log.warn(
           { err: this.lastError, retryInSeconds: wait, restarts: this.restarts },
@@ -321,46 +319,13 @@ export class StreamSupervisor {
     }
   }
 
-  /**
-   * The unit's watchdog: an open that runs past its deadline — whatever it is stuck on — raises
-   * `stream.unmonitored` naming the stage (once per episode) and, past the decoder's start, kills
-   * the decoder so the open starts again. The agent hands a unit stuck for twice the deadline back
-   * to the fleet (WorkerAgent.releaseStuck).
-   */
+  /** Past the open deadline: the unit is stuck (raised once); a hung decoder start is restarted. */
   private watchOpen(pipeline: StreamPipeline): void {
-    const deadline = this.deps.openDeadlineSeconds ?? OPEN_DEADLINE_SECONDS;
-    const seconds = Math.round((Date.now() - this.openStartedAt) / 1000);
-    if (this.runState !== 'opening' || seconds <= deadline) return;
-    const firstTime = this.stuck === null;
-    this.stuck = { stage: this.stage, seconds };
-    if (!firstTime) return;
-    const reason = `stuck ${this.stage} for ${seconds} s on worker ${this.deps.workerId}`;
+    if (this.runState !== 'opening') return;
+    const reason = this.openWatch.check(pipeline.currentMediaTime);
+    if (!reason) return;
     this.lastError = reason;
-    this.log.error({ stage: this.stage, seconds }, 'unit stuck opening; raising stream.unmonitored');
-    if (!this.unmonitored) {
-      const raised = redactDeep(
-        unmonitoredEvent(
-          this.stream,
-          reason,
-          { state: 'stuck', stage: this.stage },
-          pipeline.currentMediaTime,
-        ),
-      );
-      this.unmonitored = raised;
-      this.alarms.push(raised);
-    }
-    if (this.stage.startsWith('opening the source')) pipeline.restartConverter();
-  }
-
-  /** First media after an open: a `stream.unmonitored` still open for this stream is cleared. */
-  private monitoringAgain(mediaTime: number): void {
-    this.stuck = null;
-    this.stage = 'running';
-    const raised = this.unmonitored;
-    if (!raised || raised.detail.state === 'quarantined') return;
-    this.unmonitored = null;
-    const cleared = unmonitoredCleared(raised, mediaTime);
-    this.alarms.push(cleared);
+    if (this.openWatch.decoderStuck) pipeline.restartConverter();
   }
 
   /**
@@ -397,10 +362,7 @@ export class StreamSupervisor {
     }
   }
 
-  /**
-   * Writes the unit's health when its state, restarts or error changed, and once a minute
-   * otherwise (media time and lag are then up to a minute old in the API; metrics are live).
-   */
+  /** Writes the unit's health (HealthWriter: when it changed, and once a minute). */
   private async reportHealth(pipeline: StreamPipeline): Promise<void> {
     this.cpuSeconds();
     // Masked here, not only in the API: a secret value may stand where no URL rule finds it.
@@ -415,20 +377,6 @@ export class StreamSupervisor {
       ...(this.lastError ? { lastError: this.lastError } : {}),
       ...(pipeline.decoderInput ? { decoderInput: pipeline.decoderInput } : {}),
     });
-    const key = JSON.stringify([
-      health.workerId,
-      health.state,
-      health.restarts,
-      health.lastError,
-      health.decoderInput,
-    ]);
-    const now = Date.now();
-    if (this.lastHealth?.key === key && now - this.lastHealth.at < HEALTH_REFRESH_MS) return;
-    try {
-      await this.deps.registry.health.put(this.unit.unitId, health);
-      this.lastHealth = { key, at: now };
-    } catch (e) {
-      this.log.warn({ err: (e as Error).message }, 'could not report health');
-    }
+    await this.health.write(health);
   }
 }
