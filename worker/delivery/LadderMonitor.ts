@@ -7,36 +7,25 @@
  * the other renditions, whose key frames are looked at for black and frozen pictures
  * (ScopeJudge.ts).
  *
- * This file opens the ladder (which renditions, which one decoded: ladderChoice.ts), polls HLS
- * media playlists, takes the downloads the guard proxy reports, and each tick turns what was found
- * into every rendition's observations. Each rendition (Rendition.ts) has its own alarm tracker, so
+ * This file opens the ladder (openLadder.ts; which renditions, which one decoded: ladderChoice.ts),
+ * polls HLS media playlists, takes the downloads the guard proxy reports, and each tick turns what
+ * was found into every rendition's observations. Each rendition (Rendition.ts) has its own alarm tracker, so
  * every delivery event names its rendition. The rules themselves: playlistRules.ts (playlist
  * diffs, stale, missing variants) and segmentChecks.ts (downloads, TR 101 290 on TS segments).
  */
-import type { SecurityConfig } from '../../shared/config.js';
-import type { DefectEvent, DefectType, DeliveryType, RenditionRef } from '../../shared/events.js';
+import type { DefectEvent, DefectType, DeliveryType } from '../../shared/events.js';
 import { isDeliveryType } from '../../shared/events.js';
-import type { Logger } from '../../shared/logger.js';
-import type { Thresholds } from '../../shared/thresholds.js';
 import { AlarmTracker, type OpenAlarm } from '../alarms/AlarmTracker.js';
 import type { MediaClock } from '../converter/MediaClock.js';
 import { TransportDetector, type TransportType } from '../detectors/TransportDetector.js';
 import type { Detail, Observation } from '../detectors/types.js';
 import type { Exchange } from '../egress/GuardProxy.js';
 import { type TransportErrors, TsAnalyzer } from '../transport/TsAnalyzer.js';
-import { type DashManifest, looksLikeMpd } from './dashManifest.js';
+import type { DashManifest } from './dashManifest.js';
 import { FetchError, type Fetched, guardedGet, ManifestRefused } from './guardedGet.js';
-import {
-  audioRenditions,
-  hlsPairPlaylist,
-  type LadderRefs,
-  MAX_AUDIO_RENDITIONS,
-  pickDecoded,
-  watchedRenditions,
-} from './ladderChoice.js';
-import { ManifestSandbox } from './ManifestSandbox.js';
+import type { LadderRefs } from './ladderChoice.js';
 import { MpdPoller } from './MpdPoller.js';
-import type { DocumentKind, ParsedDocument } from './parseDocument.js';
+import { type LadderLoadOptions, loadLadder, MAX_PLAYLIST_BYTES, parseIn } from './openLadder.js';
 import { applyList, hlsLimits, missingNow, type RuleSink } from './playlistRules.js';
 import { Rendition } from './Rendition.js';
 import { ScopeJudge } from './ScopeJudge.js';
@@ -46,47 +35,21 @@ import type { SegmentInfo } from './segments.js';
 export { MAX_AUDIO_RENDITIONS, MAX_RENDITIONS } from './ladderChoice.js';
 export type { SegmentInfo } from './segments.js';
 
-const MAX_PLAYLIST_BYTES = 4 << 20;
 /** Consecutive failed loads of a media playlist that make its variant missing. */
 const MISSING_AFTER_FAILURES = 2;
 /** A tick without a segment checked: nothing wrong seen. */
 const NO_TRANSPORT_ERRORS: TransportErrors = Object.freeze(new TsAnalyzer().take());
 
-export interface LadderMonitorOptions {
+export interface LadderMonitorOptions extends LadderLoadOptions {
   streamId: string;
-  security: SecurityConfig;
-  thresholds: Thresholds;
   /** Enabled types: the delivery rules run, and black/freeze enable the key-frame probes. */
   types: readonly DefectType[];
-  /** Which rendition the decoder reads: the highest bandwidth, or the lowest for cost. */
-  decode: 'top' | 'lowest';
-  logger: Logger;
   clock: MediaClock;
   wallClock: (mediaTime: number) => Date;
   /** Segments the decoder fetches are seen through the guard proxy. */
   proxyObserves: boolean;
-  /**
-   * Where the guard proxy serves this monitor's own documents (the HLS playlists a DASH source is
-   * decoded through, see document()); null without a proxy: a DASH source is left to ffmpeg.
-   */
-  documentsBase: string | null;
   onEvent: (event: DefectEvent) => void;
   ffmpeg?: string;
-  /** Where playlists and MPDs are parsed (default: the worker's sandbox processes). */
-  parser?: ManifestSandbox;
-}
-
-/** Parses a loaded document in the sandbox (or the parser given). */
-function parseIn(
-  options: LadderMonitorOptions,
-  kind: DocumentKind,
-  fetched: Fetched,
-): Promise<ParsedDocument> {
-  return (options.parser ?? ManifestSandbox.shared()).parse({
-    kind,
-    text: fetched.body.toString('utf8'),
-    url: fetched.url,
-  });
 }
 
 export class LadderMonitor {
@@ -176,97 +139,15 @@ export class LadderMonitor {
   }
 
   /**
-   * Loads the source URL. A multivariant playlist gives a ladder; a media playlist a ladder of
-   * one; an MPD a ladder of its video Representations; anything else (a file over http, an
-   * endless TS) is not a ladder: null, and ffmpeg reads the URL alone.
+   * Loads the source URL (openLadder.ts): a ladder gives a monitor; anything else (a file over
+   * http, an endless TS) null, and ffmpeg reads the URL alone.
    */
   static async open(url: string, options: LadderMonitorOptions): Promise<LadderMonitor | null> {
-    const fetched = await guardedGet(url, {
-      security: options.security,
-      timeoutMs: options.thresholds.delivery.segmentTimeout * 1000,
-      maxBytes: MAX_PLAYLIST_BYTES,
-      // Anything but a playlist or an MPD (a file, an endless TS over http) is left to ffmpeg.
-      sniff: (first) =>
-        first.length < 7 || first.subarray(0, 7).toString('latin1') === '#EXTM3U' || looksLikeMpd(first),
-    });
-    if (fetched.abandoned) return null;
-    if (looksLikeMpd(fetched.body)) return LadderMonitor.openDash(url, fetched, options);
-    if (fetched.body.subarray(0, 7).toString('latin1') !== '#EXTM3U') return null;
-    const playlist = await parseIn(options, 'hls', fetched);
-    if (playlist.kind !== 'master')
-      return new LadderMonitor(
-        options,
-        { video: [{ uri: url, bandwidth: 0 }], decoded: 0, audio: [], decodedAudio: -1 },
-        url,
-      );
-    const variants = playlist.variants;
-    if (variants.length === 0) throw new FetchError('multivariant playlist lists no variant', url);
-    const refs: RenditionRef[] = variants.map((v) => ({
-      uri: v.uri,
-      bandwidth: v.bandwidth,
-      ...(v.resolution ? { resolution: v.resolution } : {}),
-    }));
-    let decoded = pickDecoded(refs, options.decode);
-    const sound = audioRenditions(variants, decoded);
-    let decoderUrl = refs[decoded].uri;
-    let master: string | null = null;
-    if (sound.decoded >= 0) {
-      if (options.documentsBase) {
-        // Sound in a rendition group of its own: ffmpeg reads a multivariant playlist of the
-        // chosen picture rendition and its sound, which this monitor serves (document()).
-        master = hlsPairPlaylist(refs[decoded], sound.refs[sound.decoded]);
-        decoderUrl = `${options.documentsBase}master.m3u8`;
-      } else {
-        // No proxy to serve it: ffmpeg reads the source's master and decodes its first variant.
-        decoded = 0;
-        decoderUrl = url;
-        sound.decoded = -1;
-      }
-    }
-    const ladder = watchedRenditions(refs, decoded, options.logger);
-    const monitor = new LadderMonitor(
-      options,
-      {
-        video: ladder.map((i) => refs[i]),
-        decoded: ladder.indexOf(decoded),
-        audio: sound.refs,
-        decodedAudio: sound.decoded,
-      },
-      decoderUrl,
-    );
-    if (master) monitor.documents.set('master.m3u8', master);
-    return monitor;
-  }
-
-  /**
-   * An MPD: its video Representations are the ladder; the decoder reads the chosen one (and the
-   * first audio Representation) through HLS playlists written from each load of the MPD.
-   */
-  private static async openDash(
-    url: string,
-    fetched: Fetched,
-    options: LadderMonitorOptions,
-  ): Promise<LadderMonitor | null> {
-    const mpd = (await parseIn(options, 'mpd', fetched)) as DashManifest;
-    // Without the guard proxy to serve the playlists, or without pictures, ffmpeg reads the MPD.
-    if (!options.documentsBase || mpd.video.length === 0) return null;
-    const refs = mpd.video.map((v) => v.ref);
-    const decoded = pickDecoded(refs, options.decode);
-    const watched = watchedRenditions(refs, decoded, options.logger);
-    // The decoder reads the first audio Representation (MpdPoller); the others are watched.
-    const audio = mpd.audio.slice(0, MAX_AUDIO_RENDITIONS);
-    const monitor = new LadderMonitor(
-      options,
-      {
-        video: watched.map((i) => refs[i]),
-        decoded: watched.indexOf(decoded),
-        audio: audio.map((a) => a.ref),
-        decodedAudio: audio.length > 0 ? 0 : -1,
-      },
-      `${options.documentsBase}master.m3u8`,
-      { url, ids: [...watched.map((i) => mpd.video[i].id), ...audio.map((a) => a.id)] },
-    );
-    monitor.mpd?.apply(mpd);
+    const plan = await loadLadder(url, options);
+    if (!plan) return null;
+    const monitor = new LadderMonitor(options, plan.ladder, plan.decoderUrl, plan.dash?.refs ?? null);
+    if (plan.master) monitor.documents.set('master.m3u8', plan.master);
+    if (plan.dash) monitor.mpd?.apply(plan.dash.mpd);
     return monitor;
   }
 
