@@ -212,8 +212,21 @@ async function watchScripted() {
 const renditionOf = (e: DefectEvent) => (e.detail.rendition as RenditionRef).uri;
 
 /** The events of one type as [state, rendition file] pairs. */
+/**
+ * The raises and clears of a type with their rendition, in order; renditions are polled side by
+ * side, so within a run of the same state (both raised, then both cleared) they are sorted by name.
+ */
 function story(events: DefectEvent[], type: string): [string, string][] {
-  return events.filter((e) => e.type === type).map((e) => [e.state, renditionOf(e).split('/').pop() ?? '']);
+  const entries = events
+    .filter((e) => e.type === type)
+    .map((e): [string, string] => [e.state, renditionOf(e).split('/').pop() ?? '']);
+  const runs: [string, string][][] = [];
+  for (const entry of entries) {
+    const run = runs.at(-1);
+    if (run && run[0][0] === entry[0]) run.push(entry);
+    else runs.push([entry]);
+  }
+  return runs.flatMap((run) => run.sort((a, b) => a[1].localeCompare(b[1])));
 }
 
 describe('HLS delivery rules', () => {
