@@ -1,5 +1,5 @@
 /**
- * Test files longest first, so the two test processes finish together: a fresh clone has no
+ * Test files longest first, so the test processes finish together: a fresh clone has no
  * vitest cache of durations, and without it vitest starts the longest system tests last, in
  * whichever process is free, and CI waits for one of them alone. Seconds per file from a full
  * run (2026-12-04, 2 cores); files not listed run after these, in vitest's own order.

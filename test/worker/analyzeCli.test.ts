@@ -2,9 +2,12 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { fixturePath } from '../fixtures/generate.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixturePath, fixturesReady } from '../fixtures/generate.js';
 import { events, runCli } from '../helpers/runCli.js';
+
+// The fixture clips are made in the background (test/fixtures/globalSetup.ts).
+beforeAll(() => fixturesReady(['clean.ts', 'audio-only.m4a', 'black.ts', 'silence.ts']));
 
 describe('streamqc analyze input errors', () => {
   it('exits 1 with a clear message for a file that does not exist', async () => {

@@ -2,11 +2,14 @@
  * End to end through the real CLI and real ffmpeg: every injected defect is found within 0.5 s of
  * where it was put, and nothing is reported that was not injected (the hard negatives included).
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { defectEventSchema } from '../../shared/eventSchema.js';
 import { FIXTURES } from '../fixtures/fixtures.js';
-import { fixturePath } from '../fixtures/generate.js';
+import { fixturePath, fixturesReady } from '../fixtures/generate.js';
 import { events, runCli } from '../helpers/runCli.js';
+
+// The fixture clips are made in the background (test/fixtures/globalSetup.ts).
+beforeAll(() => fixturesReady());
 
 describe('streamqc analyze on fixture clips', () => {
   for (const fixture of FIXTURES) {

@@ -13,7 +13,10 @@ import type { DefectEvent } from '../../shared/events.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
 import { DOCUMENTS_BASE, type Exchange, GuardProxy } from '../../worker/egress/GuardProxy.js';
 import { StreamPipeline } from '../../worker/pipeline/StreamPipeline.js';
-import { fixturePath } from '../fixtures/generate.js';
+import { fixturePath, fixturesReady } from '../fixtures/generate.js';
+
+// The fixture clips are made in the background (test/fixtures/globalSetup.ts).
+beforeAll(() => fixturesReady(['clean.ts']));
 
 const security = { localMode: false, allowFiles: false, allowedNetworks: ['127.0.0.1/32'] };
 const logger = pino({ level: 'silent' });

@@ -19,7 +19,10 @@ import { guardedGet } from '../../worker/delivery/guardedGet.js';
 import { type Exchange, GuardProxy } from '../../worker/egress/GuardProxy.js';
 import { originalText, originalUrl, plainDocument, plainUrl } from '../../worker/egress/plainUrl.js';
 import { StreamPipeline } from '../../worker/pipeline/StreamPipeline.js';
-import { fixturePath } from '../fixtures/generate.js';
+import { fixturePath, fixturesReady } from '../fixtures/generate.js';
+
+// The fixture clips are made in the background (test/fixtures/globalSetup.ts).
+beforeAll(() => fixturesReady(['clean.ts']));
 
 const tlsDir = join(import.meta.dirname, '../fixtures/tls');
 const pem = (name: string) => readFileSync(join(tlsDir, name), 'utf8');

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFECT_TYPES, type DefectEvent, type RenditionRef } from '../../shared/events.js';
 import { resolveThresholds } from '../../shared/thresholds.js';
 import { MediaClock } from '../../worker/converter/MediaClock.js';
@@ -21,7 +21,10 @@ import {
 } from '../../worker/delivery/LadderMonitor.js';
 import { DOCUMENTS_BASE } from '../../worker/egress/GuardProxy.js';
 import { PACKET } from '../../worker/transport/TsAnalyzer.js';
-import { fixturePath } from '../fixtures/generate.js';
+import { fixturePath, fixturesReady } from '../fixtures/generate.js';
+
+// The fixture clips are made in the background (test/fixtures/globalSetup.ts).
+beforeAll(() => fixturesReady(['clean.ts']));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

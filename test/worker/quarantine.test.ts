@@ -14,9 +14,12 @@ import { StreamSupervisor } from '../../worker/agent/StreamSupervisor.js';
 import { takeOverSuccessor } from '../../worker/agent/takeOver.js';
 import { GuardProxy } from '../../worker/egress/GuardProxy.js';
 import { Outbox } from '../../worker/publishers/Outbox.js';
-import { fixturePath } from '../fixtures/generate.js';
+import { fixturePath, fixturesReady } from '../fixtures/generate.js';
 import { until } from '../helpers/stackClient.js';
 import { startTestRegistry } from '../helpers/testRegistry.js';
+
+// The fixture clips are made in the background (test/fixtures/globalSetup.ts).
+beforeAll(() => fixturesReady(['clean.ts']));
 
 let registry: Registry;
 let stopRegistry: () => Promise<void>;

@@ -14,8 +14,11 @@ import type { StreamRecord } from '../../shared/streamSpec.js';
 import { StreamSupervisor } from '../../worker/agent/StreamSupervisor.js';
 import { GuardProxy } from '../../worker/egress/GuardProxy.js';
 import { Outbox } from '../../worker/publishers/Outbox.js';
-import { fixturePath } from '../fixtures/generate.js';
+import { fixturePath, fixturesReady } from '../fixtures/generate.js';
 import { until } from '../helpers/stackClient.js';
+
+// The fixture clips are made in the background (test/fixtures/globalSetup.ts).
+beforeAll(() => fixturesReady(['clean.ts', 'black.ts']));
 
 /** The real registry, whose first `failures` reads of open alarms fail as an unreachable store would. */
 class FlakyRegistry extends Registry {

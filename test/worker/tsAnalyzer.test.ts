@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKET, type TransportErrors, TsAnalyzer } from '../../worker/transport/TsAnalyzer.js';
 import { rtpPayload } from '../../worker/transport/UdpTap.js';
-import { fixturePath } from '../fixtures/generate.js';
+import { fixturePath, fixturesReady } from '../fixtures/generate.js';
 
+// The fixture clips are made in the background (test/fixtures/globalSetup.ts).
+await fixturesReady(['clean.ts']);
 const clip = readFileSync(fixturePath('clean.ts'));
 const packets = clip.length / PACKET;
 /** The clip is 10 s long: packets arrive evenly over it. */
