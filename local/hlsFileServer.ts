@@ -18,6 +18,10 @@ const CONTENT_TYPES: Record<string, string> = {
 export interface HlsFileServer {
   /** http://127.0.0.1:PORT/ — append a playlist name. */
   baseUrl: string;
+  /** Stops listening (connections refused) until resume(): the tests' origin outage. */
+  pause(): Promise<void>;
+  /** Listens again on the same port. */
+  resume(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,6 +55,13 @@ export async function serveHlsFolder(
   const { port } = server.address() as AddressInfo;
   return {
     baseUrl: `http://127.0.0.1:${port}/`,
+    async pause() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+    async resume() {
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+    },
     async close() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

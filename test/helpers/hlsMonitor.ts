@@ -42,6 +42,7 @@ export async function monitorHls(
     onEvent,
     stallSeconds: 10,
     inputArgs: ['-http_proxy', route],
+    upstreamError: () => proxy.unreachable(streamId),
     ...(delivery
       ? { delivery: { security, decode, proxyObserves: true, documentsBase: DOCUMENTS_BASE } }
       : {}),

@@ -12,6 +12,9 @@ import { serveHlsFolder } from '../../local/hlsFileServer.js';
 
 export interface HlsOrigin {
   url: string;
+  /** The HTTP server stops listening (connections refused) while the packager goes on. */
+  down(): Promise<void>;
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -61,6 +64,8 @@ export async function startHlsOrigin(options: HlsOriginOptions): Promise<HlsOrig
   for (let i = 0; i < 100 && !existsSync(playlist); i++) await new Promise((r) => setTimeout(r, 100));
   return {
     url: `${server.baseUrl}live.m3u8`,
+    down: () => server.pause(),
+    up: () => server.resume(),
     async stop() {
       packager.kill('SIGKILL');
       await server.close();

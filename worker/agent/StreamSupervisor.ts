@@ -35,7 +35,7 @@ export interface SupervisorDeps {
   /** The decode profile of streams that do not choose one (STREAMQC_DECODE_PROFILE). */
   decodeProfile?: DecodeProfile;
   /** The guard proxy: each http(s) unit gets its own route (address policy, request budget). */
-  proxy: Pick<GuardProxy, 'open' | 'close' | 'problem' | 'watch' | 'serve'>;
+  proxy: Pick<GuardProxy, 'open' | 'close' | 'problem' | 'unreachable' | 'watch' | 'serve'>;
   /** The worker's admission for opens: each run waits for a slot before it probes the source. */
   openGate?: Pick<OpenGate, 'acquire'>;
   /** One open (from the address check to the first media) longer than this is a stuck unit. */
@@ -200,6 +200,7 @@ export class StreamSupervisor {
       // Segmented sources: the pipeline derives the stall time from the loss rule (segment wait).
       stallSeconds: 10,
       decodeProfile: stream.decode ?? deps.decodeProfile,
+      upstreamError: () => deps.proxy.unreachable(unit.unitId),
       delivery: {
         security,
         decode: stream.rendition ?? 'top',

@@ -51,6 +51,8 @@ interface Route {
   masters: Set<string>;
   /** The last thing the proxy refused for this stream, for the unit's health. */
   problem?: string;
+  /** Why the origin could not be reached the last time it was not (cleared by its next answer). */
+  unreachable?: string;
   warnedAt: number;
   /** Told of every download the proxy passed on, http and https (the delivery monitor). */
   watcher?: (exchange: Exchange) => void;
@@ -145,6 +147,14 @@ export class GuardProxy {
   serve(key: string, documents: ((path: string) => string | null) | undefined): void {
     const route = this.routes.get(key);
     if (route) route.documents = documents;
+  }
+
+  /**
+   * Why the stream's origin could not be reached, while it cannot (a connection refused, reset or
+   * timed out): what FFmpeg only sees as the proxy's 502.
+   */
+  unreachable(key: string): string | undefined {
+    return this.routes.get(key)?.unreachable;
   }
 
   /** What the proxy last refused for a stream (shown as the unit's error), if anything. */
@@ -246,6 +256,7 @@ export class GuardProxy {
           : {}),
       },
       (up) => {
+        route.unreachable = undefined;
         const responseHeaders = { ...up.headers };
         // A redirect to an https URL is followed through the proxy too.
         if (typeof responseHeaders.location === 'string')
@@ -289,7 +300,7 @@ export class GuardProxy {
       if (isCertificateError(e)) {
         route.problem = `TLS certificate of ${host} not accepted: ${e.message}`;
         this.logger.warn({ url: realUrl, err: e.message }, 'https origin certificate not accepted');
-      }
+      } else route.unreachable = `${realUrl}: ${e.message}`;
       report(0, e.message);
       if (!res.headersSent) res.writeHead(502).end(e.message);
       else res.destroy();

@@ -8,6 +8,7 @@
 
 import { type DefectEvent, isDeliveryType } from '../../shared/events.js';
 import { AlarmTracker } from '../alarms/AlarmTracker.js';
+import { Inhibitor } from '../alarms/Inhibitor.js';
 import { Converter } from '../converter/Converter.js';
 import { SourceOpenError } from '../converter/errors.js';
 import { MediaClock } from '../converter/MediaClock.js';
@@ -54,6 +55,10 @@ export class StreamPipeline {
   private readonly ladder: LadderInput;
   /** Keeps events in order while a ladder's content event waits for its scope. */
   private eventChain: Promise<void> = Promise.resolve();
+  /** Holds back the symptoms of a cause (live streams); null: events go out as they are. */
+  private readonly inhibitor: Inhibitor | null;
+  /** Where the pipeline's events go: through the inhibitor, then to options.onEvent. */
+  private readonly emit: (event: DefectEvent) => void;
 
   constructor(private readonly options: PipelineOptions) {
     this.source = options.source;
@@ -91,8 +96,18 @@ export class StreamPipeline {
       (options.kind === 'udp' || options.kind === 'rtp') && transport.length
         ? new TapInput(transport, options.logger, options.thresholds.transport.pidTimeout, () => this.stopped)
         : null;
+    // Live streams: one incident per cause (alarms/Inhibitor.ts); a file's events go as they are.
+    const send = options.onEvent;
+    this.inhibitor = options.live
+      ? new Inhibitor(
+          send,
+          options.detectors,
+          () => (this.loss?.allowance ?? options.thresholds.loss.minDuration) + 1,
+        )
+      : null;
+    this.emit = this.inhibitor ? (e) => this.inhibitor?.push(e) : send;
     this.ladder = new LadderInput(
-      options,
+      { ...options, onEvent: this.emit },
       this.clock,
       (t) => this.wallAt(t),
       this.loss,
@@ -108,12 +123,12 @@ export class StreamPipeline {
   private route(event: DefectEvent): void {
     const hls = this.ladder.ladder;
     if (!hls) {
-      this.options.onEvent(event);
+      this.emit(event);
       return;
     }
     this.eventChain = this.eventChain
       .then(() => hls.describeDecoded(event))
-      .then((described) => this.options.onEvent(described))
+      .then((described) => this.emit(described))
       .catch((e) => this.options.logger.error({ err: (e as Error).message }, 'could not describe an event'));
   }
 
@@ -129,6 +144,7 @@ export class StreamPipeline {
   restoreAlarms(events: DefectEvent[]): void {
     const ofRendition = (e: DefectEvent) =>
       isDeliveryType(e.type) || e.detail.seenBy === 'key-frame probe' || e.detail.seenBy === 'segment';
+    for (const e of events) this.inhibitor?.restore(e);
     this.tracker.restore(
       events
         .filter((e) => !ofRendition(e))
@@ -218,7 +234,10 @@ export class StreamPipeline {
 
   /** An FFmpeg message with the tap's relay address (what FFmpeg read) put back to the source's. */
   private sourceNamed(text: string): string {
-    return this.tap ? this.tap.sourceNamed(text, this.source) : text;
+    if (this.tap) return this.tap.sourceNamed(text, this.source);
+    // FFmpeg saw the guard proxy's 502: the proxy knows what the origin did.
+    const unreachable = /\b5XX\b|\b502\b/.test(text) ? this.options.upstreamError?.() : undefined;
+    return unreachable ? `${text} (origin unreachable: ${unreachable})` : text;
   }
 
   /** The input ffmpeg opens: the ladder's rendition, the tap's relay, or the source itself. */
@@ -243,7 +262,8 @@ export class StreamPipeline {
     } catch (e) {
       if (!(e instanceof SourceOpenError)) throw e;
       // FFmpeg read the tap's loopback relay: the user knows the source's address, not that one.
-      const error = this.tap ? new SourceOpenError(this.sourceNamed(e.message), this.source) : e;
+      const named = this.sourceNamed(e.message);
+      const error = named === e.message ? e : new SourceOpenError(named, this.source);
       result.error = error;
       log.warn({ err: error.message }, 'source cannot be opened');
       if (options.live) this.loss?.sourceFailed(error.message, Date.now());
@@ -362,6 +382,7 @@ export class StreamPipeline {
   tick(): void {
     const now = Date.now();
     this.ladder.tick();
+    this.inhibitor?.tick(now);
     this.detectors.tick(now, this.clock.mediaTime);
     this.tap?.tick(now, this.clock.mediaTime);
   }

@@ -40,6 +40,8 @@ export interface PipelineOptions {
    * under this source policy, and decodes one rendition of a ladder. Absent: ffmpeg reads alone.
    */
   delivery?: DeliveryOptions;
+  /** Why the origin behind the guard proxy cannot be reached now, if it cannot (GuardProxy.unreachable). */
+  upstreamError?: () => string | undefined;
 }
 
 export interface RunResult {

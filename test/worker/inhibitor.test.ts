@@ -1,0 +1,125 @@
+/** One incident per cause (worker/alarms/Inhibitor.ts): symptoms of an open cause are held back. */
+import { describe, expect, it } from 'vitest';
+import { DEFECT_TYPES, type DefectEvent, type DefectType } from '../../shared/events.js';
+import { Inhibitor } from '../../worker/alarms/Inhibitor.js';
+
+function event(
+  type: DefectType,
+  state: 'raised' | 'cleared',
+  start: number,
+  rendition?: string,
+): DefectEvent {
+  return {
+    type,
+    state,
+    streamId: 's',
+    start,
+    end: state === 'cleared' ? start + 1 : null,
+    severity: 'major',
+    dedupKey: `${type}:${rendition ?? ''}:${start}`,
+    detail: rendition ? { rendition: { uri: rendition, bandwidth: 0 } } : {},
+  };
+}
+
+function setup(enabled: readonly DefectType[] = DEFECT_TYPES, wait = 4) {
+  const sent: DefectEvent[] = [];
+  const inhibitor = new Inhibitor(
+    (e) => sent.push(e),
+    enabled,
+    () => wait,
+  );
+  const story = () => sent.map((e) => `${e.state} ${e.type}`);
+  return { sent, inhibitor, story };
+}
+
+describe('inhibition', () => {
+  it('holds back symptoms raised and cleared during an outage; the loss clear names them', () => {
+    const { sent, inhibitor, story } = setup();
+    inhibitor.push(event('stream.loss', 'raised', 10), 0);
+    inhibitor.push(event('delivery.variant_missing', 'raised', 11, 'r1'), 1000);
+    inhibitor.push(event('transport.continuity', 'raised', 12), 2000);
+    inhibitor.push(event('delivery.variant_missing', 'cleared', 11, 'r1'), 8000);
+    inhibitor.push(event('stream.loss', 'cleared', 10), 12_000);
+    inhibitor.push(event('transport.continuity', 'cleared', 12), 15_000);
+    for (let t = 12_000; t < 40_000; t += 500) inhibitor.tick(t);
+
+    expect(story()).toEqual(['raised stream.loss', 'cleared stream.loss']);
+    expect(sent[1].detail).toMatchObject({
+      inhibited: 'delivery.variant_missing, transport.continuity',
+      inhibitedCount: 2,
+    });
+  });
+
+  it('a symptom that came before its cause waits for it and is then held back', () => {
+    const { inhibitor, story } = setup();
+    inhibitor.push(event('delivery.segment_error', 'raised', 5, 'r0'), 0);
+    inhibitor.tick(2000);
+    inhibitor.push(event('stream.loss', 'raised', 6), 3000);
+    inhibitor.tick(3500);
+    inhibitor.push(event('delivery.segment_error', 'cleared', 5, 'r0'), 9000);
+    inhibitor.push(event('stream.loss', 'cleared', 6), 10_000);
+    for (let t = 10_000; t < 30_000; t += 500) inhibitor.tick(t);
+
+    expect(story()).toEqual(['raised stream.loss', 'cleared stream.loss']);
+  });
+
+  it('without a cause, a waiting symptom is sent when the wait ends; its clear follows as usual', () => {
+    const { sent, inhibitor, story } = setup();
+    inhibitor.push(event('delivery.segment_error', 'raised', 5, 'r0'), 0);
+    inhibitor.tick(3500);
+    expect(sent).toEqual([]);
+    inhibitor.tick(4000);
+    expect(story()).toEqual(['raised delivery.segment_error']);
+    inhibitor.push(event('delivery.segment_error', 'cleared', 5, 'r0'), 20_000);
+    expect(story()).toEqual(['raised delivery.segment_error', 'cleared delivery.segment_error']);
+  });
+
+  it('a clear while waiting sends the raise and the clear: nothing real is hidden', () => {
+    const { inhibitor, story } = setup();
+    inhibitor.push(event('transport.pcr', 'raised', 5), 0);
+    inhibitor.push(event('transport.pcr', 'cleared', 5), 2000);
+    expect(story()).toEqual(['raised transport.pcr', 'cleared transport.pcr']);
+  });
+
+  it('a symptom that outlasts the outage and its hold is raised then, with its own start', () => {
+    const { sent, inhibitor, story } = setup();
+    inhibitor.push(event('stream.loss', 'raised', 10), 0);
+    inhibitor.push(event('delivery.variant_missing', 'raised', 11, 'r2'), 1000);
+    inhibitor.push(event('stream.loss', 'cleared', 10), 12_000);
+    for (let t = 12_000; t < 21_500; t += 500) inhibitor.tick(t);
+    expect(story()).toEqual(['raised stream.loss', 'cleared stream.loss']);
+    inhibitor.tick(22_000);
+    expect(story()).toEqual(['raised stream.loss', 'cleared stream.loss', 'raised delivery.variant_missing']);
+    expect(sent[2].start).toBe(11);
+    inhibitor.push(event('delivery.variant_missing', 'cleared', 11, 'r2'), 30_000);
+    expect(story().at(-1)).toBe('cleared delivery.variant_missing');
+  });
+
+  it("a rendition's cause holds back that rendition's symptoms only", () => {
+    const { sent, inhibitor } = setup();
+    inhibitor.push(event('transport.sync', 'raised', 10, 'r0'), 0);
+    inhibitor.push(event('transport.continuity', 'raised', 10, 'r0'), 100);
+    inhibitor.push(event('transport.continuity', 'raised', 10, 'r1'), 100);
+    // (Transport symptoms also wait for a loss of the stream first: 4 s here.)
+    inhibitor.tick(4100);
+    expect(sent.map((e) => `${e.state} ${e.type} ${(e.detail.rendition as { uri: string }).uri}`)).toEqual([
+      'raised transport.sync r0',
+      'raised transport.continuity r1',
+    ]);
+  });
+
+  it('a cause restored after a restart holds back as before', () => {
+    const { inhibitor, story } = setup();
+    inhibitor.restore(event('stream.loss', 'raised', 10));
+    inhibitor.push(event('delivery.sequence', 'raised', 12, 'r0'), 0);
+    inhibitor.tick(10_000);
+    expect(story()).toEqual([]);
+  });
+
+  it('a rule whose cause this stream does not run holds nothing back', () => {
+    const { inhibitor, story } = setup(['delivery.segment_error', 'transport.continuity']);
+    inhibitor.push(event('delivery.segment_error', 'raised', 5, 'r0'), 0);
+    inhibitor.push(event('transport.continuity', 'raised', 5), 0);
+    expect(story()).toEqual(['raised delivery.segment_error', 'raised transport.continuity']);
+  });
+});
