@@ -5,8 +5,11 @@
  * 2.3 PCR repetition and undeclared discontinuity, 2.5 PTS repetition). Errors are counted per
  * check until `take()`. Times are the arrival times (ms) given with each chunk of a live stream,
  * or (`clock: 'pcr'`, downloaded segments, which arrive all at once) the stream's own PCR clock.
+ * PAT/PMT sections are put together and read by psi.ts.
  */
+import { crc32, hasPts, readPat, readPmt, SectionAssembler } from './psi.js';
 
+export { crc32 } from './psi.js';
 export const PACKET = 188;
 const SYNC = 0x47;
 const NULL_PID = 0x1fff;
@@ -102,8 +105,8 @@ export class TsAnalyzer {
   private readonly pcrRepetition: boolean;
   /** `clock: 'pcr'`: stream time, ms, advanced by the PCR steps. */
   private streamMs = 0;
-  /** PAT/PMT sections being put together from several packets, by PID. */
-  private readonly partial = new Map<number, { bytes: Uint8Array; have: number }>();
+  /** PAT/PMT sections being put together from several packets. */
+  private readonly sections = new SectionAssembler();
 
   constructor(options: TsAnalyzerOptions = {}) {
     this.pidTimeoutMs = (options.pidTimeoutSeconds ?? 5) * 1000;
@@ -267,61 +270,11 @@ export class TsAnalyzer {
     }
     if (pid === 0) {
       if (scrambled) this.errors.pat++;
-      else this.psi(b, payload, o + PACKET, start, nowMs, 'pat', 0);
+      else this.psi(b, payload, o + PACKET, start, nowMs, 0);
     } else if (this.pmts.has(pid)) {
       if (scrambled) this.errors.pmt++;
-      else this.psi(b, payload, o + PACKET, start, nowMs, 'pmt', pid);
+      else this.psi(b, payload, o + PACKET, start, nowMs, pid);
     }
-  }
-
-  /**
-   * The PAT/PMT bytes of one packet: a section may span several packets (a PAT of hundreds of
-   * programs, a PMT of many streams), so its bytes are gathered until section_length is reached
-   * (1024 bytes at most: ISO 13818-1 caps section_length at 1021).
-   */
-  private psi(
-    b: Uint8Array,
-    from: number,
-    end: number,
-    start: boolean,
-    nowMs: number,
-    kind: 'pat' | 'pmt',
-    pid: number,
-  ): void {
-    if (!start) {
-      this.gather(b.subarray(from, end), nowMs, kind, pid);
-      return;
-    }
-    const pointer = b[from];
-    const s = from + 1 + pointer;
-    // Bytes before the pointer's target end the section already begun.
-    if (pointer > 0) this.gather(b.subarray(from + 1, Math.min(s, end)), nowMs, kind, pid);
-    this.partial.set(pid, { bytes: new Uint8Array(1024), have: 0 });
-    if (s < end) this.gather(b.subarray(s, end), nowMs, kind, pid);
-  }
-
-  private gather(bytes: Uint8Array, nowMs: number, kind: 'pat' | 'pmt', pid: number): void {
-    const part = this.partial.get(pid);
-    if (!part) return;
-    const room = part.bytes.length - part.have;
-    part.bytes.set(bytes.subarray(0, room), part.have);
-    part.have += Math.min(room, bytes.length);
-    if (part.have < 3) return;
-    if (part.bytes[0] === 0xff) {
-      // Stuffing after the last section: nothing more in this run.
-      this.partial.delete(pid);
-      return;
-    }
-    const need = 3 + (((part.bytes[1] & 0x0f) << 8) | part.bytes[2]);
-    if (need > part.bytes.length) {
-      this.partial.delete(pid);
-      if (kind === 'pat') this.errors.pat++;
-      else this.errors.pmt++;
-      return;
-    }
-    if (part.have < need) return;
-    this.partial.delete(pid);
-    this.table(part.bytes, 0, need, nowMs, kind, pid);
   }
 
   private continuity(pid: number, cc: number, hasPayload: boolean, discontinuity: boolean): void {
@@ -359,69 +312,44 @@ export class TsAnalyzer {
     }
   }
 
-  /** One whole PSI section, in b[s, end). */
-  private table(b: Uint8Array, s: number, end: number, nowMs: number, kind: 'pat' | 'pmt', pid = 0): void {
-    if (s + 3 > end) return;
-    const tableId = b[s];
-    const length = ((b[s + 1] & 0x0f) << 8) | b[s + 2];
+  /** A PAT or PMT payload of one packet: its sections, once whole, to table(). */
+  private psi(b: Uint8Array, from: number, end: number, start: boolean, nowMs: number, pid: number): void {
+    const kind = pid === 0 ? 'pat' : 'pmt';
+    this.sections.push(
+      pid,
+      b,
+      from,
+      end,
+      start,
+      (section) => this.table(section, nowMs, kind, pid),
+      () => {
+        if (kind === 'pat') this.errors.pat++;
+        else this.errors.pmt++;
+      },
+    );
+  }
+
+  /** One whole PSI section. */
+  private table(section: Uint8Array, nowMs: number, kind: 'pat' | 'pmt', pid: number): void {
     const expectedId = kind === 'pat' ? 0x00 : 0x02;
-    if (tableId !== expectedId) {
+    if (section[0] !== expectedId) {
       if (kind === 'pat') this.errors.pat++;
       else this.errors.pmt++;
       return;
     }
-    const sectionEnd = s + 3 + length;
-    if (sectionEnd > end || length < 9) return;
-    if (crc32(b, s, sectionEnd) !== 0) {
+    if (section.length < 12) return;
+    if (crc32(section, 0, section.length) !== 0) {
       this.errors.crc++;
       return;
     }
     if (kind === 'pat') {
       this.lastPatMs = nowMs;
-      // Program loop: program_number (2), PID (2), ending before the CRC.
-      for (let i = s + 8; i + 4 <= sectionEnd - 4; i += 4) {
-        const program = (b[i] << 8) | b[i + 1];
-        const pmtPid = ((b[i + 2] & 0x1f) << 8) | b[i + 3];
-        if (program !== 0 && !this.pmts.has(pmtPid)) this.pmts.set(pmtPid, nowMs);
-      }
+      for (const pmtPid of readPat(section)) if (!this.pmts.has(pmtPid)) this.pmts.set(pmtPid, nowMs);
       return;
     }
     this.pmts.set(pid, nowMs);
-    this.pcrPid = ((b[s + 8] & 0x1f) << 8) | b[s + 9];
-    const infoLength = ((b[s + 10] & 0x0f) << 8) | b[s + 11];
-    for (let i = s + 12 + infoLength; i + 5 <= sectionEnd - 4; ) {
-      const esPid = ((b[i + 1] & 0x1f) << 8) | b[i + 2];
-      const esInfo = ((b[i + 3] & 0x0f) << 8) | b[i + 4];
-      if (!this.esPids.has(esPid)) this.esPids.set(esPid, nowMs);
-      i += 5 + esInfo;
-    }
+    const pmt = readPmt(section);
+    this.pcrPid = pmt.pcrPid;
+    for (const { pid: esPid } of pmt.streams) if (!this.esPids.has(esPid)) this.esPids.set(esPid, nowMs);
   }
-}
-
-/**
- * A PES header of audio, video or private stream 1 (start code 00 00 01, stream id 0xBD or
- * 0xC0–0xEF: the ones with an optional header) whose PTS_DTS_flags say a PTS follows.
- */
-function hasPts(b: Uint8Array, at: number): boolean {
-  if (b[at] !== 0 || b[at + 1] !== 0 || b[at + 2] !== 1) return false;
-  const id = b[at + 3];
-  if (id !== 0xbd && (id < 0xc0 || id > 0xef)) return false;
-  return (b[at + 7] & 0x80) !== 0;
-}
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i << 24;
-    for (let k = 0; k < 8; k++) c = c & 0x80000000 ? (c << 1) ^ 0x04c11db7 : c << 1;
-    table[i] = c >>> 0;
-  }
-  return table;
-})();
-
-/** MPEG-2 CRC-32 over [from, to); 0 when the range ends with its own correct CRC. */
-export function crc32(b: Uint8Array, from: number, to: number): number {
-  let crc = 0xffffffff;
-  for (let i = from; i < to; i++) crc = ((crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ b[i]) & 0xff]) >>> 0;
-  return crc >>> 0;
 }
