@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Converter } from '../../worker/converter/Converter.js';
-import { MediaClock } from '../../worker/converter/MediaClock.js';
-import { probeInput } from '../../worker/converter/probe.js';
-import type { AudioChunk, TrackInfo, VideoFrame } from '../../worker/converter/types.js';
-import { fixturePath, fixturesReady } from '../fixtures/generate.js';
-import { isAlive } from '../helpers/processes.js';
+import { Converter } from '../../../worker/converter/Converter.js';
+import { MediaClock } from '../../../worker/converter/MediaClock.js';
+import { probeInput } from '../../../worker/converter/probe.js';
+import type { AudioChunk, TrackInfo, VideoFrame } from '../../../worker/converter/types.js';
+import { fixturePath, fixturesReady } from '../../fixtures/generate.js';
+import { isAlive } from '../../helpers/processes.js';
 
 // The fixture clips are made in the background (test/fixtures/globalSetup.ts).
 beforeAll(() => fixturesReady(['silence.ts', 'clean.ts', 'corruption.ts', 'prog-gop-corruption.ts']));

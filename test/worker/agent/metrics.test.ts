@@ -1,13 +1,13 @@
 /** What a worker tells Prometheus and CloudWatch. */
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmbeddedStore, startEmbeddedStore } from '../../local/embeddedStore.js';
-import { workerConfig } from '../../shared/config.js';
-import { Registry } from '../../shared/registry/Registry.js';
-import { EmfReporter, emfRecord } from '../../worker/agent/emfMetrics.js';
-import { startMetricsServer } from '../../worker/agent/metricsServer.js';
-import { WorkerAgent } from '../../worker/agent/WorkerAgent.js';
-import { Outbox } from '../../worker/publishers/Outbox.js';
+import { type EmbeddedStore, startEmbeddedStore } from '../../../local/embeddedStore.js';
+import { workerConfig } from '../../../shared/config.js';
+import { Registry } from '../../../shared/registry/Registry.js';
+import { EmfReporter, emfRecord } from '../../../worker/agent/emfMetrics.js';
+import { startMetricsServer } from '../../../worker/agent/metricsServer.js';
+import { WorkerAgent } from '../../../worker/agent/WorkerAgent.js';
+import { Outbox } from '../../../worker/publishers/Outbox.js';
 
 let store: EmbeddedStore;
 let registry: Registry;

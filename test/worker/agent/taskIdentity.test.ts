@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ecsTaskArn } from '../../worker/agent/taskIdentity.js';
+import { ecsTaskArn } from '../../../worker/agent/taskIdentity.js';
 
 const ARN = 'arn:aws:ecs:eu-west-1:111122223333:task/streamqc-cluster/0123456789abcdef0123456789abcdef';
 let server: Server;

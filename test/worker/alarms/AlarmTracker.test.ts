@@ -1,8 +1,8 @@
 /** The alarm tracker's lifecycle: hold-off, flicker tolerance, one raise and one clear per incident. */
 import { describe, expect, it } from 'vitest';
-import type { DefectEvent } from '../../shared/events.js';
-import { resolveThresholds } from '../../shared/thresholds.js';
-import { AlarmTracker } from '../../worker/alarms/AlarmTracker.js';
+import type { DefectEvent } from '../../../shared/events.js';
+import { resolveThresholds } from '../../../shared/thresholds.js';
+import { AlarmTracker } from '../../../worker/alarms/AlarmTracker.js';
 
 function tracker() {
   const events: DefectEvent[] = [];

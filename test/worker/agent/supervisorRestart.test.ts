@@ -6,16 +6,16 @@
  */
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedStore } from '../../local/embeddedStore.js';
-import type { DefectEvent } from '../../shared/events.js';
-import { DEFECT_TYPES } from '../../shared/events.js';
-import { type OpenAlarmItem, Registry } from '../../shared/registry/Registry.js';
-import type { StreamRecord } from '../../shared/streamSpec.js';
-import { StreamSupervisor } from '../../worker/agent/StreamSupervisor.js';
-import { GuardProxy } from '../../worker/egress/GuardProxy.js';
-import { Outbox } from '../../worker/publishers/Outbox.js';
-import { fixturePath, fixturesReady } from '../fixtures/generate.js';
-import { until } from '../helpers/stackClient.js';
+import { startEmbeddedStore } from '../../../local/embeddedStore.js';
+import type { DefectEvent } from '../../../shared/events.js';
+import { DEFECT_TYPES } from '../../../shared/events.js';
+import { type OpenAlarmItem, Registry } from '../../../shared/registry/Registry.js';
+import type { StreamRecord } from '../../../shared/streamSpec.js';
+import { StreamSupervisor } from '../../../worker/agent/StreamSupervisor.js';
+import { GuardProxy } from '../../../worker/egress/GuardProxy.js';
+import { Outbox } from '../../../worker/publishers/Outbox.js';
+import { fixturePath, fixturesReady } from '../../fixtures/generate.js';
+import { until } from '../../helpers/stackClient.js';
 
 // The fixture clips are made in the background (test/fixtures/globalSetup.ts).
 beforeAll(() => fixturesReady(['clean.ts', 'black.ts']));

@@ -4,8 +4,8 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { resolveThresholds } from '../../shared/thresholds.js';
-import { LoudnessDetector } from '../../worker/detectors/LoudnessDetector.js';
+import { resolveThresholds } from '../../../shared/thresholds.js';
+import { LoudnessDetector } from '../../../worker/detectors/LoudnessDetector.js';
 
 function ffmpegShortTerm(source: string, rate: number): number {
   const { stderr } = spawnSync(

@@ -1,6 +1,6 @@
 /** `stream.loss` says why as a code (`detail.cause`): classified from the errors Node and FFmpeg really give. */
 import { describe, expect, it } from 'vitest';
-import { lossCause } from '../../worker/detectors/lossCause.js';
+import { lossCause } from '../../../worker/detectors/lossCause.js';
 
 describe('the cause of a loss', () => {
   const cases: [string | undefined, boolean, ReturnType<typeof lossCause>][] = [

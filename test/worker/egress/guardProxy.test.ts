@@ -9,11 +9,11 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DefectEvent } from '../../shared/events.js';
-import { resolveThresholds } from '../../shared/thresholds.js';
-import { DOCUMENTS_BASE, type Exchange, GuardProxy } from '../../worker/egress/GuardProxy.js';
-import { StreamPipeline } from '../../worker/pipeline/StreamPipeline.js';
-import { fixturePath, fixturesReady } from '../fixtures/generate.js';
+import type { DefectEvent } from '../../../shared/events.js';
+import { resolveThresholds } from '../../../shared/thresholds.js';
+import { DOCUMENTS_BASE, type Exchange, GuardProxy } from '../../../worker/egress/GuardProxy.js';
+import { StreamPipeline } from '../../../worker/pipeline/StreamPipeline.js';
+import { fixturePath, fixturesReady } from '../../fixtures/generate.js';
 
 // The fixture clips are made in the background (test/fixtures/globalSetup.ts).
 beforeAll(() => fixturesReady(['clean.ts']));

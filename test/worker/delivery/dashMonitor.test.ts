@@ -8,12 +8,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFECT_TYPES, type DefectEvent, type RenditionRef } from '../../shared/events.js';
-import { resolveThresholds } from '../../shared/thresholds.js';
-import { MediaClock } from '../../worker/converter/MediaClock.js';
-import { isoSeconds, looksLikeMpd, parseMpd } from '../../worker/delivery/dashManifest.js';
-import { LadderMonitor, type LadderMonitorOptions } from '../../worker/delivery/LadderMonitor.js';
-import { DOCUMENTS_BASE } from '../../worker/egress/GuardProxy.js';
+import { DEFECT_TYPES, type DefectEvent, type RenditionRef } from '../../../shared/events.js';
+import { resolveThresholds } from '../../../shared/thresholds.js';
+import { MediaClock } from '../../../worker/converter/MediaClock.js';
+import { isoSeconds, looksLikeMpd, parseMpd } from '../../../worker/delivery/dashManifest.js';
+import { LadderMonitor, type LadderMonitorOptions } from '../../../worker/delivery/LadderMonitor.js';
+import { DOCUMENTS_BASE } from '../../../worker/egress/GuardProxy.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

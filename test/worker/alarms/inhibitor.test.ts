@@ -1,7 +1,7 @@
 /** One incident per cause (worker/alarms/Inhibitor.ts): symptoms of an open cause are held back. */
 import { describe, expect, it } from 'vitest';
-import { DEFECT_TYPES, type DefectEvent, type DefectType } from '../../shared/events.js';
-import { Inhibitor } from '../../worker/alarms/Inhibitor.js';
+import { DEFECT_TYPES, type DefectEvent, type DefectType } from '../../../shared/events.js';
+import { Inhibitor } from '../../../worker/alarms/Inhibitor.js';
 
 function event(
   type: DefectType,

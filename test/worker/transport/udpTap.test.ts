@@ -2,9 +2,9 @@
 import { createSocket } from 'node:dgram';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { UdpTap } from '../../worker/transport/UdpTap.js';
-import { freeUdpPort } from '../helpers/liveOrigin.js';
-import { monitorUdp } from '../helpers/udpMonitor.js';
+import { UdpTap } from '../../../worker/transport/UdpTap.js';
+import { freeUdpPort } from '../../helpers/liveOrigin.js';
+import { monitorUdp } from '../../helpers/udpMonitor.js';
 
 const logger = pino({ level: 'silent' });
 

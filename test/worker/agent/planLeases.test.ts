@@ -1,6 +1,6 @@
 /** The lease planner: what a worker claims, keeps, releases and stops on one tick. */
 import { describe, expect, it } from 'vitest';
-import { type LeaseSnapshot, planLeases } from '../../worker/agent/planLeases.js';
+import { type LeaseSnapshot, planLeases } from '../../../worker/agent/planLeases.js';
 
 const base: LeaseSnapshot = {
   workerId: 'w1',

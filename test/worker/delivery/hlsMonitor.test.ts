@@ -11,17 +11,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEFECT_TYPES, type DefectEvent, type RenditionRef } from '../../shared/events.js';
-import { resolveThresholds } from '../../shared/thresholds.js';
-import { MediaClock } from '../../worker/converter/MediaClock.js';
+import { DEFECT_TYPES, type DefectEvent, type RenditionRef } from '../../../shared/events.js';
+import { resolveThresholds } from '../../../shared/thresholds.js';
+import { MediaClock } from '../../../worker/converter/MediaClock.js';
 import {
   LadderMonitor,
   type LadderMonitorOptions,
   MAX_RENDITIONS,
-} from '../../worker/delivery/LadderMonitor.js';
-import { DOCUMENTS_BASE } from '../../worker/egress/GuardProxy.js';
-import { PACKET } from '../../worker/transport/TsAnalyzer.js';
-import { fixturePath, fixturesReady } from '../fixtures/generate.js';
+} from '../../../worker/delivery/LadderMonitor.js';
+import { DOCUMENTS_BASE } from '../../../worker/egress/GuardProxy.js';
+import { PACKET } from '../../../worker/transport/TsAnalyzer.js';
+import { fixturePath, fixturesReady } from '../../fixtures/generate.js';
 
 // The fixture clips are made in the background (test/fixtures/globalSetup.ts).
 beforeAll(() => fixturesReady(['clean.ts']));

@@ -10,10 +10,10 @@
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FetchError } from '../../worker/delivery/guardedGet.js';
-import { ManifestSandbox } from '../../worker/delivery/ManifestSandbox.js';
-import type { ParsedDocument } from '../../worker/delivery/parseDocument.js';
-import { MAX_SEGMENTS_KEPT } from '../../worker/delivery/segments.js';
+import { FetchError } from '../../../worker/delivery/guardedGet.js';
+import { ManifestSandbox } from '../../../worker/delivery/ManifestSandbox.js';
+import type { ParsedDocument } from '../../../worker/delivery/parseDocument.js';
+import { MAX_SEGMENTS_KEPT } from '../../../worker/delivery/segments.js';
 
 const sandbox = new ManifestSandbox();
 afterAll(() => sandbox.close());

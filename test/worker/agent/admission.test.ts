@@ -1,8 +1,8 @@
 /** Admission control: opens a few at a time, claims what the measured CPU allows, sheds when over. */
 import { describe, expect, it } from 'vitest';
-import { Headroom } from '../../worker/agent/Headroom.js';
-import { OpenCancelledError, OpenGate } from '../../worker/agent/OpenGate.js';
-import { planLeases } from '../../worker/agent/planLeases.js';
+import { Headroom } from '../../../worker/agent/Headroom.js';
+import { OpenCancelledError, OpenGate } from '../../../worker/agent/OpenGate.js';
+import { planLeases } from '../../../worker/agent/planLeases.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 

@@ -4,14 +4,14 @@
  */
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { workerConfig } from '../../shared/config.js';
-import { Registry, type UnitItem } from '../../shared/registry/Registry.js';
-import type { StreamRecord, UnitState } from '../../shared/streamSpec.js';
-import type { RunnerFactory, UnitRunner } from '../../worker/agent/WorkerAgent.js';
-import { WorkerAgent } from '../../worker/agent/WorkerAgent.js';
-import { Outbox } from '../../worker/publishers/Outbox.js';
-import { until } from '../helpers/stackClient.js';
-import { startStoreProcess } from '../helpers/storeProcess.js';
+import { workerConfig } from '../../../shared/config.js';
+import { Registry, type UnitItem } from '../../../shared/registry/Registry.js';
+import type { StreamRecord, UnitState } from '../../../shared/streamSpec.js';
+import type { RunnerFactory, UnitRunner } from '../../../worker/agent/WorkerAgent.js';
+import { WorkerAgent } from '../../../worker/agent/WorkerAgent.js';
+import { Outbox } from '../../../worker/publishers/Outbox.js';
+import { until } from '../../helpers/stackClient.js';
+import { startStoreProcess } from '../../helpers/storeProcess.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const logger = pino({ level: 'silent' });

@@ -5,7 +5,7 @@
  * and what the analyser keeps stays bounded.
  */
 import { describe, expect, it } from 'vitest';
-import { crc32, PACKET, type TransportErrors, TsAnalyzer } from '../../worker/transport/TsAnalyzer.js';
+import { crc32, PACKET, type TransportErrors, TsAnalyzer } from '../../../worker/transport/TsAnalyzer.js';
 
 const cc = new Map<number, number>();
 

@@ -3,7 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FetchError, guardedGet } from '../../worker/delivery/guardedGet.js';
+import { FetchError, guardedGet } from '../../../worker/delivery/guardedGet.js';
 
 let server: Server;
 const sockets = new Set<Socket>();

@@ -1,6 +1,6 @@
 /** The offset estimate from onset pairs, exact and with skipped pictures. */
 import { describe, expect, it } from 'vitest';
-import { estimateOffset, type OffsetPair } from '../../worker/detectors/syncOffset.js';
+import { estimateOffset, type OffsetPair } from '../../../worker/detectors/syncOffset.js';
 
 const point = (t: number, offset: number): OffsetPair => ({ t, lo: offset, hi: offset });
 

@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PACKET, type TransportErrors, TsAnalyzer } from '../../worker/transport/TsAnalyzer.js';
-import { rtpPayload } from '../../worker/transport/UdpTap.js';
-import { fixturePath, fixturesReady } from '../fixtures/generate.js';
+import { PACKET, type TransportErrors, TsAnalyzer } from '../../../worker/transport/TsAnalyzer.js';
+import { rtpPayload } from '../../../worker/transport/UdpTap.js';
+import { fixturePath, fixturesReady } from '../../fixtures/generate.js';
 
 // The fixture clips are made in the background (test/fixtures/globalSetup.ts).
 await fixturesReady(['clean.ts']);

@@ -4,9 +4,9 @@
  * the same document is not parsed again while its URL cools down. Real processes, real limits.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManifestRefused } from '../../worker/delivery/guardedGet.js';
-import { ManifestSandbox, PARSE_LIMITS } from '../../worker/delivery/ManifestSandbox.js';
-import { MAX_SEGMENTS_KEPT } from '../../worker/delivery/segments.js';
+import { ManifestRefused } from '../../../worker/delivery/guardedGet.js';
+import { ManifestSandbox, PARSE_LIMITS } from '../../../worker/delivery/ManifestSandbox.js';
+import { MAX_SEGMENTS_KEPT } from '../../../worker/delivery/segments.js';
 
 /** A media playlist of `n` two-second segments. */
 function playlist(n: number): string {

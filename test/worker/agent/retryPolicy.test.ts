@@ -1,6 +1,6 @@
 /** When a live unit re-opens its source after a run ends (worker/agent/retryPolicy.ts). */
 import { describe, expect, it } from 'vitest';
-import { nextRetry } from '../../worker/agent/retryPolicy.js';
+import { nextRetry } from '../../../worker/agent/retryPolicy.js';
 
 describe('re-opening a live source', () => {
   it('re-opens at once after a run that delivered for 10 s and was cut short, and resets the backoff', () => {

@@ -9,14 +9,14 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmbeddedStore, startEmbeddedStore } from '../../local/embeddedStore.js';
-import type { DefectEvent } from '../../shared/events.js';
-import { ALL_SINKS } from '../../shared/registry/outbox.js';
-import { Registry } from '../../shared/registry/Registry.js';
-import { MAX_ATTEMPTS, Outbox } from '../../worker/publishers/Outbox.js';
-import type { Publisher } from '../../worker/publishers/Publisher.js';
-import { SnsPublisher } from '../../worker/publishers/SnsPublisher.js';
-import { WebhookPublisher, webhookSignature } from '../../worker/publishers/WebhookPublisher.js';
+import { type EmbeddedStore, startEmbeddedStore } from '../../../local/embeddedStore.js';
+import type { DefectEvent } from '../../../shared/events.js';
+import { ALL_SINKS } from '../../../shared/registry/outbox.js';
+import { Registry } from '../../../shared/registry/Registry.js';
+import { MAX_ATTEMPTS, Outbox } from '../../../worker/publishers/Outbox.js';
+import type { Publisher } from '../../../worker/publishers/Publisher.js';
+import { SnsPublisher } from '../../../worker/publishers/SnsPublisher.js';
+import { WebhookPublisher, webhookSignature } from '../../../worker/publishers/WebhookPublisher.js';
 
 const event: DefectEvent = {
   type: 'video.freeze',

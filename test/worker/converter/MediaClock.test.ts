@@ -1,6 +1,6 @@
 /** The media clock on timestamp sequences a live source really produces. */
 import { describe, expect, it } from 'vitest';
-import { MediaClock } from '../../worker/converter/MediaClock.js';
+import { MediaClock } from '../../../worker/converter/MediaClock.js';
 
 /** A clock on a fake wall clock, and a feeder of 25 fps video from a source timestamp. */
 function live(segmented = false, outageSeconds = 3) {

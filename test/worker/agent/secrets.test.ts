@@ -4,11 +4,11 @@
  * the owner the secret's tag names, and masked in what the process writes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redactUrls } from '../../shared/redact.js';
-import { checkableUrl, fillSecrets, secretRefs } from '../../shared/secretRefs.js';
-import { UrlPolicyError } from '../../shared/urlPolicy.js';
-import { SecretResolver } from '../../worker/agent/secrets.js';
-import { type SecretsServer, startSecretsServer } from '../helpers/secretsServer.js';
+import { redactUrls } from '../../../shared/redact.js';
+import { checkableUrl, fillSecrets, secretRefs } from '../../../shared/secretRefs.js';
+import { UrlPolicyError } from '../../../shared/urlPolicy.js';
+import { SecretResolver } from '../../../worker/agent/secrets.js';
+import { type SecretsServer, startSecretsServer } from '../../helpers/secretsServer.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 let server: SecretsServer;

@@ -6,17 +6,17 @@
  */
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFECT_TYPES } from '../../shared/events.js';
-import type { Registry } from '../../shared/registry/Registry.js';
-import type { StrikePolicy } from '../../shared/registry/units.js';
-import type { StreamRecord } from '../../shared/streamSpec.js';
-import { StreamSupervisor } from '../../worker/agent/StreamSupervisor.js';
-import { takeOverSuccessor } from '../../worker/agent/takeOver.js';
-import { GuardProxy } from '../../worker/egress/GuardProxy.js';
-import { Outbox } from '../../worker/publishers/Outbox.js';
-import { fixturePath, fixturesReady } from '../fixtures/generate.js';
-import { until } from '../helpers/stackClient.js';
-import { startTestRegistry } from '../helpers/testRegistry.js';
+import { DEFECT_TYPES } from '../../../shared/events.js';
+import type { Registry } from '../../../shared/registry/Registry.js';
+import type { StrikePolicy } from '../../../shared/registry/units.js';
+import type { StreamRecord } from '../../../shared/streamSpec.js';
+import { StreamSupervisor } from '../../../worker/agent/StreamSupervisor.js';
+import { takeOverSuccessor } from '../../../worker/agent/takeOver.js';
+import { GuardProxy } from '../../../worker/egress/GuardProxy.js';
+import { Outbox } from '../../../worker/publishers/Outbox.js';
+import { fixturePath, fixturesReady } from '../../fixtures/generate.js';
+import { until } from '../../helpers/stackClient.js';
+import { startTestRegistry } from '../../helpers/testRegistry.js';
 
 // The fixture clips are made in the background (test/fixtures/globalSetup.ts).
 beforeAll(() => fixturesReady(['clean.ts']));

@@ -13,18 +13,18 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SecurityConfig } from '../../shared/config.js';
-import { resolveThresholds } from '../../shared/thresholds.js';
-import { guardedGet } from '../../worker/delivery/guardedGet.js';
-import { type Exchange, GuardProxy } from '../../worker/egress/GuardProxy.js';
-import { originalText, originalUrl, plainDocument, plainUrl } from '../../worker/egress/plainUrl.js';
-import { StreamPipeline } from '../../worker/pipeline/StreamPipeline.js';
-import { fixturePath, fixturesReady } from '../fixtures/generate.js';
+import type { SecurityConfig } from '../../../shared/config.js';
+import { resolveThresholds } from '../../../shared/thresholds.js';
+import { guardedGet } from '../../../worker/delivery/guardedGet.js';
+import { type Exchange, GuardProxy } from '../../../worker/egress/GuardProxy.js';
+import { originalText, originalUrl, plainDocument, plainUrl } from '../../../worker/egress/plainUrl.js';
+import { StreamPipeline } from '../../../worker/pipeline/StreamPipeline.js';
+import { fixturePath, fixturesReady } from '../../fixtures/generate.js';
 
 // The fixture clips are made in the background (test/fixtures/globalSetup.ts).
 beforeAll(() => fixturesReady(['clean.ts']));
 
-const tlsDir = join(import.meta.dirname, '../fixtures/tls');
+const tlsDir = join(import.meta.dirname, '../../fixtures/tls');
 const pem = (name: string) => readFileSync(join(tlsDir, name), 'utf8');
 const security: SecurityConfig = {
   localMode: false,
