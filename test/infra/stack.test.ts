@@ -12,6 +12,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES } from '../../dispatcher/routes.js';
 import { stackParams } from '../../infra/config.js';
 import { acknowledgements, addNagSuppressions } from '../../infra/nagSuppressions.js';
 import {
@@ -313,6 +314,13 @@ describe('dispatcher', () => {
       'GET /streams/{id}/defects': 'AWS_IAM',
       'GET /health': 'NONE',
     });
+    // The same routes as the handler's own table (dispatcher/routes.ts): none missing on AWS.
+    const handled = Object.fromEntries(
+      ROUTES.flatMap((r) =>
+        Object.keys(r.methods).map((m) => [`${m} ${r.path}`, r.auth ? 'AWS_IAM' : 'NONE']),
+      ),
+    );
+    expect(byKey).toEqual(handled);
   });
 
   it('throttles the API and writes access logs', () => {
