@@ -10,7 +10,7 @@ export const defectEventSchema = z.strictObject({
   end: z.number().nullable(),
   wallStart: z.string().optional(),
   wallEnd: z.string().optional(),
-  severity: z.enum(['critical', 'major', 'minor']),
+  severity: z.enum(['critical', 'major', 'minor', 'info']),
   dedupKey: z.string().min(1),
   owner: z.string().optional(),
   detail: z.record(

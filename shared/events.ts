@@ -27,6 +27,9 @@ export const DEFECT_TYPES = [
   'delivery.segment_duration',
   'delivery.variant_missing',
   'delivery.manifest_invalid',
+  // A signalled ad break (SCTE-35 cues in HLS playlists): not a defect; black, silence and
+  // freeze inside it are not raised (worker/alarms/Inhibitor.ts).
+  'ad.break',
 ] as const;
 
 export type DefectType = (typeof DEFECT_TYPES)[number];
@@ -40,13 +43,17 @@ export function isDeliveryType(type: DefectType): type is DeliveryType {
 /** Types the worker raises about its own monitoring of a stream, not about the media. */
 export type MonitorType = 'stream.unmonitored';
 
-/** Types a media detector judges (worker/detectors): neither delivery nor monitoring. */
-export type MediaType = Exclude<DefectType, DeliveryType | MonitorType>;
+/** Signals the source carries (ad breaks), reported as events but not defects. */
+export type SignalType = 'ad.break';
+
+/** Types a media detector judges (worker/detectors): neither delivery, monitoring nor signals. */
+export type MediaType = Exclude<DefectType, DeliveryType | MonitorType | SignalType>;
 
 export function isMediaType(type: DefectType): type is MediaType {
-  return !isDeliveryType(type) && type !== 'stream.unmonitored';
+  return !isDeliveryType(type) && type !== 'stream.unmonitored' && type !== 'ad.break';
 }
-export type Severity = 'critical' | 'major' | 'minor';
+/** `info`: a signal, not a defect (ad.break). */
+export type Severity = 'critical' | 'major' | 'minor' | 'info';
 export type AlarmState = 'raised' | 'cleared';
 
 /** One rendition of an ABR ladder, as events name it (`detail.rendition`). */
@@ -110,6 +117,7 @@ export const DEFAULT_SEVERITY: Record<DefectType, Severity> = {
   'delivery.segment_duration': 'minor',
   'delivery.variant_missing': 'major',
   'delivery.manifest_invalid': 'major',
+  'ad.break': 'info',
 };
 
 /**

@@ -41,6 +41,13 @@ export const INHIBIT_RULES: readonly InhibitRule[] = [
     why: 'an origin or feed outage fails playlists and segments, breaks the transport stream, and the decoder re-joining it sees damage',
   },
   {
+    source: 'ad.break',
+    targets: ['video.black', 'video.freeze', 'audio.silence'],
+    holdSeconds: 2,
+    waitForSource: false,
+    why: 'breaks go to black and silence between spots, and slates hold still: signalled, they are not defects unless they outlast the break',
+  },
+  {
     source: 'transport.sync',
     targets: [
       'transport.continuity',

@@ -58,6 +58,8 @@ const FLICKER: Record<DefectType, { bridge: number; clearAfter: ClearAfter }> = 
   'delivery.segment_duration': DELIVERY,
   'delivery.variant_missing': DELIVERY,
   'delivery.manifest_invalid': DELIVERY,
+  // Reported as the cues say (worker/delivery/AdBreaks.ts), not through a tracker.
+  'ad.break': { bridge: 0, clearAfter: 0 },
 };
 
 const HOLD_OFF: Record<DefectType, (t: Thresholds) => number> = {
@@ -85,6 +87,7 @@ const HOLD_OFF: Record<DefectType, (t: Thresholds) => number> = {
   'delivery.segment_duration': () => 0,
   'delivery.variant_missing': () => 0,
   'delivery.manifest_invalid': () => 0,
+  'ad.break': () => 0,
 };
 
 /** The alarm timing of one type under a stream's thresholds. */

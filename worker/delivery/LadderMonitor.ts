@@ -21,6 +21,7 @@ import { TransportDetector, type TransportType } from '../detectors/TransportDet
 import type { Detail, Observation } from '../detectors/types.js';
 import type { Exchange } from '../egress/GuardProxy.js';
 import { type TransportErrors, TsAnalyzer } from '../transport/TsAnalyzer.js';
+import { AdBreaks } from './AdBreaks.js';
 import type { DashManifest } from './dashManifest.js';
 import { FetchError, type Fetched, guardedGet, ManifestRefused } from './guardedGet.js';
 import type { LadderRefs } from './ladderChoice.js';
@@ -61,6 +62,8 @@ export class LadderMonitor {
   private readonly documents = new Map<string, string>();
   private readonly mpd: MpdPoller | null;
   private readonly scope: ScopeJudge;
+  /** Ad breaks the decoded rendition's playlist signals (when `ad.break` is on). */
+  private readonly breaks: AdBreaks | null;
   private readonly rules: RuleSink = {
     fault: (r, type, detail) => this.fault(r, type, detail),
     listed: (r) => this.scope.sample(r),
@@ -75,6 +78,9 @@ export class LadderMonitor {
     dash: { url: string; ids: string[] } | null = null,
   ) {
     this.deliveryTypes = options.types.filter(isDeliveryType);
+    this.breaks = options.types.includes('ad.break')
+      ? new AdBreaks(options.streamId, options.clock, options.wallClock, options.onEvent)
+      : null;
     const refs = [...ladder.video, ...ladder.audio];
     const decodedAudio = ladder.decodedAudio < 0 ? -1 : ladder.video.length + ladder.decodedAudio;
     this.renditions = refs.map(
@@ -290,6 +296,8 @@ export class LadderMonitor {
       return;
     }
     this.judge(r, segment, exchange);
+    if (!r.audio && exchange.status < 300 && !exchange.error)
+      this.breaks?.fetched(segment, r.segments.values());
     if (exchange.body && exchange.status < 300 && !exchange.error)
       checkTransport(r, segment, exchange.body, this.options.thresholds);
   }
@@ -298,6 +306,7 @@ export class LadderMonitor {
 
   /** Turns what the polls and probes found since the last tick into each rendition's observations. */
   tick(): void {
+    this.breaks?.tick();
     const t = this.options.clock.mediaTime;
     for (const r of this.renditions) {
       const since = r.lastT ?? t;

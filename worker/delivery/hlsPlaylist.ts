@@ -5,7 +5,7 @@
  */
 import HLS from 'hls-parser';
 import { ManifestRefused } from './guardedGet.js';
-import { MAX_SEGMENTS_KEPT, type SegmentInfo } from './segments.js';
+import { MAX_SEGMENTS_KEPT, type SegmentCue, type SegmentInfo } from './segments.js';
 
 HLS.setOptions({ silent: true });
 
@@ -82,10 +82,33 @@ export function parseHls(text: string, base: string): HlsMaster | HlsMedia {
       duration: s.duration,
       discontinuity: s.discontinuitySequence,
       ...(s.map?.uri ? { map: absolute(s.map.uri) } : {}),
+      ...cueOf(s),
     })),
     listed: all.length,
     targetDuration: playlist.targetDuration,
     endlist: playlist.endlist,
     mediaSequenceBase: playlist.mediaSequenceBase ?? 0,
   };
+}
+
+/**
+ * The ad-break cue a segment carries: EXT-X-CUE-OUT[:duration] / EXT-X-CUE-IN (hls-parser's
+ * markers; EXT-X-CUE-OUT-CONT only repeats a break already open), or an EXT-X-DATERANGE with
+ * SCTE35-OUT (PLANNED-DURATION or DURATION) / SCTE35-IN.
+ */
+function cueOf(s: HLS.types.Segment): { cue?: SegmentCue } {
+  for (const m of s.markers ?? []) {
+    if (m.type === 'OUT')
+      return { cue: { kind: 'out', tag: 'EXT-X-CUE-OUT', ...(m.duration ? { duration: m.duration } : {}) } };
+    if (m.type === 'IN') return { cue: { kind: 'in', tag: 'EXT-X-CUE-IN' } };
+  }
+  const range = s.dateRange;
+  const attributes = (range?.attributes ?? {}) as Record<string, unknown>;
+  if (range && attributes['SCTE35-OUT'] !== undefined) {
+    const duration = range.plannedDuration ?? range.duration;
+    return { cue: { kind: 'out', tag: 'EXT-X-DATERANGE', id: range.id, ...(duration ? { duration } : {}) } };
+  }
+  if (range && attributes['SCTE35-IN'] !== undefined)
+    return { cue: { kind: 'in', tag: 'EXT-X-DATERANGE', id: range.id } };
+  return {};
 }

@@ -8,6 +8,18 @@ export interface SegmentInfo {
   map?: string;
   /** Presentation time, seconds (DASH; HLS playlists do not say). */
   start?: number;
+  /** An ad-break cue on this segment: a break starts here (`out`) or the programme returns (`in`). */
+  cue?: SegmentCue;
+}
+
+/** A break cue as an HLS playlist signals it (EXT-X-CUE-OUT/IN, EXT-X-DATERANGE SCTE35-OUT/IN). */
+export interface SegmentCue {
+  kind: 'out' | 'in';
+  /** Planned duration of the break, seconds, when the cue says. */
+  duration?: number;
+  /** The tag that said it, and its id (DATERANGE ID) when it has one. */
+  tag: string;
+  id?: string;
 }
 
 /**

@@ -144,6 +144,15 @@ export class StreamPipeline {
   restoreAlarms(events: DefectEvent[]): void {
     const ofRendition = (e: DefectEvent) =>
       isDeliveryType(e.type) || e.detail.seenBy === 'key-frame probe' || e.detail.seenBy === 'segment';
+    // A break open before the restart cannot be followed to its end by this monitor: ended now.
+    for (const e of events.filter((x) => x.type === 'ad.break'))
+      this.emit({
+        ...e,
+        state: 'cleared',
+        end: e.start,
+        detail: { ...e.detail, reason: 'the monitor restarted during the break' },
+      });
+    events = events.filter((e) => e.type !== 'ad.break');
     for (const e of events) this.inhibitor?.restore(e);
     this.tracker.restore(
       events

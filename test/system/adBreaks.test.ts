@@ -1,0 +1,141 @@
+/**
+ * Ad breaks signalled in a live HLS playlist (EXT-X-CUE-OUT / EXT-X-CUE-IN) are not defects: the
+ * programme goes to black and silence for 10 s inside a signalled break, and the monitor reports
+ * the break (`ad.break`, raised and cleared, with its planned duration) and no black or silence.
+ * The same programme without the cues raises both. Each origin publishes pre-encoded 2 s
+ * segments at real time in a sliding window, the way a packager does.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DefectEvent } from '../../shared/events.js';
+import { monitorHls } from '../helpers/hlsMonitor.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const SEGMENT = 2;
+/** Black and silent from 14 s to 24 s: segments 7 to 11. */
+const DARK = { from: 14, to: 24 };
+
+let dir: string;
+let segments: string[];
+const servers: Server[] = [];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'streamqc-breaks-'));
+  const dark = `between(t,${DARK.from},${DARK.to})`;
+  execFileSync('ffmpeg', [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=s=320x180:r=25:d=44,drawbox=c=black:t=fill:enable='${dark}'`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=f=1000:sample_rate=48000:d=44,volume=enable='${dark}':volume=0`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-g',
+    '50',
+    '-keyint_min',
+    '50',
+    '-sc_threshold',
+    '0',
+    '-c:a',
+    'aac',
+    '-f',
+    'hls',
+    '-hls_time',
+    String(SEGMENT),
+    '-hls_playlist_type',
+    'vod',
+    '-hls_segment_filename',
+    join(dir, 'seg%03d.ts'),
+    join(dir, 'vod.m3u8'),
+  ]);
+  segments = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort();
+});
+afterAll(async () => {
+  for (const s of servers) {
+    s.closeAllConnections();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
+});
+
+/** A live origin: segment n is listed once it has been "recorded" (2 s each), five at a time. */
+async function liveOrigin(cues: boolean): Promise<string> {
+  const started = Date.now();
+  const server = createServer((req, res) => {
+    const name = (req.url ?? '').slice(1);
+    if (name === 'live.m3u8') {
+      const available = Math.min(segments.length, Math.floor((Date.now() - started) / (SEGMENT * 1000)) + 1);
+      const first = Math.max(0, available - 5);
+      const lines = [
+        '#EXTM3U',
+        '#EXT-X-VERSION:3',
+        `#EXT-X-TARGETDURATION:${SEGMENT}`,
+        `#EXT-X-MEDIA-SEQUENCE:${first}`,
+      ];
+      for (let n = first; n < available; n++) {
+        // The break: out on segment 7 (14 s), planned for 12 s, back on segment 12 (24 s).
+        const out = DARK.from / SEGMENT;
+        const back = DARK.to / SEGMENT;
+        if (cues && n === out) lines.push('#EXT-X-CUE-OUT:12');
+        else if (cues && n > out && n < back)
+          lines.push(`#EXT-X-CUE-OUT-CONT:ElapsedTime=${(n - out) * SEGMENT},Duration=12`);
+        else if (cues && n === back) lines.push('#EXT-X-CUE-IN');
+        lines.push(`#EXTINF:${SEGMENT}.000,`, segments[n]);
+      }
+      res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(`${lines.join('\n')}\n`);
+      return;
+    }
+    if (!segments.includes(name)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'video/mp2t' }).end(readFileSync(join(dir, name)));
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/live.m3u8`;
+}
+
+describe('ad breaks signalled in HLS', () => {
+  it('black and silence inside a signalled break are the break, reported once; without the cues they are alarms', async () => {
+    const types = ['video.black', 'audio.silence', 'video.freeze', 'stream.loss', 'ad.break'] as const;
+    const withCues: DefectEvent[] = [];
+    const without: DefectEvent[] = [];
+    const runs = await Promise.all([
+      monitorHls('breaks', await liveOrigin(true), types, (e) => withCues.push(e)),
+      monitorHls('no-cues', await liveOrigin(false), types, (e) => without.push(e)),
+    ]);
+    // The dark stretch ends at 24 s of the programme; its clear, and the break's, a few seconds on.
+    await sleep(38_000);
+    await Promise.all(runs.map((r) => r.stop()));
+
+    const story = (events: DefectEvent[]) => events.map((e) => `${e.state} ${e.type}`);
+    const summary = (events: DefectEvent[]) =>
+      events.map((e) => `${e.state} ${e.type} ${e.start}`).join('\n');
+    expect(story(withCues), summary(withCues)).toEqual(['raised ad.break', 'cleared ad.break']);
+    const [raised, cleared] = withCues;
+    expect(raised.detail).toMatchObject({ signal: 'EXT-X-CUE-OUT', plannedDuration: 12 });
+    expect(cleared.detail).toMatchObject({ returned: true, inhibited: 'audio.silence, video.black' });
+    expect(raised.start).toBeLessThan(DARK.from + 1);
+    expect(cleared.end).toBeGreaterThan(DARK.to - 1);
+
+    const alarms = without
+      .filter((e) => e.state === 'raised')
+      .map((e) => e.type)
+      .sort();
+    expect(alarms, summary(without)).toEqual(['audio.silence', 'video.black']);
+  }, 90_000);
+});

@@ -1,0 +1,160 @@
+/** Ad-break cues in HLS playlists (hlsPlaylist.ts) and the breaks they make (AdBreaks.ts). */
+import { describe, expect, it } from 'vitest';
+import type { DefectEvent } from '../../../shared/events.js';
+import { AdBreaks } from '../../../worker/delivery/AdBreaks.js';
+import { type HlsMedia, parseHls } from '../../../worker/delivery/hlsPlaylist.js';
+
+const PLAYLIST = `#EXTM3U
+#EXT-X-VERSION:3
+#EXT-X-TARGETDURATION:2
+#EXT-X-MEDIA-SEQUENCE:10
+#EXTINF:2.0,
+a.ts
+#EXT-X-CUE-OUT:30
+#EXTINF:2.0,
+b.ts
+#EXT-X-CUE-OUT-CONT:ElapsedTime=2,Duration=30
+#EXTINF:2.0,
+c.ts
+#EXT-X-CUE-IN
+#EXTINF:2.0,
+d.ts
+#EXT-X-PROGRAM-DATE-TIME:2026-12-05T10:00:08.000Z
+#EXT-X-DATERANGE:ID="splice-7",START-DATE="2026-12-05T10:00:08.000Z",PLANNED-DURATION=60.0,SCTE35-OUT=0xFC302F00000000000000FFF014054800008F7FEFFE7369C02EFE0052CCF500000000000A0008435545490000013562DBA30A
+#EXTINF:2.0,
+e.ts
+#EXT-X-DATERANGE:ID="splice-7",START-DATE="2026-12-05T10:00:10.000Z",SCTE35-IN=0xFC302F00000000000000FFF014054800008F7FEFFE7369C02EFE0052CCF500000000000A0008435545490000013562DBA30A
+#EXTINF:2.0,
+f.ts
+`;
+
+describe('cues in a media playlist', () => {
+  it('reads EXT-X-CUE-OUT/IN and EXT-X-DATERANGE SCTE35-OUT/IN onto their segments', () => {
+    const media = parseHls(PLAYLIST, 'http://origin.example/live/media.m3u8') as HlsMedia;
+    expect(media.segments.map((s) => [s.uri.split('/').pop(), s.cue ?? null])).toEqual([
+      ['a.ts', null],
+      ['b.ts', { kind: 'out', tag: 'EXT-X-CUE-OUT', duration: 30 }],
+      ['c.ts', null],
+      ['d.ts', { kind: 'in', tag: 'EXT-X-CUE-IN' }],
+      ['e.ts', { kind: 'out', tag: 'EXT-X-DATERANGE', id: 'splice-7', duration: 60 }],
+      ['f.ts', { kind: 'in', tag: 'EXT-X-DATERANGE', id: 'splice-7' }],
+    ]);
+  });
+});
+
+describe('breaks from the segments the decoder fetched', () => {
+  const setup = () => {
+    const clock = { mediaTime: 100 };
+    const events: DefectEvent[] = [];
+    const breaks = new AdBreaks(
+      's1',
+      clock,
+      (t) => new Date(t * 1000),
+      (e) => events.push(e),
+    );
+    return { clock, events, breaks };
+  };
+
+  it('raises at the out cue and clears at the in cue, with the break as it was', () => {
+    const { clock, events, breaks } = setup();
+    breaks.fetched(
+      {
+        msn: 1,
+        uri: 'b.ts',
+        duration: 2,
+        discontinuity: 0,
+        cue: { kind: 'out', tag: 'EXT-X-CUE-OUT', duration: 30 },
+      },
+      undefined,
+      0,
+    );
+    clock.mediaTime = 128;
+    breaks.fetched({ msn: 2, uri: 'c.ts', duration: 2, discontinuity: 0 }, undefined, 10_000);
+    breaks.fetched(
+      { msn: 15, uri: 'd.ts', duration: 2, discontinuity: 0, cue: { kind: 'in', tag: 'EXT-X-CUE-IN' } },
+      undefined,
+      28_000,
+    );
+    expect(events.map((e) => [e.type, e.state, e.start, e.end, e.severity])).toEqual([
+      ['ad.break', 'raised', 100, null, 'info'],
+      ['ad.break', 'cleared', 100, 128, 'info'],
+    ]);
+    expect(events[1].detail).toMatchObject({ plannedDuration: 30, returned: true, duration: 28 });
+    expect(events[0].dedupKey).toBe(events[1].dedupKey);
+  });
+
+  it('ends a break that runs past its planned duration without an in cue', () => {
+    const { events, breaks } = setup();
+    breaks.fetched(
+      {
+        msn: 1,
+        uri: 'b.ts',
+        duration: 2,
+        discontinuity: 0,
+        cue: { kind: 'out', tag: 'EXT-X-CUE-OUT', duration: 30 },
+      },
+      undefined,
+      0,
+    );
+    breaks.tick(31_000);
+    expect(events).toHaveLength(1);
+    breaks.tick(32_500);
+    expect(events.map((e) => [e.state, e.detail.returned])).toEqual([
+      ['raised', undefined],
+      ['cleared', false],
+    ]);
+  });
+
+  it('takes the cues of segments the decoder skipped (a restart at the live edge), in order', () => {
+    const { events, breaks } = setup();
+    const listed = [
+      { msn: 5, uri: 'e.ts', duration: 2, discontinuity: 0 },
+      {
+        msn: 6,
+        uri: 'f.ts',
+        duration: 2,
+        discontinuity: 0,
+        cue: { kind: 'out' as const, tag: 'EXT-X-CUE-OUT' },
+      },
+      { msn: 7, uri: 'g.ts', duration: 2, discontinuity: 0 },
+      {
+        msn: 8,
+        uri: 'h.ts',
+        duration: 2,
+        discontinuity: 0,
+        cue: { kind: 'in' as const, tag: 'EXT-X-CUE-IN' },
+      },
+      { msn: 9, uri: 'i.ts', duration: 2, discontinuity: 0 },
+    ];
+    breaks.fetched(listed[0], listed, 0);
+    breaks.fetched(listed[1], listed, 2000);
+    expect(events.map((e) => e.state)).toEqual(['raised']);
+    // The decoder re-opened at the live edge: 7 and 8 never fetched; the return still counts.
+    breaks.fetched(listed[4], listed, 9000);
+    breaks.fetched(listed[1], listed, 9500);
+    expect(events.map((e) => [e.state, e.detail.returned])).toEqual([
+      ['raised', undefined],
+      ['cleared', true],
+    ]);
+  });
+
+  it('a return cue without a break, or a second out cue within one, changes nothing', () => {
+    const { events, breaks } = setup();
+    breaks.fetched(
+      { msn: 1, uri: 'a.ts', duration: 2, discontinuity: 0, cue: { kind: 'in', tag: 'EXT-X-CUE-IN' } },
+      undefined,
+      0,
+    );
+    breaks.fetched(
+      { msn: 2, uri: 'b.ts', duration: 2, discontinuity: 0, cue: { kind: 'out', tag: 'EXT-X-CUE-OUT' } },
+      undefined,
+      0,
+    );
+    breaks.fetched(
+      { msn: 3, uri: 'c.ts', duration: 2, discontinuity: 0, cue: { kind: 'out', tag: 'EXT-X-CUE-OUT' } },
+      undefined,
+      0,
+    );
+    expect(events.map((e) => e.state)).toEqual(['raised']);
+  });
+});
