@@ -15,6 +15,8 @@ const SECONDS: Record<string, number> = {
   'test/system/sinkOutage.test.ts': 88,
   'test/worker/delivery/hlsMonitor.test.ts': 86,
   'test/system/localStack.test.ts': 70,
+  'test/system/originOutage.test.ts': 57,
+  'test/system/adBreaks.test.ts': 42,
   'test/worker/delivery/dashMonitor.test.ts': 65,
   'test/cli/analyzeFixtures.test.ts': 52,
   'test/system/awsGrants.test.ts': 37,
