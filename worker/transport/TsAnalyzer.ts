@@ -8,6 +8,19 @@
  * PAT/PMT sections are put together and read by psi.ts.
  */
 import { crc32, hasPts, readPat, readPmt, SectionAssembler } from './psi.js';
+import { parseSpliceInfo, ScteError, type SpliceInfo } from './scte35.js';
+
+/** PMT stream_type of SCTE-35 cue messages (SCTE 35 §8.1). */
+const SCTE35_STREAM_TYPE = 0x86;
+/** Cues kept between two takeCues() (a flood of them is not kept whole). */
+const MAX_CUES = 100;
+
+/** One SCTE-35 cue read from the transport stream: decoded, or refused with the reason. */
+export interface CueReport {
+  atMs: number;
+  cue?: SpliceInfo;
+  error?: ScteError['reason'];
+}
 
 export { crc32 } from './psi.js';
 export const PACKET = 188;
@@ -93,6 +106,13 @@ export class TsAnalyzer {
   private readonly pmts = new Map<number, number>();
   /** Elementary stream PID → last time it was seen (ms). */
   private readonly esPids = new Map<number, number>();
+  /**
+   * SCTE-35 cue PIDs (PMT stream_type 0x86): read for their splice_info_sections, and not held to
+   * the PID timeout — cues come around breaks only, minutes apart.
+   */
+  private readonly cuePids = new Set<number>();
+  /** Cues read since the last takeCues(), with when they arrived (at most MAX_CUES kept). */
+  private cues: CueReport[] = [];
   /** Elementary stream PID → when its last PTS arrived (ms); only streams that carry PTS. */
   private readonly ptsSeen = new Map<number, number>();
   private pcrPid: number | null = null;
@@ -125,8 +145,8 @@ export class TsAnalyzer {
   }
 
   /** The PMT PIDs the PAT names and the elementary stream PIDs the PMTs name. */
-  get tables(): { pmtPids: number[]; esPids: number[] } {
-    return { pmtPids: [...this.pmts.keys()], esPids: [...this.esPids.keys()] };
+  get tables(): { pmtPids: number[]; esPids: number[]; cuePids: number[] } {
+    return { pmtPids: [...this.pmts.keys()], esPids: [...this.esPids.keys()], cuePids: [...this.cuePids] };
   }
 
   /** Feeds bytes as they arrived (a UDP datagram, a segment); `nowMs` is ignored on the PCR clock. */
@@ -209,6 +229,27 @@ export class TsAnalyzer {
     }
   }
 
+  /** SCTE-35 cues read since the last call: each decoded, or why it could not be. */
+  takeCues(): CueReport[] {
+    const cues = this.cues;
+    this.cues = [];
+    return cues;
+  }
+
+  private cue(section: Uint8Array, atMs: number): void {
+    try {
+      this.report({ atMs, cue: parseSpliceInfo(section) });
+    } catch (e) {
+      if (!(e instanceof ScteError)) throw e;
+      this.report({ atMs, error: e.reason });
+    }
+  }
+
+  private report(cue: CueReport): void {
+    if (this.cues.length >= MAX_CUES) this.cues.shift();
+    this.cues.push(cue);
+  }
+
   /** The errors counted since the last call. */
   take(): TransportErrors {
     const errors = this.errors;
@@ -266,6 +307,19 @@ export class TsAnalyzer {
     if (elementary) {
       if (start && !scrambled && payload + 9 <= o + PACKET && hasPts(b, payload))
         this.ptsSeen.set(pid, nowMs);
+      return;
+    }
+    if (this.cuePids.has(pid)) {
+      if (!scrambled)
+        this.sections.push(
+          pid,
+          b,
+          payload,
+          o + PACKET,
+          start,
+          (section) => this.cue(section, nowMs),
+          () => this.report({ atMs: nowMs, error: 'truncated' }),
+        );
       return;
     }
     if (pid === 0) {
@@ -350,6 +404,9 @@ export class TsAnalyzer {
     this.pmts.set(pid, nowMs);
     const pmt = readPmt(section);
     this.pcrPid = pmt.pcrPid;
-    for (const { pid: esPid } of pmt.streams) if (!this.esPids.has(esPid)) this.esPids.set(esPid, nowMs);
+    for (const { pid: esPid, type } of pmt.streams) {
+      if (type === SCTE35_STREAM_TYPE) this.cuePids.add(esPid);
+      else if (!this.esPids.has(esPid)) this.esPids.set(esPid, nowMs);
+    }
   }
 }

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { crc32 } from '../../../worker/transport/psi.js';
 import { decodeCueText, parseSpliceInfo, ScteError } from '../../../worker/transport/scte35.js';
+import { TsAnalyzer } from '../../../worker/transport/TsAnalyzer.js';
 
 const SAMPLES = {
   // 14.1 time_signal, Placement Opportunity Start.
@@ -123,5 +124,64 @@ describe('malformed cues', () => {
     b[loopAt] = 0x00;
     b[loopAt + 1] = 0x40;
     expect(reason(resign(b))).toBe('truncated');
+  });
+});
+
+describe('cues in a transport stream', () => {
+  /** One 188-byte packet of `pid` starting a section (pointer field 0), stuffed with 0xFF. */
+  const packet = (pid: number, section: Uint8Array, cc = 0) => {
+    const p = new Uint8Array(188).fill(0xff);
+    p.set([0x47, 0x40 | (pid >> 8), pid & 0xff, 0x10 | cc, 0x00], 0);
+    p.set(section, 5);
+    return p;
+  };
+  /** A PSI section with its CRC: `body` from table_id, section_length filled in. */
+  const section = (body: number[]) => {
+    const b = Uint8Array.from([...body, 0, 0, 0, 0]);
+    const length = b.length - 3;
+    b[1] = 0xb0 | (length >> 8);
+    b[2] = length & 0xff;
+    new DataView(b.buffer).setUint32(b.length - 4, crc32(b, 0, b.length - 4));
+    return b;
+  };
+  // PAT: program 1 → PMT on 0x100. PMT: PCR on 0x101; H.264 on 0x101; SCTE-35 cues on 0x1F0.
+  const pat = section([0x00, 0, 0, 0x00, 0x01, 0xc1, 0x00, 0x00, 0x00, 0x01, 0xe1, 0x00]);
+  const pmt = section([
+    0x02, 0, 0, 0x00, 0x01, 0xc1, 0x00, 0x00, 0xe1, 0x01, 0xf0, 0x00, 0x1b, 0xe1, 0x01, 0xf0, 0x00, 0x86,
+    0xe1, 0xf0, 0xf0, 0x00,
+  ]);
+
+  it('finds the cue PID from the PMT (stream type 0x86), decodes its cues, and does not time it out', () => {
+    const analyzer = new TsAnalyzer();
+    const insert = Uint8Array.from(Buffer.from(SAMPLES.insert, 'base64'));
+    const damaged = Uint8Array.from(insert);
+    damaged[20] ^= 1;
+    analyzer.push(Buffer.concat([packet(0, pat), packet(0x100, pmt)]), 0);
+    analyzer.push(packet(0x1f0, insert, 0), 100);
+    analyzer.push(packet(0x1f0, damaged, 1), 200);
+    expect(analyzer.tables.cuePids).toEqual([0x1f0]);
+    expect(analyzer.tables.esPids).toEqual([0x101]);
+    const cues = analyzer.takeCues();
+    expect(cues.map((c) => [c.atMs, c.cue?.command ?? c.error])).toEqual([
+      [100, 'splice_insert'],
+      [200, 'crc'],
+    ]);
+    expect(cues[0].cue?.insert?.outOfNetwork).toBe(true);
+    expect(analyzer.takeCues()).toEqual([]);
+    // 20 s without a cue is no PID error: as many as for a PMT without the cue PID (the silent
+    // video PID's own).
+    const withoutCues = section([
+      0x02, 0, 0, 0x00, 0x01, 0xc1, 0x00, 0x00, 0xe1, 0x01, 0xf0, 0x00, 0x1b, 0xe1, 0x01, 0xf0, 0x00,
+    ]);
+    const pidErrors = (table: Uint8Array) => {
+      const a = new TsAnalyzer();
+      for (let t = 0; t <= 20_000; t += 500) {
+        a.push(Buffer.concat([packet(0, pat), packet(0x100, table)]), t);
+        a.check(t);
+      }
+      return a.take().pid;
+    };
+    expect(pidErrors(withoutCues)).toBeGreaterThan(0);
+    expect(pidErrors(pmt)).toBe(pidErrors(withoutCues));
   });
 });
