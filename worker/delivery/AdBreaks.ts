@@ -1,22 +1,35 @@
 /**
- * Ad breaks an HLS source signals (EXT-X-CUE-OUT/IN, EXT-X-DATERANGE SCTE35-OUT/IN): when the
- * decoder reaches the segment that carries a cue, the break is reported — `ad.break` raised at
- * the out cue (with its planned duration), cleared at the in cue, or when the planned duration
- * has run out without one (`detail.returned: false`). Breaks go to black, silence and slates by
- * design: while one is open, those alarms are held back (worker/alarms/Inhibitor.ts).
+ * Ad breaks a source signals, reported as `ad.break` (raised at the break's start with its planned
+ * duration, cleared at its return, or 2 s of media past its planned duration without one:
+ * `detail.returned: false`). Breaks go to black, silence and slates by design: while one is open,
+ * those alarms are held back (worker/alarms/Inhibitor.ts).
+ *
+ * - HLS (EXT-X-CUE-OUT/IN, EXT-X-DATERANGE SCTE35-OUT/IN): a cue takes effect when the decoder
+ *   reaches the segment that carries it — by media sequence number, so a cue is not missed when the
+ *   decoder skips its segment.
+ * - MPEG-TS (SCTE-35 on the cue PID, read by the worker's tap): splice_insert out/in and time_signal
+ *   segmentation starts/ends; a cue comes before its splice time (pre-roll), so the return takes
+ *   effect when the decoded media reaches the splice time, not when the cue arrives.
  */
 import { createHash } from 'node:crypto';
-import { DEFAULT_SEVERITY, type DefectEvent } from '../../shared/events.js';
+import { DEFAULT_SEVERITY, type DefectEvent, type DetailValue } from '../../shared/events.js';
 import type { MediaClock } from '../converter/MediaClock.js';
+import type { SpliceInfo } from '../transport/scte35.js';
+import type { CueReport } from '../transport/TsAnalyzer.js';
 import type { SegmentInfo } from './segments.js';
 
-/** A break without an in cue ends this long after its planned duration. */
+/** A break without a return ends this many seconds of media after its planned duration. */
 const OVERRUN_SECONDS = 2;
+/** segmentation_type_id of break starts and ends (SCTE 35 table 22): breaks, ads, placement opportunities. */
+const SEGMENT_STARTS = new Set([0x22, 0x30, 0x32, 0x34, 0x36]);
+const SEGMENT_ENDS = new Set([0x23, 0x31, 0x33, 0x35, 0x37]);
 
 export class AdBreaks {
-  private open: { event: DefectEvent; openedAtMs: number; planned?: number } | null = null;
+  private open: { event: DefectEvent; planned?: number } | null = null;
+  /** A return signalled ahead of its splice time (media time it takes effect at). */
+  private returnAt: number | null = null;
   private count = 0;
-  /** The newest media sequence number whose cues have taken effect. */
+  /** The newest media sequence number whose cues have taken effect (HLS). */
   private lastMsn: number | null = null;
 
   constructor(
@@ -27,63 +40,98 @@ export class AdBreaks {
   ) {}
 
   /**
-   * The decoder fetched a segment of the decoded rendition: the cues of every listed segment up to
-   * it (by media sequence number) take effect, in order — so a cue is not missed when the decoder
-   * skips its segment (a restart at the live edge). A segment fetched again changes nothing.
+   * HLS: the decoder fetched a segment of the decoded rendition; the cues of every listed segment
+   * up to it (by media sequence number) take effect, in order. A segment fetched again changes
+   * nothing.
    */
-  fetched(segment: SegmentInfo, listed: Iterable<SegmentInfo> = [segment], nowMs = Date.now()): void {
+  fetched(segment: SegmentInfo, listed: Iterable<SegmentInfo> = [segment]): void {
     let from = this.lastMsn ?? segment.msn - 1;
     // The sequence started again (a packager restart): cues count from here.
     if (segment.msn < from - 1000) from = segment.msn - 1;
     if (segment.msn <= from) return;
     this.lastMsn = segment.msn;
-    const cues = [...listed]
+    const cued = [...listed]
       .filter((s) => s.cue && s.msn > from && s.msn <= segment.msn)
       .sort((a, b) => a.msn - b.msn);
-    for (const s of cues) this.apply(s, nowMs);
-  }
-
-  private apply(segment: SegmentInfo, nowMs: number): void {
-    const cue = segment.cue;
-    if (!cue) return;
-    if (cue.kind === 'out' && !this.open) {
-      const start = this.clock.mediaTime;
-      const key = createHash('sha256')
-        .update(`${this.streamId}|${segment.uri}|${++this.count}`)
-        .digest('hex');
-      const event: DefectEvent = {
-        type: 'ad.break',
-        state: 'raised',
-        streamId: this.streamId,
-        start,
-        end: null,
-        ...(this.wallClock ? { wallStart: this.wallClock(start).toISOString() } : {}),
-        severity: DEFAULT_SEVERITY['ad.break'],
-        dedupKey: `ad.break:${key.slice(0, 20)}`,
-        detail: {
+    for (const s of cued) {
+      const cue = s.cue!;
+      if (cue.kind === 'out')
+        this.start(this.clock.mediaTime, cue.duration, {
           signal: cue.tag,
           ...(cue.id ? { cueId: cue.id } : {}),
-          ...(cue.duration ? { plannedDuration: cue.duration } : {}),
-          segment: segment.uri,
-        },
-      };
-      this.open = { event, openedAtMs: nowMs, planned: cue.duration };
-      this.emit(event);
-    } else if (cue.kind === 'in' && this.open) this.close(true, segment.uri);
+          segment: s.uri,
+        });
+      else this.end(true, { returnSegment: s.uri });
+    }
   }
 
-  /** Ends a break whose planned duration ran out without an in cue. */
-  tick(nowMs = Date.now()): void {
+  /**
+   * MPEG-TS: SCTE-35 cues read from the cue PID; `mediaTimeOf` places a splice time (PTS seconds)
+   * on the stream's media time (null before the first decoded sample: the cue counts from now).
+   */
+  spliced(reports: CueReport[], mediaTimeOf: (pts: number) => number | null): void {
+    for (const { cue } of reports) {
+      if (!cue) continue;
+      const at = (info: SpliceInfo) =>
+        info.spliceTime === null || info.insert?.immediate
+          ? this.clock.mediaTime
+          : (mediaTimeOf(info.spliceTime) ?? this.clock.mediaTime);
+      const insert = cue.insert;
+      if (cue.command === 'splice_insert' && insert && !insert.cancelled) {
+        if (insert.outOfNetwork)
+          this.start(at(cue), insert.duration, { signal: 'SCTE-35 splice_insert', cueId: insert.eventId });
+        else this.returnAt = at(cue);
+      }
+      for (const d of cue.command === 'time_signal' ? cue.segmentation : []) {
+        if (d.cancelled) continue;
+        if (SEGMENT_STARTS.has(d.typeId))
+          this.start(at(cue), d.duration, {
+            signal: 'SCTE-35 time_signal',
+            cueId: d.eventId,
+            segmentationType: d.typeId,
+          });
+        else if (SEGMENT_ENDS.has(d.typeId)) this.returnAt = at(cue);
+      }
+    }
+    this.tick();
+  }
+
+  /** Ends a break whose return time the media has reached, or whose planned duration ran out. */
+  tick(): void {
     const open = this.open;
-    if (!open?.planned) return;
-    if (nowMs - open.openedAtMs > (open.planned + OVERRUN_SECONDS) * 1000) this.close(false);
+    if (!open) return;
+    const now = this.clock.mediaTime;
+    if (this.returnAt !== null && now >= this.returnAt) this.end(true, {}, this.returnAt);
+    else if (open.planned && now > open.event.start + open.planned + OVERRUN_SECONDS) this.end(false, {});
   }
 
-  private close(returned: boolean, segment?: string): void {
+  private start(at: number, planned: number | undefined, detail: Record<string, DetailValue>): void {
+    if (this.open) return;
+    this.returnAt = null;
+    const key = createHash('sha256')
+      .update(`${this.streamId}|${at}|${++this.count}`)
+      .digest('hex');
+    const event: DefectEvent = {
+      type: 'ad.break',
+      state: 'raised',
+      streamId: this.streamId,
+      start: at,
+      end: null,
+      ...(this.wallClock ? { wallStart: this.wallClock(at).toISOString() } : {}),
+      severity: DEFAULT_SEVERITY['ad.break'],
+      dedupKey: `ad.break:${key.slice(0, 20)}`,
+      detail: { ...detail, ...(planned ? { plannedDuration: planned } : {}) },
+    };
+    this.open = { event, planned };
+    this.emit(event);
+  }
+
+  private end(returned: boolean, detail: Record<string, DetailValue>, at = this.clock.mediaTime): void {
     const open = this.open;
     if (!open) return;
     this.open = null;
-    const end = Math.max(open.event.start, this.clock.mediaTime);
+    this.returnAt = null;
+    const end = Math.max(open.event.start, at);
     this.emit({
       ...open.event,
       state: 'cleared',
@@ -91,9 +139,9 @@ export class AdBreaks {
       ...(this.wallClock ? { wallEnd: this.wallClock(end).toISOString() } : {}),
       detail: {
         ...open.event.detail,
+        ...detail,
         returned,
         duration: Math.round((end - open.event.start) * 1000) / 1000,
-        ...(segment ? { returnSegment: segment } : {}),
       },
     });
   }

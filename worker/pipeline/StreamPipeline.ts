@@ -15,6 +15,7 @@ import { MediaClock } from '../converter/MediaClock.js';
 import { probeInput } from '../converter/probe.js';
 import { isSegmentedKind } from '../converter/sourceKind.js';
 import type { TrackInfo } from '../converter/types.js';
+import { AdBreaks } from '../delivery/AdBreaks.js';
 import { DetectorSet } from '../detectors/DetectorSet.js';
 import { MAX_SEGMENT_ALLOWANCE, type StreamLossDetector } from '../detectors/StreamLossDetector.js';
 import type { Observation } from '../detectors/types.js';
@@ -55,6 +56,8 @@ export class StreamPipeline {
   private readonly ladder: LadderInput;
   /** Keeps events in order while a ladder's content event waits for its scope. */
   private eventChain: Promise<void> = Promise.resolve();
+  /** Ad breaks signalled by SCTE-35 in a UDP/RTP source's transport stream. */
+  private readonly breaks: AdBreaks | null;
   /** Holds back the symptoms of a cause (live streams); null: events go out as they are. */
   private readonly inhibitor: Inhibitor | null;
   /** Where the pipeline's events go: through the inhibitor, then to options.onEvent. */
@@ -91,11 +94,6 @@ export class StreamPipeline {
       onEvent: (event) => this.route(event),
       wallClock: options.live ? (t) => this.wallAt(t) : undefined,
     });
-    const transport = this.detectors.transport;
-    this.tap =
-      (options.kind === 'udp' || options.kind === 'rtp') && transport.length
-        ? new TapInput(transport, options.logger, options.thresholds.transport.pidTimeout, () => this.stopped)
-        : null;
     // Live streams: one incident per cause (alarms/Inhibitor.ts); a file's events go as they are.
     const send = options.onEvent;
     this.inhibitor = options.live
@@ -106,6 +104,25 @@ export class StreamPipeline {
         )
       : null;
     this.emit = this.inhibitor ? (e) => this.inhibitor?.push(e) : send;
+    // A UDP/RTP source is read by the worker when a transport check runs or its SCTE-35 cues are
+    // followed (ad breaks); an HLS source's breaks are the ladder's.
+    const transport = this.detectors.transport;
+    const pushed = options.kind === 'udp' || options.kind === 'rtp';
+    const breaks =
+      pushed && options.live && options.detectors.includes('ad.break')
+        ? new AdBreaks(options.streamId, this.clock, (t) => this.wallAt(t), this.emit)
+        : null;
+    this.breaks = breaks;
+    this.tap =
+      pushed && (transport.length || breaks)
+        ? new TapInput(
+            transport,
+            options.logger,
+            options.thresholds.transport.pidTimeout,
+            () => this.stopped,
+            breaks ? (cues) => breaks.spliced(cues, (pts) => this.clock.mediaTimeOf(pts)) : undefined,
+          )
+        : null;
     this.ladder = new LadderInput(
       { ...options, onEvent: this.emit },
       this.clock,
@@ -391,6 +408,7 @@ export class StreamPipeline {
   tick(): void {
     const now = Date.now();
     this.ladder.tick();
+    this.breaks?.tick();
     this.inhibitor?.tick(now);
     this.detectors.tick(now, this.clock.mediaTime);
     this.tap?.tick(now, this.clock.mediaTime);

@@ -8,6 +8,7 @@
 import type { Logger } from '../../shared/logger.js';
 import { SourceOpenError } from '../converter/errors.js';
 import type { Detector } from '../detectors/types.js';
+import type { CueReport } from '../transport/TsAnalyzer.js';
 import { UdpTap } from '../transport/UdpTap.js';
 
 export class TapInput {
@@ -20,6 +21,8 @@ export class TapInput {
     private readonly logger: Logger,
     private readonly pidTimeoutSeconds: number,
     private readonly stopped: () => boolean,
+    /** SCTE-35 cues read from the stream's cue PID (ad breaks). */
+    private readonly onCues?: (cues: CueReport[]) => void,
   ) {}
 
   /** The loopback URL ffmpeg reads, opening the tap on the source's address the first time. */
@@ -58,6 +61,8 @@ export class TapInput {
     for (const d of this.detectors)
       d.onTransport?.(errors, this.transportT, Math.max(0, mediaTime - this.transportT));
     this.transportT = mediaTime;
+    const cues = this.tap.analyzer.takeCues();
+    if (cues.length) this.onCues?.(cues);
   }
 
   stop(): void {

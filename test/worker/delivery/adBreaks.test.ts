@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { DefectEvent } from '../../../shared/events.js';
 import { AdBreaks } from '../../../worker/delivery/AdBreaks.js';
 import { type HlsMedia, parseHls } from '../../../worker/delivery/hlsPlaylist.js';
+import { decodeCueText, parseSpliceInfo } from '../../../worker/transport/scte35.js';
+import type { CueReport } from '../../../worker/transport/TsAnalyzer.js';
 
 const PLAYLIST = `#EXTM3U
 #EXT-X-VERSION:3
@@ -57,24 +59,22 @@ describe('breaks from the segments the decoder fetched', () => {
 
   it('raises at the out cue and clears at the in cue, with the break as it was', () => {
     const { clock, events, breaks } = setup();
-    breaks.fetched(
-      {
-        msn: 1,
-        uri: 'b.ts',
-        duration: 2,
-        discontinuity: 0,
-        cue: { kind: 'out', tag: 'EXT-X-CUE-OUT', duration: 30 },
-      },
-      undefined,
-      0,
-    );
+    breaks.fetched({
+      msn: 1,
+      uri: 'b.ts',
+      duration: 2,
+      discontinuity: 0,
+      cue: { kind: 'out', tag: 'EXT-X-CUE-OUT', duration: 30 },
+    });
     clock.mediaTime = 128;
-    breaks.fetched({ msn: 2, uri: 'c.ts', duration: 2, discontinuity: 0 }, undefined, 10_000);
-    breaks.fetched(
-      { msn: 15, uri: 'd.ts', duration: 2, discontinuity: 0, cue: { kind: 'in', tag: 'EXT-X-CUE-IN' } },
-      undefined,
-      28_000,
-    );
+    breaks.fetched({ msn: 2, uri: 'c.ts', duration: 2, discontinuity: 0 });
+    breaks.fetched({
+      msn: 15,
+      uri: 'd.ts',
+      duration: 2,
+      discontinuity: 0,
+      cue: { kind: 'in', tag: 'EXT-X-CUE-IN' },
+    });
     expect(events.map((e) => [e.type, e.state, e.start, e.end, e.severity])).toEqual([
       ['ad.break', 'raised', 100, null, 'info'],
       ['ad.break', 'cleared', 100, 128, 'info'],
@@ -84,21 +84,19 @@ describe('breaks from the segments the decoder fetched', () => {
   });
 
   it('ends a break that runs past its planned duration without an in cue', () => {
-    const { events, breaks } = setup();
-    breaks.fetched(
-      {
-        msn: 1,
-        uri: 'b.ts',
-        duration: 2,
-        discontinuity: 0,
-        cue: { kind: 'out', tag: 'EXT-X-CUE-OUT', duration: 30 },
-      },
-      undefined,
-      0,
-    );
-    breaks.tick(31_000);
+    const { clock, events, breaks } = setup();
+    breaks.fetched({
+      msn: 1,
+      uri: 'b.ts',
+      duration: 2,
+      discontinuity: 0,
+      cue: { kind: 'out', tag: 'EXT-X-CUE-OUT', duration: 30 },
+    });
+    clock.mediaTime = 131;
+    breaks.tick();
     expect(events).toHaveLength(1);
-    breaks.tick(32_500);
+    clock.mediaTime = 132.5;
+    breaks.tick();
     expect(events.map((e) => [e.state, e.detail.returned])).toEqual([
       ['raised', undefined],
       ['cleared', false],
@@ -126,12 +124,12 @@ describe('breaks from the segments the decoder fetched', () => {
       },
       { msn: 9, uri: 'i.ts', duration: 2, discontinuity: 0 },
     ];
-    breaks.fetched(listed[0], listed, 0);
-    breaks.fetched(listed[1], listed, 2000);
+    breaks.fetched(listed[0], listed);
+    breaks.fetched(listed[1], listed);
     expect(events.map((e) => e.state)).toEqual(['raised']);
     // The decoder re-opened at the live edge: 7 and 8 never fetched; the return still counts.
-    breaks.fetched(listed[4], listed, 9000);
-    breaks.fetched(listed[1], listed, 9500);
+    breaks.fetched(listed[4], listed);
+    breaks.fetched(listed[1], listed);
     expect(events.map((e) => [e.state, e.detail.returned])).toEqual([
       ['raised', undefined],
       ['cleared', true],
@@ -140,21 +138,96 @@ describe('breaks from the segments the decoder fetched', () => {
 
   it('a return cue without a break, or a second out cue within one, changes nothing', () => {
     const { events, breaks } = setup();
-    breaks.fetched(
-      { msn: 1, uri: 'a.ts', duration: 2, discontinuity: 0, cue: { kind: 'in', tag: 'EXT-X-CUE-IN' } },
-      undefined,
-      0,
-    );
-    breaks.fetched(
-      { msn: 2, uri: 'b.ts', duration: 2, discontinuity: 0, cue: { kind: 'out', tag: 'EXT-X-CUE-OUT' } },
-      undefined,
-      0,
-    );
-    breaks.fetched(
-      { msn: 3, uri: 'c.ts', duration: 2, discontinuity: 0, cue: { kind: 'out', tag: 'EXT-X-CUE-OUT' } },
-      undefined,
-      0,
-    );
+    breaks.fetched({
+      msn: 1,
+      uri: 'a.ts',
+      duration: 2,
+      discontinuity: 0,
+      cue: { kind: 'in', tag: 'EXT-X-CUE-IN' },
+    });
+    breaks.fetched({
+      msn: 2,
+      uri: 'b.ts',
+      duration: 2,
+      discontinuity: 0,
+      cue: { kind: 'out', tag: 'EXT-X-CUE-OUT' },
+    });
+    breaks.fetched({
+      msn: 3,
+      uri: 'c.ts',
+      duration: 2,
+      discontinuity: 0,
+      cue: { kind: 'out', tag: 'EXT-X-CUE-OUT' },
+    });
     expect(events.map((e) => e.state)).toEqual(['raised']);
+  });
+});
+
+describe('breaks from SCTE-35 cues in a transport stream', () => {
+  const insert = (outOfNetwork: boolean, pts: number, duration?: number): CueReport => ({
+    atMs: 0,
+    cue: {
+      commandType: 5,
+      command: 'splice_insert',
+      ptsAdjustment: 0,
+      tier: 0xfff,
+      spliceTime: pts,
+      insert: {
+        eventId: 7,
+        cancelled: false,
+        outOfNetwork,
+        immediate: false,
+        ...(duration ? { duration, autoReturn: true } : {}),
+        uniqueProgramId: 1,
+        availNum: 0,
+        availsExpected: 0,
+      },
+      segmentation: [],
+    },
+  });
+
+  it('opens at the out splice time and closes when the media reaches the return splice time', () => {
+    const clock = { mediaTime: 10 };
+    const events: DefectEvent[] = [];
+    const breaks = new AdBreaks('s1', clock, undefined, (e) => events.push(e));
+    // Media time = PTS − 1000 here; cues arrive 4 s ahead of their splice (pre-roll).
+    const place = (pts: number) => pts - 1000;
+    breaks.spliced([insert(true, 1014, 10)], place);
+    expect(events.map((e) => [e.state, e.start, e.detail.plannedDuration])).toEqual([['raised', 14, 10]]);
+    clock.mediaTime = 20;
+    breaks.spliced([insert(false, 1024)], place);
+    expect(events).toHaveLength(1);
+    clock.mediaTime = 23.9;
+    breaks.tick();
+    expect(events).toHaveLength(1);
+    clock.mediaTime = 24.04;
+    breaks.tick();
+    expect(events.map((e) => [e.state, e.end, e.detail.returned, e.detail.cueId])).toEqual([
+      ['raised', null, undefined, 7],
+      ['cleared', 24, true, 7],
+    ]);
+  });
+
+  it('reads time_signal segmentation starts and ends (the §14.1 and §14.3 samples)', () => {
+    const clock = { mediaTime: 0 };
+    const events: DefectEvent[] = [];
+    const breaks = new AdBreaks('s1', clock, undefined, (e) => events.push(e));
+    const start = parseSpliceInfo(
+      decodeCueText('/DA0AAAAAAAA///wBQb+cr0AUAAeAhxDVUVJSAAAjn/PAAGlmbAICAAAAAAsoKGKNAIAmsnRfg=='),
+    );
+    const end = parseSpliceInfo(
+      decodeCueText('/DAvAAAAAAAA///wBQb+dGKQoAAZAhdDVUVJSAAAjn+fCAgAAAAALKChijUCAKnMZ1g='),
+    );
+    const place = (pts: number) => pts - (start.spliceTime ?? 0);
+    breaks.spliced([{ atMs: 0, cue: start }], place);
+    clock.mediaTime = place(end.spliceTime ?? 0) + 0.1;
+    breaks.spliced([{ atMs: 0, cue: end }], place);
+    expect(events.map((e) => [e.state, e.detail.segmentationType, e.detail.plannedDuration ?? null])).toEqual(
+      [
+        ['raised', 0x34, 307],
+        ['cleared', 0x34, 307],
+      ],
+    );
+    expect(events[1].detail.returned).toBe(true);
   });
 });
