@@ -16,6 +16,7 @@ const SECONDS: Record<string, number> = {
   'test/worker/delivery/hlsMonitor.test.ts': 86,
   'test/system/localStack.test.ts': 70,
   'test/system/originOutage.test.ts': 57,
+  'test/system/scte35Udp.test.ts': 45,
   'test/system/adBreaks.test.ts': 42,
   'test/worker/delivery/dashMonitor.test.ts': 65,
   'test/cli/analyzeFixtures.test.ts': 52,
