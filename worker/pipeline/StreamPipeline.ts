@@ -15,14 +15,14 @@ import { MediaClock } from '../converter/MediaClock.js';
 import { probeInput } from '../converter/probe.js';
 import { isSegmentedKind } from '../converter/sourceKind.js';
 import type { TrackInfo } from '../converter/types.js';
-import { AdBreaks } from '../delivery/AdBreaks.js';
+import type { AdBreaks } from '../delivery/AdBreaks.js';
 import { DetectorSet } from '../detectors/DetectorSet.js';
 import { MAX_SEGMENT_ALLOWANCE, type StreamLossDetector } from '../detectors/StreamLossDetector.js';
 import type { Observation } from '../detectors/types.js';
 import type { Exchange } from '../egress/GuardProxy.js';
 import { ArrivalLog } from './ArrivalLog.js';
 import { LadderInput } from './LadderInput.js';
-import { TapInput } from './TapInput.js';
+import { type TapInput, tapFor } from './TapInput.js';
 import type { PipelineOptions, RunResult } from './types.js';
 
 export type { PipelineOptions, RunResult } from './types.js';
@@ -104,25 +104,16 @@ export class StreamPipeline {
         )
       : null;
     this.emit = this.inhibitor ? (e) => this.inhibitor?.push(e) : send;
-    // A UDP/RTP source is read by the worker when a transport check runs or its SCTE-35 cues are
-    // followed (ad breaks); an HLS source's breaks are the ladder's.
-    const transport = this.detectors.transport;
-    const pushed = options.kind === 'udp' || options.kind === 'rtp';
-    const breaks =
-      pushed && options.live && options.detectors.includes('ad.break')
-        ? new AdBreaks(options.streamId, this.clock, (t) => this.wallAt(t), this.emit)
-        : null;
-    this.breaks = breaks;
-    this.tap =
-      pushed && (transport.length || breaks)
-        ? new TapInput(
-            transport,
-            options.logger,
-            options.thresholds.transport.pidTimeout,
-            () => this.stopped,
-            breaks ? (cues) => breaks.spliced(cues, (pts) => this.clock.mediaTimeOf(pts)) : undefined,
-          )
-        : null;
+    const tapped = tapFor(
+      options,
+      this.detectors.transport,
+      this.clock,
+      (t) => this.wallAt(t),
+      this.emit,
+      () => this.stopped,
+    );
+    this.tap = tapped?.tap ?? null;
+    this.breaks = tapped?.breaks ?? null;
     this.ladder = new LadderInput(
       { ...options, onEvent: this.emit },
       this.clock,

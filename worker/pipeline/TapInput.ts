@@ -5,11 +5,15 @@
  * source's port stays bound; each tick hands the errors counted since the last one to the
  * transport detectors.
  */
+import type { DefectEvent } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
 import { SourceOpenError } from '../converter/errors.js';
+import type { MediaClock } from '../converter/MediaClock.js';
+import { AdBreaks } from '../delivery/AdBreaks.js';
 import type { Detector } from '../detectors/types.js';
 import type { CueReport } from '../transport/TsAnalyzer.js';
 import { UdpTap } from '../transport/UdpTap.js';
+import type { PipelineOptions } from './types.js';
 
 export class TapInput {
   private tap: UdpTap | null = null;
@@ -69,4 +73,33 @@ export class TapInput {
     this.tap?.close();
     this.tap = null;
   }
+}
+
+/**
+ * The tap of a UDP/RTP source, when the worker reads it: a transport check runs, or (live) its
+ * SCTE-35 cues are followed for ad breaks (AdBreaks, which emits through `emit`). Null otherwise:
+ * ffmpeg reads the source alone (an HLS source's breaks are the ladder's).
+ */
+export function tapFor(
+  options: Pick<PipelineOptions, 'kind' | 'live' | 'detectors' | 'streamId' | 'logger' | 'thresholds'>,
+  transport: readonly Detector[],
+  clock: MediaClock,
+  wallAt: (mediaTime: number) => Date,
+  emit: (event: DefectEvent) => void,
+  stopped: () => boolean,
+): { tap: TapInput; breaks: AdBreaks | null } | null {
+  if (options.kind !== 'udp' && options.kind !== 'rtp') return null;
+  const breaks =
+    options.live && options.detectors.includes('ad.break')
+      ? new AdBreaks(options.streamId, clock, wallAt, emit)
+      : null;
+  if (!transport.length && !breaks) return null;
+  const tap = new TapInput(
+    transport,
+    options.logger,
+    options.thresholds.transport.pidTimeout,
+    stopped,
+    breaks ? (cues) => breaks.spliced(cues, (pts) => clock.mediaTimeOf(pts)) : undefined,
+  );
+  return { tap, breaks };
 }
