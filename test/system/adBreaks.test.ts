@@ -17,8 +17,8 @@ import { monitorHls } from '../helpers/hlsMonitor.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SEGMENT = 2;
-/** Black and silent from 14 s to 24 s: segments 7 to 11. */
-const DARK = { from: 14, to: 24 };
+/** Black and silent from 20 s to 30 s: segments 10 to 14 (the monitor well settled before). */
+const DARK = { from: 20, to: 30 };
 
 let dir: string;
 let segments: string[];
@@ -33,11 +33,11 @@ beforeAll(() => {
     '-f',
     'lavfi',
     '-i',
-    `testsrc2=s=320x180:r=25:d=44,drawbox=c=black:t=fill:enable='${dark}'`,
+    `testsrc2=s=320x180:r=25:d=50,drawbox=c=black:t=fill:enable='${dark}'`,
     '-f',
     'lavfi',
     '-i',
-    `sine=f=1000:sample_rate=48000:d=44,volume=enable='${dark}':volume=0`,
+    `sine=f=1000:sample_rate=48000:d=50,volume=enable='${dark}':volume=0`,
     '-c:v',
     'libx264',
     '-preset',
@@ -86,7 +86,7 @@ async function liveOrigin(cues: boolean): Promise<string> {
         `#EXT-X-MEDIA-SEQUENCE:${first}`,
       ];
       for (let n = first; n < available; n++) {
-        // The break: out on segment 7 (14 s), planned for 12 s, back on segment 12 (24 s).
+        // The break: out on segment 10 (20 s), planned for 12 s, back on segment 15 (30 s).
         const out = DARK.from / SEGMENT;
         const back = DARK.to / SEGMENT;
         if (cues && n === out) lines.push('#EXT-X-CUE-OUT:12');
@@ -118,8 +118,8 @@ describe('ad breaks signalled in HLS', () => {
       monitorHls('breaks', await liveOrigin(true), types, (e) => withCues.push(e)),
       monitorHls('no-cues', await liveOrigin(false), types, (e) => without.push(e)),
     ]);
-    // The dark stretch ends at 24 s of the programme; its clear, and the break's, a few seconds on.
-    await sleep(38_000);
+    // The dark stretch ends at 30 s of the programme; its clear, and the break's, a few seconds on.
+    await sleep(44_000);
     await Promise.all(runs.map((r) => r.stop()));
 
     const story = (events: DefectEvent[]) => events.map((e) => `${e.state} ${e.type}`);

@@ -43,7 +43,8 @@ export const INHIBIT_RULES: readonly InhibitRule[] = [
   {
     source: 'ad.break',
     targets: ['video.black', 'video.freeze', 'audio.silence'],
-    holdSeconds: 2,
+    // A dark stretch clears 2 s of media after it ends, decoded a little after the return cue.
+    holdSeconds: 5,
     waitForSource: false,
     why: 'breaks go to black and silence between spots, and slates hold still: signalled, they are not defects unless they outlast the break',
   },

@@ -45,14 +45,16 @@ export class AdBreaks {
    * nothing.
    */
   fetched(segment: SegmentInfo, listed: Iterable<SegmentInfo> = [segment]): void {
-    let from = this.lastMsn ?? segment.msn - 1;
-    // The sequence started again (a packager restart): cues count from here.
-    if (segment.msn < from - 1000) from = segment.msn - 1;
+    const joining = this.lastMsn === null || segment.msn < this.lastMsn - 1000;
+    const from = joining ? Number.NEGATIVE_INFINITY : (this.lastMsn as number);
     if (segment.msn <= from) return;
     this.lastMsn = segment.msn;
-    const cued = [...listed]
+    let cued = [...listed]
       .filter((s) => s.cue && s.msn > from && s.msn <= segment.msn)
       .sort((a, b) => a.msn - b.msn);
+    // Joining (or the sequence started again): only where the listed cues leave the stream counts —
+    // inside a break when the last one is an out cue; breaks already over are not reported.
+    if (joining) cued = cued.slice(-1).filter((s) => s.cue?.kind === 'out');
     for (const s of cued) {
       const cue = s.cue!;
       if (cue.kind === 'out')

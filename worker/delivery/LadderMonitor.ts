@@ -64,6 +64,10 @@ export class LadderMonitor {
   private readonly scope: ScopeJudge;
   /** Ad breaks the decoded rendition's playlist signals (when `ad.break` is on). */
   private readonly breaks: AdBreaks | null;
+  /** Renditions whose playlist is being loaded now. */
+  private readonly polling = new Set<Rendition>();
+  /** Segment URLs the decoder fetched before this monitor's copy of the playlist listed them. */
+  private awaiting: string[] = [];
   private readonly rules: RuleSink = {
     fault: (r, type, detail) => this.fault(r, type, detail),
     listed: (r) => this.scope.sample(r),
@@ -220,8 +224,40 @@ export class LadderMonitor {
 
   // ---- HLS media playlists ---------------------------------------------------------------------
 
+  /**
+   * The decoder fetched a segment this monitor's copy of the playlist does not list yet (its reload
+   * came first): reload the decoded rendition now, and let the ad-break cues of that segment take
+   * effect once it is listed — before the decoder has decoded far into it.
+   */
+  private unlisted(exchange: Exchange): void {
+    // HLS only: a DASH ladder's renditions are read from the MPD (MpdPoller).
+    if (!this.breaks || this.mpd || exchange.inProgress || exchange.status >= 300 || exchange.error) return;
+    const r = this.decoded;
+    if (!r || this.polling.has(r) || r.ended) return;
+    if (this.awaiting.length >= 8) this.awaiting.shift();
+    this.awaiting.push(exchange.url);
+    if (r.timer) clearTimeout(r.timer);
+    r.timer = null;
+    void this.poll(r);
+  }
+
   private async poll(r: Rendition): Promise<void> {
     if (this.stopped) return;
+    this.polling.add(r);
+    try {
+      await this.load(r);
+    } finally {
+      this.polling.delete(r);
+    }
+    // Fetches the decoder made before this copy listed their segments: their cues now.
+    if (r === this.decoded && this.awaiting.length) {
+      const known = this.awaiting.map((url) => r.byUri.get(url)).filter((x) => x !== undefined);
+      this.awaiting = [];
+      for (const segment of known) this.breaks?.fetched(segment, r.segments.values());
+    }
+  }
+
+  private async load(r: Rendition): Promise<void> {
     const started = Date.now();
     let changed = false;
     try {
@@ -287,7 +323,10 @@ export class LadderMonitor {
   onExchange(exchange: Exchange): void {
     const r = this.renditions.find((x) => x.decoded && x.byUri.has(exchange.url));
     const segment = r?.byUri.get(exchange.url);
-    if (!r || !segment) return;
+    if (!r || !segment) {
+      this.unlisted(exchange);
+      return;
+    }
     if (exchange.inProgress) {
       // Judged while it runs: past the slow line, a download that has not ended is a fault now.
       judgeInProgress(r, segment, exchange.ms, this.options.thresholds.delivery, (x, type, detail) =>

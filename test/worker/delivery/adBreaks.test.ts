@@ -136,6 +136,22 @@ describe('breaks from the segments the decoder fetched', () => {
     ]);
   });
 
+  it('joining mid-break opens it; a break already over when the monitor joins is not reported', () => {
+    const seg = (msn: number, cue?: 'out' | 'in') => ({
+      msn,
+      uri: `s${msn}.ts`,
+      duration: 2,
+      discontinuity: 0,
+      ...(cue ? { cue: { kind: cue, tag: cue === 'out' ? 'EXT-X-CUE-OUT' : 'EXT-X-CUE-IN' } } : {}),
+    });
+    const inside = setup();
+    inside.breaks.fetched(seg(9), [seg(7, 'out'), seg(8), seg(9)]);
+    expect(inside.events.map((e) => e.state)).toEqual(['raised']);
+    const after = setup();
+    after.breaks.fetched(seg(9), [seg(6, 'out'), seg(8, 'in'), seg(9)]);
+    expect(after.events).toEqual([]);
+  });
+
   it('a return cue without a break, or a second out cue within one, changes nothing', () => {
     const { events, breaks } = setup();
     breaks.fetched({
