@@ -35,3 +35,21 @@ export function makeClip(
     path,
   ]);
 }
+
+/**
+ * FFmpeg input arguments of a test card and a 1 kHz tone, both black and silent from `from` to
+ * `to` seconds: a programme going dark (an ad break, a failed playout).
+ */
+export function darkProgrammeInputs(seconds: number, from: number, to: number): string[] {
+  const dark = `between(t,${from},${to})`;
+  return [
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=s=320x180:r=25:d=${seconds},drawbox=c=black:t=fill:enable='${dark}'`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=f=1000:sample_rate=48000:d=${seconds},volume=enable='${dark}':volume=0`,
+  ];
+}

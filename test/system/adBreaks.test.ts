@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DefectEvent } from '../../shared/events.js';
+import { darkProgrammeInputs } from '../helpers/clips.js';
 import { monitorHls } from '../helpers/hlsMonitor.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -26,18 +27,10 @@ const servers: Server[] = [];
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'streamqc-breaks-'));
-  const dark = `between(t,${DARK.from},${DARK.to})`;
   execFileSync('ffmpeg', [
     '-v',
     'error',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=s=320x180:r=25:d=50,drawbox=c=black:t=fill:enable='${dark}'`,
-    '-f',
-    'lavfi',
-    '-i',
-    `sine=f=1000:sample_rate=48000:d=50,volume=enable='${dark}':volume=0`,
+    ...darkProgrammeInputs(50, DARK.from, DARK.to),
     '-c:v',
     'libx264',
     '-preset',

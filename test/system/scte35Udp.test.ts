@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DefectEvent } from '../../shared/events.js';
+import { darkProgrammeInputs } from '../helpers/clips.js';
 import { freeUdpPort } from '../helpers/liveOrigin.js';
 import { sendPaced, spliceInsert, withCues } from '../helpers/scte35Stream.js';
 import { monitorUdp } from '../helpers/udpMonitor.js';
@@ -23,18 +24,10 @@ afterAll(() => {
 describe('SCTE-35 breaks on a UDP transport stream', () => {
   it('black and silence inside a splice_insert break are the break; without the cues they are alarms', async () => {
     const clip = join(mkdtempSync(join(tmpdir(), 'streamqc-scte35-')), 'dark.ts');
-    const dark = 'between(t,14,24)';
     execFileSync('ffmpeg', [
       '-v',
       'error',
-      '-f',
-      'lavfi',
-      '-i',
-      `testsrc2=s=320x180:r=25:d=36,drawbox=c=black:t=fill:enable='${dark}'`,
-      '-f',
-      'lavfi',
-      '-i',
-      `sine=f=1000:sample_rate=48000:d=36,volume=enable='${dark}':volume=0`,
+      ...darkProgrammeInputs(36, 14, 24),
       '-c:v',
       'libx264',
       '-preset',
