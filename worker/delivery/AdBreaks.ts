@@ -14,8 +14,8 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_SEVERITY, type DefectEvent, type DetailValue } from '../../shared/events.js';
 import type { MediaClock } from '../converter/MediaClock.js';
+import type { CueReport } from '../transport/cueLog.js';
 import type { SpliceInfo } from '../transport/scte35.js';
-import type { CueReport } from '../transport/TsAnalyzer.js';
 import type { SegmentInfo } from './segments.js';
 
 /** A break without a return ends this many seconds of media after its planned duration. */

@@ -6,9 +6,8 @@
  * across restarts.
  */
 
-import { type DefectEvent, isDeliveryType } from '../../shared/events.js';
+import type { DefectEvent } from '../../shared/events.js';
 import { AlarmTracker } from '../alarms/AlarmTracker.js';
-import { Inhibitor } from '../alarms/Inhibitor.js';
 import { Converter } from '../converter/Converter.js';
 import { SourceOpenError } from '../converter/errors.js';
 import { MediaClock } from '../converter/MediaClock.js';
@@ -21,6 +20,7 @@ import { MAX_SEGMENT_ALLOWANCE, type StreamLossDetector } from '../detectors/Str
 import type { Observation } from '../detectors/types.js';
 import type { Exchange } from '../egress/GuardProxy.js';
 import { ArrivalLog } from './ArrivalLog.js';
+import { EventPath } from './EventPath.js';
 import { LadderInput } from './LadderInput.js';
 import { type TapInput, tapFor } from './TapInput.js';
 import type { PipelineOptions, RunResult } from './types.js';
@@ -54,14 +54,10 @@ export class StreamPipeline {
   private readonly tap: TapInput | null;
   /** An http source: the ladder of an HLS or DASH source (delivery checks, the ladder's scope). */
   private readonly ladder: LadderInput;
-  /** Keeps events in order while a ladder's content event waits for its scope. */
-  private eventChain: Promise<void> = Promise.resolve();
   /** Ad breaks signalled by SCTE-35 in a UDP/RTP source's transport stream. */
   private readonly breaks: AdBreaks | null;
-  /** Holds back the symptoms of a cause (live streams); null: events go out as they are. */
-  private readonly inhibitor: Inhibitor | null;
-  /** Where the pipeline's events go: through the inhibitor, then to options.onEvent. */
-  private readonly emit: (event: DefectEvent) => void;
+  /** Where every event goes: named with its rendition, through the inhibitor, to options.onEvent. */
+  private readonly events: EventPath;
 
   constructor(private readonly options: PipelineOptions) {
     this.source = options.source;
@@ -88,34 +84,31 @@ export class StreamPipeline {
     };
     this.detectors = new DetectorSet(options.detectors, context, options.stageTimes);
     this.loss = this.detectors.loss;
+    this.events = new EventPath({
+      send: options.onEvent,
+      live: options.live,
+      detectors: options.detectors,
+      causeWaitSeconds: () => (this.loss?.allowance ?? options.thresholds.loss.minDuration) + 1,
+      logger: options.logger,
+    });
     this.tracker = new AlarmTracker({
       streamId: options.streamId,
       thresholds: options.thresholds,
-      onEvent: (event) => this.route(event),
+      onEvent: (event) => this.events.decoded(event, this.ladder),
       wallClock: options.live ? (t) => this.wallAt(t) : undefined,
     });
-    // Live streams: one incident per cause (alarms/Inhibitor.ts); a file's events go as they are.
-    const send = options.onEvent;
-    this.inhibitor = options.live
-      ? new Inhibitor(
-          send,
-          options.detectors,
-          () => (this.loss?.allowance ?? options.thresholds.loss.minDuration) + 1,
-        )
-      : null;
-    this.emit = this.inhibitor ? (e) => this.inhibitor?.push(e) : send;
     const tapped = tapFor(
       options,
       this.detectors.transport,
       this.clock,
       (t) => this.wallAt(t),
-      this.emit,
+      this.events.emit,
       () => this.stopped,
     );
     this.tap = tapped?.tap ?? null;
     this.breaks = tapped?.breaks ?? null;
     this.ladder = new LadderInput(
-      { ...options, onEvent: this.emit },
+      { ...options, onEvent: this.events.emit },
       this.clock,
       (t) => this.wallAt(t),
       this.loss,
@@ -127,19 +120,6 @@ export class StreamPipeline {
     return new Date(this.arrivals.wallAt(t, Date.now()));
   }
 
-  /** Events of the decoded media: as they are, or (a ladder: HLS, DASH) named with their rendition. */
-  private route(event: DefectEvent): void {
-    const hls = this.ladder.ladder;
-    if (!hls) {
-      this.emit(event);
-      return;
-    }
-    this.eventChain = this.eventChain
-      .then(() => hls.describeDecoded(event))
-      .then((described) => this.emit(described))
-      .catch((e) => this.options.logger.error({ err: (e as Error).message }, 'could not describe an event'));
-  }
-
   /**
    * Continues the media timeline an earlier monitor of this live stream left (a worker that
    * died or let the unit go): `mediaTime` was decoded at wall time `atMs`. Call before start().
@@ -148,30 +128,9 @@ export class StreamPipeline {
     this.clock.resume(mediaTime, atMs);
   }
 
-  /** Re-opens alarms raised before a restart (whole-stream alarms now, rendition alarms once the ladder is read). */
+  /** Re-opens alarms raised before a restart (EventPath.restore). Call before start(). */
   restoreAlarms(events: DefectEvent[]): void {
-    const ofRendition = (e: DefectEvent) =>
-      isDeliveryType(e.type) || e.detail.seenBy === 'key-frame probe' || e.detail.seenBy === 'segment';
-    // A break open before the restart cannot be followed to its end by this monitor: ended now.
-    for (const e of events.filter((x) => x.type === 'ad.break'))
-      this.emit({
-        ...e,
-        state: 'cleared',
-        end: e.start,
-        detail: { ...e.detail, reason: 'the monitor restarted during the break' },
-      });
-    events = events.filter((e) => e.type !== 'ad.break');
-    for (const e of events) this.inhibitor?.restore(e);
-    this.tracker.restore(
-      events
-        .filter((e) => !ofRendition(e))
-        .map((e) => ({ type: e.type, start: e.start, dedupKey: e.dedupKey, wallStart: e.wallStart })),
-    );
-    this.ladder.restore(
-      events.filter(ofRendition),
-      events.filter((e) => !ofRendition(e) && e.detail.scope !== undefined),
-    );
-    if (this.options.live && events.some((e) => e.type === 'stream.loss')) this.loss?.lossOngoing(Date.now());
+    this.events.restore(events, { tracker: this.tracker, ladder: this.ladder, loss: this.loss });
   }
 
   /** A download ffmpeg made through the guard proxy (the decoded rendition's segments). */
@@ -400,7 +359,7 @@ export class StreamPipeline {
     const now = Date.now();
     this.ladder.tick();
     this.breaks?.tick();
-    this.inhibitor?.tick(now);
+    this.events.tick(now);
     this.detectors.tick(now, this.clock.mediaTime);
     this.tap?.tick(now, this.clock.mediaTime);
   }
@@ -414,7 +373,7 @@ export class StreamPipeline {
 
   /** Resolves once every event handed to the pipeline so far has reached `onEvent` (held ladder raises included). */
   settled(): Promise<void> {
-    return this.eventChain;
+    return this.events.settled();
   }
 
   /** Stops the converter (if running); alarms stay as they are until clearAll. */

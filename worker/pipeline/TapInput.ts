@@ -11,7 +11,7 @@ import { SourceOpenError } from '../converter/errors.js';
 import type { MediaClock } from '../converter/MediaClock.js';
 import { AdBreaks } from '../delivery/AdBreaks.js';
 import type { Detector } from '../detectors/types.js';
-import type { CueReport } from '../transport/TsAnalyzer.js';
+import type { CueReport } from '../transport/cueLog.js';
 import { UdpTap } from '../transport/UdpTap.js';
 import type { PipelineOptions } from './types.js';
 

@@ -5,22 +5,11 @@
  * 2.3 PCR repetition and undeclared discontinuity, 2.5 PTS repetition). Errors are counted per
  * check until `take()`. Times are the arrival times (ms) given with each chunk of a live stream,
  * or (`clock: 'pcr'`, downloaded segments, which arrive all at once) the stream's own PCR clock.
- * PAT/PMT sections are put together and read by psi.ts.
+ * PAT/PMT sections are put together and read by psi.ts; SCTE-35 cues are kept by cueLog.ts.
  */
+
+import { CueLog, type CueReport, SCTE35_STREAM_TYPE } from './cueLog.js';
 import { crc32, hasPts, readPat, readPmt, SectionAssembler } from './psi.js';
-import { parseSpliceInfo, ScteError, type SpliceInfo } from './scte35.js';
-
-/** PMT stream_type of SCTE-35 cue messages (SCTE 35 §8.1). */
-const SCTE35_STREAM_TYPE = 0x86;
-/** Cues kept between two takeCues() (a flood of them is not kept whole). */
-const MAX_CUES = 100;
-
-/** One SCTE-35 cue read from the transport stream: decoded, or refused with the reason. */
-export interface CueReport {
-  atMs: number;
-  cue?: SpliceInfo;
-  error?: ScteError['reason'];
-}
 
 export { crc32 } from './psi.js';
 export const PACKET = 188;
@@ -111,8 +100,8 @@ export class TsAnalyzer {
    * the PID timeout — cues come around breaks only, minutes apart.
    */
   private readonly cuePids = new Set<number>();
-  /** Cues read since the last takeCues(), with when they arrived (at most MAX_CUES kept). */
-  private cues: CueReport[] = [];
+  /** Cues read since the last takeCues(), with when they arrived. */
+  private readonly cues = new CueLog();
   /** Elementary stream PID → when its last PTS arrived (ms); only streams that carry PTS. */
   private readonly ptsSeen = new Map<number, number>();
   private pcrPid: number | null = null;
@@ -231,23 +220,7 @@ export class TsAnalyzer {
 
   /** SCTE-35 cues read since the last call: each decoded, or why it could not be. */
   takeCues(): CueReport[] {
-    const cues = this.cues;
-    this.cues = [];
-    return cues;
-  }
-
-  private cue(section: Uint8Array, atMs: number): void {
-    try {
-      this.report({ atMs, cue: parseSpliceInfo(section) });
-    } catch (e) {
-      if (!(e instanceof ScteError)) throw e;
-      this.report({ atMs, error: e.reason });
-    }
-  }
-
-  private report(cue: CueReport): void {
-    if (this.cues.length >= MAX_CUES) this.cues.shift();
-    this.cues.push(cue);
+    return this.cues.take();
   }
 
   /** The errors counted since the last call. */
@@ -317,8 +290,8 @@ export class TsAnalyzer {
           payload,
           o + PACKET,
           start,
-          (section) => this.cue(section, nowMs),
-          () => this.report({ atMs: nowMs, error: 'truncated' }),
+          (section) => this.cues.section(section, nowMs),
+          () => this.cues.truncated(nowMs),
         );
       return;
     }

@@ -4,7 +4,7 @@ import type { DefectEvent } from '../../../shared/events.js';
 import { AdBreaks } from '../../../worker/delivery/AdBreaks.js';
 import { type HlsMedia, parseHls } from '../../../worker/delivery/hlsPlaylist.js';
 import { decodeCueText, parseSpliceInfo } from '../../../worker/transport/scte35.js';
-import type { CueReport } from '../../../worker/transport/TsAnalyzer.js';
+import type { CueReport } from '../../../worker/transport/cueLog.js';
 
 const PLAYLIST = `#EXTM3U
 #EXT-X-VERSION:3
