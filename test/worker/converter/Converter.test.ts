@@ -163,7 +163,9 @@ describe('Converter process lifecycle', () => {
   it('kills ffmpeg when stopped, leaving no child behind', async () => {
     const { converter, frames } = await convert(fixturePath('clean.ts'), { realtime: true });
     const done = converter.run();
-    await new Promise((r) => setTimeout(r, 1500));
+    // Stopped while it decodes: after its first picture (however long a loaded machine takes).
+    for (let waited = 0; frames.length === 0 && waited < 60_000; waited += 100)
+      await new Promise((r) => setTimeout(r, 100));
     const pid = converter.pid!;
 
     converter.stop();
