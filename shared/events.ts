@@ -30,6 +30,12 @@ export const DEFECT_TYPES = [
   // A signalled ad break (SCTE-35 cues in HLS playlists): not a defect; black, silence and
   // freeze inside it are not raised (worker/alarms/Inhibitor.ts).
   'ad.break',
+  // SCTE-35 checks: what a source's cues do wrong (worker/delivery/CueChecks.ts).
+  'scte35.preroll',
+  'scte35.overrun',
+  'scte35.orphan_return',
+  'scte35.malformed',
+  'scte35.cues_stopped',
 ] as const;
 
 export type DefectType = (typeof DEFECT_TYPES)[number];
@@ -46,11 +52,20 @@ export type MonitorType = 'stream.unmonitored';
 /** Signals the source carries (ad breaks), reported as events but not defects. */
 export type SignalType = 'ad.break';
 
-/** Types a media detector judges (worker/detectors): neither delivery, monitoring nor signals. */
-export type MediaType = Exclude<DefectType, DeliveryType | MonitorType | SignalType>;
+/** Checks of the SCTE-35 cues a source signals (judged with its breaks, not by a media detector). */
+export type CueCheckType = Extract<DefectType, `scte35.${string}`>;
+
+export function isCueCheckType(type: DefectType): type is CueCheckType {
+  return type.startsWith('scte35.');
+}
+
+/** Types a media detector judges (worker/detectors): neither delivery, monitoring, signals nor cues. */
+export type MediaType = Exclude<DefectType, DeliveryType | MonitorType | SignalType | CueCheckType>;
 
 export function isMediaType(type: DefectType): type is MediaType {
-  return !isDeliveryType(type) && type !== 'stream.unmonitored' && type !== 'ad.break';
+  return (
+    !isDeliveryType(type) && !isCueCheckType(type) && type !== 'stream.unmonitored' && type !== 'ad.break'
+  );
 }
 /** `info`: a signal, not a defect (ad.break). */
 export type Severity = 'critical' | 'major' | 'minor' | 'info';
@@ -118,6 +133,11 @@ export const DEFAULT_SEVERITY: Record<DefectType, Severity> = {
   'delivery.variant_missing': 'major',
   'delivery.manifest_invalid': 'major',
   'ad.break': 'info',
+  'scte35.preroll': 'minor',
+  'scte35.overrun': 'major',
+  'scte35.orphan_return': 'minor',
+  'scte35.malformed': 'major',
+  'scte35.cues_stopped': 'major',
 };
 
 /**

@@ -31,6 +31,14 @@ export interface Thresholds {
     sampleSeconds: number;
     quietSeconds: number;
   };
+  /**
+   * Ad breaks and SCTE-35 checks (worker/delivery/AdBreaks.ts, CueChecks.ts): an out cue needs
+   * `minPreroll` seconds of notice; a break without a return ends `breakTolerance` seconds past its
+   * planned duration (scte35.overrun); cues count as stopped after `cueTimeout` seconds without one
+   * (0: learned from the channel's heartbeats); an incident ends after `quietSeconds` of media
+   * without the fault.
+   */
+  scte35: { minPreroll: number; breakTolerance: number; cueTimeout: number; quietSeconds: number };
 }
 
 export const DEFAULT_THRESHOLDS: Thresholds = {
@@ -44,6 +52,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   loss: { minDuration: 3 },
   transport: { pidTimeout: 5, quietSeconds: 5 },
   delivery: { staleFactor: 3, segmentTimeout: 10, slowFactor: 1, sampleSeconds: 6, quietSeconds: 10 },
+  scte35: { minPreroll: 4, breakTolerance: 2, cueTimeout: 0, quietSeconds: 30 },
 };
 
 /** Merges per-stream overrides over the defaults, key by key. */

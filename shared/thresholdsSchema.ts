@@ -75,4 +75,16 @@ export const thresholdsSchema = z.strictObject({
       quietSeconds: z.number().min(1).max(600),
     })
     .partial(),
+  scte35: z
+    .strictObject({
+      /** Seconds of notice an out cue must give before its splice (SCTE 67: 4). */
+      minPreroll: z.number().min(0).max(60),
+      /** Seconds past a break's planned end before it counts as over without its return. */
+      breakTolerance: z.number().min(0).max(600),
+      /** Seconds without any cue after which a channel's cues count as stopped (0: learned). */
+      cueTimeout: z.number().min(0).max(86400),
+      /** Seconds of media without the fault that end an SCTE-35 incident. */
+      quietSeconds: z.number().min(1).max(3600),
+    })
+    .partial(),
 });

@@ -12,25 +12,42 @@ export const CUE_PID = 0x1f0;
 
 const pidOf = (b: Buffer, o: number) => ((b[o + 1] & 0x1f) << 8) | b[o + 2];
 
-/** A splice_insert section: out of network (with a break duration) or back, at `pts` (90 kHz). */
+/**
+ * A splice_insert section: out of network (with a break duration, returning by itself unless
+ * `autoReturn` is false) or back, at `pts` (90 kHz).
+ */
 export function spliceInsert(
   eventId: number,
   outOfNetwork: boolean,
   pts: number,
   durationTicks?: number,
+  autoReturn = true,
 ): Buffer {
   const time = [0xfe | Math.floor(pts / 2 ** 32), ...u32(pts % 2 ** 32)];
+  const duration = durationTicks
+    ? [(autoReturn ? 0x80 : 0) | 0x7e | Math.floor(durationTicks / 2 ** 32), ...u32(durationTicks % 2 ** 32)]
+    : [];
   const command = [
     ...u32(eventId),
     0x7f,
     (outOfNetwork ? 0x80 : 0) | 0x40 | (durationTicks ? 0x20 : 0) | 0x0f,
     ...time,
-    ...(durationTicks ? [0xfe | Math.floor(durationTicks / 2 ** 32), ...u32(durationTicks % 2 ** 32)] : []),
+    ...duration,
     0x00,
     0x01,
     0x00,
     0x00,
   ];
+  return section(0x05, command);
+}
+
+/** A splice_null section: the heartbeat some channels send between breaks. */
+export function spliceNull(): Buffer {
+  return section(0x00, []);
+}
+
+/** A splice_info_section around one splice command (no descriptors), with its CRC-32. */
+function section(commandType: number, command: number[]): Buffer {
   const body = [
     0x00,
     0x00,
@@ -42,15 +59,15 @@ export function spliceInsert(
     0xff,
     0xf0 | (command.length >> 8),
     command.length & 0xff,
-    0x05,
+    commandType,
     ...command,
     0x00,
     0x00,
   ];
   const length = body.length + 4;
-  const section = Buffer.from([0xfc, 0x30 | (length >> 8), length & 0xff, ...body, 0, 0, 0, 0]);
-  section.writeUInt32BE(crc32(section, 0, section.length - 4), section.length - 4);
-  return section;
+  const bytes = Buffer.from([0xfc, 0x30 | (length >> 8), length & 0xff, ...body, 0, 0, 0, 0]);
+  bytes.writeUInt32BE(crc32(bytes, 0, bytes.length - 4), bytes.length - 4);
+  return bytes;
 }
 
 function u32(v: number): number[] {

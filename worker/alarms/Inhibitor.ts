@@ -35,10 +35,10 @@ export interface InhibitRule {
 export const INHIBIT_RULES: readonly InhibitRule[] = [
   {
     source: 'stream.loss',
-    targets: ['delivery.*', 'transport.*', 'video.corruption'],
+    targets: ['delivery.*', 'transport.*', 'video.corruption', 'scte35.*'],
     holdSeconds: 10,
     waitForSource: true,
-    why: 'an origin or feed outage fails playlists and segments, breaks the transport stream, and the decoder re-joining it sees damage',
+    why: 'an origin or feed outage fails playlists and segments, breaks the transport stream (and its cues), and the decoder re-joining it sees damage',
   },
   {
     source: 'ad.break',

@@ -30,6 +30,9 @@ const TRANSPORT = { bridge: 0, clearAfter: (t: Thresholds) => t.transport.quietS
 /** Delivery faults are judged on each playlist load or segment: raised at once, ended by quiet. */
 const DELIVERY = { bridge: 0, clearAfter: (t: Thresholds) => t.delivery.quietSeconds };
 
+/** A cue is judged when it arrives: raised at once, ended by quiet. */
+const SCTE35 = { bridge: 0, clearAfter: (t: Thresholds) => t.scte35.quietSeconds };
+
 const FLICKER: Record<DefectType, { bridge: number; clearAfter: ClearAfter }> = {
   // A raised picture or sound condition must be gone for twice its hold-off before it clears: a
   // condition that toggles faster than its rule stays one incident (and is marked flapping).
@@ -60,6 +63,11 @@ const FLICKER: Record<DefectType, { bridge: number; clearAfter: ClearAfter }> = 
   'delivery.manifest_invalid': DELIVERY,
   // Reported as the cues say (worker/delivery/AdBreaks.ts), not through a tracker.
   'ad.break': { bridge: 0, clearAfter: 0 },
+  'scte35.preroll': SCTE35,
+  'scte35.overrun': SCTE35,
+  'scte35.orphan_return': SCTE35,
+  'scte35.malformed': SCTE35,
+  'scte35.cues_stopped': SCTE35,
 };
 
 const HOLD_OFF: Record<DefectType, (t: Thresholds) => number> = {
@@ -88,6 +96,11 @@ const HOLD_OFF: Record<DefectType, (t: Thresholds) => number> = {
   'delivery.variant_missing': () => 0,
   'delivery.manifest_invalid': () => 0,
   'ad.break': () => 0,
+  'scte35.preroll': () => 0,
+  'scte35.overrun': () => 0,
+  'scte35.orphan_return': () => 0,
+  'scte35.malformed': () => 0,
+  'scte35.cues_stopped': () => 0,
 };
 
 /** The alarm timing of one type under a stream's thresholds. */

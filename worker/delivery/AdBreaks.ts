@@ -1,8 +1,10 @@
 /**
  * Ad breaks a source signals, reported as `ad.break` (raised at the break's start with its planned
- * duration, cleared at its return, or 2 s of media past its planned duration without one:
+ * duration, cleared at its return — at the planned end when the cue says the return is automatic —
+ * or `thresholds.scte35.breakTolerance` (2 s) of media past its planned duration without one:
  * `detail.returned: false`). Breaks go to black, silence and slates by design: while one is open,
- * those alarms are held back (worker/alarms/Inhibitor.ts).
+ * those alarms are held back (worker/alarms/Inhibitor.ts). What the cues do wrong is judged by
+ * CueChecks.ts (`scte35.*`).
  *
  * - HLS (EXT-X-CUE-OUT/IN, EXT-X-DATERANGE SCTE35-OUT/IN): a cue takes effect when the decoder
  *   reaches the segment that carries it — by media sequence number, so a cue is not missed when the
@@ -12,20 +14,51 @@
  *   effect when the decoded media reaches the splice time, not when the cue arrives.
  */
 import { createHash } from 'node:crypto';
-import { DEFAULT_SEVERITY, type DefectEvent, type DetailValue } from '../../shared/events.js';
+import {
+  DEFAULT_SEVERITY,
+  type DefectEvent,
+  type DefectType,
+  type DetailValue,
+} from '../../shared/events.js';
+import type { Thresholds } from '../../shared/thresholds.js';
 import type { MediaClock } from '../converter/MediaClock.js';
+import type { Emit } from '../detectors/types.js';
 import type { CueReport } from '../transport/cueLog.js';
 import type { SpliceInfo } from '../transport/scte35.js';
+import { CueChecks } from './CueChecks.js';
 import type { SegmentInfo } from './segments.js';
 
-/** A break without a return ends this many seconds of media after its planned duration. */
+/** A break without a return ends this many seconds of media after its planned duration (default). */
 const OVERRUN_SECONDS = 2;
 /** segmentation_type_id of break starts and ends (SCTE 35 table 22): breaks, ads, placement opportunities. */
 const SEGMENT_STARTS = new Set([0x22, 0x30, 0x32, 0x34, 0x36]);
 const SEGMENT_ENDS = new Set([0x23, 0x31, 0x33, 0x35, 0x37]);
 
+/**
+ * The ad-break tracker of a stream whose types include `ad.break` or an `scte35.*` check (null
+ * otherwise): breaks are reported only when `ad.break` is on, the checks' observations go to
+ * `observe` (the stream's alarm tracker).
+ */
+export function adBreaksFor(
+  types: readonly DefectType[],
+  thresholds: Thresholds,
+  streamId: string,
+  clock: Pick<MediaClock, 'mediaTime'>,
+  wallClock: ((mediaTime: number) => Date) | undefined,
+  emit: (event: DefectEvent) => void,
+  observe: Emit | undefined,
+): AdBreaks | null {
+  const checks = observe ? new CueChecks(types, thresholds.scte35, observe, clock) : null;
+  const reported = types.includes('ad.break');
+  if (!reported && !checks?.active) return null;
+  return new AdBreaks(streamId, clock, wallClock, reported ? emit : () => {}, {
+    checks: checks?.active ? checks : undefined,
+    tolerance: thresholds.scte35.breakTolerance,
+  });
+}
+
 export class AdBreaks {
-  private open: { event: DefectEvent; planned?: number } | null = null;
+  private open: { event: DefectEvent; planned?: number; autoReturn?: boolean } | null = null;
   /** A return signalled ahead of its splice time (media time it takes effect at). */
   private returnAt: number | null = null;
   private count = 0;
@@ -37,7 +70,12 @@ export class AdBreaks {
     private readonly clock: Pick<MediaClock, 'mediaTime'>,
     private readonly wallClock: ((mediaTime: number) => Date) | undefined,
     private readonly emit: (event: DefectEvent) => void,
+    private readonly options: { checks?: CueChecks; tolerance?: number } = {},
   ) {}
+
+  private get checks(): CueChecks | undefined {
+    return this.options.checks;
+  }
 
   /**
    * HLS: the decoder fetched a segment of the decoded rendition; the cues of every listed segment
@@ -57,13 +95,15 @@ export class AdBreaks {
     if (joining) cued = cued.slice(-1).filter((s) => s.cue?.kind === 'out');
     for (const s of cued) {
       const cue = s.cue!;
+      this.checks?.cueArrived(Date.now(), false);
       if (cue.kind === 'out')
         this.start(this.clock.mediaTime, cue.duration, {
           signal: cue.tag,
           ...(cue.id ? { cueId: cue.id } : {}),
           segment: s.uri,
         });
-      else this.end(true, { returnSegment: s.uri });
+      else if (this.open) this.end(true, { returnSegment: s.uri });
+      else this.checks?.returnWithoutBreak({ signal: cue.tag, segment: s.uri });
     }
   }
 
@@ -72,43 +112,92 @@ export class AdBreaks {
    * on the stream's media time (null before the first decoded sample: the cue counts from now).
    */
   spliced(reports: CueReport[], mediaTimeOf: (pts: number) => number | null): void {
-    for (const { cue } of reports) {
-      if (!cue) continue;
-      const at = (info: SpliceInfo) =>
-        info.spliceTime === null || info.insert?.immediate
-          ? this.clock.mediaTime
-          : (mediaTimeOf(info.spliceTime) ?? this.clock.mediaTime);
+    for (const { cue, error, atMs } of reports) {
+      if (!cue) {
+        if (error) this.checks?.malformed(error);
+        continue;
+      }
+      const heartbeat =
+        cue.command === 'splice_null' || (cue.command === 'time_signal' && cue.segmentation.length === 0);
+      this.checks?.cueArrived(atMs, heartbeat);
+      const arrival = this.clock.mediaTime;
+      // Where the splice falls on the media timeline; `known` false before the first decoded sample.
+      const at = (info: SpliceInfo) => {
+        if (info.spliceTime === null || info.insert?.immediate) return { time: arrival, known: true };
+        const placed = mediaTimeOf(info.spliceTime);
+        return placed === null ? { time: arrival, known: false } : { time: placed, known: true };
+      };
+      const out = (info: SpliceInfo, planned: number | undefined, detail: Record<string, DetailValue>) => {
+        const splice = at(info);
+        if (splice.known)
+          this.checks?.preroll(splice.time - arrival, {
+            signal: String(detail.signal),
+            cueId: String(detail.cueId),
+          });
+        this.start(splice.time, planned, detail, info.insert?.autoReturn === true);
+      };
+      const back = (info: SpliceInfo, signal: string) => {
+        if (this.open) this.returnAt = at(info).time;
+        else this.checks?.returnWithoutBreak({ signal });
+      };
       const insert = cue.insert;
       if (cue.command === 'splice_insert' && insert && !insert.cancelled) {
         if (insert.outOfNetwork)
-          this.start(at(cue), insert.duration, { signal: 'SCTE-35 splice_insert', cueId: insert.eventId });
-        else this.returnAt = at(cue);
+          out(cue, insert.duration, { signal: 'SCTE-35 splice_insert', cueId: insert.eventId });
+        else back(cue, 'SCTE-35 splice_insert');
       }
       for (const d of cue.command === 'time_signal' ? cue.segmentation : []) {
         if (d.cancelled) continue;
         if (SEGMENT_STARTS.has(d.typeId))
-          this.start(at(cue), d.duration, {
+          out(cue, d.duration, {
             signal: 'SCTE-35 time_signal',
             cueId: d.eventId,
             segmentationType: d.typeId,
           });
-        else if (SEGMENT_ENDS.has(d.typeId)) this.returnAt = at(cue);
+        else if (SEGMENT_ENDS.has(d.typeId)) back(cue, 'SCTE-35 time_signal');
       }
     }
-    this.tick();
+    // The checks' findings go to the tracker at the next tick, dated where they were made.
+    this.judge();
   }
 
   /** Ends a break whose return time the media has reached, or whose planned duration ran out. */
-  tick(): void {
+  tick(nowMs = Date.now()): void {
+    this.judge();
+    this.checks?.tick(nowMs);
+  }
+
+  private judge(): void {
     const open = this.open;
     if (!open) return;
     const now = this.clock.mediaTime;
-    if (this.returnAt !== null && now >= this.returnAt) this.end(true, {}, this.returnAt);
-    else if (open.planned && now > open.event.start + open.planned + OVERRUN_SECONDS) this.end(false, {});
+    if (this.returnAt !== null && now >= this.returnAt) {
+      this.end(true, {}, this.returnAt);
+      return;
+    }
+    if (!open.planned) return;
+    const plannedEnd = open.event.start + open.planned;
+    // The cue said the return is automatic: the break ends where it was planned to.
+    if (open.autoReturn && now >= plannedEnd) this.end(true, { autoReturn: true }, plannedEnd);
+    else if (now > plannedEnd + (this.options.tolerance ?? OVERRUN_SECONDS)) {
+      this.end(false, {});
+      // The break is reported over; the overrun stays open until its return cue or the next break.
+      this.checks?.overran({
+        cueId: String(open.event.detail.cueId ?? ''),
+        plannedDuration: open.planned,
+        breakStart: open.event.start,
+      });
+    }
   }
 
-  private start(at: number, planned: number | undefined, detail: Record<string, DetailValue>): void {
+  private start(
+    at: number,
+    planned: number | undefined,
+    detail: Record<string, DetailValue>,
+    autoReturn = false,
+  ): void {
     if (this.open) return;
+    this.checks?.breakStarted();
     this.returnAt = null;
     const key = createHash('sha256')
       .update(`${this.streamId}|${at}|${++this.count}`)
@@ -124,7 +213,7 @@ export class AdBreaks {
       dedupKey: `ad.break:${key.slice(0, 20)}`,
       detail: { ...detail, ...(planned ? { plannedDuration: planned } : {}) },
     };
-    this.open = { event, planned };
+    this.open = { event, planned, autoReturn };
     this.emit(event);
   }
 
@@ -133,6 +222,7 @@ export class AdBreaks {
     if (!open) return;
     this.open = null;
     this.returnAt = null;
+    this.checks?.breakEnded();
     const end = Math.max(open.event.start, at);
     this.emit({
       ...open.event,

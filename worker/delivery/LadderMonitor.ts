@@ -18,10 +18,10 @@ import { isDeliveryType } from '../../shared/events.js';
 import { AlarmTracker, type OpenAlarm } from '../alarms/AlarmTracker.js';
 import type { MediaClock } from '../converter/MediaClock.js';
 import { TransportDetector, type TransportType } from '../detectors/TransportDetector.js';
-import type { Detail, Observation } from '../detectors/types.js';
+import type { Detail, Emit, Observation } from '../detectors/types.js';
 import type { Exchange } from '../egress/GuardProxy.js';
 import { type TransportErrors, TsAnalyzer } from '../transport/TsAnalyzer.js';
-import { AdBreaks } from './AdBreaks.js';
+import { type AdBreaks, adBreaksFor } from './AdBreaks.js';
 import type { DashManifest } from './dashManifest.js';
 import { FetchError, type Fetched, guardedGet, ManifestRefused } from './guardedGet.js';
 import type { LadderRefs } from './ladderChoice.js';
@@ -50,6 +50,8 @@ export interface LadderMonitorOptions extends LadderLoadOptions {
   /** Segments the decoder fetches are seen through the guard proxy. */
   proxyObserves: boolean;
   onEvent: (event: DefectEvent) => void;
+  /** Observations of the stream as a whole (the SCTE-35 checks of its cues): the stream's tracker. */
+  observe?: Emit;
   ffmpeg?: string;
 }
 
@@ -62,7 +64,7 @@ export class LadderMonitor {
   private readonly documents = new Map<string, string>();
   private readonly mpd: MpdPoller | null;
   private readonly scope: ScopeJudge;
-  /** Ad breaks the decoded rendition's playlist signals (when `ad.break` is on). */
+  /** Ad breaks the decoded rendition's playlist signals (when `ad.break` or an `scte35.*` check is on). */
   private readonly breaks: AdBreaks | null;
   /** Renditions whose playlist is being loaded now. */
   private readonly polling = new Set<Rendition>();
@@ -82,9 +84,15 @@ export class LadderMonitor {
     dash: { url: string; ids: string[] } | null = null,
   ) {
     this.deliveryTypes = options.types.filter(isDeliveryType);
-    this.breaks = options.types.includes('ad.break')
-      ? new AdBreaks(options.streamId, options.clock, options.wallClock, options.onEvent)
-      : null;
+    this.breaks = adBreaksFor(
+      options.types,
+      options.thresholds,
+      options.streamId,
+      options.clock,
+      options.wallClock,
+      options.onEvent,
+      options.observe,
+    );
     const refs = [...ladder.video, ...ladder.audio];
     const decodedAudio = ladder.decodedAudio < 0 ? -1 : ladder.video.length + ladder.decodedAudio;
     this.renditions = refs.map(

@@ -13,7 +13,7 @@ import { SourceOpenError } from '../converter/errors.js';
 import type { MediaClock } from '../converter/MediaClock.js';
 import type { LadderMonitor } from '../delivery/LadderMonitor.js';
 import type { StreamLossDetector } from '../detectors/StreamLossDetector.js';
-import type { Observation } from '../detectors/types.js';
+import type { Emit, Observation } from '../detectors/types.js';
 import type { Exchange } from '../egress/GuardProxy.js';
 
 /**
@@ -35,6 +35,8 @@ export interface LadderInputOptions {
   detectors: readonly DefectType[];
   logger: Logger;
   onEvent: (event: DefectEvent) => void;
+  /** Observations of the stream as a whole the ladder makes (SCTE-35 checks): the stream's tracker. */
+  observe?: Emit;
   /** Absent: ffmpeg reads every http source alone. */
   delivery?: DeliveryOptions;
 }
@@ -93,6 +95,7 @@ export class LadderInput {
         proxyObserves: delivery.proxyObserves,
         documentsBase: delivery.documentsBase,
         onEvent: options.onEvent,
+        observe: options.observe,
       });
     } catch (e) {
       const reason = e instanceof FetchError ? `${e.message} (${e.url})` : (e as Error).message;

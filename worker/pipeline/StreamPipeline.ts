@@ -103,12 +103,13 @@ export class StreamPipeline {
       this.clock,
       (t) => this.wallAt(t),
       this.events.emit,
+      (o) => this.tracker.observe(o),
       () => this.stopped,
     );
     this.tap = tapped?.tap ?? null;
     this.breaks = tapped?.breaks ?? null;
     this.ladder = new LadderInput(
-      { ...options, onEvent: this.events.emit },
+      { ...options, onEvent: this.events.emit, observe: (o) => this.tracker.observe(o) },
       this.clock,
       (t) => this.wallAt(t),
       this.loss,

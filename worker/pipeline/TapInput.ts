@@ -9,8 +9,8 @@ import type { DefectEvent } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
 import { SourceOpenError } from '../converter/errors.js';
 import type { MediaClock } from '../converter/MediaClock.js';
-import { AdBreaks } from '../delivery/AdBreaks.js';
-import type { Detector } from '../detectors/types.js';
+import { type AdBreaks, adBreaksFor } from '../delivery/AdBreaks.js';
+import type { Detector, Emit } from '../detectors/types.js';
 import type { CueReport } from '../transport/cueLog.js';
 import { UdpTap } from '../transport/UdpTap.js';
 import type { PipelineOptions } from './types.js';
@@ -77,7 +77,8 @@ export class TapInput {
 
 /**
  * The tap of a UDP/RTP source, when the worker reads it: a transport check runs, or (live) its
- * SCTE-35 cues are followed for ad breaks (AdBreaks, which emits through `emit`). Null otherwise:
+ * SCTE-35 cues are followed for ad breaks (AdBreaks, which emits through `emit`) and checked
+ * (`scte35.*`, observations to `observe`: the stream's alarm tracker). Null otherwise:
  * ffmpeg reads the source alone (an HLS source's breaks are the ladder's).
  */
 export function tapFor(
@@ -86,13 +87,13 @@ export function tapFor(
   clock: MediaClock,
   wallAt: (mediaTime: number) => Date,
   emit: (event: DefectEvent) => void,
+  observe: Emit,
   stopped: () => boolean,
 ): { tap: TapInput; breaks: AdBreaks | null } | null {
   if (options.kind !== 'udp' && options.kind !== 'rtp') return null;
-  const breaks =
-    options.live && options.detectors.includes('ad.break')
-      ? new AdBreaks(options.streamId, clock, wallAt, emit)
-      : null;
+  const breaks = options.live
+    ? adBreaksFor(options.detectors, options.thresholds, options.streamId, clock, wallAt, emit, observe)
+    : null;
   if (!transport.length && !breaks) return null;
   const tap = new TapInput(
     transport,

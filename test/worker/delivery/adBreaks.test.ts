@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { DefectEvent } from '../../../shared/events.js';
 import { AdBreaks } from '../../../worker/delivery/AdBreaks.js';
 import { type HlsMedia, parseHls } from '../../../worker/delivery/hlsPlaylist.js';
-import { decodeCueText, parseSpliceInfo } from '../../../worker/transport/scte35.js';
 import type { CueReport } from '../../../worker/transport/cueLog.js';
+import { decodeCueText, parseSpliceInfo } from '../../../worker/transport/scte35.js';
 
 const PLAYLIST = `#EXTM3U
 #EXT-X-VERSION:3
