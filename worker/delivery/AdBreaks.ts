@@ -24,15 +24,12 @@ import type { Thresholds } from '../../shared/thresholds.js';
 import type { MediaClock } from '../converter/MediaClock.js';
 import type { Emit } from '../detectors/types.js';
 import type { CueReport } from '../transport/cueLog.js';
-import type { SpliceInfo } from '../transport/scte35.js';
+import { SEGMENT_ENDS, SEGMENT_STARTS, type SpliceInfo } from '../transport/scte35.js';
 import { CueChecks } from './CueChecks.js';
 import type { SegmentInfo } from './segments.js';
 
 /** A break without a return ends this many seconds of media after its planned duration (default). */
 const OVERRUN_SECONDS = 2;
-/** segmentation_type_id of break starts and ends (SCTE 35 table 22): breaks, ads, placement opportunities. */
-const SEGMENT_STARTS = new Set([0x22, 0x30, 0x32, 0x34, 0x36]);
-const SEGMENT_ENDS = new Set([0x23, 0x31, 0x33, 0x35, 0x37]);
 
 /**
  * The ad-break tracker of a stream whose types include `ad.break` or an `scte35.*` check (null
@@ -64,6 +61,8 @@ export class AdBreaks {
   private count = 0;
   /** The newest media sequence number whose cues have taken effect (HLS). */
   private lastMsn: number | null = null;
+  /** The HLS playlist has carried a cue tag: its tags, not the segments' in-band cues, say the breaks. */
+  private playlistCues = false;
 
   constructor(
     private readonly streamId: string,
@@ -90,12 +89,15 @@ export class AdBreaks {
     let cued = [...listed]
       .filter((s) => s.cue && s.msn > from && s.msn <= segment.msn)
       .sort((a, b) => a.msn - b.msn);
+    if (cued.length) this.playlistCues = true;
     // Joining (or the sequence started again): only where the listed cues leave the stream counts —
     // inside a break when the last one is an out cue; breaks already over are not reported.
     if (joining) cued = cued.slice(-1).filter((s) => s.cue?.kind === 'out');
     for (const s of cued) {
       const cue = s.cue!;
       this.checks?.cueArrived(Date.now(), false);
+      if (cue.reason) this.checks?.malformed(cue.reason);
+      if (cue.kind === 'invalid') continue;
       if (cue.kind === 'out')
         this.start(this.clock.mediaTime, cue.duration, {
           signal: cue.tag,
@@ -159,6 +161,15 @@ export class AdBreaks {
     }
     // The checks' findings go to the tracker at the next tick, dated where they were made.
     this.judge();
+  }
+
+  /**
+   * HLS with TS segments: SCTE-35 cues in the decoded rendition's segments (their cue PID), as for
+   * a UDP/RTP source — unless the playlist signals breaks with tags, which then say them alone (a
+   * packager that writes both would otherwise report each break twice).
+   */
+  inBand(reports: CueReport[], mediaTimeOf: (pts: number) => number | null): void {
+    if (!this.playlistCues) this.spliced(reports, mediaTimeOf);
   }
 
   /** Ends a break whose return time the media has reached, or whose planned duration ran out. */

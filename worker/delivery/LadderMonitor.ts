@@ -30,7 +30,7 @@ import { type LadderLoadOptions, loadLadder, MAX_PLAYLIST_BYTES, parseIn } from 
 import { applyList, hlsLimits, missingNow, type RuleSink } from './playlistRules.js';
 import { Rendition } from './Rendition.js';
 import { ScopeJudge } from './ScopeJudge.js';
-import { checkTransport, judgeDownload, judgeInProgress } from './segmentChecks.js';
+import { checkTransport, judgeDownload, judgeInProgress, segmentCues } from './segmentChecks.js';
 import type { SegmentInfo } from './segments.js';
 
 export { MAX_AUDIO_RENDITIONS, MAX_RENDITIONS } from './ladderChoice.js';
@@ -343,10 +343,14 @@ export class LadderMonitor {
       return;
     }
     this.judge(r, segment, exchange);
-    if (!r.audio && exchange.status < 300 && !exchange.error)
-      this.breaks?.fetched(segment, r.segments.values());
-    if (exchange.body && exchange.status < 300 && !exchange.error)
-      checkTransport(r, segment, exchange.body, this.options.thresholds);
+    const fetched = exchange.status < 300 && !exchange.error;
+    if (!r.audio && fetched) this.breaks?.fetched(segment, r.segments.values());
+    if (exchange.body && fetched) checkTransport(r, segment, exchange.body, this.options.thresholds);
+    // SCTE-35 in the decoded pictures' TS segments (followed when the playlist signals no cues).
+    if (this.breaks && !r.audio && exchange.body && fetched) {
+      const cues = segmentCues(r, segment, exchange.body);
+      if (cues.length) this.breaks.inBand(cues, (pts) => this.options.clock.mediaTimeOf(pts));
+    }
   }
 
   // ---- the periodic judgement -----------------------------------------------------------------

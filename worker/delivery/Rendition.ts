@@ -51,6 +51,8 @@ export class Rendition {
   tsNext = -1;
   /** Transport errors found since the last tick. */
   tsErrors: TransportErrors | null = null;
+  /** Reads the SCTE-35 cue PID of its TS segments when no transport check does (ad breaks). */
+  cueTs: TsAnalyzer | null = null;
   transport: TransportDetector[] = [];
 
   constructor(

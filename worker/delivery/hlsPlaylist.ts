@@ -5,6 +5,7 @@
  */
 import HLS from 'hls-parser';
 import { ManifestRefused } from './guardedGet.js';
+import { breakSignalOf, decodeCueText, parseSpliceInfo, ScteError } from '../transport/scte35.js';
 import { MAX_SEGMENTS_KEPT, type SegmentCue, type SegmentInfo } from './segments.js';
 
 HLS.setOptions({ silent: true });
@@ -93,22 +94,62 @@ export function parseHls(text: string, base: string): HlsMaster | HlsMedia {
 
 /**
  * The ad-break cue a segment carries: EXT-X-CUE-OUT[:duration] / EXT-X-CUE-IN (hls-parser's
- * markers; EXT-X-CUE-OUT-CONT only repeats a break already open), or an EXT-X-DATERANGE with
- * SCTE35-OUT (PLANNED-DURATION or DURATION) / SCTE35-IN.
+ * markers; EXT-X-CUE-OUT-CONT only repeats a break already open); an EXT-X-DATERANGE with
+ * SCTE35-OUT (PLANNED-DURATION or DURATION) / SCTE35-IN, or SCTE35-CMD (the cue decides); a
+ * splice_info_section in EXT-X-SCTE35 (`CUE="…"`) or EXT-OATCLS-SCTE35. SCTE-35 bytes that are
+ * present are decoded: a cue that cannot be read is `invalid`, with the reason.
  */
 function cueOf(s: HLS.types.Segment): { cue?: SegmentCue } {
   for (const m of s.markers ?? []) {
     if (m.type === 'OUT')
       return { cue: { kind: 'out', tag: 'EXT-X-CUE-OUT', ...(m.duration ? { duration: m.duration } : {}) } };
     if (m.type === 'IN') return { cue: { kind: 'in', tag: 'EXT-X-CUE-IN' } };
+    if (m.type === 'RAW' && (m.tagName === 'EXT-X-SCTE35' || m.tagName === 'EXT-OATCLS-SCTE35')) {
+      const text = m.tagName === 'EXT-X-SCTE35' ? /(?:^|,)CUE="?([^",]+)"?/.exec(m.value ?? '')?.[1] : m.value;
+      const cue = text ? spliceCue(m.tagName, () => decodeCueText(text)) : undefined;
+      if (cue) return { cue };
+    }
   }
   const range = s.dateRange;
-  const attributes = (range?.attributes ?? {}) as Record<string, unknown>;
-  if (range && attributes['SCTE35-OUT'] !== undefined) {
-    const duration = range.plannedDuration ?? range.duration;
-    return { cue: { kind: 'out', tag: 'EXT-X-DATERANGE', id: range.id, ...(duration ? { duration } : {}) } };
+  if (!range) return {};
+  const attributes = (range.attributes ?? {}) as Record<string, unknown>;
+  const bytes = (key: string) => () => toBytes(attributes[key]);
+  for (const key of ['SCTE35-OUT', 'SCTE35-IN', 'SCTE35-CMD']) {
+    if (attributes[key] === undefined) continue;
+    const cue = spliceCue('EXT-X-DATERANGE', bytes(key), range.id);
+    if (key === 'SCTE35-CMD') return cue ? { cue } : {};
+    // The attribute names the direction (bytes that cannot be read are reported, not obeyed).
+    const unreadable = cue?.kind === 'invalid' ? { reason: cue.reason } : {};
+    if (key === 'SCTE35-IN') return { cue: { kind: 'in', tag: 'EXT-X-DATERANGE', id: range.id, ...unreadable } };
+    const duration = range.plannedDuration ?? range.duration ?? cue?.duration;
+    return {
+      cue: { kind: 'out', tag: 'EXT-X-DATERANGE', id: range.id, ...(duration ? { duration } : {}), ...unreadable },
+    };
   }
-  if (range && attributes['SCTE35-IN'] !== undefined)
-    return { cue: { kind: 'in', tag: 'EXT-X-DATERANGE', id: range.id } };
   return {};
+}
+
+/** DATERANGE SCTE35-* values as hls-parser gives them (bytes), or their text. */
+function toBytes(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (Array.isArray(value)) return Uint8Array.from(value as number[]);
+  return decodeCueText(String(value));
+}
+
+/** A cue from SCTE-35 bytes: a break start or end, invalid (why), or nothing about breaks. */
+function spliceCue(tag: string, read: () => Uint8Array, id?: string): SegmentCue | undefined {
+  let signal: ReturnType<typeof breakSignalOf>;
+  try {
+    signal = breakSignalOf(parseSpliceInfo(read()));
+  } catch (e) {
+    if (!(e instanceof ScteError)) throw e;
+    return { kind: 'invalid', tag, reason: e.reason, ...(id ? { id } : {}) };
+  }
+  if (!signal) return undefined;
+  return {
+    kind: signal.kind,
+    tag,
+    id: id ?? String(signal.eventId),
+    ...(signal.kind === 'out' && signal.duration ? { duration: signal.duration } : {}),
+  };
 }

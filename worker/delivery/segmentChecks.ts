@@ -5,6 +5,7 @@
 import type { DeliveryType } from '../../shared/events.js';
 import type { Thresholds } from '../../shared/thresholds.js';
 import type { Detail } from '../detectors/types.js';
+import type { CueReport } from '../transport/cueLog.js';
 import { PACKET, type TransportErrors, TsAnalyzer } from '../transport/TsAnalyzer.js';
 import type { Rendition } from './Rendition.js';
 import type { SegmentInfo } from './segments.js';
@@ -72,4 +73,23 @@ export function checkTransport(r: Rendition, s: SegmentInfo, bytes: Buffer, thre
   const sum = r.tsErrors;
   if (sum) for (const key of Object.keys(found) as (keyof TransportErrors)[]) sum[key] += found[key];
   else r.tsErrors = found;
+}
+
+/**
+ * The SCTE-35 cues in a TS segment's cue PID (PMT stream type 0x86), dated when the segment
+ * arrived. The transport checks' analyser reads them when it runs (checkTransport first);
+ * otherwise one of the rendition's own does.
+ */
+export function segmentCues(r: Rendition, s: SegmentInfo, bytes: Buffer): CueReport[] {
+  if (bytes.length < PACKET || bytes[0] !== 0x47) return [];
+  let analyzer = r.ts;
+  if (r.transport.length === 0) {
+    if (!r.cueTs || s.msn !== r.tsNext) r.cueTs = new TsAnalyzer({ clock: 'pcr' });
+    r.cueTs.push(bytes);
+    r.cueTs.take();
+    r.tsNext = s.msn + 1;
+    analyzer = r.cueTs;
+  }
+  const now = Date.now();
+  return (analyzer?.takeCues() ?? []).map((c) => ({ ...c, atMs: now }));
 }

@@ -12,9 +12,14 @@ export interface SegmentInfo {
   cue?: SegmentCue;
 }
 
-/** A break cue as an HLS playlist signals it (EXT-X-CUE-OUT/IN, EXT-X-DATERANGE SCTE35-OUT/IN). */
+/**
+ * A break cue as an HLS playlist signals it (EXT-X-CUE-OUT/IN, EXT-X-DATERANGE SCTE35-OUT/IN/CMD,
+ * EXT-X-SCTE35, EXT-OATCLS-SCTE35). `reason`: its SCTE-35 bytes cannot be read (a DATERANGE
+ * SCTE35-OUT/IN still says its direction; any other such cue is `invalid`).
+ */
 export interface SegmentCue {
-  kind: 'out' | 'in';
+  kind: 'out' | 'in' | 'invalid';
+  reason?: string;
   /** Planned duration of the break, seconds, when the cue says. */
   duration?: number;
   /** The tag that said it, and its id (DATERANGE ID) when it has one. */

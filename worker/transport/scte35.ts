@@ -240,3 +240,24 @@ export function decodeCueText(text: string): Uint8Array {
   if (/^[A-Za-z0-9+/=_-]+$/.test(t)) return Uint8Array.from(Buffer.from(t, 'base64'));
   throw new ScteError('not_scte35', 'a cue is base64 or 0x-prefixed hex');
 }
+
+/** segmentation_type_id of break starts and ends (SCTE 35 table 22): breaks, ads, placement opportunities. */
+export const SEGMENT_STARTS: ReadonlySet<number> = new Set([0x22, 0x30, 0x32, 0x34, 0x36]);
+export const SEGMENT_ENDS: ReadonlySet<number> = new Set([0x23, 0x31, 0x33, 0x35, 0x37]);
+
+/** What a cue says of ad breaks: one starts (with its planned duration) or ends; null: neither. */
+export function breakSignalOf(
+  info: SpliceInfo,
+): { kind: 'out' | 'in'; duration?: number; eventId: number; autoReturn?: boolean } | null {
+  const insert = info.insert;
+  if (info.command === 'splice_insert' && insert && !insert.cancelled)
+    return insert.outOfNetwork
+      ? { kind: 'out', duration: insert.duration, eventId: insert.eventId, autoReturn: insert.autoReturn }
+      : { kind: 'in', eventId: insert.eventId };
+  for (const d of info.command === 'time_signal' ? info.segmentation : []) {
+    if (d.cancelled) continue;
+    if (SEGMENT_STARTS.has(d.typeId)) return { kind: 'out', duration: d.duration, eventId: d.eventId };
+    if (SEGMENT_ENDS.has(d.typeId)) return { kind: 'in', eventId: d.eventId };
+  }
+  return null;
+}

@@ -1,10 +1,17 @@
-/** Ad-break cues in HLS playlists (hlsPlaylist.ts) and the breaks they make (AdBreaks.ts). */
+/** Ad-break cues in HLS playlists (hlsPlaylist.ts) and TS segments, and the breaks they make (AdBreaks.ts). */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DefectEvent } from '../../../shared/events.js';
 import { AdBreaks } from '../../../worker/delivery/AdBreaks.js';
 import { type HlsMedia, parseHls } from '../../../worker/delivery/hlsPlaylist.js';
+import type { Rendition } from '../../../worker/delivery/Rendition.js';
+import { segmentCues } from '../../../worker/delivery/segmentChecks.js';
 import type { CueReport } from '../../../worker/transport/cueLog.js';
 import { decodeCueText, parseSpliceInfo } from '../../../worker/transport/scte35.js';
+import { makeClip } from '../../helpers/clips.js';
+import { spliceInsert, withCues } from '../../helpers/scte35Stream.js';
 
 const PLAYLIST = `#EXTM3U
 #EXT-X-VERSION:3
@@ -22,10 +29,10 @@ c.ts
 #EXTINF:2.0,
 d.ts
 #EXT-X-PROGRAM-DATE-TIME:2026-12-05T10:00:08.000Z
-#EXT-X-DATERANGE:ID="splice-7",START-DATE="2026-12-05T10:00:08.000Z",PLANNED-DURATION=60.0,SCTE35-OUT=0xFC302F00000000000000FFF014054800008F7FEFFE7369C02EFE0052CCF500000000000A0008435545490000013562DBA30A
+#EXT-X-DATERANGE:ID="splice-7",START-DATE="2026-12-05T10:00:08.000Z",PLANNED-DURATION=60.0,SCTE35-OUT=0xFC302F000000000000FFFFF014054800008F7FEFFE7369C02EFE0052CCF500000000000A0008435545490000013562DBA30A
 #EXTINF:2.0,
 e.ts
-#EXT-X-DATERANGE:ID="splice-7",START-DATE="2026-12-05T10:00:10.000Z",SCTE35-IN=0xFC302F00000000000000FFF014054800008F7FEFFE7369C02EFE0052CCF500000000000A0008435545490000013562DBA30A
+#EXT-X-DATERANGE:ID="splice-7",START-DATE="2026-12-05T10:00:10.000Z",SCTE35-IN=0xFC302F000000000000FFFFF014054800008F7FEFFE7369C02EFE0052CCF500000000000A0008435545490000013562DBA30A
 #EXTINF:2.0,
 f.ts
 `;
@@ -41,6 +48,44 @@ describe('cues in a media playlist', () => {
       ['e.ts', { kind: 'out', tag: 'EXT-X-DATERANGE', id: 'splice-7', duration: 60 }],
       ['f.ts', { kind: 'in', tag: 'EXT-X-DATERANGE', id: 'splice-7' }],
     ]);
+  });
+
+  it('decodes the cue in EXT-X-SCTE35, EXT-OATCLS-SCTE35 and DATERANGE SCTE35-CMD; bytes that cannot be read are said', () => {
+    // SCTE 35 §14.2 (splice_insert out, 60.3 s, auto return) and §14.1 (time_signal, placement
+    // opportunity start 0x34, 307 s); the last cue's CRC-32 damaged.
+    const insert = '/DAvAAAAAAAA///wFAVIAACPf+/+c2nALv4AUsz1AAAAAAAKAAhDVUVJAAABNWLbowo=';
+    const timeSignal =
+      '0xFC3034000000000000FFFFF00506FE72BD0050001E021C435545494800008E7FCF0001A599B00808000000002CA0A18A3402009AC9D17E';
+    const damaged = `${timeSignal.slice(0, -2)}7F`;
+    const playlist = `#EXTM3U
+#EXT-X-TARGETDURATION:2
+#EXT-X-MEDIA-SEQUENCE:1
+#EXT-X-SCTE35:CUE="${insert}",ID="7"
+#EXTINF:2.0,
+a.ts
+#EXT-OATCLS-SCTE35:${insert}
+#EXTINF:2.0,
+b.ts
+#EXT-X-PROGRAM-DATE-TIME:2026-12-05T10:00:04.000Z
+#EXT-X-DATERANGE:ID="ts-1",START-DATE="2026-12-05T10:00:04.000Z",SCTE35-CMD=${timeSignal}
+#EXTINF:2.0,
+c.ts
+#EXT-X-DATERANGE:ID="ts-2",START-DATE="2026-12-05T10:00:06.000Z",SCTE35-CMD=${damaged}
+#EXTINF:2.0,
+d.ts
+#EXT-X-DATERANGE:ID="ts-3",START-DATE="2026-12-05T10:00:08.000Z",PLANNED-DURATION=30,SCTE35-OUT=${damaged}
+#EXTINF:2.0,
+e.ts
+`;
+    const media = parseHls(playlist, 'http://origin.example/live/media.m3u8') as HlsMedia;
+    const cues = media.segments.map((s) => s.cue ?? null);
+    expect(cues[0]).toMatchObject({ kind: 'out', tag: 'EXT-X-SCTE35', id: String(0x4800008f) });
+    expect(cues[0]?.duration).toBeCloseTo(60.294, 3);
+    expect(cues[1]).toMatchObject({ kind: 'out', tag: 'EXT-OATCLS-SCTE35' });
+    expect(cues[2]).toMatchObject({ kind: 'out', tag: 'EXT-X-DATERANGE', id: 'ts-1' });
+    expect(cues[2]?.duration).toBeCloseTo(307, 0);
+    expect(cues[3]).toEqual({ kind: 'invalid', tag: 'EXT-X-DATERANGE', id: 'ts-2', reason: 'crc' });
+    expect(cues[4]).toEqual({ kind: 'out', tag: 'EXT-X-DATERANGE', id: 'ts-3', duration: 30, reason: 'crc' });
   });
 });
 
@@ -245,5 +290,38 @@ describe('breaks from SCTE-35 cues in a transport stream', () => {
       ],
     );
     expect(events[1].detail.returned).toBe(true);
+  });
+});
+
+describe("SCTE-35 in the decoded rendition's TS segments (HLS)", () => {
+  it('reads the cue PID of a segment and opens the break at its splice time, unless the playlist has cue tags', () => {
+    const clip = join(mkdtempSync(join(tmpdir(), 'streamqc-inband-')), 'seg.ts');
+    makeClip(clip, 4);
+    // A splice_insert out at 3 s for 20 s, sent at 1 s of the segment.
+    const segment = withCues(clip, [
+      { sendAt: 1, section: (first) => spliceInsert(9, true, first + 3 * 90_000, 20 * 90_000) },
+    ]);
+    const rendition = { transport: [], ts: null, cueTs: null, tsNext: -1 } as unknown as Rendition;
+    const cues = segmentCues(rendition, { msn: 1, uri: 'seg.ts', duration: 4, discontinuity: 0 }, segment);
+    expect(cues.map((c) => c.cue?.insert?.eventId)).toEqual([9]);
+    const run = (playlistTags: boolean) => {
+      const clock = { mediaTime: 0 };
+      const events: DefectEvent[] = [];
+      const breaks = new AdBreaks('s1', clock, undefined, (e) => events.push(e));
+      if (playlistTags)
+        breaks.fetched({
+          msn: 1,
+          uri: 'seg.ts',
+          duration: 4,
+          discontinuity: 0,
+          cue: { kind: 'in', tag: 'EXT-X-CUE-IN' },
+        });
+      // Media time = seconds since the segment's first PTS.
+      const first = cues[0].cue!.spliceTime! - 3;
+      breaks.inBand(cues, (pts) => pts - first);
+      return events;
+    };
+    expect(run(false).map((e) => [e.state, e.start, e.detail.cueId])).toEqual([['raised', 3, 9]]);
+    expect(run(true)).toEqual([]);
   });
 });
