@@ -4,8 +4,8 @@
  * was loaded from.
  */
 import HLS from 'hls-parser';
-import { ManifestRefused } from './guardedGet.js';
 import { breakSignalOf, decodeCueText, parseSpliceInfo, ScteError } from '../transport/scte35.js';
+import { ManifestRefused } from './guardedGet.js';
 import { MAX_SEGMENTS_KEPT, type SegmentCue, type SegmentInfo } from './segments.js';
 
 HLS.setOptions({ silent: true });
@@ -105,7 +105,8 @@ function cueOf(s: HLS.types.Segment): { cue?: SegmentCue } {
       return { cue: { kind: 'out', tag: 'EXT-X-CUE-OUT', ...(m.duration ? { duration: m.duration } : {}) } };
     if (m.type === 'IN') return { cue: { kind: 'in', tag: 'EXT-X-CUE-IN' } };
     if (m.type === 'RAW' && (m.tagName === 'EXT-X-SCTE35' || m.tagName === 'EXT-OATCLS-SCTE35')) {
-      const text = m.tagName === 'EXT-X-SCTE35' ? /(?:^|,)CUE="?([^",]+)"?/.exec(m.value ?? '')?.[1] : m.value;
+      const text =
+        m.tagName === 'EXT-X-SCTE35' ? /(?:^|,)CUE="?([^",]+)"?/.exec(m.value ?? '')?.[1] : m.value;
       const cue = text ? spliceCue(m.tagName, () => decodeCueText(text)) : undefined;
       if (cue) return { cue };
     }
@@ -120,10 +121,17 @@ function cueOf(s: HLS.types.Segment): { cue?: SegmentCue } {
     if (key === 'SCTE35-CMD') return cue ? { cue } : {};
     // The attribute names the direction (bytes that cannot be read are reported, not obeyed).
     const unreadable = cue?.kind === 'invalid' ? { reason: cue.reason } : {};
-    if (key === 'SCTE35-IN') return { cue: { kind: 'in', tag: 'EXT-X-DATERANGE', id: range.id, ...unreadable } };
+    if (key === 'SCTE35-IN')
+      return { cue: { kind: 'in', tag: 'EXT-X-DATERANGE', id: range.id, ...unreadable } };
     const duration = range.plannedDuration ?? range.duration ?? cue?.duration;
     return {
-      cue: { kind: 'out', tag: 'EXT-X-DATERANGE', id: range.id, ...(duration ? { duration } : {}), ...unreadable },
+      cue: {
+        kind: 'out',
+        tag: 'EXT-X-DATERANGE',
+        id: range.id,
+        ...(duration ? { duration } : {}),
+        ...unreadable,
+      },
     };
   }
   return {};
