@@ -99,11 +99,12 @@ export class AdBreaks {
       if (cue.reason) this.checks?.malformed(cue.reason);
       if (cue.kind === 'invalid') continue;
       if (cue.kind === 'out')
-        this.start(this.clock.mediaTime, cue.duration, {
-          signal: cue.tag,
-          ...(cue.id ? { cueId: cue.id } : {}),
-          segment: s.uri,
-        });
+        this.start(
+          this.clock.mediaTime,
+          cue.duration,
+          { signal: cue.tag, ...(cue.id ? { cueId: cue.id } : {}), segment: s.uri },
+          cue.autoReturn === true,
+        );
       else if (this.open) this.end(true, { returnSegment: s.uri });
       else this.checks?.returnWithoutBreak({ signal: cue.tag, segment: s.uri });
     }

@@ -9,6 +9,7 @@
 import { DOMParser } from '@xmldom/xmldom';
 import { inheritAttributes, type MpdPlaylist, toPlaylists } from 'mpd-parser';
 import type { RenditionRef } from '../../shared/events.js';
+import { attachCues, breakCues, type EventNode } from './dashEvents.js';
 import { FetchError, ManifestRefused } from './guardedGet.js';
 import { MAX_SEGMENTS_KEPT, type SegmentInfo } from './segments.js';
 
@@ -98,6 +99,8 @@ export const MPD_LIMITS = {
   totalSegments: 100_000,
   periods: 50,
   representations: 200,
+  /** EventStream Events (ad-break cues): a live window holds a few. */
+  events: 1000,
 } as const;
 
 interface XmlElement {
@@ -123,6 +126,7 @@ function checkBounds(root: XmlElement, nowMs: number): void {
     refuse(`${count('Period')} Periods`, `${MPD_LIMITS.periods} Periods`);
   if (count('Representation') > MPD_LIMITS.representations)
     refuse(`${count('Representation')} Representations`, `${MPD_LIMITS.representations} Representations`);
+  if (count('Event') > MPD_LIMITS.events) refuse(`${count('Event')} Events`, `${MPD_LIMITS.events} Events`);
   const dynamic = attr(root, 'type') === 'dynamic';
   const ast = Date.parse(attr(root, 'availabilityStartTime') ?? '');
   // Numbers the parser loops on: a duration of 0 (or less) never reaches the end of a Period.
@@ -209,6 +213,15 @@ function mpdElementOrError(text: string, url: string): unknown {
   }
 }
 
+/** The Event elements of every Period's EventStreams, in document order (as mpd-parser lists them). */
+function eventNodes(root: XmlElement): EventNode[] {
+  const children = (el: XmlElement, name: string) =>
+    Array.from(el.childNodes).filter((c) => c.tagName === name || c.tagName?.endsWith(`:${name}`));
+  return children(root, 'Period').flatMap((period) =>
+    children(period, 'EventStream').flatMap((stream) => children(stream, 'Event') as unknown as EventNode[]),
+  );
+}
+
 /** Parses an MPD (`url`: where it was loaded from, for relative URLs). Throws on anything else. */
 export function parseMpd(text: string, url: string, nowMs = Date.now()): DashManifest {
   let playlists: MpdPlaylist[];
@@ -219,8 +232,11 @@ export function parseMpd(text: string, url: string, nowMs = Date.now()): DashMan
     if (e instanceof ManifestRefused) throw new ManifestRefused(e.message, url, e.limit);
     throw e;
   }
+  let events: ReturnType<typeof inheritAttributes>['eventStream'];
   try {
-    playlists = toPlaylists(inheritAttributes(root, { manifestUri: url }).representationInfo);
+    const info = inheritAttributes(root, { manifestUri: url });
+    playlists = toPlaylists(info.representationInfo);
+    events = info.eventStream;
   } catch (e) {
     throw new FetchError(`not a DASH manifest (${(e as Error).message})`, url);
   }
@@ -256,6 +272,9 @@ export function parseMpd(text: string, url: string, nowMs = Date.now()): DashMan
   };
   const all = [...latest.values()];
   const video = all.filter((p) => kindOf(p) === 'video').map(describe);
+  // Ad breaks (SCTE-35 in EventStreams) on the picture segments they fall in.
+  const cues = events?.length ? breakCues(events, eventNodes(root as XmlElement)) : [];
+  for (const rep of video) attachCues(rep.segments, cues);
   const audio = all.filter((p) => kindOf(p) === 'audio').map(describe);
   if (video.length === 0 && audio.length === 0) throw new FetchError('the MPD lists no audio or video', url);
   const first = all[0].attributes;

@@ -41,6 +41,10 @@ declare module 'mpd-parser' {
       NOW?: number;
       eventHandler?: (e: { type: string; message: string }) => void;
     },
-  ): { representationInfo: RepresentationInfo[] };
+  ): {
+    representationInfo: RepresentationInfo[];
+    /** Every Period's EventStream Events, in document order (start, end: seconds on the MPD's timeline). */
+    eventStream?: { schemeIdUri: string; id?: string; start: number; end: number; messageData?: string }[];
+  };
   export function toPlaylists(representations: RepresentationInfo[]): MpdPlaylist[];
 }

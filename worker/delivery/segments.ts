@@ -20,6 +20,8 @@ export interface SegmentInfo {
 export interface SegmentCue {
   kind: 'out' | 'in' | 'invalid';
   reason?: string;
+  /** The break ends when its planned duration runs out (no return cue comes: a DASH event's duration). */
+  autoReturn?: boolean;
   /** Planned duration of the break, seconds, when the cue says. */
   duration?: number;
   /** The tag that said it, and its id (DATERANGE ID) when it has one. */
