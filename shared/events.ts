@@ -30,6 +30,8 @@ export const DEFECT_TYPES = [
   // A signalled ad break (SCTE-35 cues in HLS playlists): not a defect; black, silence and
   // freeze inside it are not raised (worker/alarms/Inhibitor.ts).
   'ad.break',
+  // The stream's configured slate picture is on screen: not a defect (like a break).
+  'video.slate',
   // SCTE-35 checks: what a source's cues do wrong (worker/delivery/CueChecks.ts).
   'scte35.preroll',
   'scte35.overrun',
@@ -49,8 +51,8 @@ export function isDeliveryType(type: DefectType): type is DeliveryType {
 /** Types the worker raises about its own monitoring of a stream, not about the media. */
 export type MonitorType = 'stream.unmonitored';
 
-/** Signals the source carries (ad breaks), reported as events but not defects. */
-export type SignalType = 'ad.break';
+/** Signals the source carries (ad breaks, its slate on screen), reported as events but not defects. */
+export type SignalType = 'ad.break' | 'video.slate';
 
 /** Checks of the SCTE-35 cues a source signals (judged with its breaks, not by a media detector). */
 export type CueCheckType = Extract<DefectType, `scte35.${string}`>;
@@ -59,8 +61,8 @@ export function isCueCheckType(type: DefectType): type is CueCheckType {
   return type.startsWith('scte35.');
 }
 
-/** Types a media detector judges (worker/detectors): neither delivery, monitoring, signals nor cues. */
-export type MediaType = Exclude<DefectType, DeliveryType | MonitorType | SignalType | CueCheckType>;
+/** Types a media detector judges (worker/detectors, the slate among them): not delivery, monitoring, breaks or cues. */
+export type MediaType = Exclude<DefectType, DeliveryType | MonitorType | 'ad.break' | CueCheckType>;
 
 export function isMediaType(type: DefectType): type is MediaType {
   return (
@@ -133,6 +135,7 @@ export const DEFAULT_SEVERITY: Record<DefectType, Severity> = {
   'delivery.variant_missing': 'major',
   'delivery.manifest_invalid': 'major',
   'ad.break': 'info',
+  'video.slate': 'info',
   'scte35.preroll': 'minor',
   'scte35.overrun': 'major',
   'scte35.orphan_return': 'minor',

@@ -5,6 +5,17 @@ import { DEFECT_TYPES, type DefectType } from './events.js';
 import type { PartialThresholds } from './thresholds.js';
 import { thresholdsSchema } from './thresholdsSchema.js';
 
+/** A slate's base64 at most (about 10 KB of picture: it must fit the API's 16 KB body limit). */
+export const MAX_SLATE_BASE64 = 14_000;
+
+/** The picture type of a slate in base64 (PNG or JPEG, by its first bytes); null for anything else. */
+export function slateType(base64: string): 'image/png' | 'image/jpeg' | null {
+  const head = Buffer.from(base64.slice(0, 12), 'base64');
+  if (head.subarray(0, 4).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47]))) return 'image/png';
+  if (head.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]))) return 'image/jpeg';
+  return null;
+}
+
 /** The body of POST /streams: unknown fields are refused, not ignored. */
 export const streamSpecSchema = z.strictObject({
   url: z.string().min(1).max(2048),
@@ -24,6 +35,17 @@ export const streamSpecSchema = z.strictObject({
   rendition: z.enum(['top', 'lowest']).optional(),
   /** https sources: verify the origin's certificate (default true); false accepts any. */
   verifyTls: z.boolean().optional(),
+  /**
+   * The stream's slate (the still it shows between programmes or when its contribution fails), a
+   * small PNG or JPEG in base64: on screen it is `video.slate`, and black, freeze and silence are
+   * not raised while it is. Compared at 32×18, so a thumbnail is enough.
+   */
+  slate: z
+    .string()
+    .max(MAX_SLATE_BASE64)
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64')
+    .refine((s) => slateType(s) !== null, 'a PNG or JPEG picture in base64')
+    .optional(),
 });
 
 export type StreamSpec = z.infer<typeof streamSpecSchema>;
@@ -75,6 +97,8 @@ export interface StreamRecord {
   rendition?: 'top' | 'lowest';
   /** https sources: false when the owner chose not to verify the origin's certificate. */
   verifyTls?: boolean;
+  /** The stream's slate picture (PNG or JPEG, base64), when the owner gave one. */
+  slate?: string;
   units: StoredUnit[];
   state: 'active' | 'deleted';
   createdAt: string;

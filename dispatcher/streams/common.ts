@@ -2,7 +2,7 @@
 import type { OwnerQuota, SecurityConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Registry } from '../../shared/registry/Registry.js';
-import type { StreamRecord } from '../../shared/streamSpec.js';
+import { type StreamRecord, slateType } from '../../shared/streamSpec.js';
 import type { Resolver } from '../../shared/urlPolicy.js';
 import { ApiError } from '../types.js';
 
@@ -41,6 +41,10 @@ export function view(record: StreamRecord) {
     ...(record.decode ? { decode: record.decode } : {}),
     ...(record.rendition ? { rendition: record.rendition } : {}),
     ...(record.verifyTls === false ? { verifyTls: false } : {}),
+    // The picture itself is not shown again: its type and size say which one is in force.
+    ...(record.slate
+      ? { slate: { type: slateType(record.slate), bytes: Buffer.byteLength(record.slate, 'base64') } }
+      : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };

@@ -96,6 +96,7 @@ export async function registerStream(
     ...(spec.decode ? { decode: spec.decode } : {}),
     ...(spec.rendition ? { rendition: spec.rendition } : {}),
     ...(spec.verifyTls === false ? { verifyTls: false } : {}),
+    ...(spec.slate ? { slate: spec.slate } : {}),
     units: workUnits(id, detectors, ctx.groups).map((u) => ({ group: u.group, detectors: u.detectors })),
     state: 'active',
     createdAt: now,

@@ -121,6 +121,18 @@ describe('POST /streams', () => {
     expect(plain.body.verifyTls).toBeUndefined();
   });
 
+  it("keeps a stream's slate picture and shows which one is in force, not the picture", async () => {
+    // A 1×1 PNG (the smallest whole one): what matters here is that it is a PNG.
+    const png =
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==';
+    const r = await api.call('POST', '/streams', {
+      body: { url: 'https://cdn.example.com/s.m3u8', slate: png },
+    });
+    expect(r.status).toBe(201);
+    const shown = (await api.call('GET', `/streams/${r.body.id}`)).body;
+    expect(shown.slate).toEqual({ type: 'image/png', bytes: Buffer.from(png, 'base64').length });
+  });
+
   const badBodies: [string, { raw?: string; body?: unknown }, string, string | undefined][] = [
     ['malformed JSON', { raw: '{"url": "http://x",' }, 'invalid_json', undefined],
     ['an empty body', { raw: '' }, 'invalid_json', undefined],
@@ -144,6 +156,14 @@ describe('POST /streams', () => {
       { body: { url: 'https://cdn.example.com/a.m3u8', decode: 'everything' } },
       'invalid_field',
       'decode',
+    ],
+    [
+      'a slate that is not a PNG or JPEG',
+      {
+        body: { url: 'https://cdn.example.com/a.m3u8', slate: Buffer.from('GIF89a....').toString('base64') },
+      },
+      'invalid_field',
+      'slate',
     ],
     [
       'verifyTls that is not a boolean',

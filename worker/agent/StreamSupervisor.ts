@@ -172,6 +172,7 @@ export class StreamSupervisor {
       thresholds: resolveThresholds(stream.thresholds),
       detectors: unit.detectors,
       expect: stream.expect,
+      ...(stream.slate ? { slate: stream.slate } : {}),
       logger: this.log,
       onEvent: (event) => {
         // The owner goes with every event: SNS subscribers filter on it (message attribute).

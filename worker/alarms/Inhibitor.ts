@@ -49,6 +49,13 @@ export const INHIBIT_RULES: readonly InhibitRule[] = [
     why: 'breaks go to black and silence between spots, and slates hold still: signalled, they are not defects unless they outlast the break',
   },
   {
+    source: 'video.slate',
+    targets: ['video.black', 'video.freeze', 'audio.silence'],
+    holdSeconds: 5,
+    waitForSource: false,
+    why: "the stream's own slate (a configured picture) holds still, often over silence: on screen, it is not a defect",
+  },
+  {
     source: 'transport.sync',
     targets: [
       'transport.continuity',

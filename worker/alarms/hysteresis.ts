@@ -63,6 +63,8 @@ const FLICKER: Record<DefectType, { bridge: number; clearAfter: ClearAfter }> = 
   'delivery.manifest_invalid': DELIVERY,
   // Reported as the cues say (worker/delivery/AdBreaks.ts), not through a tracker.
   'ad.break': { bridge: 0, clearAfter: 0 },
+  // Raised before black, freeze and silence can be (their hold-offs are longer): it holds them back.
+  'video.slate': { bridge: 0.2, clearAfter: 1 },
   'scte35.preroll': SCTE35,
   'scte35.overrun': SCTE35,
   'scte35.orphan_return': SCTE35,
@@ -96,6 +98,7 @@ const HOLD_OFF: Record<DefectType, (t: Thresholds) => number> = {
   'delivery.variant_missing': () => 0,
   'delivery.manifest_invalid': () => 0,
   'ad.break': () => 0,
+  'video.slate': () => 0.5,
   'scte35.preroll': () => 0,
   'scte35.overrun': () => 0,
   'scte35.orphan_return': () => 0,

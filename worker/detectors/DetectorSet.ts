@@ -29,6 +29,11 @@ export class DetectorSet {
     return this.all.filter((d) => d.onTransport);
   }
 
+  /** Resolves when every detector can judge (see Detector.ready). */
+  async ready(): Promise<void> {
+    await Promise.all(this.all.map((d) => d.ready));
+  }
+
   tracks(tracks: TrackInfo): void {
     for (const d of this.all) d.onTracks?.(tracks);
   }

@@ -12,6 +12,7 @@ import { FreezeDetector } from './FreezeDetector.js';
 import { LoudnessDetector } from './LoudnessDetector.js';
 import { MissingTrackDetector } from './MissingTrackDetector.js';
 import { SilenceDetector } from './SilenceDetector.js';
+import { SlateDetector } from './SlateDetector.js';
 import { StreamLossDetector } from './StreamLossDetector.js';
 import { TransportDetector } from './TransportDetector.js';
 import type { DetectorFactory } from './types.js';
@@ -34,4 +35,5 @@ export const DETECTORS: Record<MediaType, DetectorFactory> = {
   'transport.pid': (c) => new TransportDetector(c, 'transport.pid'),
   'transport.pcr': (c) => new TransportDetector(c, 'transport.pcr'),
   'transport.error': (c) => new TransportDetector(c, 'transport.error'),
+  'video.slate': (c) => new SlateDetector(c),
 };

@@ -32,6 +32,8 @@ export interface Detector {
   onTick?(nowMs: number, mediaTime: number): void;
   /** The input ended at media time t. */
   onEnd?(t: number): void;
+  /** Resolves when the detector can judge (a slate picture decoded); the decoder waits for it. */
+  readonly ready?: Promise<void>;
 }
 
 export interface DetectorContext {
@@ -43,6 +45,10 @@ export interface DetectorContext {
   segmented?: boolean;
   /** Tracks the stream is expected to carry. */
   expect: { audio: boolean; video: boolean };
+  /** The stream's slate picture (PNG or JPEG, base64), when it has one (video.slate). */
+  slate?: string;
+  /** Tells the stream's log something a detector cannot use (a slate that cannot be decoded). */
+  log?: (message: string) => void;
 }
 
 export type DetectorFactory = (context: DetectorContext) => Detector;

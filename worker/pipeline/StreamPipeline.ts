@@ -81,6 +81,8 @@ export class StreamPipeline {
       live: options.live,
       segmented: this.segmented,
       expect: options.expect,
+      slate: options.slate,
+      log: (message: string) => options.logger.warn(message),
     };
     this.detectors = new DetectorSet(options.detectors, context, options.stageTimes);
     this.loss = this.detectors.loss;
@@ -259,6 +261,7 @@ export class StreamPipeline {
       if (options.live) this.loss?.converterRestarting(Date.now());
     }
     this.runDelivered = false;
+    await this.detectors.ready();
     this.loss?.waitingFor('the first media from the decoder');
     const advance = (t: number, wallMs: number) => {
       this.runDelivered = true;

@@ -20,6 +20,8 @@ export interface PipelineOptions {
   thresholds: Thresholds;
   detectors: readonly DefectType[];
   expect: { audio: boolean; video: boolean };
+  /** The stream's slate picture (PNG or JPEG, base64): on screen, it is `video.slate`. */
+  slate?: string;
   logger: Logger;
   onEvent: (event: DefectEvent) => void;
   /** Called for every frame's media time; lets callers measure progress and lag. */

@@ -33,6 +33,19 @@ function setup(enabled: readonly DefectType[] = DEFECT_TYPES, wait = 4) {
 }
 
 describe('inhibition', () => {
+  it("the stream's slate on screen holds back the freeze and silence it makes; a freeze past it is raised", () => {
+    const { sent, inhibitor, story } = setup();
+    inhibitor.push(event('video.slate', 'raised', 20), 0);
+    inhibitor.push(event('audio.silence', 'raised', 20.2), 200);
+    inhibitor.push(event('video.freeze', 'raised', 21), 1000);
+    inhibitor.push(event('audio.silence', 'cleared', 20.2), 9000);
+    inhibitor.push(event('video.slate', 'cleared', 20), 9000);
+    // The picture stays frozen after the slate went: no longer the slate, a defect.
+    for (let t = 9000; t < 20_000; t += 500) inhibitor.tick(t);
+    expect(story()).toEqual(['raised video.slate', 'cleared video.slate', 'raised video.freeze']);
+    expect(sent[1].detail).toMatchObject({ inhibited: 'audio.silence, video.freeze' });
+  });
+
   it('holds back symptoms raised and cleared during an outage; the loss clear names them', () => {
     const { sent, inhibitor, story } = setup();
     inhibitor.push(event('stream.loss', 'raised', 10), 0);
