@@ -23,6 +23,7 @@ import type { Exchange } from '../egress/GuardProxy.js';
 import { type TransportErrors, TsAnalyzer } from '../transport/TsAnalyzer.js';
 import { type AdBreaks, adBreaksFor } from './AdBreaks.js';
 import type { DashManifest } from './dashManifest.js';
+import { inbandCue } from './emsg.js';
 import { FetchError, type Fetched, guardedGet, ManifestRefused } from './guardedGet.js';
 import type { LadderRefs } from './ladderChoice.js';
 import { MpdPoller } from './MpdPoller.js';
@@ -343,14 +344,16 @@ export class LadderMonitor {
       return;
     }
     this.judge(r, segment, exchange);
-    const fetched = exchange.status < 300 && !exchange.error;
-    if (!r.audio && fetched) this.breaks?.fetched(segment, r.segments.values());
-    if (exchange.body && fetched) checkTransport(r, segment, exchange.body, this.options.thresholds);
-    // SCTE-35 in the decoded pictures' TS segments (followed when the playlist signals no cues).
-    if (this.breaks && !r.audio && exchange.body && fetched) {
-      const cues = segmentCues(r, segment, exchange.body);
-      if (cues.length) this.breaks.inBand(cues, (pts) => this.options.clock.mediaTimeOf(pts));
-    }
+    if (exchange.status >= 300 || exchange.error) return;
+    const body = exchange.body;
+    const pictures = this.breaks !== null && !r.audio;
+    // Cues in the segment itself: DASH emsg boxes (the segment's cue, as a playlist's would be),
+    // then, after the transport checks, a TS segment's SCTE-35 cue PID (at its splice times).
+    if (pictures && this.mpd && body) segment.cue ??= inbandCue(body);
+    if (pictures) this.breaks?.fetched(segment, r.segments.values());
+    if (body) checkTransport(r, segment, body, this.options.thresholds);
+    if (pictures && body)
+      this.breaks?.inBand(segmentCues(r, segment, body), (pts) => this.options.clock.mediaTimeOf(pts));
   }
 
   // ---- the periodic judgement -----------------------------------------------------------------

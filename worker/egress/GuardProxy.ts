@@ -42,6 +42,16 @@ export const DOCUMENTS_BASE = 'http://documents.streamqc.invalid/';
 
 /** TS segments up to this size are handed to the watcher whole (transport checks). */
 const MAX_WATCHED_BODY_BYTES = 32 << 20;
+/** Of an ISO BMFF (fMP4) segment only the start is kept: its emsg boxes come before the media. */
+const FMP4_HEAD_BYTES = 64 << 10;
+/** Box types an fMP4 media segment starts with (ISO/IEC 14496-12, DASH). */
+const FMP4_FIRST_BOXES = new Set(['styp', 'emsg', 'sidx', 'prft', 'moof']);
+
+/** How much of a watched body is kept: a TS segment whole, the head of an fMP4 one, else none. */
+function keptBytes(first: Buffer): number {
+  if (first[0] === 0x47) return MAX_WATCHED_BODY_BYTES;
+  return first.length >= 8 && FMP4_FIRST_BOXES.has(first.toString('latin1', 4, 8)) ? FMP4_HEAD_BYTES : 0;
+}
 
 interface Route {
   server: Server;
@@ -80,7 +90,10 @@ export interface Exchange {
   ms: number;
   /** Why the body did not arrive whole, if it did not. */
   error?: string;
-  /** The body, when it is an MPEG transport stream (first byte 0x47) of at most 32 MiB. */
+  /**
+   * The body, when it is an MPEG transport stream (first byte 0x47) of at most 32 MiB; of an fMP4
+   * media segment, its first 64 KiB (where its `emsg` boxes are).
+   */
   body?: Buffer;
   /**
    * Still downloading (`ms` so far): told once a second while a body is in flight, so a download
@@ -266,8 +279,10 @@ export class GuardProxy {
           res.writeHead(up.statusCode ?? 502, responseHeaders);
           const expected = Number(up.headers['content-length'] ?? Number.NaN);
           let size = 0;
-          // A watched TS segment is kept for the transport checks: the decoder's own download.
+          // A watched TS segment is kept for the transport checks (the decoder's own download); of
+          // an fMP4 segment, the head that holds its in-band events.
           let kept: Buffer[] | null = route.watcher ? [] : null;
+          let keep = 0;
           const progress = route.watcher
             ? setInterval(() => report(up.statusCode ?? 0, undefined, undefined, true), IN_PROGRESS_REPORT_MS)
             : null;
@@ -277,8 +292,10 @@ export class GuardProxy {
           up.on('data', (c: Buffer) => {
             size += c.length;
             if (!kept) return;
-            if (size > MAX_WATCHED_BODY_BYTES || (kept.length === 0 && c[0] !== 0x47)) kept = null;
-            else kept.push(c);
+            if (kept.length === 0) keep = keptBytes(c);
+            if (keep === 0 || (size > keep && keep === MAX_WATCHED_BODY_BYTES)) kept = null;
+            else if (size - c.length < keep)
+              kept.push(size > keep ? c.subarray(0, c.length - (size - keep)) : c);
           });
           up.on('end', () => {
             const truncated = Number.isFinite(expected) && size < expected;

@@ -1,12 +1,13 @@
 /**
  * SCTE-35 ad breaks in a DASH MPD's EventStreams (SCTE 214-1), both schemes, put on the segments
  * they fall in (worker/delivery/dashEvents.ts), and the break they make when the decoder fetches
- * that segment.
+ * that segment; in-band events (`emsg` boxes of an fMP4 segment, worker/delivery/emsg.ts).
  */
 import { describe, expect, it } from 'vitest';
 import type { DefectEvent } from '../../../shared/events.js';
 import { AdBreaks } from '../../../worker/delivery/AdBreaks.js';
 import { parseMpd } from '../../../worker/delivery/dashManifest.js';
+import { inbandCue, readEmsg } from '../../../worker/delivery/emsg.js';
 
 /** SCTE 35 §14.2: splice_insert, out of network, 60.3 s, auto return. */
 const INSERT = '/DAvAAAAAAAA///wFAVIAACPf+/+c2nALv4AUsz1AAAAAAAKAAhDVUVJAAABNWLbowo=';
@@ -74,5 +75,79 @@ describe('SCTE-35 in DASH EventStreams', () => {
       end: 34,
       detail: { returned: true, autoReturn: true },
     });
+  });
+});
+
+/** An ISO BMFF box. */
+function box(type: string, ...parts: Buffer[]): Buffer {
+  const body = Buffer.concat(parts);
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(body.length + 8);
+  head.write(type, 4, 'latin1');
+  return Buffer.concat([head, body]);
+}
+const u32 = (v: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(v);
+  return b;
+};
+const cstring = (s: string) => Buffer.from(`${s}\0`, 'utf8');
+
+describe('DASH in-band events (emsg)', () => {
+  const section = Buffer.from(INSERT, 'base64');
+  // Version 0: scheme, value, timescale, presentation_time_delta, duration, id, data.
+  const v0 = (scheme: string, data: Buffer) =>
+    box('emsg', u32(0), cstring(scheme), cstring(''), u32(90_000), u32(0), u32(30 * 90_000), u32(42), data);
+  // Version 1: timescale, presentation_time (64 bit), duration, id, scheme, value, data.
+  const v1 = box(
+    'emsg',
+    u32(0x01000000),
+    u32(1000),
+    u32(0),
+    u32(5000),
+    u32(0),
+    u32(7),
+    cstring('urn:scte:scte35:2013:bin'),
+    cstring(''),
+    section,
+  );
+  const segment = (...boxes: Buffer[]) =>
+    Buffer.concat([
+      box('styp', Buffer.from('msdh')),
+      ...boxes,
+      box('moof', Buffer.alloc(16)),
+      box('mdat', Buffer.alloc(64)),
+    ]);
+
+  it("reads both versions before the first moof, and makes the SCTE-35 one the segment's cue", () => {
+    const boxes = readEmsg(segment(v0('urn:example:other', Buffer.from('x')), v1));
+    expect(boxes.map((b) => [b.scheme, b.id, b.duration])).toEqual([
+      ['urn:example:other', 42, 30],
+      ['urn:scte:scte35:2013:bin', 7, 0],
+    ]);
+    expect(inbandCue(segment(v0('urn:scte:scte35:2013:bin', section)))).toEqual({
+      kind: 'out',
+      tag: 'DASH emsg',
+      id: '42',
+      duration: 30,
+      autoReturn: true,
+    });
+    const cue = inbandCue(segment(v1));
+    expect(cue).toMatchObject({ kind: 'out', tag: 'DASH emsg', id: '7', autoReturn: false });
+    expect(cue?.duration).toBeCloseTo(60.294, 3);
+  });
+
+  it('says a damaged cue, and ignores other schemes, boxes after the media and cut-short boxes', () => {
+    const damaged = Buffer.from(section);
+    damaged[12] ^= 0xff;
+    expect(inbandCue(segment(v0('urn:scte:scte35:2013:bin', damaged)))).toMatchObject({
+      kind: 'invalid',
+      reason: 'crc',
+    });
+    expect(inbandCue(segment(v0('urn:example:other', section)))).toBeUndefined();
+    const after = Buffer.concat([box('moof', Buffer.alloc(8)), v0('urn:scte:scte35:2013:bin', section)]);
+    expect(readEmsg(after)).toEqual([]);
+    const whole = segment(v0('urn:scte:scte35:2013:bin', section));
+    expect(readEmsg(whole.subarray(0, 40))).toEqual([]);
   });
 });

@@ -34,6 +34,20 @@ function playlist(segment: string): string {
 }
 
 let clip: Buffer;
+/** An fMP4 media segment's shape: styp, emsg, moof, a 200 KB mdat. */
+const fmp4 = Buffer.concat(
+  [
+    ['styp', 8],
+    ['emsg', 40],
+    ['moof', 100],
+    ['mdat', 200_000],
+  ].map(([type, size]) => {
+    const b = Buffer.alloc(Number(size) + 8, 1);
+    b.writeUInt32BE(Number(size) + 8);
+    b.write(String(type), 4, 'latin1');
+    return b;
+  }),
+);
 
 beforeAll(async () => {
   clip = readFileSync(fixturePath('clean.ts'));
@@ -48,6 +62,8 @@ beforeAll(async () => {
     const routes: Record<string, () => void> = {
       '/good.m3u8': () => res.end(playlist('seg.ts')),
       '/seg.ts': () => res.end(clip),
+      // An fMP4 media segment: styp, an emsg, then the media (200 KB).
+      '/seg.m4s': () => res.end(fmp4),
       '/passwd.m3u8': () => res.end(playlist('file:///etc/passwd')),
       '/internal.m3u8': () => res.end(playlist(`${internalUrl}/seg.ts`)),
       '/redirect.m3u8': () => res.writeHead(302, { location: `${internalUrl}/real.m3u8` }).end(),
@@ -87,6 +103,31 @@ async function monitor(path: string, via = proxyUrl) {
 }
 
 describe('the guard proxy with ffmpeg', () => {
+  it('hands the watcher the head of an fMP4 segment (where its emsg boxes are), not the whole', async () => {
+    const watched = new GuardProxy(security, logger);
+    const via = new URL(await watched.open('st_fmp4#all'));
+    const exchanges: Exchange[] = [];
+    watched.watch('st_fmp4#all', (e) => exchanges.push(e));
+    const target = `${originUrl}/seg.m4s`;
+    const size = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: via.hostname, port: via.port, path: target }, (res) => {
+        let n = 0;
+        res.on('data', (c: Buffer) => {
+          n += c.length;
+        });
+        res.on('end', () => resolve(n));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    await watched.stop();
+    expect(size).toBe(fmp4.length);
+    const done = exchanges.find((e) => e.url === target && !e.inProgress);
+    expect(done?.body?.length).toBe(64 << 10);
+    expect(done?.body?.equals(fmp4.subarray(0, 64 << 10))).toBe(true);
+  });
+
   it('lets an honest playlist through, and hands the watcher the TS segment ffmpeg downloaded', async () => {
     const watched = new GuardProxy(security, logger);
     const via = await watched.open('st_watched#all');
