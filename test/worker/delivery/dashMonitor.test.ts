@@ -362,14 +362,22 @@ describe('DASH delivery rules', () => {
     await sleep(6000);
     origin.frozen = false;
     await sleep(4000);
-    expect(story(events, 'delivery.playlist_stale')).toEqual([
-      ['raised', 'v0'],
-      ['raised', 'v1'],
-      ['raised', 'a0'],
-      ['cleared', 'v0'],
-      ['cleared', 'v1'],
-      ['cleared', 'a0'],
-    ]);
-    expect(events[0].detail.publishTime).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // Each Representation raised and cleared once, every raise before any clear. Which one crosses
+    // the line first is a matter of a tick (sound segments run a few ms past whole durations).
+    const stale = story(events, 'delivery.playlist_stale');
+    const byState = (state: string) =>
+      stale
+        .filter(([s]) => s === state)
+        .map(([, r]) => r)
+        .sort();
+    expect(byState('raised')).toEqual(['a0', 'v0', 'v1']);
+    expect(byState('cleared')).toEqual(['a0', 'v0', 'v1']);
+    expect(
+      stale.slice(0, 3).every(([state]) => state === 'raised'),
+      JSON.stringify(stale),
+    ).toBe(true);
+    expect(events.find((e) => e.type === 'delivery.playlist_stale')?.detail.publishTime).toMatch(
+      /^\d{4}-\d\d-\d\dT/,
+    );
   }, 25_000);
 });
