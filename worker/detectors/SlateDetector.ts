@@ -1,54 +1,17 @@
 /**
  * video.slate: the stream's own slate picture (a PNG or JPEG the owner registered) is on screen.
  * Not a defect: while it is, black, freeze and silence are held back (alarms/Inhibitor.ts), as in
- * an ad break. The slate and each picture are reduced to 32×18 cell means of luma (full range);
- * a picture whose cells differ from the slate's by less than MATCH_DISTANCE code values on average
- * is the slate. Encoding moves cell means by a code value or two; any other picture by tens.
+ * an ad break. The slate (decoded once by converter/slate.ts) and each picture are reduced to 32×18
+ * cell means of luma; a picture whose cells differ from the slate's by less than MATCH_DISTANCE
+ * code values on average is the slate. Encoding moves cell means by a code value or two; any other
+ * picture by tens. Pure: the slate comes decoded through the context.
  */
-import { spawn } from 'node:child_process';
+import { SLATE_COLS as COLS, SLATE_ROWS as ROWS } from '../converter/slate.js';
 import type { VideoFrame } from '../converter/types.js';
 import type { Detector, DetectorContext } from './types.js';
 
-const COLS = 32;
-const ROWS = 18;
 /** Mean absolute difference of the cell means (0–255) under which a picture is the slate. */
 const MATCH_DISTANCE = 10;
-
-/** The slate as 32×18 cell means of full-range luma, decoded by FFmpeg from its PNG or JPEG. */
-export function slateSignature(base64: string, signal?: AbortSignal): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const ffmpeg = spawn(
-      'ffmpeg',
-      [
-        ...['-hide_banner', '-v', 'error', '-nostdin', '-f', 'image2pipe', '-i', 'pipe:0'],
-        ...[
-          '-vf',
-          `scale=${COLS}:${ROWS}:flags=area,format=gray`,
-          '-frames:v',
-          '1',
-          '-f',
-          'rawvideo',
-          'pipe:1',
-        ],
-      ],
-      { stdio: ['pipe', 'pipe', 'pipe'], signal },
-    );
-    const out: Buffer[] = [];
-    let errors = '';
-    ffmpeg.stdout.on('data', (c: Buffer) => out.push(c));
-    ffmpeg.stderr.on('data', (c: Buffer) => {
-      errors = `${errors}${c}`.slice(-500);
-    });
-    ffmpeg.on('error', reject);
-    ffmpeg.on('close', (code) => {
-      const pixels = Buffer.concat(out);
-      if (code === 0 && pixels.length === COLS * ROWS) resolve(new Uint8Array(pixels));
-      else reject(new Error(`the slate picture cannot be decoded: ${errors.trim() || `exit ${code}`}`));
-    });
-    ffmpeg.stdin.on('error', () => {});
-    ffmpeg.stdin.end(Buffer.from(base64, 'base64'));
-  });
-}
 
 /** A picture's 32×18 cell means of luma, as decoded (0–255 code values). */
 export function cellMeans(
@@ -94,15 +57,9 @@ export class SlateDetector implements Detector {
   readonly ready: Promise<void>;
 
   constructor(private readonly context: DetectorContext) {
-    const picture = context.slate;
-    this.ready = picture
-      ? slateSignature(picture).then(
-          (signature) => {
-            this.slate = signature;
-          },
-          (e: Error) => context.log?.(`slate not used: ${e.message}`),
-        )
-      : Promise.resolve();
+    this.ready = (context.slate ?? Promise.resolve(null)).then((signature) => {
+      this.slate = signature;
+    });
   }
 
   onVideo(frame: VideoFrame): void {

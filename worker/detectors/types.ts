@@ -45,10 +45,11 @@ export interface DetectorContext {
   segmented?: boolean;
   /** Tracks the stream is expected to carry. */
   expect: { audio: boolean; video: boolean };
-  /** The stream's slate picture (PNG or JPEG, base64), when it has one (video.slate). */
-  slate?: string;
-  /** Tells the stream's log something a detector cannot use (a slate that cannot be decoded). */
-  log?: (message: string) => void;
+  /**
+   * The stream's slate as 32×18 cell means of full-range luma (converter/slate.ts), once decoded;
+   * null when it could not be (video.slate then judges nothing). Absent: the stream has none.
+   */
+  slate?: Promise<Uint8Array | null>;
 }
 
 export type DetectorFactory = (context: DetectorContext) => Detector;

@@ -12,6 +12,7 @@ import { Converter } from '../converter/Converter.js';
 import { SourceOpenError } from '../converter/errors.js';
 import { MediaClock } from '../converter/MediaClock.js';
 import { probeInput } from '../converter/probe.js';
+import { slateSignature } from '../converter/slate.js';
 import { isSegmentedKind } from '../converter/sourceKind.js';
 import type { TrackInfo } from '../converter/types.js';
 import type { AdBreaks } from '../delivery/AdBreaks.js';
@@ -81,8 +82,14 @@ export class StreamPipeline {
       live: options.live,
       segmented: this.segmented,
       expect: options.expect,
-      slate: options.slate,
-      log: (message: string) => options.logger.warn(message),
+      ...(options.slate
+        ? {
+            slate: slateSignature(options.slate).catch((e: Error) => {
+              options.logger.warn({ err: e.message }, 'slate not used');
+              return null;
+            }),
+          }
+        : {}),
     };
     this.detectors = new DetectorSet(options.detectors, context, options.stageTimes);
     this.loss = this.detectors.loss;

@@ -43,7 +43,15 @@ beforeAll(() => {
 async function analyse(slate: string | undefined, detectors: DefectType[] = ['video.slate', 'video.freeze']) {
   const events: DefectEvent[] = [];
   const warnings: string[] = [];
-  const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line).msg) });
+  const logger = pino(
+    { level: 'warn' },
+    {
+      write: (line: string) => {
+        const { msg, err } = JSON.parse(line);
+        warnings.push(`${msg}: ${err}`);
+      },
+    },
+  );
   const pipeline = new StreamPipeline({
     streamId: 'st_slate',
     source: clip,
