@@ -22,11 +22,10 @@ import type { Observation } from '../detectors/types.js';
 import type { Exchange } from '../egress/GuardProxy.js';
 import { ArrivalLog } from './ArrivalLog.js';
 import { EventPath } from './EventPath.js';
+import { checkRecordedTransport } from './FileTransport.js';
 import { LadderInput } from './LadderInput.js';
 import { type TapInput, tapFor } from './TapInput.js';
 import type { PipelineOptions, RunResult } from './types.js';
-
-export type { PipelineOptions, RunResult } from './types.js';
 
 /** Seconds a segmented source's decoder may take to deliver its first media before it counts as hung. */
 const OPENING_STALL_SECONDS = 15;
@@ -269,6 +268,8 @@ export class StreamPipeline {
     }
     this.runDelivered = false;
     await this.detectors.ready();
+    // A recorded transport stream: TR 101 290 on its bytes, as on a live feed (before the decode).
+    await checkRecordedTransport(options, source, this.detectors.transport);
     this.loss?.waitingFor('the first media from the decoder');
     const advance = (t: number, wallMs: number) => {
       this.runDelivered = true;

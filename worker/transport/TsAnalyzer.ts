@@ -218,6 +218,11 @@ export class TsAnalyzer {
     }
   }
 
+  /** `clock: 'pcr'`: the stream's time so far, seconds, from its first PCR. */
+  get pcrSeconds(): number {
+    return this.streamMs / 1000;
+  }
+
   /** SCTE-35 cues read since the last call: each decoded, or why it could not be. */
   takeCues(): CueReport[] {
     return this.cues.take();

@@ -1,0 +1,71 @@
+/**
+ * TR 101 290 on a recorded MPEG transport stream (`streamqc analyze capture.ts`): the file's bytes
+ * read by the same analyser as a live feed (transport/TsAnalyzer.ts), on the stream's own PCR
+ * clock — a file does not arrive in real time — and the errors handed to the transport detectors
+ * every 0.1 s of that clock, so a capture raises the events a live feed would, dated on its
+ * transport timeline from its first PCR (pictures travel ahead of their presentation time: a
+ * packet lost from a picture shown at 5 s is missing around 4–5 s of the transport).
+ */
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Detector } from '../detectors/types.js';
+import { PACKET, TsAnalyzer } from '../transport/TsAnalyzer.js';
+import type { PipelineOptions } from './types.js';
+
+/** Bytes read at a time: about 30 ms of a 3 Mb/s stream. */
+const CHUNK = PACKET * 64;
+/** Errors are handed on (and so dated) at this step of the PCR clock, seconds. */
+const STEP = 0.1;
+
+/** The local path of a file source (a path, or a file: URL). */
+export function localPath(source: string): string {
+  return source.startsWith('file:') ? fileURLToPath(source) : source;
+}
+
+/** True when the file starts like a transport stream (sync bytes 188 bytes apart). */
+export function looksLikeTransportStream(path: string): boolean {
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(PACKET * 2 + 1);
+    const n = readSync(fd, head, 0, head.length, 0);
+    return n > PACKET && head[0] === 0x47 && head[PACKET] === 0x47;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/** Reads the whole file through the analyser, handing the detectors its errors as the PCR clock goes. */
+export async function checkTransportFile(
+  path: string,
+  detectors: readonly Detector[],
+  pidTimeoutSeconds: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const analyzer = new TsAnalyzer({ clock: 'pcr', pidTimeoutSeconds });
+  let from = 0;
+  const hand = (to: number) => {
+    const errors = analyzer.take();
+    for (const d of detectors) d.onTransport?.(errors, from, Math.max(0, to - from));
+    from = to;
+  };
+  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK, signal })) {
+    analyzer.push(chunk as Buffer);
+    if (analyzer.pcrSeconds - from >= STEP) hand(analyzer.pcrSeconds);
+  }
+  hand(analyzer.pcrSeconds);
+}
+
+/** A file run (not live) of a transport stream file with transport checks on: runs them over it. */
+export async function checkRecordedTransport(
+  options: Pick<PipelineOptions, 'live' | 'kind' | 'thresholds'>,
+  source: string,
+  detectors: readonly Detector[],
+): Promise<void> {
+  if (options.live || options.kind !== 'file' || detectors.length === 0) return;
+  const path = localPath(source);
+  if (looksLikeTransportStream(path))
+    await checkTransportFile(path, detectors, options.thresholds.transport.pidTimeout);
+}
