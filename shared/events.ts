@@ -12,6 +12,9 @@ export const DEFECT_TYPES = [
   'stream.unmonitored',
   'audio.missing',
   'video.missing',
+  // Channels of a multichannel stream: one silent while others sound; a stereo pair out of phase.
+  'audio.channel_silence',
+  'audio.phase',
   // ETSI TR 101 290 on MPEG-TS read by the worker itself (UDP sources).
   'transport.sync',
   'transport.pat',
@@ -120,6 +123,8 @@ export const DEFAULT_SEVERITY: Record<DefectType, Severity> = {
   'stream.loss': 'critical',
   'stream.unmonitored': 'critical',
   'audio.missing': 'critical',
+  'audio.channel_silence': 'major',
+  'audio.phase': 'major',
   'video.missing': 'critical',
   'transport.sync': 'critical',
   'transport.pat': 'critical',

@@ -16,6 +16,11 @@ export interface Thresholds {
   loudness: { targetLufs: number; toleranceLu: number; minDuration: number };
   desync: { audioEarlyMs: number; audioLateMs: number; minDuration: number };
   loss: { minDuration: number };
+  /**
+   * Channels of a multichannel stream: a channel is silent below `levelDbfs` (others sounding) for
+   * `minDuration`; a stereo pair is out of phase below `phaseCorrelation` for `phaseDuration`.
+   */
+  channels: { levelDbfs: number; minDuration: number; phaseCorrelation: number; phaseDuration: number };
   /** TR 101 290 checks: seconds a PMT-listed PID may be absent; seconds without errors that end an incident. */
   transport: { pidTimeout: number; quietSeconds: number };
   /**
@@ -50,6 +55,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   loudness: { targetLufs: -23, toleranceLu: 5, minDuration: 10 },
   desync: { audioEarlyMs: 45, audioLateMs: 125, minDuration: 5 },
   loss: { minDuration: 3 },
+  channels: { levelDbfs: -60, minDuration: 2, phaseCorrelation: -0.5, phaseDuration: 3 },
   transport: { pidTimeout: 5, quietSeconds: 5 },
   delivery: { staleFactor: 3, segmentTimeout: 10, slowFactor: 1, sampleSeconds: 6, quietSeconds: 10 },
   scte35: { minPreroll: 4, breakTolerance: 2, cueTimeout: 0, quietSeconds: 30 },

@@ -53,6 +53,16 @@ export const thresholdsSchema = z.strictObject({
     })
     .partial(),
   loss: z.strictObject({ minDuration: seconds }).partial(),
+  channels: z
+    .strictObject({
+      /** A channel whose peak stays below this (dBFS) is silent. */
+      levelDbfs: z.number().min(-150).max(0),
+      minDuration: seconds,
+      /** Correlation of a stereo pair (−1 … 1) below which it is out of phase. */
+      phaseCorrelation: z.number().min(-1).max(0),
+      phaseDuration: seconds,
+    })
+    .partial(),
   transport: z
     .strictObject({
       /** TR 101 290 1.6: seconds a PID named in the PMT may be absent (TR default 5). */

@@ -5,12 +5,14 @@
  */
 import type { MediaType } from '../../shared/events.js';
 import { BlackDetector } from './BlackDetector.js';
+import { ChannelSilenceDetector } from './ChannelSilenceDetector.js';
 import { ClippingDetector } from './ClippingDetector.js';
 import { CorruptionDetector } from './CorruptionDetector.js';
 import { DesyncDetector } from './DesyncDetector.js';
 import { FreezeDetector } from './FreezeDetector.js';
 import { LoudnessDetector } from './LoudnessDetector.js';
 import { MissingTrackDetector } from './MissingTrackDetector.js';
+import { PhaseDetector } from './PhaseDetector.js';
 import { SilenceDetector } from './SilenceDetector.js';
 import { SlateDetector } from './SlateDetector.js';
 import { StreamLossDetector } from './StreamLossDetector.js';
@@ -36,4 +38,6 @@ export const DETECTORS: Record<MediaType, DetectorFactory> = {
   'transport.pcr': (c) => new TransportDetector(c, 'transport.pcr'),
   'transport.error': (c) => new TransportDetector(c, 'transport.error'),
   'video.slate': (c) => new SlateDetector(c),
+  'audio.channel_silence': (c) => new ChannelSilenceDetector(c),
+  'audio.phase': (c) => new PhaseDetector(c),
 };
