@@ -1,8 +1,9 @@
 /**
- * audio.channel_silence: in a stream of two or more channels, some channels below −60 dBFS while
- * another carries sound, for ≥ 2 s (a dead leg of a stereo pair, a lost channel of 5.1); judged in
- * 100 ms blocks. Every channel silent is audio.silence, not this. `detail.silentChannels` names
- * them (0-based, in the stream's order).
+ * audio.channel_silence: one channel of the front pair (the first two channels: left and right of
+ * stereo and of 5.1 alike) below −60 dBFS while the other carries sound, for ≥ 2 s — a dead leg
+ * of a stereo pair; judged in 100 ms blocks. The other channels of a multichannel layout are not
+ * judged: surrounds and LFE are silent in much legitimate programme (stereo carried in 5.1). Both
+ * silent is audio.silence's, not this. `detail.silentChannels` names the silent one (0: left).
  */
 import type { AudioChunk } from '../converter/types.js';
 import { fromDbfs } from './audioLevels.js';
@@ -22,18 +23,17 @@ export class ChannelSilenceDetector implements Detector {
     const level = fromDbfs(this.context.thresholds.channels.levelDbfs);
     const frames = samples.length / channels;
     const blockFrames = Math.max(1, Math.round(sampleRate / BLOCKS_PER_SECOND));
-    const peaks = new Float64Array(channels);
+    const peaks = new Float64Array(2);
     for (let from = 0; from < frames; from += blockFrames) {
       const to = Math.min(frames, from + blockFrames);
       peaks.fill(0);
       for (let f = from; f < to; f++)
-        for (let c = 0; c < channels; c++) {
+        for (let c = 0; c < 2; c++) {
           const v = Math.abs(samples[f * channels + c]);
           if (v > peaks[c]) peaks[c] = v;
         }
-      const silent: number[] = [];
-      for (let c = 0; c < channels; c++) if (peaks[c] < level) silent.push(c);
-      const active = silent.length > 0 && silent.length < channels;
+      const silent = [0, 1].filter((c) => peaks[c] < level);
+      const active = silent.length === 1;
       this.context.emit({
         type: this.type,
         t: chunk.t + from / sampleRate,
