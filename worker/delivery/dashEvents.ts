@@ -7,17 +7,12 @@
  * - `urn:scte:scte35:2013:xml`: the cue written as XML (`SpliceInsert@outOfNetworkIndicator`,
  *   `BreakDuration@duration`; `TimeSignal` with `SegmentationDescriptor@segmentationTypeId`).
  *
- * An event with a duration ends its break when the duration runs out (no return cue is sent).
- * InbandEventStream (`emsg` boxes inside fMP4 segments) is not read.
+ * An event with a duration ends its break when the duration runs out (no return cue is sent), as
+ * does a cue that sets auto_return (sectionCue.ts).
+ * In-band events (`emsg` boxes inside fMP4 segments) are emsg.ts's.
  */
-import {
-  breakSignalOf,
-  decodeCueText,
-  parseSpliceInfo,
-  ScteError,
-  SEGMENT_ENDS,
-  SEGMENT_STARTS,
-} from '../transport/scte35.js';
+import { decodeCueText, SEGMENT_ENDS, SEGMENT_STARTS } from '../transport/scte35.js';
+import { sectionCue } from './sectionCue.js';
 import type { SegmentCue, SegmentInfo } from './segments.js';
 
 const BINARY = 'urn:scte:scte35:2014:xml+bin';
@@ -76,24 +71,28 @@ export function attachCues(segments: SegmentInfo[], cues: readonly TimedCue[]): 
 
 const TAG = 'DASH EventStream';
 
-function durationOf(event: MpdEvent, fallback?: number): { duration?: number; autoReturn?: boolean } {
-  const duration = event.end > event.start ? event.end - event.start : fallback;
-  return duration ? { duration, autoReturn: true } : {};
+/** An Event's duration, seconds, when it gives one. */
+function eventDuration(event: MpdEvent): number | undefined {
+  return event.end > event.start ? event.end - event.start : undefined;
 }
 
 function binaryCue(event: MpdEvent): SegmentCue | null {
-  const id = event.id ? { id: event.id } : {};
   const text = event.messageData?.trim();
   if (!text) return null;
-  try {
-    const signal = breakSignalOf(parseSpliceInfo(decodeCueText(text)));
-    if (!signal) return null;
-    if (signal.kind === 'in') return { kind: 'in', tag: TAG, ...id };
-    return { kind: 'out', tag: TAG, ...id, ...durationOf(event, signal.duration) };
-  } catch (e) {
-    if (!(e instanceof ScteError)) throw e;
-    return { kind: 'invalid', tag: TAG, reason: e.reason, ...id };
-  }
+  return sectionCue(TAG, () => decodeCueText(text), { id: event.id, duration: eventDuration(event) }) ?? null;
+}
+
+/** An out cue of the XML scheme: the Event's duration or the cue's own, ending by itself as sectionCue's rule says. */
+function xmlOut(event: MpdEvent, ticks: string | null, autoReturn: boolean): SegmentCue {
+  const own = Number(ticks ?? Number.NaN) / 90_000;
+  const carried = eventDuration(event);
+  const duration = carried ?? (Number.isFinite(own) ? own : undefined);
+  return {
+    kind: 'out',
+    tag: TAG,
+    ...(event.id ? { id: event.id } : {}),
+    ...(duration ? { duration, ...(carried || autoReturn ? { autoReturn: true } : {}) } : {}),
+  };
 }
 
 function xmlCue(event: MpdEvent, node: EventNode | undefined): SegmentCue | null {
@@ -104,25 +103,17 @@ function xmlCue(event: MpdEvent, node: EventNode | undefined): SegmentCue | null
   const insert = named('SpliceInsert')[0];
   if (insert && insert.getAttribute('spliceEventCancelIndicator') !== 'true') {
     if (insert.getAttribute('outOfNetworkIndicator') !== 'true') return { kind: 'in', tag: TAG, ...id };
-    const ticks = Number(named('BreakDuration')[0]?.getAttribute('duration') ?? Number.NaN);
-    return {
-      kind: 'out',
-      tag: TAG,
-      ...id,
-      ...durationOf(event, Number.isFinite(ticks) ? ticks / 90_000 : undefined),
-    };
+    const breakDuration = named('BreakDuration')[0];
+    return xmlOut(
+      event,
+      breakDuration?.getAttribute('duration') ?? null,
+      breakDuration?.getAttribute('autoReturn') === 'true',
+    );
   }
   for (const d of named('SegmentationDescriptor')) {
     if (d.getAttribute('segmentationEventCancelIndicator') === 'true') continue;
     const type = Number(d.getAttribute('segmentationTypeId'));
-    const ticks = Number(d.getAttribute('segmentationDuration') ?? Number.NaN);
-    if (SEGMENT_STARTS.has(type))
-      return {
-        kind: 'out',
-        tag: TAG,
-        ...id,
-        ...durationOf(event, Number.isFinite(ticks) ? ticks / 90_000 : undefined),
-      };
+    if (SEGMENT_STARTS.has(type)) return xmlOut(event, d.getAttribute('segmentationDuration'), false);
     if (SEGMENT_ENDS.has(type)) return { kind: 'in', tag: TAG, ...id };
   }
   return null;

@@ -5,7 +5,7 @@
  * break starts or ends becomes the segment's cue, as a playlist cue would (AdBreaks.fetched).
  * Only the top-level boxes before the first `moof` are read, from at most the bytes given.
  */
-import { breakSignalOf, parseSpliceInfo, ScteError } from '../transport/scte35.js';
+import { sectionCue } from './sectionCue.js';
 import type { SegmentCue } from './segments.js';
 
 const SCTE35_SCHEMES = new Set(['urn:scte:scte35:2013:bin', 'urn:scte:scte35:2014:bin']);
@@ -100,22 +100,8 @@ const TAG = 'DASH emsg';
 export function inbandCue(head: Buffer): SegmentCue | undefined {
   for (const box of readEmsg(head)) {
     if (!SCTE35_SCHEMES.has(box.scheme)) continue;
-    const id = { id: String(box.id) };
-    try {
-      const signal = breakSignalOf(parseSpliceInfo(box.data));
-      if (!signal) continue;
-      if (signal.kind === 'in') return { kind: 'in', tag: TAG, ...id };
-      const duration = box.duration || signal.duration;
-      return {
-        kind: 'out',
-        tag: TAG,
-        ...id,
-        ...(duration ? { duration, autoReturn: box.duration > 0 } : {}),
-      };
-    } catch (e) {
-      if (!(e instanceof ScteError)) throw e;
-      return { kind: 'invalid', tag: TAG, reason: e.reason, ...id };
-    }
+    const cue = sectionCue(TAG, () => box.data, { id: String(box.id), duration: box.duration });
+    if (cue) return cue;
   }
   return undefined;
 }

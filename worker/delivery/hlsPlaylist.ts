@@ -4,8 +4,9 @@
  * was loaded from.
  */
 import HLS from 'hls-parser';
-import { breakSignalOf, decodeCueText, parseSpliceInfo, ScteError } from '../transport/scte35.js';
+import { decodeCueText } from '../transport/scte35.js';
 import { ManifestRefused } from './guardedGet.js';
+import { sectionCue } from './sectionCue.js';
 import { MAX_SEGMENTS_KEPT, type SegmentCue, type SegmentInfo } from './segments.js';
 
 HLS.setOptions({ silent: true });
@@ -107,7 +108,7 @@ function cueOf(s: HLS.types.Segment): { cue?: SegmentCue } {
     if (m.type === 'RAW' && (m.tagName === 'EXT-X-SCTE35' || m.tagName === 'EXT-OATCLS-SCTE35')) {
       const text =
         m.tagName === 'EXT-X-SCTE35' ? /(?:^|,)CUE="?([^",]+)"?/.exec(m.value ?? '')?.[1] : m.value;
-      const cue = text ? spliceCue(m.tagName, () => decodeCueText(text)) : undefined;
+      const cue = text ? sectionCue(m.tagName, () => decodeCueText(text)) : undefined;
       if (cue) return { cue };
     }
   }
@@ -117,7 +118,7 @@ function cueOf(s: HLS.types.Segment): { cue?: SegmentCue } {
   const bytes = (key: string) => () => toBytes(attributes[key]);
   for (const key of ['SCTE35-OUT', 'SCTE35-IN', 'SCTE35-CMD']) {
     if (attributes[key] === undefined) continue;
-    const cue = spliceCue('EXT-X-DATERANGE', bytes(key), range.id);
+    const cue = sectionCue('EXT-X-DATERANGE', bytes(key), { id: range.id });
     if (key === 'SCTE35-CMD') return cue ? { cue } : {};
     // The attribute names the direction (bytes that cannot be read are reported, not obeyed).
     const unreadable = cue?.kind === 'invalid' ? { reason: cue.reason } : {};
@@ -142,22 +143,4 @@ function toBytes(value: unknown): Uint8Array {
   if (value instanceof Uint8Array) return value;
   if (Array.isArray(value)) return Uint8Array.from(value as number[]);
   return decodeCueText(String(value));
-}
-
-/** A cue from SCTE-35 bytes: a break start or end, invalid (why), or nothing about breaks. */
-function spliceCue(tag: string, read: () => Uint8Array, id?: string): SegmentCue | undefined {
-  let signal: ReturnType<typeof breakSignalOf>;
-  try {
-    signal = breakSignalOf(parseSpliceInfo(read()));
-  } catch (e) {
-    if (!(e instanceof ScteError)) throw e;
-    return { kind: 'invalid', tag, reason: e.reason, ...(id ? { id } : {}) };
-  }
-  if (!signal) return undefined;
-  return {
-    kind: signal.kind,
-    tag,
-    id: id ?? String(signal.eventId),
-    ...(signal.kind === 'out' && signal.duration ? { duration: signal.duration } : {}),
-  };
 }

@@ -32,14 +32,15 @@ export class ChannelSilenceDetector implements Detector {
           const v = Math.abs(samples[f * channels + c]);
           if (v > peaks[c]) peaks[c] = v;
         }
-      const silent = [0, 1].filter((c) => peaks[c] < level);
-      const active = silent.length === 1;
+      // One of the two silent, the other sounding: which one.
+      const silent = peaks[0] < level !== peaks[1] < level ? (peaks[0] < level ? 0 : 1) : -1;
+      const active = silent >= 0;
       this.context.emit({
         type: this.type,
         t: chunk.t + from / sampleRate,
         duration: (to - from) / sampleRate,
         active,
-        ...(active ? { detail: { silentChannels: silent.join(','), channels } } : {}),
+        ...(active ? { detail: { silentChannels: String(silent), channels } } : {}),
       });
     }
   }

@@ -17,22 +17,37 @@ const MATCH_DISTANCE = 10;
 export function cellMeans(
   frame: VideoFrame,
   into: Float64Array = new Float64Array(COLS * ROWS),
+  grid: CellGrid = cellGrid(frame.width, frame.height),
 ): Float64Array {
   const { width, height, luma } = frame;
   into.fill(0);
-  const counts = new Uint32Array(COLS * ROWS);
   for (let y = 0; y < height; y++) {
-    const row = Math.min(ROWS - 1, Math.floor((y * ROWS) / height));
+    const row = grid.rows[y] * COLS;
     const base = y * width;
     // Every other sample across: the cell mean is no different, and it costs half.
-    for (let x = 0; x < width; x += 2) {
-      const cell = row * COLS + Math.min(COLS - 1, Math.floor((x * COLS) / width));
-      into[cell] += luma[base + x];
-      counts[cell]++;
-    }
+    for (let x = 0; x < width; x += 2) into[row + grid.cols[x]] += luma[base + x];
   }
-  for (let i = 0; i < into.length; i++) into[i] = counts[i] ? into[i] / counts[i] : 0;
+  for (let i = 0; i < into.length; i++) into[i] = grid.counts[i] ? into[i] / grid.counts[i] : 0;
   return into;
+}
+
+/** Which cell each sample of a picture size falls in, and how many samples each cell gets. */
+export interface CellGrid {
+  width: number;
+  height: number;
+  cols: Uint8Array;
+  rows: Uint8Array;
+  counts: Uint32Array;
+}
+
+export function cellGrid(width: number, height: number): CellGrid {
+  const cols = new Uint8Array(width);
+  const rows = new Uint8Array(height);
+  for (let x = 0; x < width; x++) cols[x] = Math.min(COLS - 1, Math.floor((x * COLS) / width));
+  for (let y = 0; y < height; y++) rows[y] = Math.min(ROWS - 1, Math.floor((y * ROWS) / height));
+  const counts = new Uint32Array(COLS * ROWS);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x += 2) counts[rows[y] * COLS + cols[x]]++;
+  return { width, height, cols, rows, counts };
 }
 
 /**
@@ -54,6 +69,7 @@ export class SlateDetector implements Detector {
   readonly type = 'video.slate' as const;
   private slate: Uint8Array | null = null;
   private readonly cells = new Float64Array(COLS * ROWS);
+  private grid: CellGrid | null = null;
   readonly ready: Promise<void>;
 
   constructor(private readonly context: DetectorContext) {
@@ -65,7 +81,10 @@ export class SlateDetector implements Detector {
   onVideo(frame: VideoFrame): void {
     const slate = this.slate;
     if (!slate) return;
-    const distance = slateDistance(cellMeans(frame, this.cells), slate);
+    // The cell of each sample is worked out once per picture size, not per picture.
+    if (this.grid?.width !== frame.width || this.grid.height !== frame.height)
+      this.grid = cellGrid(frame.width, frame.height);
+    const distance = slateDistance(cellMeans(frame, this.cells, this.grid), slate);
     this.context.emit({
       type: this.type,
       t: frame.t,

@@ -293,9 +293,10 @@ export class GuardProxy {
             size += c.length;
             if (!kept) return;
             if (kept.length === 0) keep = keptBytes(c);
-            if (keep === 0 || (size > keep && keep === MAX_WATCHED_BODY_BYTES)) kept = null;
-            else if (size - c.length < keep)
-              kept.push(size > keep ? c.subarray(0, c.length - (size - keep)) : c);
+            const before = size - c.length;
+            // Not media, or a TS segment too large to keep whole: nothing. Else up to `keep` bytes.
+            if (keep === 0 || (keep === MAX_WATCHED_BODY_BYTES && size > keep)) kept = null;
+            else if (before < keep) kept.push(c.subarray(0, keep - before));
           });
           up.on('end', () => {
             const truncated = Number.isFinite(expected) && size < expected;

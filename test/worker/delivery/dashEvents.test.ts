@@ -133,7 +133,8 @@ describe('DASH in-band events (emsg)', () => {
       autoReturn: true,
     });
     const cue = inbandCue(segment(v1));
-    expect(cue).toMatchObject({ kind: 'out', tag: 'DASH emsg', id: '7', autoReturn: false });
+    // No duration in the box, but the cue itself sets auto_return (as on a UDP source's cue PID).
+    expect(cue).toMatchObject({ kind: 'out', tag: 'DASH emsg', id: '7', autoReturn: true });
     expect(cue?.duration).toBeCloseTo(60.294, 3);
   });
 
