@@ -1,0 +1,70 @@
+/**
+ * The analysis filter chain keeps the middle row of every ROW_STEP-row run (times the horizontal
+ * scale), exactly: checked on real pictures whose every row carries its own number.
+ */
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { analysisScale, ffmpegArgs, ROW_STEP, rowPicker } from '../../../worker/converter/ffmpegArgs.js';
+
+/** The -vf chain the converter gives ffmpeg for a video of this width (showinfo dropped). */
+function analysisChain(width: number, height: number): string {
+  const args = ffmpegArgs('in.nut', {
+    kind: 'file',
+    tracks: {
+      video: { codec: 'rawvideo', width, height, frameRate: 25 },
+      audio: null,
+      duration: 1,
+      startTime: 0,
+      formatName: 'nut',
+    },
+    realtime: false,
+  });
+  const chain = args[args.indexOf('-vf') + 1];
+  return chain.replace(/,showinfo[^,]*$/, '');
+}
+
+describe('the rows handed to the detectors', () => {
+  it('halves by fields toward the middle row of each run', () => {
+    expect(rowPicker(8)).toEqual(['field=top', 'field=top', 'field=bottom']);
+    expect(rowPicker(16)).toEqual(['field=top', 'field=top', 'field=top', 'field=bottom']);
+    expect(rowPicker(1)).toEqual([]);
+  });
+
+  for (const [width, height] of [
+    [1280, 720],
+    [1920, 1080],
+    [720, 576],
+  ]) {
+    it(`${width}×${height}: row k is source row step·k + step/2, every scale-th column`, () => {
+      const scale = analysisScale(width);
+      const step = scale * ROW_STEP;
+      // Each source row's luma is its own row number (mod 220, kept inside the legal range), lossless.
+      const out = execFileSync(
+        'ffmpeg',
+        [
+          '-v',
+          'error',
+          '-f',
+          'lavfi',
+          '-i',
+          `color=c=black:s=${width}x${height}:r=25:d=0.04,format=yuv420p,geq=lum='16+mod(Y\\,220)':cb=128:cr=128`,
+          '-vf',
+          analysisChain(width, height),
+          '-frames:v',
+          '1',
+          '-f',
+          'rawvideo',
+          '-',
+        ],
+        { maxBuffer: 64 << 20 },
+      );
+      const outWidth = width / scale;
+      const rows = Math.floor(height / step);
+      expect(out.length).toBe(outWidth * rows);
+      for (let k = 0; k < rows; k++) {
+        const expected = 16 + ((k * step + step / 2) % 220);
+        expect(out[k * outWidth + 3], `row ${k}`).toBe(expected);
+      }
+    });
+  }
+});
