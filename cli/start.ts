@@ -18,7 +18,9 @@ export function printWelcome(url: string, key: string | null, created: boolean):
       (created ? `API key (created now, shown once; kept in the data directory): ${key}\n` : '') +
       `Register a stream:\n  curl -s -X POST ${url}/streams -H 'Authorization: Bearer ${shownKey}' \\\n` +
       `    -H 'Content-Type: application/json' -d '{"url":"udp://127.0.0.1:5000","name":"my stream"}'\n` +
-      `List streams:   curl -s ${url}/streams -H 'Authorization: Bearer ${shownKey}'\n`,
+      `List streams:   curl -s ${url}/streams -H 'Authorization: Bearer ${shownKey}'\n` +
+      // The key rides in the fragment: browsers never send it to the server or keep it in logs.
+      `Console:        ${url}/console${created ? `#key=${encodeURIComponent(key ?? '')}` : ' (sign in with your key)'}\n`,
   );
 }
 

@@ -6,6 +6,7 @@
  */
 import { type OwnerQuota, ownerQuota, type SecurityConfig } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
+import type { MediaStore } from '../shared/media/MediaStore.js';
 import { redactDeep } from '../shared/redact.js';
 import type { Registry } from '../shared/registry/Registry.js';
 import type { Resolver } from '../shared/urlPolicy.js';
@@ -29,6 +30,8 @@ export interface HandlerDeps {
   /** Per-owner limits (defaults: shared/config.ts ownerQuota). */
   quota?: OwnerQuota;
   resolver?: Resolver;
+  /** Where workers keep thumbnails and evidence (absent: not kept). */
+  media?: MediaStore | null;
 }
 
 /** A burst of registrations asks for capacity once per interval, not once per stream. */
@@ -45,6 +48,7 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
     quota: deps.quota ?? ownerQuota(),
     groups: parseDetectorGroups(deps.detectorGroups),
     resolver: deps.resolver,
+    media: deps.media ?? null,
     ensureCapacity: async () => {
       if (Date.now() - lastCapacityCheck < CAPACITY_CHECK_MS) return;
       lastCapacityCheck = Date.now();
@@ -85,7 +89,7 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
     try {
       // Credentials in stream URLs (and in errors quoting them) never leave in an answer.
       const response = await route(request);
-      return { ...response, body: redactDeep(response.body) };
+      return response.raw ? response : { ...response, body: redactDeep(response.body) };
     } catch (e) {
       if (e instanceof ApiError) return e.toResponse();
       logger.error(

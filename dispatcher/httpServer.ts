@@ -114,15 +114,17 @@ export function createHttpServer(options: HttpServerOptions): Server {
           ? e.toResponse()
           : new ApiError(400, 'bad_request', 'the request could not be processed').toResponse();
     }
-    const text = JSON.stringify(response.body);
+    const bytes =
+      response.raw?.bytes ??
+      Buffer.from(response.body === null && response.status === 302 ? '' : JSON.stringify(response.body));
     if (!res.headersSent && !res.destroyed) {
       res.writeHead(response.status, {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(text),
+        'content-type': response.raw?.contentType ?? 'application/json',
+        'content-length': bytes.length,
         ...(response.status === 413 ? { connection: 'close' } : {}),
         ...response.headers,
       });
-      res.end(text);
+      res.end(bytes);
     }
     options.logger.debug(
       { method: req.method, path, status: response.status, ms: Date.now() - started },

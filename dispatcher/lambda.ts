@@ -6,6 +6,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { recordAwsCalls, setAwsCallerRole } from '../shared/awsCallLog.js';
 import { dispatcherConfig, registryConfig, securityConfig, workerConfig } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
+import { mediaStoreFrom } from '../shared/media/MediaStore.js';
 import { Registry } from '../shared/registry/Registry.js';
 import { type FleetReport, fleetCheck } from './fleetCheck.js';
 import { createHandler } from './handler.js';
@@ -29,6 +30,7 @@ export interface HttpApiResult {
   statusCode: number;
   headers: Record<string, string>;
   body: string;
+  isBase64Encoded?: boolean;
 }
 
 /**
@@ -86,6 +88,7 @@ const handle = createHandler({
   quota: dispatcher.quota,
   minWorkers: dispatcher.minWorkers,
   maxWorkers: dispatcher.maxWorkers,
+  media: mediaStoreFrom(),
 });
 
 /** The EventBridge schedule's event (the fleet check, once a minute). */
@@ -125,9 +128,19 @@ async function handleApi(event: HttpApiEvent): Promise<HttpApiResult> {
           },
         }
       : await handle(request);
+  if (response.raw) {
+    // The console's text files as they are; anything else (pictures) base64, as HTTP APIs take it.
+    const text = response.raw.contentType.startsWith('text/');
+    return {
+      statusCode: response.status,
+      headers: { ...response.headers, 'content-type': response.raw.contentType },
+      body: response.raw.bytes.toString(text ? 'utf8' : 'base64'),
+      ...(text ? {} : { isBase64Encoded: true }),
+    };
+  }
   return {
     statusCode: response.status,
     headers: { 'content-type': 'application/json', ...('headers' in response ? response.headers : {}) },
-    body: JSON.stringify(response.body),
+    body: response.body === null ? '' : JSON.stringify(response.body),
   };
 }

@@ -3,10 +3,12 @@
  * that answers each. Paths are matched segment by segment; `{id}` matches any one segment.
  */
 
+import { consoleFile } from './console/files.js';
 import type { UseCaseContext } from './streams/common.js';
 import { deleteStream } from './streams/deleteStream.js';
 import { getStream } from './streams/getStream.js';
 import { listDefects, listStreams } from './streams/listStreams.js';
+import { getEvidence, getThumbnail } from './streams/media.js';
 import { registerStream } from './streams/registerStream.js';
 import type { ApiRequest, ApiResponse } from './types.js';
 
@@ -48,6 +50,26 @@ export const ROUTES: readonly Route[] = [
       GET: ({ ctx, params, owner }) => getStream(ctx, params.id, owner),
       DELETE: ({ ctx, params, owner }) => deleteStream(ctx, params.id, owner),
     },
+  },
+  {
+    path: '/streams/{id}/thumbnail',
+    auth: true,
+    methods: { GET: ({ ctx, params, owner }) => getThumbnail(ctx, params.id, owner) },
+  },
+  {
+    path: '/streams/{id}/evidence/{file}',
+    auth: true,
+    methods: { GET: ({ ctx, params, owner }) => getEvidence(ctx, params.id, params.file, owner) },
+  },
+  {
+    path: '/console',
+    auth: false,
+    methods: { GET: async () => consoleFile('index.html') },
+  },
+  {
+    path: '/console/{file}',
+    auth: false,
+    methods: { GET: async ({ params }) => consoleFile(params.file) },
   },
   {
     path: '/streams/{id}/defects',

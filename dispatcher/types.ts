@@ -16,6 +16,8 @@ export interface ApiResponse {
   status: number;
   headers?: Record<string, string>;
   body: unknown;
+  /** Sent as they are instead of `body` as JSON (pictures, the console's files). */
+  raw?: { bytes: Buffer; contentType: string };
 }
 
 /** A request error with the contract's error shape. */

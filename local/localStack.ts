@@ -15,6 +15,7 @@ import { createHttpServer } from '../dispatcher/httpServer.js';
 import { setAwsCallerRole } from '../shared/awsCallLog.js';
 import { dispatcherConfig, securityConfig, workerConfig } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
+import { FolderMediaStore } from '../shared/media/MediaStore.js';
 import { projectRoot } from '../shared/projectRoot.js';
 import { Registry } from '../shared/registry/Registry.js';
 import { loadOrCreateApiKeys } from './apiKeys.js';
@@ -71,6 +72,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   writeFileSync(join(options.dataDir, 'registry.json'), `${JSON.stringify({ endpoint: store.endpoint })}\n`);
   const { keys, created } = loadOrCreateApiKeys(options.dataDir, env);
   const ndjsonPath = process.env.STREAMQC_NDJSON_PATH || join(options.dataDir, 'events.ndjson');
+  // Thumbnails and alarm evidence: workers write them, the API reads them.
+  const mediaDir = join(options.dataDir, 'media');
   const launcher = new LocalLauncher({
     command: [
       process.execPath,
@@ -82,6 +85,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       STREAMQC_LOCAL: '1',
       STREAMQC_DYNAMODB_ENDPOINT: store.endpoint,
       STREAMQC_NDJSON_PATH: ndjsonPath,
+      STREAMQC_MEDIA_DIR: mediaDir,
       AWS_REGION: 'local',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       // Each worker measures its headroom against its share of the machine.
@@ -106,6 +110,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     quota: dispatcher.quota,
     minWorkers: Math.max(dispatcher.minWorkers, options.workers),
     maxWorkers: dispatcher.maxWorkers,
+    media: new FolderMediaStore(mediaDir),
   });
   const server: Server = createHttpServer({
     handler,

@@ -39,6 +39,9 @@ export function requestResources(service: string, input: Record<string, unknown>
   }
   if (typeof input.TopicArn === 'string') out.add(input.TopicArn);
   if (service === 'secretsmanager' && typeof input.SecretId === 'string') out.add(`secret:${input.SecretId}`);
+  // S3 object calls name `bucket/key` (HeadObject is granted by s3:GetObject, as IAM does).
+  if (service === 's3' && typeof input.Bucket === 'string')
+    out.add(`s3:${input.Bucket}/${String(input.Key ?? '')}`);
   if (service === 'ecs' && Array.isArray(input.services))
     for (const s of input.services) out.add(`service/${String(input.cluster ?? 'default')}/${s}`);
   return [...out];
@@ -58,7 +61,7 @@ interface MiddlewareStackLike {
 /** Records the client's calls when STREAMQC_AWS_CALL_LOG is set (a no-op otherwise). */
 export function recordAwsCalls(
   client: { middlewareStack: object },
-  service: 'dynamodb' | 'sns' | 'ecs' | 'secretsmanager',
+  service: 'dynamodb' | 'sns' | 'ecs' | 'secretsmanager' | 's3',
 ): void {
   const file = process.env.STREAMQC_AWS_CALL_LOG;
   if (!file) return;
@@ -67,7 +70,8 @@ export function recordAwsCalls(
       const command = (context.commandName ?? 'Unknown').replace(/Command$/, '');
       const call: AwsCall = {
         role,
-        action: `${service}:${command}`,
+        // IAM has no action of its own for HeadObject: s3:GetObject grants it.
+        action: `${service}:${service === 's3' && command === 'HeadObject' ? 'GetObject' : command}`,
         resources: requestResources(service, args.input as Record<string, unknown>),
       };
       appendFileSync(file, `${JSON.stringify(call)}\n`);

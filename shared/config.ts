@@ -112,6 +112,8 @@ export interface WorkerConfig {
   webhookUrl?: string;
   webhookSecret?: string;
   console: boolean;
+  /** Seconds between a stream's stored thumbnails (pictures are kept only with a media store). */
+  thumbnailSeconds: number;
 }
 
 /** How a worker takes on work: opens at a bounded pace, claims only what it measures room for. */
@@ -205,6 +207,7 @@ export function workerConfig(env: Env = process.env): WorkerConfig {
     webhookUrl: env.STREAMQC_WEBHOOK_URL || undefined,
     webhookSecret: env.STREAMQC_WEBHOOK_URL ? required(env, 'STREAMQC_WEBHOOK_SECRET') : undefined,
     console: env.STREAMQC_CONSOLE !== '0',
+    thumbnailSeconds: num(env, 'STREAMQC_THUMBNAIL_SECONDS', 5, 1),
   };
 }
 

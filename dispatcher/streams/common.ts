@@ -1,6 +1,7 @@
 /** What the stream use cases share: their dependencies, the stream view, ids, limits, ownership. */
 import type { OwnerQuota, SecurityConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
+import type { MediaStore } from '../../shared/media/MediaStore.js';
 import type { Registry } from '../../shared/registry/Registry.js';
 import { type StreamRecord, slateType } from '../../shared/streamSpec.js';
 import type { Resolver } from '../../shared/urlPolicy.js';
@@ -15,6 +16,8 @@ export interface UseCaseContext {
   /** Detector groups (STREAMQC_DETECTOR_GROUPS): how a stream splits into work units. */
   groups: Map<string, Set<string>>;
   resolver?: Resolver;
+  /** Where workers keep thumbnails and evidence (null: not kept). */
+  media: MediaStore | null;
   /** Asks for worker capacity after a registration (at most once per interval). */
   ensureCapacity: () => Promise<void>;
 }

@@ -8,6 +8,7 @@
 import type { SecurityConfig } from '../../shared/config.js';
 import type { DecodeProfile } from '../../shared/decodeProfile.js';
 import type { Logger } from '../../shared/logger.js';
+import type { MediaStore } from '../../shared/media/MediaStore.js';
 import { redactDeep } from '../../shared/redact.js';
 import type { Registry, UnitItem } from '../../shared/registry/Registry.js';
 import type { StreamHealth, StreamRecord, UnitState } from '../../shared/streamSpec.js';
@@ -15,6 +16,7 @@ import { resolveThresholds } from '../../shared/thresholds.js';
 import { AlarmChain } from '../alarms/AlarmChain.js';
 import { isLiveKind, sourceKind } from '../converter/sourceKind.js';
 import { DOCUMENTS_BASE, type GuardProxy } from '../egress/GuardProxy.js';
+import { Evidence } from '../pipeline/Evidence.js';
 import { StreamPipeline } from '../pipeline/StreamPipeline.js';
 import type { Outbox } from '../publishers/Outbox.js';
 import { HealthWriter } from './HealthWriter.js';
@@ -42,6 +44,8 @@ export interface SupervisorDeps {
   openDeadlineSeconds?: number;
   /** Resolves `{{secret:…}}` references in stream URLs (absent: such a stream cannot open). */
   secrets?: Pick<SecretResolver, 'resolve'>;
+  /** Where thumbnails and alarm evidence are kept (absent: not kept). */
+  media?: { store: MediaStore; thumbnailSeconds: number };
 }
 
 /** Default of SupervisorDeps.openDeadlineSeconds (STREAMQC_UNIT_OPEN_DEADLINE_SECONDS). */
@@ -73,6 +77,8 @@ export class StreamSupervisor {
   private readonly abort = new AbortController();
   /** The open slot this run holds until its first media (or its end). */
   private releaseOpen: ReleaseOpen | null = null;
+  /** Thumbnails and alarm evidence, across the unit's converter runs. */
+  private readonly evidence: Evidence | null;
   /** The unit ran before (here, or on the worker it was taken from): its re-opens go first. */
   private wasRunning = false;
   /** The open's watchdog: which stage it is in, whether it is stuck (stream.unmonitored). */
@@ -86,6 +92,9 @@ export class StreamSupervisor {
     this.log = deps.logger.child({ streamId: unit.streamId, group: unit.group });
     this.alarms = new AlarmChain(deps, this.log, () => this.stopped);
     this.health = new HealthWriter(deps.registry, unit.unitId, this.log);
+    this.evidence = deps.media
+      ? new Evidence({ streamId: unit.streamId, logger: this.log, ...deps.media })
+      : null;
     this.openWatch = new OpenWatch(
       stream,
       deps.openDeadlineSeconds ?? OPEN_DEADLINE_SECONDS,
@@ -173,6 +182,7 @@ export class StreamSupervisor {
       detectors: unit.detectors,
       expect: stream.expect,
       ...(stream.slate ? { slate: stream.slate } : {}),
+      ...(this.evidence ? { evidence: this.evidence } : {}),
       logger: this.log,
       onEvent: (event) => {
         // The owner goes with every event: SNS subscribers filter on it (message attribute).

@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { SecurityConfig, WorkerConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
+import { type MediaStore, mediaStoreFrom } from '../../shared/media/MediaStore.js';
 import type { Member, Registry } from '../../shared/registry/Registry.js';
 import { GuardProxy } from '../egress/GuardProxy.js';
 import { type Outbox, resendAlarms } from '../publishers/Outbox.js';
@@ -72,6 +73,7 @@ export class WorkerAgent {
     private readonly outbox: Outbox,
     private readonly logger: Logger,
     runUnit: RunnerFactory = superviseStream,
+    media: MediaStore | null = mediaStoreFrom(),
   ) {
     this.proxy = new GuardProxy(security, logger);
     const a = config.admission;
@@ -92,6 +94,7 @@ export class WorkerAgent {
       openDeadlineSeconds: config.openDeadlineSeconds,
       // Secret references in stream URLs, read from Secrets Manager when a unit opens.
       secrets: new SecretResolver(),
+      ...(media ? { media: { store: media, thumbnailSeconds: config.thumbnailSeconds } } : {}),
     });
     this.headroom = new Headroom({
       cores: a.cpuCores,

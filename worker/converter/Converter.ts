@@ -12,6 +12,7 @@ import { analysisScale, ffmpegArgs, ROW_STEP } from './ffmpegArgs.js';
 import type { MediaClock } from './MediaClock.js';
 import type { SourceKind } from './sourceKind.js';
 import { type AudioHeader, parseStderrLine, type VideoHeader } from './stderrLines.js';
+import { Thumbnails } from './Thumbnails.js';
 import type { AudioChunk, TrackInfo, VideoFrame } from './types.js';
 
 /** Pictures after a decoder error within which fftools is expected to name the damaged one. */
@@ -34,6 +35,8 @@ export interface ConverterHandlers {
   onAudio(chunk: AudioChunk): void;
   /** A decoder reported damaged data; t is the media time of the picture being decoded. */
   onDecodeError(t: number, message: string): void;
+  /** A thumbnail (JPEG) of the picture at media time t (options.thumbnailSeconds). */
+  onThumbnail?(jpeg: Buffer, t: number): void;
 }
 
 export interface ConverterOptions {
@@ -51,6 +54,8 @@ export interface ConverterOptions {
   clock: MediaClock;
   /** The previous run read the input to its end (see MediaClock.beginRun). */
   afterEnd?: boolean;
+  /** A JPEG thumbnail at most this often (media seconds); absent or 0: none. */
+  thumbnailSeconds?: number;
 }
 
 export interface ConverterExit {
@@ -102,6 +107,7 @@ export class Converter {
   private readonly recentGaps: number[] = [];
   private scratch: Uint8Array | null = null;
   private spareScratch: Uint8Array | null = null;
+  private readonly thumbnails = new Thumbnails((jpeg, t) => this.handlers.onThumbnail?.(jpeg, t));
 
   constructor(
     private readonly source: string,
@@ -122,9 +128,13 @@ export class Converter {
       threads: this.options.threads,
       skipNonReference: this.options.skipNonReference,
       inputArgs: this.options.inputArgs,
+      thumbnailSeconds: this.options.thumbnailSeconds,
     });
     this.options.logger.debug({ args }, 'spawning ffmpeg');
-    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+    const thumbnails = Boolean(this.options.thumbnailSeconds && this.options.tracks.video);
+    const child = spawn('ffmpeg', args, {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', ...(thumbnails ? ['pipe' as const] : [])],
+    });
     lowerPriority(child);
     this.child = child;
     const videoPipe = child.stdio[3] as Readable;
@@ -137,6 +147,9 @@ export class Converter {
       this.audio.push(b);
       this.drainAudio();
     });
+    // Always drained: a pipe left full would stall the whole decode.
+    const thumbPipe = thumbnails ? (child.stdio as unknown as Readable[])[5] : null;
+    thumbPipe?.on('data', (b: Buffer) => this.thumbnails.bytes(b));
     let partial = '';
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text: string) => {
@@ -165,10 +178,11 @@ export class Converter {
       });
       child.on('close', async (code, signal) => {
         clearInterval(watchdog);
-        await Promise.all([closed(videoPipe), closed(audioPipe), closed(child.stderr)]);
+        await Promise.all([closed(videoPipe), closed(audioPipe), closed(thumbPipe), closed(child.stderr)]);
         if (partial) this.onStderrLine(partial);
         this.drainVideo(true);
         this.drainAudio();
+        this.thumbnails.end();
         if (spawnError) this.lastError = `cannot run ffmpeg: ${(spawnError as Error).message}`;
         resolve({ code, signal, stalled: this.stalled, stopped: this.stopped, lastError: this.lastError });
       });
@@ -199,6 +213,7 @@ export class Converter {
         if (parsed.pictType === 'I') this.keyframeSeen = true;
         const t = this.options.clock.place('video', parsed.pts, this.frameDuration);
         if (t !== null) this.decodingT = t + this.frameDuration;
+        this.thumbnails.placed(parsed.pts, t);
         const gap = t === null ? null : this.gapBefore(t);
         const hole = gap !== null && this.unplacedErrors !== null && this.isHole(gap);
         let errors: DecodeErrors | null = null;
@@ -214,6 +229,9 @@ export class Converter {
         this.videoHeaders.push({ ...parsed, t, wallMs: Date.now(), fullRange: null, errors });
         break;
       }
+      case 'thumbnail':
+        this.thumbnails.header(parsed.pts);
+        break;
       case 'corruptFrame':
         this.corruptNext = true;
         break;

@@ -26,7 +26,18 @@ export interface FfmpegArgsOptions {
    * `reference` decode profile; `full` decodes everything.
    */
   skipNonReference?: boolean;
+  /**
+   * A small colour JPEG of the decoded picture at most this often (seconds of media), on pipe:5,
+   * for the console's mosaic and the evidence of video alarms. Absent or 0: none.
+   */
+  thumbnailSeconds?: number;
 }
+
+/** Thumbnail width in pixels (the height keeps the picture's shape). */
+export const THUMBNAIL_WIDTH = 320;
+
+/** The log name of the thumbnail branch's showinfo: its lines date each JPEG. */
+export const THUMBNAIL_INFO = 'showinfo@thumb';
 
 /**
  * Integer horizontal downscale factor for a source width: 1 up to 1280, 2 up to 2560, 4 beyond.
@@ -126,8 +137,41 @@ export function ffmpegArgs(registered: string, options: FfmpegArgsOptions): stri
       'format=gray',
       'showinfo=checksum=0',
     ];
-    args.push('-map', '0:v:0', '-vf', filters.join(','), '-fps_mode', 'passthrough');
-    args.push('-f', 'rawvideo', 'pipe:3');
+    const every = options.thumbnailSeconds ?? 0;
+    if (every > 0) {
+      // The same decoded pictures, split (no copy): one now and then leaves as a small JPEG.
+      // abs(): a timeline that steps back (a splice, a wrap) keeps its thumbnails coming.
+      const thumb = [
+        `select='isnan(prev_selected_t)+gte(abs(t-prev_selected_t)\\,${every})'`,
+        `scale=${THUMBNAIL_WIDTH}:-2:flags=bilinear`,
+        `${THUMBNAIL_INFO}=checksum=0`,
+      ];
+      args.push(
+        '-filter_complex',
+        `[0:v:0]split=2[analysis][thumb];[analysis]${filters.join(',')}[luma];[thumb]${thumb.join(',')}[jpeg]`,
+        '-map',
+        '[luma]',
+        '-fps_mode',
+        'passthrough',
+        '-f',
+        'rawvideo',
+        'pipe:3',
+        '-map',
+        '[jpeg]',
+        '-fps_mode',
+        'passthrough',
+        '-c:v',
+        'mjpeg',
+        '-q:v',
+        '6',
+        '-f',
+        'image2pipe',
+        'pipe:5',
+      );
+    } else {
+      args.push('-map', '0:v:0', '-vf', filters.join(','), '-fps_mode', 'passthrough');
+      args.push('-f', 'rawvideo', 'pipe:3');
+    }
   }
   if (tracks.audio) {
     args.push(

@@ -21,6 +21,12 @@ export interface AudioHeader {
   samples: number;
 }
 
+/** The thumbnail branch's note of the picture its next JPEG shows (ffmpegArgs THUMBNAIL_INFO). */
+export interface ThumbnailHeader {
+  kind: 'thumbnail';
+  pts: number | null;
+}
+
 export interface DecodeErrorLine {
   kind: 'decodeError';
   decoder: string;
@@ -42,6 +48,7 @@ export type StderrLine =
   | VideoHeader
   | ColorRangeLine
   | AudioHeader
+  | ThumbnailHeader
   | DecodeErrorLine
   | CorruptFrameLine
   | OtherLine;
@@ -51,6 +58,7 @@ const VIDEO_RE =
 const RANGE_RE = /^\[Parsed_showinfo_\d+ @ [^\]]+\] \[info\] color_range:(\w+)/;
 const AUDIO_RE =
   /^\[Parsed_ashowinfo_\d+ @ [^\]]+\] \[info\] n:\d+ pts:\S+ pts_time:(\S+) .*?channels:(\d+) .*?rate:(\d+) nb_samples:(\d+)/;
+const THUMB_RE = /^\[showinfo@thumb @ [^\]]+\] \[info\] n:\s*\d+ pts:\s*\S+ pts_time:(\S+)\s/;
 const CONTEXT_RE = /^\[([\w-]+) @ 0x[0-9a-f]+\] \[(\w+)\] (.*)$/;
 const PLAIN_RE = /^\[(\w+)\] (.*)$/;
 const CORRUPT_RE = /: corrupt decoded frame in stream \d+$/;
@@ -89,6 +97,10 @@ export function parseStderrLine(line: string): StderrLine {
       sampleRate: Number(m[3]),
       samples: Number(m[4]),
     };
+  }
+  if (line.startsWith('[showinfo@thumb')) {
+    m = THUMB_RE.exec(line);
+    return m ? { kind: 'thumbnail', pts: time(m[1]) } : { kind: 'other', level: 'info', text: '' };
   }
   m = RANGE_RE.exec(line);
   if (m) return { kind: 'range', fullRange: m[1] === 'pc' || m[1] === 'jpeg' };

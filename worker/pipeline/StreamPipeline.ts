@@ -22,6 +22,7 @@ import type { Observation } from '../detectors/types.js';
 import type { Exchange } from '../egress/GuardProxy.js';
 import { ArrivalLog } from './ArrivalLog.js';
 import { EventPath } from './EventPath.js';
+import { PICTURE_SECONDS } from './Evidence.js';
 import { checkRecordedTransport } from './FileTransport.js';
 import { LadderInput } from './LadderInput.js';
 import { type TapInput, tapFor } from './TapInput.js';
@@ -92,8 +93,9 @@ export class StreamPipeline {
     };
     this.detectors = new DetectorSet(options.detectors, context, options.stageTimes);
     this.loss = this.detectors.loss;
+    const evidence = options.evidence;
     this.events = new EventPath({
-      send: options.onEvent,
+      send: evidence ? (e) => options.onEvent(evidence.attach(e)) : options.onEvent,
       live: options.live,
       detectors: options.detectors,
       causeWaitSeconds: () => (this.loss?.allowance ?? options.thresholds.loss.minDuration) + 1,
@@ -290,6 +292,7 @@ export class StreamPipeline {
         inputArgs: this.inputArgs,
         clock: this.clock,
         afterEnd: this.lastRunEnded,
+        thumbnailSeconds: options.evidence ? PICTURE_SECONDS : 0,
       },
       {
         onVideo: (frame) => {
@@ -301,7 +304,9 @@ export class StreamPipeline {
           result.audioChunks++;
           advance(chunk.t, chunk.wallMs);
           this.detectors.audio(chunk);
+          options.evidence?.sound(chunk);
         },
+        onThumbnail: (jpeg, t) => options.evidence?.picture(jpeg, t),
         onDecodeError: (t, message) => {
           result.decodeErrors++;
           if (result.decodeErrors <= 5) log.debug({ t, message }, 'decode error');
