@@ -238,7 +238,14 @@ async function evidence(path, type) {
   return box;
 }
 
-const when = (e) => (e.wallStart ? new Date(e.wallStart).toLocaleString() : `${e.start.toFixed(1)} s`);
+/** When an event happened: a clear at its end, a raise at its start (wall clock when known). */
+function when(e) {
+  const cleared = e.state === 'cleared';
+  const wall = cleared ? e.wallEnd : e.wallStart;
+  if (wall) return new Date(wall).toLocaleString();
+  const t = cleared ? e.end : e.start;
+  return typeof t === 'number' ? `${t.toFixed(1)} s into the media` : 'unknown time';
+}
 
 async function streamPage(id, first) {
   const [s, defects] = await Promise.all([json(`/streams/${id}`), json(`/streams/${id}/defects?limit=100`)]);
