@@ -75,7 +75,8 @@ export function createHandler(deps: HandlerDeps): (request: ApiRequest) => Promi
       if (type !== 'application/json')
         throw new ApiError(415, 'unsupported_media_type', 'send the body as Content-Type: application/json');
     }
-    const found = matchRoute(path);
+    // The console calls the same routes under /console/api/ (on AWS behind its own sign-in).
+    const found = matchRoute(path.startsWith('/console/api/') ? path.slice('/console/api'.length) : path);
     if (!found) throw new ApiError(404, 'not_found', `no route ${shown(path)}`);
     const owner = request.owner;
     if (found.route.auth && !owner) throw new ApiError(401, 'unauthorized', 'missing or invalid credentials');

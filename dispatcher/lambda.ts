@@ -22,7 +22,11 @@ export interface HttpApiEvent {
   isBase64Encoded?: boolean;
   requestContext: {
     http: { method: string };
-    authorizer?: { iam?: { userArn?: string; userId?: string } };
+    authorizer?: {
+      iam?: { userArn?: string; userId?: string };
+      /** The console's routes (/console/api/…) on a stack with a JWT sign-in. */
+      jwt?: { claims?: Record<string, string | undefined> };
+    };
   };
 }
 
@@ -44,6 +48,17 @@ export function ownerOf(arn: string | undefined): string | null {
   return assumed ? assumed[1] : arn;
 }
 
+/**
+ * The owner a console sign-in names: the token's owner claim (STREAMQC_CONSOLE_OWNER_CLAIM,
+ * a Cognito custom attribute by default). API Gateway has checked the token's issuer, audience,
+ * signature and expiry before the request gets here.
+ */
+export function jwtOwner(claims: Record<string, string | undefined> | undefined): string | null {
+  const claim = process.env.STREAMQC_CONSOLE_OWNER_CLAIM || 'custom:streamqc_owner';
+  const owner = claims?.[claim];
+  return owner && /^[\x21-\x7e]{1,256}$/.test(owner) ? owner : null;
+}
+
 /** Converts an API Gateway event to an ApiRequest; exported for the adapter's tests. */
 export function toApiRequest(event: HttpApiEvent, maxBodyBytes: number): ApiRequest | { tooLarge: true } {
   const raw = event.body
@@ -60,7 +75,9 @@ export function toApiRequest(event: HttpApiEvent, maxBodyBytes: number): ApiRequ
     query: Object.fromEntries(new URLSearchParams(event.rawQueryString ?? '')),
     headers,
     body: raw ? raw.toString('utf8') : null,
-    owner: ownerOf(event.requestContext.authorizer?.iam?.userArn),
+    owner: event.requestContext.authorizer?.jwt
+      ? jwtOwner(event.requestContext.authorizer.jwt.claims)
+      : ownerOf(event.requestContext.authorizer?.iam?.userArn),
   };
 }
 

@@ -15,6 +15,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -78,6 +79,8 @@ export class Streamqc extends Construct {
   readonly api: HttpApi;
   readonly service: ecs.FargateService;
   readonly dispatcher: NodejsFunction;
+  /** Thumbnails and alarm evidence (workers write; the dispatcher presigns reads). */
+  readonly mediaBucket: s3.Bucket;
   readonly operations: Operations;
   /** The workers' role: grant it what a `defectTopic` of your own needs (its key). */
   readonly taskRole: iam.IRole;
@@ -151,6 +154,22 @@ export class Streamqc extends Construct {
       new CfnOutput(this, 'AlertQueueUrl', { value: queue.queueUrl });
     }
 
+    // ---- media: thumbnails and alarm evidence ------------------------------------------------
+    // Private, encrypted, TLS only; objects expire. Workers write, the dispatcher presigns reads.
+    this.mediaBucket = new s3.Bucket(this, 'MediaBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        {
+          expiration: Duration.days(params.evidenceDays),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy: destroyTables ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+
     // ---- workers (ECS on Fargate) and the dispatcher ------------------------------------------
     const workers = addWorkerService(this, {
       stack,
@@ -162,6 +181,7 @@ export class Streamqc extends Construct {
       tables: this.tables,
       tableEnv,
       topic: this.topic,
+      mediaBucket: this.mediaBucket,
     });
     this.service = workers.service;
     this.taskRole = workers.taskRole;
@@ -174,6 +194,7 @@ export class Streamqc extends Construct {
       service: this.service,
       tables: this.tables,
       tableEnv,
+      mediaBucket: this.mediaBucket,
     });
     this.dispatcher = dispatcher;
     this.api = api;

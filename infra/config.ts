@@ -48,6 +48,18 @@ export interface StackParams {
    * removal policy DESTROY). Off by default: a stack delete or a replacement keeps every stream.
    */
   destroyTables: boolean;
+  /** Days the media bucket keeps alarm evidence and thumbnails. */
+  evidenceDays: number;
+  /** Seconds between a stream's stored thumbnails (each one an S3 PUT: cost grows with streams). */
+  thumbnailSeconds: number;
+  /**
+   * The console's sign-in on AWS (browsers cannot sign requests with SigV4): an OpenID Connect
+   * issuer (e.g. a Cognito user pool's `https://cognito-idp.<region>.amazonaws.com/<pool id>`)
+   * and the audience (app client id) whose JWTs the console API accepts; the owner is the token's
+   * `streamqc:owner` claim. Absent: the console's files are served, its data routes are not.
+   */
+  consoleJwtIssuer?: string;
+  consoleJwtAudience?: string;
 }
 
 type Values = Record<string, unknown>;
@@ -102,6 +114,10 @@ export function stackParams(node: Pick<Node, 'tryGetContext'>): StackParams {
     apiRateLimit: num(values, 'apiRateLimit', 50),
     apiBurstLimit: num(values, 'apiBurstLimit', 100),
     destroyTables: String(values.destroyTables ?? 'false') === 'true',
+    evidenceDays: num(values, 'evidenceDays', 30),
+    thumbnailSeconds: num(values, 'thumbnailSeconds', 30),
+    consoleJwtIssuer: (values.consoleJwtIssuer as string | undefined) || undefined,
+    consoleJwtAudience: (values.consoleJwtAudience as string | undefined) || undefined,
   };
   if (params.minTasks > params.maxTasks) throw new Error('context minTasks must not exceed maxTasks');
   return params;

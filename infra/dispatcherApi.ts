@@ -12,7 +12,7 @@ import {
   HttpStage,
   LogGroupLogDestination,
 } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -22,6 +22,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { TableName } from '../shared/registry/tables.js';
 import type { StackParams } from './config.js';
@@ -37,12 +38,13 @@ export interface DispatcherOptions {
   service: ecs.FargateService;
   tables: Record<TableName, dynamodb.Table>;
   tableEnv: Record<string, string>;
+  mediaBucket: s3.IBucket;
 }
 
 /** The dispatcher and its API in `scope` (ids as the construct has always had them). */
 export function addDispatcher(
   scope: Construct,
-  { stack, params, repoRoot, retention, cluster, service, tables, tableEnv }: DispatcherOptions,
+  { stack, params, repoRoot, retention, cluster, service, tables, tableEnv, mediaBucket }: DispatcherOptions,
 ): { dispatcher: NodejsFunction; api: HttpApi; stage: HttpStage } {
   const dispatcherLogs = new logs.LogGroup(scope, 'DispatcherLogs', { retention });
   const dispatcher = new NodejsFunction(scope, 'Dispatcher', {
@@ -61,6 +63,15 @@ export function addDispatcher(
       sourceMap: true,
       forceDockerBundling: false,
       banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+      // The console's page, script and style sheet go into the bundle beside the handler.
+      commandHooks: {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        afterBundling: (inputDir: string, outputDir: string) => [
+          `mkdir -p "${outputDir}/console"`,
+          `cp "${inputDir}/dispatcher/console/index.html" "${inputDir}/dispatcher/console/app.js" "${inputDir}/dispatcher/console/app.css" "${outputDir}/console/"`,
+        ],
+      },
     },
     environment: {
       ...tableEnv,
@@ -71,10 +82,19 @@ export function addDispatcher(
       STREAMQC_METRIC_SERVICE: stack.stackName,
       STREAMQC_MIN_WORKERS: String(params.minTasks),
       STREAMQC_MAX_WORKERS: String(params.maxTasks),
+      STREAMQC_MEDIA_BUCKET: mediaBucket.bucketName,
+      STREAMQC_CONSOLE_DIR: '/var/task/console',
       NODE_OPTIONS: '--enable-source-maps',
     },
   });
   grantTables(tables, dispatcher, DISPATCHER_TABLE_ACTIONS);
+  // Presigned links to pictures are signed with this role: it may read them, nothing more.
+  dispatcher.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:GetObject'],
+      resources: [mediaBucket.arnForObjects('streams/*')],
+    }),
+  );
   // It reads the task counts for TasksShort; it never changes the service.
   dispatcher.addToRolePolicy(
     new iam.PolicyStatement({ actions: ['ecs:DescribeServices'], resources: [service.serviceArn] }),
@@ -95,6 +115,23 @@ export function addDispatcher(
   api.addRoutes({ path: '/streams', methods: [HttpMethod.GET, HttpMethod.POST], integration });
   api.addRoutes({ path: '/streams/{id}', methods: [HttpMethod.GET, HttpMethod.DELETE], integration });
   api.addRoutes({ path: '/streams/{id}/defects', methods: [HttpMethod.GET], integration });
+  api.addRoutes({ path: '/streams/{id}/thumbnail', methods: [HttpMethod.GET], integration });
+  api.addRoutes({ path: '/streams/{id}/evidence/{file}', methods: [HttpMethod.GET], integration });
+  // The console's data routes, for browsers signed in through an OpenID Connect issuer (a
+  // Cognito user pool): the same handler, the owner from the token's claim.
+  if (params.consoleJwtIssuer && params.consoleJwtAudience) {
+    api.addRoutes({
+      path: '/console/api/{proxy+}',
+      methods: [HttpMethod.GET],
+      integration,
+      authorizer: new HttpJwtAuthorizer('ConsoleSignIn', params.consoleJwtIssuer, {
+        jwtAudience: [params.consoleJwtAudience],
+      }),
+    });
+  }
+  // The console's files hold no data: served without credentials.
+  for (const path of ['/console', '/console/{file}'])
+    api.addRoutes({ path, methods: [HttpMethod.GET], integration, authorizer: new HttpNoneAuthorizer() });
   api.addRoutes({
     path: '/health',
     methods: [HttpMethod.GET],

@@ -11,6 +11,8 @@ interface NagNames {
   tableArn: (table: 'Streams' | 'Units' | 'Outbox') => string;
   /** The Secrets Manager ARN prefix as cdk-nag renders it (environment tokens or literals). */
   secretsArn: string;
+  /** `<LogicalId.Arn>` of the media bucket. */
+  mediaBucketArn: string;
 }
 
 interface Acknowledged {
@@ -78,6 +80,24 @@ const ACKNOWLEDGED: Acknowledged[] = [
     id: 'AwsSolutions-ECS2',
     reason: 'Environment variables hold only table names, the topic ARN and tuning numbers, never secrets.',
   },
+  ...(['WorkerTask/TaskRole', 'Dispatcher/ServiceRole'] as const).map((path) => ({
+    path,
+    id: (n: NagNames) => `AwsSolutions-IAM5[Resource::${n.mediaBucketArn}/streams/*]`,
+    reason:
+      'Thumbnails and evidence are objects under streams/<stream id>/ of the media bucket, named when a stream or an alarm appears: workers may only put them, the dispatcher only get them (to presign a link).',
+  })),
+  {
+    path: 'MediaBucket',
+    id: 'AwsSolutions-S1',
+    reason:
+      'The media bucket holds thumbnails and alarm evidence only (no configuration, no credentials); reads go through links the API presigns after its own authorisation and access log. CloudTrail S3 data events can be turned on where object-level audit is required.',
+  },
+  ...(['Api/GET--console', 'Api/GET--console--{file}'] as const).map((path) => ({
+    path,
+    id: 'AwsSolutions-APIG4',
+    reason:
+      "The console's page, script and style sheet hold no data and are served without credentials; the data they show comes from routes that require IAM or the console's JWT sign-in.",
+  })),
   {
     path: 'Api/GET--health',
     id: 'AwsSolutions-APIG4',
@@ -103,6 +123,7 @@ export function acknowledgements(scope: IConstruct): { path: string; id: string;
       const resource = root.node.findChild(`${table}Table`).node.defaultChild as CfnElement;
       return `<${stack.getLogicalId(resource)}.Arn>`;
     },
+    mediaBucketArn: `<${stack.getLogicalId(root.node.findChild('MediaBucket').node.defaultChild as CfnElement)}.Arn>`,
     secretsArn: `arn:<AWS::Partition>:secretsmanager:${env(stack.region, 'AWS::Region')}:${env(stack.account, 'AWS::AccountId')}`,
   };
   return ACKNOWLEDGED.map(({ path, id, reason }) => ({

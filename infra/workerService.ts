@@ -11,6 +11,7 @@ import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { TableName } from '../shared/registry/tables.js';
@@ -83,12 +84,24 @@ export interface WorkerServiceOptions {
   tables: Record<TableName, dynamodb.Table>;
   tableEnv: Record<string, string>;
   topic: sns.ITopic;
+  mediaBucket: s3.IBucket;
 }
 
 /** The worker service in `scope` (ids as the construct has always had them). */
 export function addWorkerService(
   scope: Construct,
-  { stack, params, repoRoot, retention, network, cluster, tables, tableEnv, topic }: WorkerServiceOptions,
+  {
+    stack,
+    params,
+    repoRoot,
+    retention,
+    network,
+    cluster,
+    tables,
+    tableEnv,
+    topic,
+    mediaBucket,
+  }: WorkerServiceOptions,
 ): { service: ecs.FargateService; taskRole: iam.IRole } {
   // Each task knows its own (the task metadata endpoint); no ARN needs passing here.
   const arm = params.cpuArchitecture === 'arm64';
@@ -117,6 +130,8 @@ export function addWorkerService(
       STREAMQC_EMF_NAMESPACE: METRIC_NAMESPACE,
       STREAMQC_METRIC_SERVICE: stack.stackName,
       STREAMQC_CONSOLE: '0',
+      STREAMQC_MEDIA_BUCKET: mediaBucket.bucketName,
+      STREAMQC_THUMBNAIL_SECONDS: String(params.thumbnailSeconds),
       NODE_OPTIONS: '--enable-source-maps',
     },
     healthCheck: {
@@ -134,6 +149,13 @@ export function addWorkerService(
   });
   grantTables(tables, taskDefinition.taskRole, WORKER_TABLE_ACTIONS);
   topic.grantPublish(taskDefinition.taskRole);
+  // Thumbnails and evidence: writes under streams/ only; no read, list or delete.
+  taskDefinition.taskRole.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:PutObject'],
+      resources: [mediaBucket.arnForObjects('streams/*')],
+    }),
+  );
   // Secret references in stream URLs (`{{secret:streamqc/…}}`): only secrets under streamqc/,
   // and the worker uses one only for the owner its streamqc:owner tag names.
   taskDefinition.taskRole.addToPrincipalPolicy(

@@ -24,9 +24,10 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-// A key handed in the address (the demo prints such a link) is kept for this tab and taken out
-// of the address at once, so it is not left in the history or shown on screen.
-const fromHash = /^#key=([\x21-\x7e]{1,256})/.exec(location.hash);
+// A key handed in the address (the demo prints such a link), or the ID token a sign-in page
+// (Cognito's hosted UI) sends back, is kept for this tab and taken out of the address at once,
+// so it is not left in the history or shown on screen.
+const fromHash = /^#(?:key|id_token)=([\x21-\x25\x27-\x7e]{1,4096})/.exec(location.hash);
 if (fromHash) {
   sessionStorage.setItem(KEY, decodeURIComponent(fromHash[1]));
   history.replaceState(null, '', `${location.pathname}#/`);
@@ -35,8 +36,14 @@ const key = () => sessionStorage.getItem(KEY);
 
 class Unauthorized extends Error {}
 
+/** The API's routes as the console reaches them (on AWS behind the console's own sign-in). */
+const API = '/console/api';
+
 async function api(path) {
-  const res = await fetch(path, { headers: { authorization: `Bearer ${key()}` }, cache: 'no-store' });
+  const res = await fetch(`${API}${path}`, {
+    headers: { authorization: `Bearer ${key()}` },
+    cache: 'no-store',
+  });
   if (res.status === 401) throw new Unauthorized();
   if (!res.ok) throw new Error(`${path}: ${res.status}`);
   return res;

@@ -243,12 +243,12 @@ describe('workers on Fargate', () => {
     });
   });
 
-  it('gives the task role only the DynamoDB item actions it uses, SNS publish, the topic key and streamqc/ secrets', () => {
+  it('gives the task role only the DynamoDB item actions it uses, SNS publish, the topic key, streamqc/ secrets and writes of pictures', () => {
     const granted = new Set(actions(statementsOf('WorkerTaskTaskRoleDefaultPolicy')));
 
     for (const action of granted)
       expect(action).toMatch(
-        /^(dynamodb:(GetItem|BatchGetItem|PutItem|UpdateItem|DeleteItem|Query)|sns:Publish|kms:(Decrypt|GenerateDataKey\*)|secretsmanager:(GetSecretValue|DescribeSecret))$/,
+        /^(dynamodb:(GetItem|BatchGetItem|PutItem|UpdateItem|DeleteItem|Query)|sns:Publish|kms:(Decrypt|GenerateDataKey\*)|secretsmanager:(GetSecretValue|DescribeSecret)|s3:PutObject)$/,
       );
     const secrets = statementsOf('WorkerTaskTaskRoleDefaultPolicy').find((s) =>
       actions([s]).includes('secretsmanager:GetSecretValue'),
@@ -256,6 +256,34 @@ describe('workers on Fargate', () => {
     expect(JSON.stringify(secrets?.Resource)).toMatch(/:secret:streamqc\/\*"/);
     expect(granted).toContain('sns:Publish');
     expect(granted).not.toContain('dynamodb:Scan');
+    const pictures = statementsOf('WorkerTaskTaskRoleDefaultPolicy').find((s) =>
+      actions([s]).includes('s3:PutObject'),
+    );
+    expect(JSON.stringify(pictures?.Resource)).toMatch(/MediaBucket.*\/streams\/\*"/);
+  });
+
+  it('keeps thumbnails and evidence in a private, encrypted, TLS-only bucket whose objects expire', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 30, Status: 'Enabled' })]),
+      },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      }),
+    });
   });
 
   it('runs tasks in public subnets with public IPs and no NAT gateway by default, with free gateway endpoints', () => {
@@ -312,6 +340,10 @@ describe('dispatcher', () => {
       'GET /streams/{id}': 'AWS_IAM',
       'DELETE /streams/{id}': 'AWS_IAM',
       'GET /streams/{id}/defects': 'AWS_IAM',
+      'GET /streams/{id}/thumbnail': 'AWS_IAM',
+      'GET /streams/{id}/evidence/{file}': 'AWS_IAM',
+      'GET /console': 'NONE',
+      'GET /console/{file}': 'NONE',
       'GET /health': 'NONE',
     });
     // The same routes as the handler's own table (dispatcher/routes.ts): none missing on AWS.
