@@ -54,4 +54,7 @@ export class StreamqcStack extends Stack {
   get operations() {
     return this.streamqc.operations;
   }
+  get mediaBucket() {
+    return this.streamqc.mediaBucket;
+  }
 }

@@ -15,7 +15,7 @@ import { createHttpServer } from '../dispatcher/httpServer.js';
 import { setAwsCallerRole } from '../shared/awsCallLog.js';
 import { dispatcherConfig, securityConfig, workerConfig } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
-import { FolderMediaStore } from '../shared/media/MediaStore.js';
+import { FolderMediaStore, mediaStoreFrom } from '../shared/media/MediaStore.js';
 import { projectRoot } from '../shared/projectRoot.js';
 import { Registry } from '../shared/registry/Registry.js';
 import { loadOrCreateApiKeys } from './apiKeys.js';
@@ -110,7 +110,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     quota: dispatcher.quota,
     minWorkers: Math.max(dispatcher.minWorkers, options.workers),
     maxWorkers: dispatcher.maxWorkers,
-    media: new FolderMediaStore(mediaDir),
+    // STREAMQC_MEDIA_BUCKET (with STREAMQC_S3_ENDPOINT) puts the pictures in S3 as on AWS.
+    media: mediaStoreFrom(env) ?? new FolderMediaStore(mediaDir),
   });
   const server: Server = createHttpServer({
     handler,

@@ -40,6 +40,8 @@ export function arnOf(template: Cfn, logicalId: string): string {
       return `arn:aws:sns:REGION:ACCOUNT:${logicalId}`;
     case 'AWS::ECS::Service':
       return `arn:aws:ecs:REGION:ACCOUNT:service/${logicalId}`;
+    case 'AWS::S3::Bucket':
+      return `arn:aws:s3:::${logicalId}`;
     case 'AWS::KMS::Key':
       return `arn:aws:kms:REGION:ACCOUNT:key/${logicalId}`;
     default:
@@ -105,6 +107,8 @@ export interface NameMap {
   services: Record<string, string>;
   /** Role name in the call log → role logical id. */
   roles: Record<string, string>;
+  /** Bucket name used in the run → bucket logical id. */
+  buckets?: Record<string, string>;
 }
 
 /**
@@ -130,6 +134,12 @@ export function needsOf(template: Cfn, calls: AwsCall[], names: NameMap): Need[]
         if (call.action === 'sns:Publish' && key)
           for (const action of ['kms:GenerateDataKey', 'kms:Decrypt'])
             add({ role, action, arn: render(template, key) });
+        continue;
+      }
+      const object = /^s3:([^/]+)\/(.*)$/.exec(resource);
+      if (object) {
+        const id = names.buckets?.[object[1]] ?? `unknown bucket ${object[1]}`;
+        add({ role, action: call.action, arn: `${arnOf(template, id)}/${object[2]}` });
         continue;
       }
       const secret = /^secret:(.+)$/.exec(resource);

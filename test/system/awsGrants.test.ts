@@ -69,6 +69,23 @@ const snsServer = createServer((req, res) => {
   });
 });
 
+/** S3's REST protocol, path style: objects put, then asked for (HEAD) before a link is signed. */
+const BUCKET = 'streamqc-media-grants';
+const objects = new Map<string, Buffer>();
+const s3Server = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const key = decodeURIComponent((req.url ?? '').split('?')[0]);
+    if (req.method === 'PUT') {
+      objects.set(key, Buffer.concat(chunks));
+      res.writeHead(200, { etag: '"e"' }).end();
+    } else if (objects.has(key)) {
+      res.writeHead(200, { 'content-length': objects.get(key)?.length ?? 0 }).end();
+    } else res.writeHead(404).end();
+  });
+});
+
 /** ECS's JSON protocol: DescribeServices of the worker service. */
 const ecsServer = createServer((req, res) => {
   req.resume();
@@ -97,6 +114,15 @@ beforeAll(async () => {
     'streamqc/grants': { value: TOKEN, tags: { 'streamqc:owner': 'local' } },
   });
   process.env.STREAMQC_AWS_CALL_LOG = callLog;
+  // Pictures in "S3" for the workers and the API, as on AWS.
+  process.env.STREAMQC_MEDIA_BUCKET = BUCKET;
+  process.env.STREAMQC_S3_ENDPOINT = await listen(s3Server);
+  // The API (this process) signs its S3 requests and links as the dispatcher would.
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  });
   stack = await startLocalStack({
     dataDir: join(dir, 'stack'),
     port: 0,
@@ -124,6 +150,9 @@ afterAll(async () => {
   for (const s of servers) s.close();
   await secrets?.close();
   delete process.env.STREAMQC_AWS_CALL_LOG;
+  delete process.env.STREAMQC_MEDIA_BUCKET;
+  delete process.env.STREAMQC_S3_ENDPOINT;
+  for (const name of ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) delete process.env[name];
 });
 
 /** Runs the lifecycle; resolves with the calls every process recorded. */
@@ -156,6 +185,22 @@ async function lifecycle(): Promise<AwsCall[]> {
     return defects.some((d) => d.state === 'cleared') ? true : undefined;
   });
   await until('a publish to SNS', 30, () => (published.length ? true : undefined));
+  // Its evidence went to the bucket; the API answers with a presigned link to it.
+  const raised = (
+    (await api('GET', `/streams/${id}/defects`)).body.items as Array<{
+      state: string;
+      detail: Record<string, string>;
+    }>
+  ).find((d) => d.state === 'raised');
+  const evidencePath = raised?.detail.evidence ?? '';
+  expect(evidencePath, JSON.stringify(raised)).toMatch(/^\/streams\/st_\w+\/evidence\/ev_[0-9a-f]{20}\.jpg$/);
+  await until('the evidence stored', 20, () => (objects.has(`/${BUCKET}${evidencePath}`) ? true : undefined));
+  const link = await fetch(`${stack.url}${evidencePath}`, {
+    headers: { authorization: `Bearer ${stack.apiKey}` },
+    redirect: 'manual',
+  });
+  expect(link.status).toBe(302);
+  expect(link.headers.get('location')).toContain('X-Amz-Signature=');
 
   // Its worker is killed: the other one takes the unit over (lease thread, ring, takeover).
   await killItsWorker(stack, id, 40);
@@ -197,6 +242,7 @@ function synthesize() {
     tables: Object.fromEntries(TABLE_NAMES.map((t) => [`streamqc-${t}`, logical(cdk.tables[t])])),
     topics: { [TOPIC]: logical(cdk.topic) },
     services: { 'service/streamqc-cluster/streamqc-workers': logical(cdk.service) },
+    buckets: { [BUCKET]: logical(cdk.mediaBucket) },
     roles: {
       worker: logical(cdk.service.taskDefinition.taskRole),
       dispatcher: logical(cdk.dispatcher.role!),
@@ -225,6 +271,8 @@ describe('AWS permissions', () => {
       'worker sns:Publish',
       'worker secretsmanager:GetSecretValue',
       'worker secretsmanager:DescribeSecret',
+      'worker s3:PutObject',
+      'dispatcher s3:GetObject',
       'dispatcher dynamodb:BatchWriteItem',
       'dispatcher ecs:DescribeServices',
     ])

@@ -18,6 +18,8 @@ export const PICTURE_SECONDS = 1;
 const PICTURES_KEPT = 4;
 /** Pictures a raise waits for one that shows its fault before taking whatever comes. */
 const PICTURE_PATIENCE = 3;
+/** Raises waiting for a picture at most (a stream that shows none holds no more). */
+const MAX_WAITING = 32;
 /** Sound levels kept for evidence: 100 chunks of 0.1 s. */
 const LEVELS_KEPT = 100;
 
@@ -117,13 +119,14 @@ export class Evidence {
       return stored ? { ...event, detail: { ...event.detail, evidence: stored } } : event;
     }
     const detail: DefectEvent['detail'] = { ...event.detail };
-    if (PICTURE_TYPES.test(event.type) && this.pictures.length > 0) {
-      // The picture on screen: the newest, unless it predates the fault (pictures come about once
-      // a second and a raise can come sooner): then the first one that shows it.
+    if (PICTURE_TYPES.test(event.type)) {
+      // The picture on screen: the newest, unless it predates the fault or none has come yet
+      // (pictures come about once a second and a raise can come sooner): then the first that
+      // shows it.
       const key = evidenceKey(event.streamId, id, 'jpg');
       const newest = this.pictures.at(-1);
       if (newest && newest.t >= event.start) this.store(key, newest.jpeg, 'image/jpeg');
-      else this.waiting.add({ key, start: event.start, pictures: 0 });
+      else if (this.waiting.size < MAX_WAITING) this.waiting.add({ key, start: event.start, pictures: 0 });
       detail.evidence = `/streams/${event.streamId}/evidence/${id}.jpg`;
       this.remember(id, detail.evidence);
       return { ...event, detail };
