@@ -9,6 +9,7 @@ import { createHttpServer } from '../../dispatcher/httpServer.js';
 import type { CapacityRequest, Launcher } from '../../dispatcher/launcher.js';
 import { startEmbeddedStore } from '../../local/embeddedStore.js';
 import type { OwnerQuota, SecurityConfig } from '../../shared/config.js';
+import type { MediaStore } from '../../shared/media/MediaStore.js';
 import { Registry } from '../../shared/registry/Registry.js';
 import type { Resolver } from '../../shared/urlPolicy.js';
 
@@ -33,6 +34,8 @@ export async function startTestApi(
     resolver?: Resolver;
     maxBodyBytes?: number;
     quota?: OwnerQuota;
+    /** Where the API finds thumbnails and evidence (absent: none kept). */
+    media?: MediaStore;
   } = {},
 ): Promise<TestApi> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -58,6 +61,7 @@ export async function startTestApi(
     maxWorkers: 10,
     quota: options.quota ?? { maxStreams: 1000, registrationsPerMinute: 10_000 },
     resolver: options.resolver ?? (async () => ['93.184.216.34']),
+    media: options.media ?? null,
   });
   const server = createHttpServer({
     handler,
