@@ -35,7 +35,7 @@ export const EVIDENCE_ID = /^ev_[0-9a-f]{20}\.(jpg|json)$/;
 export class FolderMediaStore implements MediaStore {
   constructor(private readonly dir: string) {}
 
-  async put(key: string, body: Buffer): Promise<void> {
+  async put(key: string, body: Buffer, _contentType?: string): Promise<void> {
     const path = join(this.dir, key);
     await mkdir(dirname(path), { recursive: true });
     // Written beside and renamed: a reader never sees half a picture.

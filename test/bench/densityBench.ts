@@ -23,6 +23,7 @@ import { UdpSender } from '../helpers/liveOrigin.js';
 import { descendants } from '../helpers/processes.js';
 import { ROOT } from '../helpers/runCli.js';
 import { callApi } from '../helpers/stackClient.js';
+import { picturesCost } from './picturesCost.js';
 
 const MODE = process.env.DENSITY_MODE === 'step' ? 'step' : 'burst';
 const STREAMS = Number(process.env.DENSITY_STREAMS ?? 40);
@@ -292,6 +293,11 @@ if (process.env.DENSITY_DUMP)
   );
 for (const f of feeds) f.sender.stop();
 await stack.stop();
+// Thumbnails and evidence (on in every run above): what they add to a stream, measured apart.
+const pictures = await picturesCost(CLIP);
+log(
+  `\nthumbnails + evidence: ${pictures.percentOfCore}% of a core per stream on top of analysis (converter ${(pictures.ffmpegWithout * 100).toFixed(2)}% → ${(pictures.ffmpegWith * 100).toFixed(2)}% of a core; the worker's part ${(pictures.node * 100).toFixed(3)}%)`,
+);
 log(
   '\n| mode | streams | running | waiting | blacks on time | missed | false alarms | latency p99, s | CPU per stream, % of a core | PSS per stream, MiB | event-loop delay p99, ms |',
 );
@@ -311,6 +317,7 @@ log(
     p99LatencySeconds: last.p99LatencySeconds,
     cpuPerStreamPercent: last.cpuPerStreamPercent,
     pssPerStreamMiB: last.pssPerStreamMiB,
+    picturesPercentOfCore: pictures.percentOfCore,
   }),
 );
 process.exit(0);

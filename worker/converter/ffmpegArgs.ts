@@ -143,7 +143,10 @@ export function ffmpegArgs(registered: string, options: FfmpegArgsOptions): stri
       // abs(): a timeline that steps back (a splice, a wrap) keeps its thumbnails coming.
       const thumb = [
         `select='isnan(prev_selected_t)+gte(abs(t-prev_selected_t)\\,${every})'`,
-        `scale=${THUMBNAIL_WIDTH}:-2:flags=bilinear`,
+        // One field (rows picked by stride, no copy): half the rows to scale, and no combing.
+        'field=top',
+        `scale=${THUMBNAIL_WIDTH}:'2*trunc(${THUMBNAIL_WIDTH}*ih/iw)':flags=fast_bilinear`,
+        'setsar=1',
         `${THUMBNAIL_INFO}=checksum=0`,
       ];
       args.push(
