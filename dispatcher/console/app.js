@@ -276,7 +276,10 @@ async function streamPage(id, first) {
         {},
         h('strong', {}, `${d.state === 'raised' ? 'Raised' : 'Cleared'} ${d.type}`),
         ` (${d.severity}) at ${when(d)}`,
-        d.scope ? ` · scope ${d.scope}` : '',
+        d.detail?.scope
+          ? ` · seen on ${d.detail.scope === 'all' ? 'every rendition' : 'this rendition'}`
+          : '',
+        d.detail?.flapping ? ` · flapping (${d.detail.flapCount ?? 'several'} times)` : '',
         d.state === 'raised' && d.detail?.evidence ? await evidence(d.detail.evidence, d.type) : null,
       ),
     ),

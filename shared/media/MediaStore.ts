@@ -105,10 +105,12 @@ export class S3MediaStore implements MediaStore {
 }
 
 /**
- * The store this process uses: STREAMQC_MEDIA_BUCKET (AWS; STREAMQC_S3_ENDPOINT for another
- * endpoint), else STREAMQC_MEDIA_DIR (local), else none (pictures are not kept).
+ * The store this process uses: none with STREAMQC_MEDIA=off (no thumbnails, no evidence: the
+ * converter then has no thumbnail branch), else STREAMQC_MEDIA_BUCKET (AWS; STREAMQC_S3_ENDPOINT
+ * for another endpoint), else STREAMQC_MEDIA_DIR (local), else none.
  */
 export function mediaStoreFrom(env: Record<string, string | undefined> = process.env): MediaStore | null {
+  if (env.STREAMQC_MEDIA === 'off') return null;
   if (env.STREAMQC_MEDIA_BUCKET) return new S3MediaStore(env.STREAMQC_MEDIA_BUCKET, env.STREAMQC_S3_ENDPOINT);
   if (env.STREAMQC_MEDIA_DIR) return new FolderMediaStore(env.STREAMQC_MEDIA_DIR);
   return null;

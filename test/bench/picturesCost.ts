@@ -1,8 +1,8 @@
 /**
  * What thumbnails and alarm evidence add to a stream's cost on top of its analysis, measured on
  * the density clip (720p25 H.264 + AAC): the converter's ffmpeg exactly as a worker runs it, with
- * and without the thumbnail branch (split, one picture a second scaled to 320 px and encoded as
- * JPEG), pipes drained to /dev/null, PAIRS interleaved pairs, medians; and the worker's own part
+ * and without the thumbnail branch (split, one picture every 2 s scaled to 320 px and encoded as
+ * JPEG), pipes drained to /dev/null, PAIRS interleaved pairs, the median of their differences; and the worker's own part
  * (cutting the JPEGs out of the pipe, the sound level of every chunk, the thumbnail store) timed
  * over the same minute of media. A difference of a fraction of a percent drowns in a density
  * run's noise; this measures it where it is.
@@ -16,7 +16,7 @@ import { Thumbnails } from '../../worker/converter/Thumbnails.js';
 import { Evidence, PICTURE_SECONDS } from '../../worker/pipeline/Evidence.js';
 import { measure } from './measure.js';
 
-const PAIRS = 5;
+const PAIRS = 7;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
 
@@ -46,11 +46,15 @@ export async function picturesCost(clip: string): Promise<PicturesCost> {
         thumbnailSeconds,
       }),
     ]);
+  // Each pair's own difference, then their median: a slow drift of the machine's speed, which
+  // moves both runs of a pair alike, cancels out (a difference of medians keeps it).
   const without: number[] = [];
-  const withPictures: number[] = [];
+  const added: number[] = [];
   for (let i = 0; i < PAIRS; i++) {
-    without.push((await run(0)).cpuSeconds);
-    withPictures.push((await run(PICTURE_SECONDS)).cpuSeconds);
+    const a = (await run(0)).cpuSeconds;
+    const b = (await run(PICTURE_SECONDS)).cpuSeconds;
+    without.push(a);
+    added.push(b - a);
   }
   const duration = tracks.duration ?? 60;
 
@@ -100,7 +104,7 @@ export async function picturesCost(clip: string): Promise<PicturesCost> {
   const used = process.cpuUsage(before);
   const node = (used.user + used.system) / 1e6 / duration;
   const ffmpegWithout = median(without) / duration;
-  const ffmpegWith = median(withPictures) / duration;
+  const ffmpegWith = ffmpegWithout + median(added) / duration;
   return {
     ffmpegWithout,
     ffmpegWith,

@@ -90,7 +90,14 @@ export async function startTestApi(
           ...(opts.headers ?? {}),
         },
         body: opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined),
+        redirect: 'manual',
       });
+      // Pictures and the console's files come as they are; everything else is JSON.
+      const type = response.headers.get('content-type') ?? '';
+      if (!type.startsWith('application/json') && response.status !== 302 && type) {
+        const bytes = Buffer.from(await response.arrayBuffer());
+        return { status: response.status, body: bytes, headers: response.headers };
+      }
       const text = await response.text();
       return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
     },

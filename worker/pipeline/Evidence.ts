@@ -1,6 +1,6 @@
 /**
  * Pictures and numbers behind a stream's alarms. The converter hands a small JPEG of the decoded
- * picture about once a second (no second decode); the newest is kept as the stream's thumbnail
+ * picture every 2 s of media (no second decode); the newest is kept as the stream's thumbnail
  * in the media store every `thumbnailSeconds`. When an alarm is raised, its evidence is stored
  * under an id derived from the alarm's dedup key and named in the event (`detail.evidence`, the
  * API path that serves it): the picture on screen at the raise for picture types, the last ten
@@ -13,7 +13,7 @@ import { evidenceKey, type MediaStore, thumbnailKey } from '../../shared/media/M
 import type { AudioChunk } from '../converter/types.js';
 
 /** JPEGs asked of the converter: often enough that the one at a raise shows the fault. */
-export const PICTURE_SECONDS = 1;
+export const PICTURE_SECONDS = 2;
 /** Recent JPEGs kept for evidence. */
 const PICTURES_KEPT = 4;
 /** Pictures a raise waits for one that shows its fault before taking whatever comes. */
@@ -128,7 +128,7 @@ export class Evidence {
     const detail: DefectEvent['detail'] = { ...event.detail };
     if (PICTURE_TYPES.test(event.type)) {
       // The picture on screen: the newest, unless it predates the fault or none has come yet
-      // (pictures come about once a second and a raise can come sooner): then the first that
+      // (pictures come every 2 s and a raise can come sooner): then the first that
       // shows it.
       const key = evidenceKey(event.streamId, id, 'jpg');
       const newest = this.pictures.at(-1);
