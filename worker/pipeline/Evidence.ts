@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { DefectEvent } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
 import { evidenceKey, type MediaStore, thumbnailKey } from '../../shared/media/MediaStore.js';
+import { redactDeep } from '../../shared/redact.js';
 import type { AudioChunk } from '../converter/types.js';
 
 /** JPEGs asked of the converter: often enough that the one at a raise shows the fault. */
@@ -141,7 +142,10 @@ export class Evidence {
     // The rest: the sound's last ten seconds of levels, or the event's own counts.
     const sound = SOUND_TYPES.test(event.type) ? { levels: [...this.levels] } : {};
     const { type, streamId, start } = event;
-    const body = Buffer.from(JSON.stringify({ type, streamId, start, detail: event.detail, ...sound }));
+    // Credentials a rendition URI or an error may quote never reach the store (as in every answer).
+    const body = Buffer.from(
+      JSON.stringify(redactDeep({ type, streamId, start, detail: event.detail, ...sound })),
+    );
     detail.evidence = `/streams/${streamId}/evidence/${id}.json`;
     this.remember(id, detail.evidence);
     this.store(evidenceKey(streamId, id, 'json'), body, 'application/json');

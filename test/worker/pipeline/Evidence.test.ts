@@ -93,6 +93,14 @@ describe('Evidence', () => {
       start: 3,
       detail: { countDecodeErrors: 2 },
     });
+
+    // A figure quoting a URL with credentials is stored masked, as every answer shows it.
+    evidence.attach({
+      ...event('delivery.segment_error', 'raised', 4),
+      detail: { reason: 'GET https://cdn.example.com/seg1.ts?token=s3cr3t answered 404' },
+    });
+    const masked = puts.at(-1)?.body.toString() ?? '';
+    expect(masked).not.toContain('s3cr3t');
   });
 
   it('stores the thumbnail at most every thumbnailSeconds', () => {
