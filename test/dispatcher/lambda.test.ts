@@ -41,6 +41,30 @@ afterAll(async () => {
 });
 
 describe('Lambda handler', () => {
+  it("answers the console's routes for the owner a signed-in token's claim names, and serves its page", async () => {
+    const created = await lambda.handler(
+      event('POST', '/streams', ALICE, JSON.stringify({ url: 'https://93.184.216.34/console.m3u8' })),
+    );
+    const id = JSON.parse(created.body).id;
+    const console = (claims: Record<string, string>) => ({
+      ...event('GET', `/console/api/streams/${id}`, null),
+      requestContext: { http: { method: 'GET' }, authorizer: { jwt: { claims } } },
+    });
+    const mine = await lambda.handler(console({ sub: 'u-1', 'custom:streamqc_owner': ALICE }));
+    expect(mine.statusCode).toBe(200);
+    expect(JSON.parse(mine.body).id).toBe(id);
+    expect((await lambda.handler(console({ sub: 'u-2', 'custom:streamqc_owner': BOB }))).statusCode).toBe(
+      404,
+    );
+    // A token without the claim names nobody.
+    expect((await lambda.handler(console({ sub: 'u-3' }))).statusCode).toBe(401);
+    const page = await lambda.handler(event('GET', '/console', null));
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.body).toContain('/console/app.js');
+    expect(page.isBase64Encoded).toBeUndefined();
+  });
+
   it('registers a stream for the signing IAM principal and hides it from another', async () => {
     const created = await lambda.handler(
       event('POST', '/streams', ALICE, JSON.stringify({ url: 'https://93.184.216.34/live.m3u8' }), true),

@@ -355,6 +355,24 @@ describe('dispatcher', () => {
     expect(byKey).toEqual(handled);
   });
 
+  it("opens the console's data routes to browsers only with an OpenID Connect issuer and audience", () => {
+    const issuer = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf';
+    const jwtApp = new App({ context: { consoleJwtIssuer: issuer, consoleJwtAudience: 'client-1' } });
+    const jwt = Template.fromStack(
+      new StreamqcStack(jwtApp, 'Jwt', { params: stackParams(jwtApp.node), repoRoot: ROOT }),
+    );
+    jwt.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'GET /console/api/{proxy+}',
+      AuthorizationType: 'JWT',
+    });
+    jwt.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Issuer: issuer, Audience: ['client-1'] },
+    });
+    // Without them, no such route: the default stack's routes above are all there is.
+    expect(Object.keys(template.findResources('AWS::ApiGatewayV2::Authorizer'))).toEqual([]);
+  });
+
   it('throttles the API and writes access logs', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
