@@ -326,7 +326,7 @@ async function streamPage(id, first) {
           'details',
           {},
           h('summary', {}, 'Thresholds in force'),
-          h('pre', {}, JSON.stringify(s.thresholds, null, 2)),
+          h('pre', {}, JSON.stringify(s.thresholdsInForce ?? s.thresholds, null, 2)),
         ),
         h('p', { class: 'meta' }, `Source: ${s.url}`),
         s.labels && Object.keys(s.labels).length

@@ -1,6 +1,7 @@
 /** GET /streams/{id}: the stream, where each unit runs (or why not), its health and open alarms. */
 import { unitId } from '../../shared/registry/Registry.js';
 import type { StreamRecord } from '../../shared/streamSpec.js';
+import { resolveThresholds } from '../../shared/thresholds.js';
 import type { ApiResponse } from '../types.js';
 import { ownedStream, type UseCaseContext, view } from './common.js';
 
@@ -13,7 +14,14 @@ export async function getStream(ctx: UseCaseContext, id: string, owner: string):
   ]);
   return {
     status: 200,
-    body: { ...view(record), assignment, health, openAlarms: alarms.map((a) => a.event) },
+    body: {
+      ...view(record),
+      // What the stream is judged by: its own thresholds over the defaults.
+      thresholdsInForce: resolveThresholds(record.thresholds),
+      assignment,
+      health,
+      openAlarms: alarms.map((a) => a.event),
+    },
   };
 }
 

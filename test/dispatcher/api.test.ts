@@ -2,6 +2,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DefectEvent } from '../../shared/events.js';
+import { resolveThresholds } from '../../shared/thresholds.js';
 import { KEYS, startTestApi, type TestApi } from '../helpers/apiServer.js';
 
 let api: TestApi;
@@ -41,6 +42,21 @@ describe('authentication', () => {
     expect(none.status).toBe(401);
     expect(none.body.error.code).toBe('unauthorized');
     expect(wrong.status).toBe(401);
+  });
+});
+
+describe('GET /streams/{id}', () => {
+  it("shows every threshold in force: the stream's own over the defaults", async () => {
+    const r = await api.call('POST', '/streams', {
+      body: {
+        url: 'https://cdn.example.com/live/thresholds.m3u8',
+        thresholds: { black: { minDuration: 2 } },
+      },
+    });
+    const one = await api.call('GET', `/streams/${r.body.id}`);
+    expect(one.body.thresholds).toEqual({ black: { minDuration: 2 } });
+    expect(one.body.thresholdsInForce.black).toEqual({ ...resolveThresholds().black, minDuration: 2 });
+    expect(one.body.thresholdsInForce.silence).toEqual(resolveThresholds().silence);
   });
 });
 
