@@ -7,8 +7,15 @@ import { DEFECT_TYPES, type DefectEvent, type DefectType } from '../shared/event
 import { createLogger } from '../shared/logger.js';
 import { resolveThresholds } from '../shared/thresholds.js';
 import { isLiveKind, sourceKind } from '../worker/converter/sourceKind.js';
+import type { AudioChunk } from '../worker/converter/types.js';
 import { StreamPipeline } from '../worker/pipeline/StreamPipeline.js';
 import { clock, formatEvent } from './formatEvent.js';
+import {
+  formatLoudness,
+  LOUDNESS_STANDARDS,
+  type LoudnessStandard,
+  ProgrammeLoudness,
+} from './loudnessSummary.js';
 import { parseThresholdFlags, UsageError } from './parseThresholdFlags.js';
 
 export const ANALYZE_HELP = `Usage: streamqc analyze [options] <file-or-url>
@@ -30,6 +37,9 @@ Options:
   --decode PROFILE     reference (default: only the pictures others are predicted from, the
                        cheaper; accuracy measured by npm run eval) or full (every picture);
                        default $STREAMQC_DECODE_PROFILE, else reference
+  --loudness STD       after the events, the programme's loudness and its compliance with
+                       r128 (EBU R128: −23 LUFS ± 1, true peak ≤ −1 dBTP) or a85 (ATSC A/85:
+                       −24 LKFS ± 2, ≤ −2 dBTP): integrated loudness, loudness range, true peak
   --verbose            info-level logs on stderr
   -h, --help           this help
 
@@ -61,6 +71,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     if (values.format && values.format !== 'json' && values.format !== 'text') {
       throw new UsageError(`--format ${values.format}: expected json or text`);
     }
+    if (values.loudness !== undefined && !(values.loudness in LOUDNESS_STANDARDS))
+      throw new UsageError(`--loudness ${values.loudness}: expected r128 or a85`);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`streamqc analyze: ${e.message}\n`);
@@ -90,6 +102,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   }
   // STREAMQC_STAGE_REPORT=1 (the analyze benchmark): where the CPU went, as one JSON line on stderr.
   const stageTimes = process.env.STREAMQC_STAGE_REPORT === '1' ? new Map<string, number>() : null;
+  const loudness = values.loudness ? new ProgrammeLoudness(values.loudness as LoudnessStandard) : null;
   const pipeline = new StreamPipeline({
     streamId,
     source,
@@ -104,6 +117,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     threads: values.threads ? Number(values.threads) : 1,
     decodeProfile,
     ...(stageTimes ? { stageTimes } : {}),
+    ...(loudness ? { onSound: (chunk: AudioChunk) => loudness.sound(chunk) } : {}),
     onProgress: showProgress
       ? (t, tracks) => {
           const now = Date.now();
@@ -132,6 +146,12 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   }
   if (exit?.stalled) logger.warn('input stalled; reporting what was decoded');
   pipeline.finish();
+  if (loudness) {
+    const summary = loudness.summary();
+    process.stdout.write(
+      `${text ? formatLoudness(summary) : JSON.stringify({ streamId, loudness: summary })}\n`,
+    );
+  }
   if (stageTimes) process.stderr.write(`${JSON.stringify(stageReport(stageTimes))}\n`);
   return 0;
 }
@@ -169,6 +189,7 @@ function parse(argv: string[]) {
       threads: { type: 'string' },
       decode: { type: 'string' },
       verbose: { type: 'boolean' },
+      loudness: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

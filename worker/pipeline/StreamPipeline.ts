@@ -305,6 +305,7 @@ export class StreamPipeline {
           advance(chunk.t, chunk.wallMs);
           this.detectors.audio(chunk);
           options.evidence?.sound(chunk);
+          options.onSound?.(chunk);
         },
         onThumbnail: (jpeg, t) => options.evidence?.picture(jpeg, t),
         onDecodeError: (t, message) => {

@@ -6,7 +6,7 @@ import type { Thresholds } from '../../shared/thresholds.js';
 import type { ConverterExit } from '../converter/Converter.js';
 import type { SourceOpenError } from '../converter/errors.js';
 import type { SourceKind } from '../converter/sourceKind.js';
-import type { TrackInfo } from '../converter/types.js';
+import type { AudioChunk, TrackInfo } from '../converter/types.js';
 import type { Evidence } from './Evidence.js';
 import type { DeliveryOptions } from './LadderInput.js';
 
@@ -43,6 +43,8 @@ export interface PipelineOptions {
    * under this source policy, and decodes one rendition of a ladder. Absent: ffmpeg reads alone.
    */
   delivery?: DeliveryOptions;
+  /** Every chunk of decoded sound, after the detectors (analyze's programme loudness). */
+  onSound?: (chunk: AudioChunk) => void;
   /** Thumbnails and alarm evidence (a worker with a media store); absent: neither. */
   evidence?: Evidence;
   /** Why the origin behind the guard proxy cannot be reached now, if it cannot (GuardProxy.unreachable). */
