@@ -34,9 +34,16 @@ beforeAll(async () => {
     workerEnv: {
       STREAMQC_SCALE_HARNESS_STANDIN_DIR: standIn,
       STREAMQC_STREAM_BUDGET: '8',
-      STREAMQC_HEARTBEAT_SECONDS: '0.5',
-      STREAMQC_LEASE_SECONDS: '3',
+      // Short enough for a quick takeover, long enough that a heartbeat late on a CI machine busy
+      // with other tests does not show a live worker's units as moving.
+      STREAMQC_HEARTBEAT_SECONDS: '1',
+      STREAMQC_LEASE_SECONDS: '6',
       STREAMQC_CONSOLE: '0',
+      // This test is about leases, not admission: stand-in units cost nothing, and a CI machine
+      // busy with other tests (a browser among them) must not make these workers shed or hold
+      // back claims for their own late event loop.
+      STREAMQC_COLD_STREAM_CORES: '0.001',
+      STREAMQC_LOOP_DELAY_SHED_SECONDS: '10',
     },
   });
   const { mkdirSync } = await import('node:fs');
