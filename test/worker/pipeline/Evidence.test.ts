@@ -20,6 +20,18 @@ function recordingStore() {
   return { store, puts };
 }
 
+/** An Evidence over a store that records its puts, storing thumbnails at most every `seconds`. */
+function evidenceWith(thumbnailSeconds: number) {
+  const { store, puts } = recordingStore();
+  const evidence = new Evidence({
+    streamId: 'st_aaaaaaaaaaaaaaaaaaaa',
+    store,
+    thumbnailSeconds,
+    logger: pino({ level: 'silent' }),
+  });
+  return { evidence, puts };
+}
+
 const event = (type: DefectEvent['type'], state: 'raised' | 'cleared', start: number): DefectEvent => ({
   type,
   state,
@@ -35,13 +47,7 @@ const jpeg = (n: number) => Buffer.from([0xff, 0xd8, n, 0xff, 0xd9]);
 
 describe('Evidence', () => {
   it('stores the picture showing the fault: waits for one at or after the start when the raise comes first', () => {
-    const { store, puts } = recordingStore();
-    const evidence = new Evidence({
-      streamId: 'st_aaaaaaaaaaaaaaaaaaaa',
-      store,
-      thumbnailSeconds: 3600,
-      logger: pino({ level: 'silent' }),
-    });
+    const { evidence, puts } = evidenceWith(3600);
     evidence.picture(jpeg(1), 9.0);
     const raised = evidence.attach(event('video.black', 'raised', 10));
     const id = evidenceId('video.black:abc');
@@ -61,13 +67,7 @@ describe('Evidence', () => {
   });
 
   it('keeps ten seconds of sound levels for sound rules, the counts for the rest', () => {
-    const { store, puts } = recordingStore();
-    const evidence = new Evidence({
-      streamId: 'st_aaaaaaaaaaaaaaaaaaaa',
-      store,
-      thumbnailSeconds: 5,
-      logger: pino({ level: 'silent' }),
-    });
+    const { evidence, puts } = evidenceWith(5);
     for (let i = 0; i < 120; i++) {
       const level = i < 60 ? 0.5 : 0;
       evidence.sound({
@@ -104,13 +104,7 @@ describe('Evidence', () => {
   });
 
   it('stores the thumbnail at most every thumbnailSeconds', () => {
-    const { store, puts } = recordingStore();
-    const evidence = new Evidence({
-      streamId: 'st_aaaaaaaaaaaaaaaaaaaa',
-      store,
-      thumbnailSeconds: 3600,
-      logger: pino({ level: 'silent' }),
-    });
+    const { evidence, puts } = evidenceWith(3600);
     for (let i = 0; i < 10; i++) evidence.picture(jpeg(i), i);
     expect(puts.filter((p) => p.key.endsWith('thumbnail.jpg'))).toHaveLength(1);
   });
