@@ -80,6 +80,12 @@ export interface StreamHealth {
    * writes (`http://documents.streamqc.invalid/master.m3u8`, served by the stream's guard proxy).
    */
   decoderInput?: string;
+  /**
+   * What the decoder decodes: `reference` pictures only, or `full` (every picture, chosen by the
+   * owner or the worker's default, or asked for by a rule: `fullReason` says why).
+   */
+  decoding?: 'reference' | 'full';
+  fullReason?: string;
 }
 
 export interface StreamRecord {

@@ -310,6 +310,7 @@ async function streamPage(id, first) {
               h('th', { scope: 'col' }, 'Worker'),
               h('th', { scope: 'col' }, 'Media time'),
               h('th', { scope: 'col' }, 'Lag'),
+              h('th', { scope: 'col' }, 'Decoding'),
             ),
           ),
           h('tbody', { id: 'health-body' }, ...healthRows(s)),
@@ -356,8 +357,15 @@ function healthRows(s) {
       h('td', {}, u.workerId ?? '—'),
       h('td', {}, health ? `${health.mediaTime.toFixed(1)} s` : '—'),
       h('td', {}, health ? `${health.lagSeconds.toFixed(1)} s` : '—'),
+      h('td', {}, decodingText(health)),
     );
   });
+}
+
+function decodingText(health) {
+  if (!health?.decoding) return '—';
+  if (health.decoding === 'reference') return 'reference pictures';
+  return health.fullReason ? `every picture (${health.fullReason})` : 'every picture';
 }
 
 function signIn(message) {

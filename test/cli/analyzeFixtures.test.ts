@@ -31,9 +31,7 @@ describe('streamqc analyze on fixture clips', () => {
           want.tolerance ?? 0.5,
         );
         if (want.offsetMs !== undefined)
-          expect(Math.abs(Number(got.detail.offsetMs) - want.offsetMs), 'sync offset').toBeLessThanOrEqual(
-            10,
-          );
+          expect(Math.abs(Number(got.detail.offsetMs) - want.offsetMs), 'sync offset').toBeLessThanOrEqual(5);
         if (want.end !== undefined) {
           expect(
             Math.abs((got.end ?? Number.NaN) - want.end),

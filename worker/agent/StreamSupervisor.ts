@@ -388,6 +388,7 @@ export class StreamSupervisor {
       ...(pipeline.lastMediaAt !== null ? { lastMediaAt: new Date(pipeline.lastMediaAt).toISOString() } : {}),
       ...(this.lastError ? { lastError: this.lastError } : {}),
       ...(pipeline.decoderInput ? { decoderInput: pipeline.decoderInput } : {}),
+      ...pipeline.decoding,
     });
     await this.health.write(health);
   }

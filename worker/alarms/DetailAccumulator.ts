@@ -1,6 +1,8 @@
 /**
  * Sums up an incident's figures: `peak…`/`max…` keep the largest, `min…` the smallest,
- * `count…` add up, other numbers average, anything else keeps its latest value.
+ * `count…` add up, `offset…` keep the latest (a measurement that refines itself: the A/V offset
+ * from the most recent pairs, or from every picture once those are decoded), other numbers
+ * average, anything else keeps its latest value.
  */
 import type { Detail } from '../detectors/types.js';
 
@@ -21,6 +23,7 @@ export class DetailAccumulator {
         this.values[key] = typeof prior === 'number' ? Math.max(prior, value) : value;
       else if (/^min/.test(key))
         this.values[key] = typeof prior === 'number' ? Math.min(prior, value) : value;
+      else if (/^offset/.test(key)) this.values[key] = value;
       else if (/^count/.test(key)) this.values[key] = (typeof prior === 'number' ? prior : 0) + value;
       else {
         this.sums[key] = (this.sums[key] ?? 0) + value;

@@ -42,3 +42,20 @@ export function slateSignature(base64: string, signal?: AbortSignal): Promise<Ui
     ffmpeg.stdin.end(Buffer.from(base64, 'base64'));
   });
 }
+
+/**
+ * The `slate` of a stream's detector context: the signature, or null (logged) when the picture
+ * cannot be decoded; none at all when the stream has no slate.
+ */
+export function slateContext(
+  base64: string | undefined,
+  logger: { warn(o: object, message: string): void },
+): { slate?: Promise<Uint8Array | null> } {
+  if (!base64) return {};
+  return {
+    slate: slateSignature(base64).catch((e: Error) => {
+      logger.warn({ err: e.message }, 'slate not used');
+      return null;
+    }),
+  };
+}

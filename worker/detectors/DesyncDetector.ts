@@ -9,6 +9,12 @@
  * recent pairs agree on, and it counts only when most of them do (syncOffset.ts). When pictures
  * were skipped before the one showing the change, the pair allows a range of offsets; the alarm
  * rises only when every offset the agreeing pairs allow is outside the window.
+ *
+ * Skipped pictures can hide what the offset needs: a one-picture flash on a picture nothing is
+ * predicted from is never decoded, and a cut's range of offsets may straddle the window's edge.
+ * The detector then asks for every picture (context.decodeEveryPicture), once: when a periodic
+ * sync signal's beeps come without flashes among the decoded pictures, or when an offset it
+ * reports, or one that may be outside the window, is known only to a range wider than 10 ms.
  */
 import type { AudioChunk, VideoFrame } from '../converter/types.js';
 import { sampleStep } from './lumaStats.js';
@@ -25,6 +31,8 @@ const VISUAL_JUMP = 25;
 const AUDIO_RISE_DB = 15;
 const AUDIO_FLOOR_DBFS = -45;
 const HOP_SECONDS = 0.005;
+/** Samples in a row above the onset level that start an onset. */
+const ONSET_RUN = 3;
 /** Pairs older than this (seconds of media) no longer count, nor more than the newest MAX_PAIRS. */
 const PAIR_WINDOW = 20;
 const MAX_PAIRS = 7;
@@ -33,6 +41,11 @@ const AGREEMENT = 0.04;
 /** Agreeing pairs needed, and the share of all recent pairs they must make up. */
 const MIN_AGREEING = 3;
 const MIN_AGREEING_SHARE = 0.6;
+/** A sync signal: this many beeps at one period (±PERIOD_JITTER s) between 0.9 and 10 s (music beats come faster). */
+const SIGNAL_BEEPS = 4;
+const PERIOD_JITTER = 0.02;
+/** Widest range of offsets (s) reported without asking for every picture. */
+const PRECISE_RANGE = 0.01;
 
 export class DesyncDetector implements Detector {
   readonly type = 'av.desync' as const;
@@ -51,8 +64,21 @@ export class DesyncDetector implements Detector {
   private hopSum = 0;
   private hopFilled = 0;
   private hopStart = 0;
+  /** Per-sample power (mean over channels) of this hop and the one before, to date an onset exactly. */
+  private hopPower = new Float32Array(0);
+  private previousHopPower = new Float32Array(0);
+  private previousHopStart = 0;
+  private sampleRate = 48000;
   /** Recent pairs: visual onset time and the offsets (audio minus video, s) it allows. */
   private pairs: OffsetPair[] = [];
+  /** Pictures in between are not decoded (the reference profile). */
+  private skipping = false;
+  /** Every picture was asked for (once is enough). */
+  private askedForEveryPicture = false;
+  /** Recent audio onsets and visual onset spans, for the sync-signal check. */
+  private readonly recentBeeps: number[] = [];
+  private readonly recentFlashes: { earliest: number; t: number }[] = [];
+  private checkedBeep = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly context: DetectorContext) {}
 
@@ -78,9 +104,13 @@ export class DesyncDetector implements Detector {
     // Pictures between the previous decoded one and this were skipped: the change is at one of them.
     const skipped = frame.t - this.previousT > 1.5 * frame.interval;
     const earliest = skipped ? this.previousT + frame.interval : frame.t;
+    if (skipped && Number.isFinite(this.previousT)) this.skipping = true;
     this.previousT = frame.t;
-    if (changed && frame.t - this.lastVideoOnset >= MIN_ONSET_GAP)
+    if (changed && frame.t - this.lastVideoOnset >= MIN_ONSET_GAP) {
       this.videoOnsets.push({ earliest, t: frame.t });
+      this.recentFlashes.push({ earliest, t: frame.t });
+      if (this.recentFlashes.length > 16) this.recentFlashes.shift();
+    }
     // Without audio nothing pairs; keep the backlog bounded.
     if (this.videoOnsets.length > 64) this.videoOnsets.shift();
     if (changed) this.lastVideoOnset = frame.t;
@@ -89,7 +119,12 @@ export class DesyncDetector implements Detector {
 
   onAudio(chunk: AudioChunk): void {
     const { samples, channels, sampleRate } = chunk;
-    if (!this.hopFrames) this.hopFrames = Math.round(sampleRate * HOP_SECONDS);
+    if (!this.hopFrames) {
+      this.hopFrames = Math.round(sampleRate * HOP_SECONDS);
+      this.hopPower = new Float32Array(this.hopFrames);
+      this.previousHopPower = new Float32Array(this.hopFrames);
+      this.sampleRate = sampleRate;
+    }
     const frames = samples.length / channels;
     for (let f = 0; f < frames; f++) {
       if (this.hopFilled === 0) this.hopStart = chunk.t + f / sampleRate;
@@ -98,6 +133,7 @@ export class DesyncDetector implements Detector {
         const v = samples[f * channels + ch];
         s += v * v;
       }
+      this.hopPower[this.hopFilled] = s / channels;
       this.hopSum += s / channels;
       if (++this.hopFilled === this.hopFrames) this.closeHop();
     }
@@ -115,13 +151,70 @@ export class DesyncDetector implements Detector {
     const db = 10 * Math.log10(energy + 1e-12);
     const rise = db - 10 * Math.log10(baseline + 1e-12);
     if (db > AUDIO_FLOOR_DBFS && rise >= AUDIO_RISE_DB) {
-      if (this.hopStart - this.lastAudioOnset >= MIN_ONSET_GAP) this.audioOnsets.push(this.hopStart);
+      if (this.hopStart - this.lastAudioOnset >= MIN_ONSET_GAP) {
+        const at = this.onsetSample(energy);
+        this.audioOnsets.push(at);
+        this.recentBeeps.push(at);
+        if (this.recentBeeps.length > SIGNAL_BEEPS) this.recentBeeps.shift();
+      }
       this.lastAudioOnset = this.hopStart;
     }
+    [this.hopPower, this.previousHopPower] = [this.previousHopPower, this.hopPower];
+    this.previousHopStart = this.hopStart;
+  }
+
+  /**
+   * The sample an onset starts at, within the hop that rose or the one before (a sound starting
+   * late in a hop lifts the next one): the first of ONSET_RUN samples in a row whose power is at
+   * least half the rising hop's mean (a sine's amplitude reaches that a twelfth of a period in;
+   * the background's peaks do not, the hop being ≥ 15 dB above it). The hop's start otherwise.
+   */
+  private onsetSample(energy: number): number {
+    const threshold = energy / 2;
+    let run = 0;
+    const hops = [
+      { power: this.previousHopPower, start: this.previousHopStart },
+      { power: this.hopPower, start: this.hopStart },
+    ];
+    for (const { power, start } of hops) {
+      for (let i = 0; i < this.hopFrames; i++) {
+        run = power[i] >= threshold ? run + 1 : 0;
+        if (run === ONSET_RUN) return start + (i - ONSET_RUN + 1) / this.sampleRate;
+      }
+    }
+    return this.hopStart;
+  }
+
+  /** Asks once for every picture, when pictures are being skipped. */
+  private askForEveryPicture(reason: string): void {
+    if (!this.skipping || this.askedForEveryPicture || !this.context.decodeEveryPicture) return;
+    this.askedForEveryPicture = true;
+    this.context.decodeEveryPicture(reason);
+  }
+
+  /**
+   * A sync test signal (a beep and a flash at one period) whose flashes the decoded pictures
+   * miss: judged once the newest beep's ±MAX_OFFSET of pictures has been decoded.
+   */
+  private checkSignal(): void {
+    const beeps = this.recentBeeps;
+    const newest = beeps[beeps.length - 1];
+    if (beeps.length < SIGNAL_BEEPS || newest === this.checkedBeep || newest + MAX_OFFSET > this.previousT)
+      return;
+    this.checkedBeep = newest;
+    const gaps = beeps.slice(1).map((b, i) => b - beeps[i]);
+    const period = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+    if (period < 0.9 || period > 10 || gaps.some((g) => Math.abs(g - period) > PERIOD_JITTER)) return;
+    const seen = beeps.filter((b) => this.recentFlashes.some((f) => distance(f, b) <= MAX_OFFSET)).length;
+    if (seen < beeps.length - 1)
+      this.askForEveryPicture(
+        `a sync signal (a beep every ${period.toFixed(2)} s): ${beeps.length - seen} of its last ${beeps.length} flashes fell on pictures not decoded`,
+      );
   }
 
   /** Pairs every visual onset whose ±MAX_OFFSET audio window has been fully decoded. */
   private pair(): void {
+    this.checkSignal();
     const rule = this.context.thresholds.desync;
     while (this.videoOnsets.length && this.videoOnsets[0].t + MAX_OFFSET <= this.audioTime) {
       const onset = this.videoOnsets.shift()!;
@@ -148,12 +241,19 @@ export class DesyncDetector implements Detector {
       const hiMs = Math.round(estimate.hi * 1000);
       // Dated from the first pair that agrees: the offset held since then.
       const since = agreeing[0].t;
+      const outside = loMs > rule.audioLateMs || hiMs < -rule.audioEarlyMs;
+      const mayBeOutside = hiMs > rule.audioLateMs || loMs < -rule.audioEarlyMs;
+      if (mayBeOutside && estimate.hi - estimate.lo > PRECISE_RANGE)
+        this.askForEveryPicture(
+          `the offset is known only to ${loMs}…${hiMs} ms: the pictures in between are not decoded`,
+        );
       this.context.emit({
         type: this.type,
         t: since,
         duration: tv - since,
-        active: loMs > rule.audioLateMs || hiMs < -rule.audioEarlyMs,
-        detail: hiMs > loMs ? { offsetMs, offsetMinMs: loMs, offsetMaxMs: hiMs } : { offsetMs },
+        active: outside,
+        // The range the pairs allow (one value when every picture was decoded).
+        detail: { offsetMs, offsetMinMs: Math.min(loMs, offsetMs), offsetMaxMs: Math.max(hiMs, offsetMs) },
       });
     }
   }

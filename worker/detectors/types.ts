@@ -50,6 +50,11 @@ export interface DetectorContext {
    * null when it could not be (video.slate then judges nothing). Absent: the stream has none.
    */
   slate?: Promise<Uint8Array | null>;
+  /**
+   * Asks for every picture to be decoded from now on (the `full` profile), with the reason: a
+   * rule that cannot judge from reference pictures alone. The pipeline decides; absent: never.
+   */
+  decodeEveryPicture?: (reason: string) => void;
 }
 
 export type DetectorFactory = (context: DetectorContext) => Detector;

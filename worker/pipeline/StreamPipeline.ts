@@ -12,7 +12,7 @@ import { Converter } from '../converter/Converter.js';
 import { SourceOpenError } from '../converter/errors.js';
 import { MediaClock } from '../converter/MediaClock.js';
 import { probeInput } from '../converter/probe.js';
-import { slateSignature } from '../converter/slate.js';
+import { slateContext } from '../converter/slate.js';
 import { isSegmentedKind } from '../converter/sourceKind.js';
 import type { TrackInfo } from '../converter/types.js';
 import type { AdBreaks } from '../delivery/AdBreaks.js';
@@ -21,10 +21,12 @@ import { MAX_SEGMENT_ALLOWANCE, type StreamLossDetector } from '../detectors/Str
 import type { Observation } from '../detectors/types.js';
 import type { Exchange } from '../egress/GuardProxy.js';
 import { ArrivalLog } from './ArrivalLog.js';
+import { decodedMedia } from './decodedMedia.js';
 import { EventPath } from './EventPath.js';
 import { PICTURE_SECONDS } from './Evidence.js';
 import { checkRecordedTransport } from './FileTransport.js';
 import { LadderInput } from './LadderInput.js';
+import { type ContinueFrom, ProfileSwitch } from './ProfileSwitch.js';
 import { type TapInput, tapFor } from './TapInput.js';
 import type { PipelineOptions, RunResult } from './types.js';
 
@@ -37,7 +39,9 @@ export class StreamPipeline {
   private readonly detectors: DetectorSet;
   private readonly loss: StreamLossDetector | null;
   private converter: Converter | null = null;
-  private readonly clock: MediaClock;
+  /** Replaced only when a file continues from an earlier point (ProfileSwitch). */
+  private clock: MediaClock;
+  private readonly profile: ProfileSwitch;
   private readonly segmented: boolean;
   private readonly arrivals = new ArrivalLog();
   private lastMediaWallMs: number | null = null;
@@ -64,14 +68,8 @@ export class StreamPipeline {
     this.source = options.source;
     this.inputArgs = options.inputArgs ?? [];
     this.segmented = isSegmentedKind(options.kind);
-    this.clock = new MediaClock({
-      live: options.live,
-      segmented: this.segmented,
-      // The loss rule decides what an outage is (it knows the wait between segments).
-      outageSeconds: () =>
-        this.loss?.allowance ??
-        options.thresholds.loss.minDuration + (this.segmented ? MAX_SEGMENT_ALLOWANCE : 0),
-    });
+    this.profile = new ProfileSwitch(options.decodeProfile === 'full', !options.live, options.logger);
+    this.clock = this.newClock();
     const emit = (o: Observation) => {
       this.tracker.observe(o);
       this.ladder.noteDecoded(o);
@@ -82,14 +80,12 @@ export class StreamPipeline {
       live: options.live,
       segmented: this.segmented,
       expect: options.expect,
-      ...(options.slate
-        ? {
-            slate: slateSignature(options.slate).catch((e: Error) => {
-              options.logger.warn({ err: e.message }, 'slate not used');
-              return null;
-            }),
-          }
-        : {}),
+      // A file whose timeline has discontinuities cannot be continued from an earlier point.
+      decodeEveryPicture: (reason: string) => {
+        if (!options.live && this.clock.discontinuities > 0) return;
+        if (this.profile.ask('av.desync', reason)) this.converter?.stop();
+      },
+      ...slateContext(options.slate, options.logger),
     };
     this.detectors = new DetectorSet(options.detectors, context, options.stageTimes);
     this.loss = this.detectors.loss;
@@ -127,6 +123,18 @@ export class StreamPipeline {
     );
   }
 
+  private newClock(): MediaClock {
+    const { options } = this;
+    return new MediaClock({
+      live: options.live,
+      segmented: this.segmented,
+      // The loss rule decides what an outage is (it knows the wait between segments).
+      outageSeconds: () =>
+        this.loss?.allowance ??
+        options.thresholds.loss.minDuration + (this.segmented ? MAX_SEGMENT_ALLOWANCE : 0),
+    });
+  }
+
   private wallAt(t: number): Date {
     return new Date(this.arrivals.wallAt(t, Date.now()));
   }
@@ -159,6 +167,11 @@ export class StreamPipeline {
     if (this.tap?.decoderInput) return this.tap.decoderInput;
     const ladder = this.ladder.ladder;
     return ladder && ladder.decoderUrl !== this.source ? ladder.decoderUrl : null;
+  }
+
+  /** What the decoder decodes, and why every picture when a rule asked for it. */
+  get decoding(): { decoding: 'reference' | 'full'; fullReason?: string } {
+    return this.profile.state;
   }
 
   /** Newest media time decoded, seconds, continuous across restarts. */
@@ -273,54 +286,55 @@ export class StreamPipeline {
     // A recorded transport stream: TR 101 290 on its bytes, as on a live feed (before the decode).
     await checkRecordedTransport(options, source, this.detectors.transport);
     this.loss?.waitingFor('the first media from the decoder');
-    const advance = (t: number, wallMs: number) => {
-      this.runDelivered = true;
-      this.arrivals.record(t, wallMs);
-      this.lastMediaWallMs = wallMs;
-      options.onProgress?.(t, tracks);
-    };
-    const converter = new Converter(
-      source,
-      {
-        kind: options.kind,
-        tracks,
-        realtime: options.realtime,
-        logger: log,
-        stallSeconds: this.segmented ? () => this.segmentedStallSeconds() : options.stallSeconds,
-        threads: options.threads,
-        skipNonReference: (options.decodeProfile ?? 'reference') === 'reference',
-        inputArgs: this.inputArgs,
-        clock: this.clock,
-        afterEnd: this.lastRunEnded,
-        thumbnailSeconds: options.evidence ? PICTURE_SECONDS : 0,
+    const handlers = decodedMedia({
+      result,
+      profile: this.profile,
+      detectors: this.detectors,
+      logger: log,
+      evidence: options.evidence,
+      onSound: options.onSound,
+      advance: (t, wallMs) => {
+        this.runDelivered = true;
+        this.arrivals.record(t, wallMs);
+        this.lastMediaWallMs = wallMs;
+        options.onProgress?.(t, tracks);
       },
-      {
-        onVideo: (frame) => {
-          result.frames++;
-          advance(frame.t, frame.wallMs);
-          this.detectors.video(frame);
+    });
+    let next: ContinueFrom | null = null;
+    for (;;) {
+      if (next?.seekSeconds != null) {
+        // A file continues from earlier on its own timeline: a fresh clock with the same origin.
+        this.clock = this.newClock();
+        if (tracks.startTime !== null) this.clock.setOrigin(tracks.startTime);
+        this.detectors.renew(next.rule);
+      } else if (next && options.live) this.loss?.converterRestarting(Date.now());
+      const seek = next?.seekSeconds != null ? ['-ss', next.seekSeconds.toFixed(3)] : [];
+      const converter = new Converter(
+        source,
+        {
+          kind: options.kind,
+          tracks,
+          realtime: options.realtime,
+          logger: log,
+          stallSeconds: this.segmented ? () => this.segmentedStallSeconds() : options.stallSeconds,
+          threads: options.threads,
+          skipNonReference: this.profile.skipNonReference,
+          inputArgs: [...this.inputArgs, ...seek],
+          clock: this.clock,
+          afterEnd: next ? false : this.lastRunEnded,
+          thumbnailSeconds: options.evidence ? PICTURE_SECONDS : 0,
         },
-        onAudio: (chunk) => {
-          result.audioChunks++;
-          advance(chunk.t, chunk.wallMs);
-          this.detectors.audio(chunk);
-          options.evidence?.sound(chunk);
-          options.onSound?.(chunk);
-        },
-        onThumbnail: (jpeg, t) => options.evidence?.picture(jpeg, t),
-        onDecodeError: (t, message) => {
-          result.decodeErrors++;
-          if (result.decodeErrors <= 5) log.debug({ t, message }, 'decode error');
-          this.detectors.decodeError(t, message);
-        },
-      },
-    );
-    this.converter = converter;
-    try {
-      result.exit = await converter.run();
-      if (result.exit.lastError) result.exit.lastError = this.sourceNamed(result.exit.lastError);
-    } finally {
-      this.converter = null;
+        handlers,
+      );
+      this.converter = converter;
+      try {
+        result.exit = await converter.run();
+        if (result.exit.lastError) result.exit.lastError = this.sourceNamed(result.exit.lastError);
+      } finally {
+        this.converter = null;
+      }
+      next = this.stopped ? null : this.profile.continueFrom();
+      if (!next) break;
     }
     // Killed, crashed or restarted by us: the monitor's own converter went away, not (yet) the
     // source. A stall or the end of the input (a closed playlist) is the source's doing, except
