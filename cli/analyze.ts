@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isDecodeProfile } from '../shared/decodeProfile.js';
-import { DEFECT_TYPES, type DefectEvent, type DefectType } from '../shared/events.js';
+import {
+  DEFAULT_DETECTORS,
+  DEFECT_TYPES,
+  type DefectEvent,
+  type DefectType,
+  OPT_IN_TYPES,
+} from '../shared/events.js';
 import { createLogger } from '../shared/logger.js';
 import { resolveThresholds } from '../shared/thresholds.js';
 import { isLiveKind, sourceKind } from '../worker/converter/sourceKind.js';
@@ -24,7 +30,7 @@ Decodes the input (a file as fast as it can, a live URL in real time), runs the 
 detectors and prints one JSON event per incident on stdout. Logs go to stderr.
 
 Options:
-  --detectors LIST     comma-separated defect types (default: all)
+  --detectors LIST     comma-separated defect types (default: all but ${OPT_IN_TYPES.join(', ')})
                        ${DEFECT_TYPES.join(', ')}
   --threshold R.K=V    override a rule, repeatable, e.g. --threshold black.minDuration=2
                        --threshold loudness.targetLufs=-24 --threshold desync.audioLateMs=100
@@ -196,7 +202,7 @@ function parse(argv: string[]) {
 }
 
 function parseDetectors(list: string | undefined): DefectType[] {
-  if (!list) return [...DEFECT_TYPES];
+  if (!list) return [...DEFAULT_DETECTORS];
   const names = list
     .split(',')
     .map((s) => s.trim())

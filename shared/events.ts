@@ -15,6 +15,8 @@ export const DEFECT_TYPES = [
   // Channels of a multichannel stream: one silent while others sound; a stereo pair out of phase.
   'audio.channel_silence',
   'audio.phase',
+  // True peak over the delivery limit (BS.1770-4): runs when a stream lists it (OPT_IN_TYPES).
+  'audio.true_peak',
   // ETSI TR 101 290 on MPEG-TS read by the worker itself (UDP sources).
   'transport.sync',
   'transport.pat',
@@ -44,6 +46,15 @@ export const DEFECT_TYPES = [
 ] as const;
 
 export type DefectType = (typeof DEFECT_TYPES)[number];
+
+/**
+ * Rules that run only when a stream (or `analyze --detectors`) lists them: compliance limits
+ * that are not a fault of every stream (a loud master over −1 dBTP plays fine).
+ */
+export const OPT_IN_TYPES: readonly DefectType[] = ['audio.true_peak'];
+
+/** The rules a stream runs when it lists none: every type but the opt-in ones. */
+export const DEFAULT_DETECTORS: readonly DefectType[] = DEFECT_TYPES.filter((t) => !OPT_IN_TYPES.includes(t));
 /** Types judged by the delivery monitor (playlists, segments), not by a media detector. */
 export type DeliveryType = Extract<DefectType, `delivery.${string}`>;
 
@@ -125,6 +136,7 @@ export const DEFAULT_SEVERITY: Record<DefectType, Severity> = {
   'audio.missing': 'critical',
   'audio.channel_silence': 'major',
   'audio.phase': 'major',
+  'audio.true_peak': 'minor',
   'video.missing': 'critical',
   'transport.sync': 'critical',
   'transport.pat': 'critical',

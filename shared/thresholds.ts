@@ -14,6 +14,8 @@ export interface Thresholds {
   silence: { levelDbfs: number; minDuration: number };
   clipping: { levelDbfs: number; minRun: number; minDuration: number };
   loudness: { targetLufs: number; toleranceLu: number; minDuration: number };
+  /** audio.true_peak: over `limitDbtp` (dBTP, BS.1770-4) for `minDuration` (0: any overshoot). */
+  truePeak: { limitDbtp: number; minDuration: number };
   desync: { audioEarlyMs: number; audioLateMs: number; minDuration: number };
   loss: { minDuration: number };
   /**
@@ -53,6 +55,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   silence: { levelDbfs: -60, minDuration: 1.0 },
   clipping: { levelDbfs: -1, minRun: 32, minDuration: 0.5 },
   loudness: { targetLufs: -23, toleranceLu: 5, minDuration: 10 },
+  truePeak: { limitDbtp: -1, minDuration: 0 },
   desync: { audioEarlyMs: 45, audioLateMs: 125, minDuration: 5 },
   loss: { minDuration: 3 },
   channels: { levelDbfs: -60, minDuration: 2, phaseCorrelation: -0.5, phaseDuration: 3 },

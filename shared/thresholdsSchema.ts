@@ -43,6 +43,13 @@ export const thresholdsSchema = z.strictObject({
       minDuration: seconds,
     })
     .partial(),
+  truePeak: z
+    .strictObject({
+      /** EBU R128: −1 dBTP; ATSC A/85: −2 dBTP. */
+      limitDbtp: z.number().min(-20).max(6),
+      minDuration: seconds,
+    })
+    .partial(),
   desync: z
     .strictObject({
       /** Audio ahead of video by more than this is a defect (BT.1359: 45 ms). */

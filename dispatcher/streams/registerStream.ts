@@ -1,6 +1,6 @@
 /** POST /streams: registers a stream (validated, URL checked, quota, idempotent retries). */
 import { createHash, randomBytes } from 'node:crypto';
-import { DEFECT_TYPES } from '../../shared/events.js';
+import { DEFAULT_DETECTORS } from '../../shared/events.js';
 import { checkableUrl } from '../../shared/secretRefs.js';
 import { type StreamRecord, streamSpecSchema } from '../../shared/streamSpec.js';
 import { checkSource, UrlPolicyError } from '../../shared/urlPolicy.js';
@@ -83,7 +83,7 @@ export async function registerStream(
   }
   const now = new Date().toISOString();
   const id = newStreamId();
-  const detectors = spec.detectors ?? [...DEFECT_TYPES];
+  const detectors = spec.detectors ?? [...DEFAULT_DETECTORS];
   const record: StreamRecord = {
     id,
     owner,

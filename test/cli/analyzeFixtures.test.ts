@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defectEventSchema } from '../../shared/eventSchema.js';
-import { FIXTURES } from '../fixtures/fixtures.js';
+import { analyzeArgs, FIXTURES } from '../fixtures/fixtures.js';
 import { fixturePath, fixturesReady } from '../fixtures/generate.js';
 import { events, runCli } from '../helpers/runCli.js';
 
@@ -17,7 +17,7 @@ describe('streamqc analyze on fixture clips', () => {
       ? `finds ${fixture.expected.map((e) => `${e.type} at ${e.start} s`).join(' and ')}`
       : 'reports nothing';
     it(`${what} in ${fixture.name} (${fixture.description})`, async () => {
-      const result = await runCli(['analyze', fixturePath(fixture.name)]);
+      const result = await runCli(analyzeArgs(fixture, fixturePath(fixture.name)));
 
       expect(result.code, result.stderr).toBe(0);
       const found = events(result.stdout);

@@ -61,6 +61,20 @@ describe('GET /streams/{id}', () => {
 });
 
 describe('POST /streams', () => {
+  it('runs every rule but the opt-in ones when none are listed, and an opt-in rule when listed', async () => {
+    const plain = await api.call('POST', '/streams', {
+      body: { url: 'https://cdn.example.com/a/index.m3u8' },
+    });
+    expect(plain.status).toBe(201);
+    expect(plain.body.detectors).toContain('audio.loudness');
+    expect(plain.body.detectors).not.toContain('audio.true_peak');
+    const listed = await api.call('POST', '/streams', {
+      body: { url: 'https://cdn.example.com/b/index.m3u8', detectors: ['audio.loudness', 'audio.true_peak'] },
+    });
+    expect(listed.status).toBe(201);
+    expect(listed.body.detectors).toEqual(['audio.loudness', 'audio.true_peak']);
+  });
+
   it('registers a stream and returns it with 201; GET and the list show it', async () => {
     const r = await api.call('POST', '/streams', {
       body: {

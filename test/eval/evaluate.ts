@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DefectEvent, DefectType } from '../../shared/events.js';
-import { type ExpectedIncident, FIXTURES, type Fixture } from '../fixtures/fixtures.js';
+import { analyzeArgs, type ExpectedIncident, FIXTURES, type Fixture } from '../fixtures/fixtures.js';
 import { fixturePath, generateFixtures } from '../fixtures/generate.js';
 import { startHlsOrigin } from '../helpers/liveOrigin.js';
 import { events, ROOT, runCli } from '../helpers/runCli.js';
@@ -26,7 +26,7 @@ const LIVE = [
 ];
 
 async function analyze(fixture: Fixture): Promise<DefectEvent[]> {
-  const result = await runCli(['analyze', fixturePath(fixture.name)]);
+  const result = await runCli(analyzeArgs(fixture, fixturePath(fixture.name)));
   if (result.code !== 0) throw new Error(`analyze ${fixture.name} failed: ${result.stderr.slice(-500)}`);
   return events(result.stdout);
 }

@@ -49,6 +49,8 @@ const FLICKER: Record<DefectType, { bridge: number; clearAfter: ClearAfter }> = 
   'audio.missing': { bridge: 0, clearAfter: 0 },
   'audio.channel_silence': { bridge: 0.2, clearAfter: 2 },
   'audio.phase': { bridge: 0.5, clearAfter: 2 },
+  // Overshoots come with the loud passages of a programme: one incident per passage.
+  'audio.true_peak': { bridge: 1, clearAfter: 5 },
   'video.missing': { bridge: 0, clearAfter: 0 },
   'transport.sync': TRANSPORT,
   'transport.pat': TRANSPORT,
@@ -87,6 +89,7 @@ const HOLD_OFF: Record<DefectType, (t: Thresholds) => number> = {
   'audio.missing': () => 0,
   'audio.channel_silence': (t) => t.channels.minDuration,
   'audio.phase': (t) => t.channels.phaseDuration,
+  'audio.true_peak': (t) => t.truePeak.minDuration,
   'video.missing': () => 0,
   'transport.sync': () => 0,
   'transport.pat': () => 0,

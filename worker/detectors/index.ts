@@ -17,6 +17,7 @@ import { SilenceDetector } from './SilenceDetector.js';
 import { SlateDetector } from './SlateDetector.js';
 import { StreamLossDetector } from './StreamLossDetector.js';
 import { TransportDetector } from './TransportDetector.js';
+import { TruePeakDetector } from './TruePeakDetector.js';
 import type { DetectorFactory } from './types.js';
 
 export const DETECTORS: Record<MediaType, DetectorFactory> = {
@@ -40,4 +41,5 @@ export const DETECTORS: Record<MediaType, DetectorFactory> = {
   'video.slate': (c) => new SlateDetector(c),
   'audio.channel_silence': (c) => new ChannelSilenceDetector(c),
   'audio.phase': (c) => new PhaseDetector(c),
+  'audio.true_peak': (c) => new TruePeakDetector(c),
 };

@@ -4,9 +4,11 @@
  * range (EBU Tech 3342: short-term values every 100 ms, gated at −70 LUFS and 20 LU below their
  * energy mean, 95th minus 10th percentile) and true peak (4× oversampling with the interpolation
  * filter of BS.1770-4 Annex 2). Levels are kept in histograms of 0.01 LU bins with each bin's
- * energy summed exactly, so a meter running for hours holds a few hundred kilobytes.
+ * energy summed exactly, so a meter running for hours holds a few hundred kilobytes. True peak:
+truePeak.ts.
  */
 import { KWeightedMeter, lufsFromMeanSquare } from './kWeighting.js';
+import { TruePeak } from './truePeak.js';
 
 const SUB_BLOCK_SECONDS = 0.1;
 const MOMENTARY_SUB_BLOCKS = 4;
@@ -17,27 +19,6 @@ const RANGE_RELATIVE_GATE = 20;
 /** Histogram bins: 0.01 LU from the absolute gate up to +10 LUFS. */
 const BIN_LU = 0.01;
 const BINS = Math.round((10 - ABSOLUTE_GATE) / BIN_LU);
-
-/** BS.1770-4 Annex 2: the 48-tap interpolation filter as 4 phases of 12 taps (newest sample last). */
-const TRUE_PEAK_PHASES = [
-  [
-    0.001708984375, 0.010986328125, -0.0196533203125, 0.033203125, -0.0594482421875, 0.1373291015625,
-    0.97216796875, -0.102294921875, 0.047607421875, -0.026611328125, 0.014892578125, -0.00830078125,
-  ],
-  [
-    -0.0291748046875, 0.029296875, -0.0517578125, 0.089111328125, -0.16650390625, 0.465087890625,
-    0.77978515625, -0.2003173828125, 0.1015625, -0.0582275390625, 0.0330810546875, -0.0189208984375,
-  ],
-  [
-    -0.0189208984375, 0.0330810546875, -0.0582275390625, 0.1015625, -0.2003173828125, 0.77978515625,
-    0.465087890625, -0.16650390625, 0.089111328125, -0.0517578125, 0.029296875, -0.0291748046875,
-  ],
-  [
-    -0.00830078125, 0.014892578125, -0.026611328125, 0.047607421875, -0.102294921875, 0.97216796875,
-    0.1373291015625, -0.0594482421875, 0.033203125, -0.0196533203125, 0.010986328125, 0.001708984375,
-  ],
-].map((taps) => Float64Array.from(taps));
-const TAPS = 12;
 
 /** Loudness values gated at −70 LUFS, by 0.01 LU bin: how many, and their energies' sum. */
 class LevelHistogram {
@@ -79,8 +60,7 @@ export class LoudnessMeter {
   private subBlocks = 0;
   private readonly gatingBlocks = new LevelHistogram();
   private readonly shortTermValues = new LevelHistogram();
-  /** Per channel: the last TAPS samples, oldest first. */
-  private readonly history: Float64Array[];
+  private readonly peakMeter: TruePeak;
   private peak = 0;
   private samplePeak = 0;
 
@@ -91,13 +71,17 @@ export class LoudnessMeter {
   ) {
     this.meter = new KWeightedMeter(sampleRate, channels);
     this.subBlockFrames = Math.round(sampleRate * SUB_BLOCK_SECONDS);
-    this.history = Array.from({ length: channels }, () => new Float64Array(TAPS));
+    this.peakMeter = new TruePeak(channels);
   }
 
   /** Interleaved samples. */
   push(samples: Float32Array): void {
     const frames = samples.length / this.channels;
-    if (this.truePeak) this.peaks(samples, frames);
+    if (this.truePeak) {
+      // Only chunks that could beat the highest peak so far need the interpolation filter.
+      this.peak = Math.max(this.peak, this.peakMeter.peak(samples, this.peak));
+      this.samplePeak = Math.max(this.samplePeak, this.peakMeter.samplePeak);
+    }
     let at = 0;
     while (at < frames) {
       const take = Math.min(frames - at, this.subBlockFrames - this.filled);
@@ -176,31 +160,5 @@ export class LoudnessMeter {
   /** The highest sample since the start, dBFS. */
   get samplePeakDbfs(): number {
     return this.samplePeak > 0 ? 20 * Math.log10(this.samplePeak) : Number.NEGATIVE_INFINITY;
-  }
-
-  /** 4× oversampled peaks: each new sample gives four interpolated points between its neighbours. */
-  private peaks(samples: Float32Array, frames: number): void {
-    const { channels } = this;
-    let peak = this.peak;
-    let samplePeak = this.samplePeak;
-    for (let ch = 0; ch < channels; ch++) {
-      const h = this.history[ch];
-      for (let f = 0; f < frames; f++) {
-        const x = samples[f * channels + ch];
-        const a = x < 0 ? -x : x;
-        if (a > samplePeak) samplePeak = a;
-        h.copyWithin(0, 1);
-        h[TAPS - 1] = x;
-        for (let p = 0; p < 4; p++) {
-          const taps = TRUE_PEAK_PHASES[p];
-          let y = 0;
-          for (let k = 0; k < TAPS; k++) y += taps[k] * h[k];
-          const ay = y < 0 ? -y : y;
-          if (ay > peak) peak = ay;
-        }
-      }
-    }
-    this.peak = Math.max(peak, samplePeak);
-    this.samplePeak = samplePeak;
   }
 }
