@@ -11,17 +11,13 @@ import {
   OPT_IN_TYPES,
 } from '../shared/events.js';
 import { createLogger } from '../shared/logger.js';
+import { LOUDNESS_STANDARDS, type LoudnessStandard } from '../shared/loudnessStandards.js';
 import { resolveThresholds } from '../shared/thresholds.js';
 import { isLiveKind, sourceKind } from '../worker/converter/sourceKind.js';
 import type { AudioChunk } from '../worker/converter/types.js';
 import { StreamPipeline } from '../worker/pipeline/StreamPipeline.js';
 import { clock, formatEvent } from './formatEvent.js';
-import {
-  formatLoudness,
-  LOUDNESS_STANDARDS,
-  type LoudnessStandard,
-  ProgrammeLoudness,
-} from './loudnessSummary.js';
+import { formatLoudness, ProgrammeLoudness } from './loudnessSummary.js';
 import { parseThresholdFlags, UsageError } from './parseThresholdFlags.js';
 
 export const ANALYZE_HELP = `Usage: streamqc analyze [options] <file-or-url>

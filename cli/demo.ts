@@ -34,6 +34,23 @@ async function register(url: string, key: string, body: object): Promise<{ id: s
   return json;
 }
 
+/** How much of a stream's loudness log the API shows (the last 15 minutes). */
+async function loudnessLog(
+  url: string,
+  key: string,
+  id: string,
+): Promise<{ points: number; periods: number }> {
+  try {
+    const response = await fetch(`${url}/streams/${id}/loudness`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    const body = (await response.json()) as { series?: unknown[]; periods?: unknown[] };
+    return { points: body.series?.length ?? 0, periods: body.periods?.length ?? 0 };
+  } catch {
+    return { points: 0, periods: 0 };
+  }
+}
+
 export async function demoCommand(): Promise<number> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const seconds = process.env.STREAMQC_DEMO_SECONDS ? Number(process.env.STREAMQC_DEMO_SECONDS) : null;
@@ -63,6 +80,7 @@ export async function demoCommand(): Promise<number> {
     url: sources.hlsUrl,
     name: 'studio-a',
     labels: { site: 'demo' },
+    loudness: { standard: 'r128', periodMinutes: 15 },
   });
   const b = await register(stack.url, key, {
     url: sources.udpUrl,
@@ -73,6 +91,7 @@ export async function demoCommand(): Promise<number> {
     `registered ${a.id} studio-a ${sources.hlsUrl} — ${DEMO_DEFECTS['studio-a (HLS)']}\n` +
       `registered ${b.id} studio-b ${sources.udpUrl} — ${DEMO_DEFECTS['studio-b (UDP)']}\n` +
       `watch:  curl -s ${stack.url}/streams/${a.id}/defects -H 'Authorization: Bearer ${key}'\n` +
+      `loudness log (EBU R128, 15-minute periods): curl -s ${stack.url}/streams/${a.id}/loudness -H 'Authorization: Bearer ${key}'\n` +
       `alarms (one line each as they raise and clear), also in ${stack.ndjsonPath}:\n`,
   );
   let stopRequested = false;
@@ -90,6 +109,7 @@ export async function demoCommand(): Promise<number> {
   }, 25_000);
   await stopped;
   clearTimeout(cut);
+  const loudness = await loudnessLog(stack.url, key, a.id);
   process.stdout.write('stopping: draining workers…\n');
   await stack.stop();
   await sources.stop();
@@ -107,6 +127,9 @@ export async function demoCommand(): Promise<number> {
     [b.id, 'studio-b' as const],
   ]);
   const problems = checkDemo(raised, names, seconds);
+  // studio-a keeps a loudness log: by now the API shows its seconds and its period so far.
+  if (seconds >= MISSED_CHECK_SECONDS && (loudness.points < 20 || loudness.periods < 1))
+    problems.push(`studio-a's loudness log shows ${loudness.points} seconds and ${loudness.periods} periods`);
   for (const problem of problems) process.stderr.write(`streamqc demo: ${problem}\n`);
   if (problems.length) {
     process.stderr.write("streamqc demo: see .streamqc/demo/logs/ for the workers' logs\n");

@@ -1,16 +1,11 @@
 /**
  * `streamqc analyze --loudness r128|a85`: the programme's loudness as the recommendations measure
- * it — integrated loudness, loudness range, true peak — and whether it complies: EBU R128
- * (−23 LUFS ± 1 LU, true peak ≤ −1 dBTP) or ATSC A/85 (−24 LKFS ± 2 dB, true peak ≤ −2 dBTP).
+ * it — integrated loudness, loudness range, true peak — and whether it complies with EBU R128 or
+ * ATSC A/85 (shared/loudnessStandards.ts).
  */
+import { LOUDNESS_STANDARDS, type LoudnessStandard, loudnessVerdict } from '../shared/loudnessStandards.js';
 import type { AudioChunk } from '../worker/converter/types.js';
 import { LoudnessMeter } from '../worker/detectors/loudnessMeter.js';
-
-export const LOUDNESS_STANDARDS = {
-  r128: { name: 'EBU R128', targetLufs: -23, toleranceLu: 1, maxTruePeakDbtp: -1 },
-  a85: { name: 'ATSC A/85', targetLufs: -24, toleranceLu: 2, maxTruePeakDbtp: -2 },
-} as const;
-export type LoudnessStandard = keyof typeof LOUDNESS_STANDARDS;
 
 export interface LoudnessSummary {
   standard: string;
@@ -45,14 +40,7 @@ export class ProgrammeLoudness {
     const m = this.meter;
     const integrated = m ? m.integrated : Number.NEGATIVE_INFINITY;
     const truePeak = m ? m.truePeakDbtp : Number.NEGATIVE_INFINITY;
-    const reasons: string[] = [];
-    if (!Number.isFinite(integrated)) reasons.push('no sound above the −70 LUFS gate');
-    else if (Math.abs(integrated - rule.targetLufs) > rule.toleranceLu)
-      reasons.push(
-        `integrated ${integrated.toFixed(1)} LUFS, outside ${rule.targetLufs} ± ${rule.toleranceLu}`,
-      );
-    if (truePeak > rule.maxTruePeakDbtp)
-      reasons.push(`true peak ${truePeak.toFixed(1)} dBTP, over ${rule.maxTruePeakDbtp}`);
+    const { compliant, reasons } = loudnessVerdict(this.standard, integrated, truePeak);
     return {
       standard: rule.name,
       integratedLufs: rounded(integrated),
@@ -60,7 +48,7 @@ export class ProgrammeLoudness {
       truePeakDbtp: rounded(truePeak),
       samplePeakDbfs: rounded(m ? m.samplePeakDbfs : Number.NEGATIVE_INFINITY),
       seconds: Math.round(this.seconds * 10) / 10,
-      compliant: reasons.length === 0,
+      compliant,
       reasons,
     };
   }

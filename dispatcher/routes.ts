@@ -8,6 +8,7 @@ import type { UseCaseContext } from './streams/common.js';
 import { deleteStream } from './streams/deleteStream.js';
 import { getStream } from './streams/getStream.js';
 import { listDefects, listStreams } from './streams/listStreams.js';
+import { getLoudness } from './streams/loudness.js';
 import { getEvidence, getThumbnail } from './streams/media.js';
 import { registerStream } from './streams/registerStream.js';
 import type { ApiRequest, ApiResponse } from './types.js';
@@ -60,6 +61,11 @@ export const ROUTES: readonly Route[] = [
     path: '/streams/{id}/evidence/{file}',
     auth: true,
     methods: { GET: ({ ctx, params, owner }) => getEvidence(ctx, params.id, params.file, owner) },
+  },
+  {
+    path: '/streams/{id}/loudness',
+    auth: true,
+    methods: { GET: ({ ctx, request, params, owner }) => getLoudness(ctx, request, params.id, owner) },
   },
   {
     path: '/console',

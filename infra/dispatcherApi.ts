@@ -117,6 +117,7 @@ export function addDispatcher(
   api.addRoutes({ path: '/streams/{id}/defects', methods: [HttpMethod.GET], integration });
   api.addRoutes({ path: '/streams/{id}/thumbnail', methods: [HttpMethod.GET], integration });
   api.addRoutes({ path: '/streams/{id}/evidence/{file}', methods: [HttpMethod.GET], integration });
+  api.addRoutes({ path: '/streams/{id}/loudness', methods: [HttpMethod.GET], integration });
   // The console's data routes, for browsers signed in through an OpenID Connect issuer (a
   // Cognito user pool): the same handler, the owner from the token's claim.
   if (params.consoleJwtIssuer && params.consoleJwtAudience) {

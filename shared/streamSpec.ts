@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { DECODE_PROFILES, type DecodeProfile } from './decodeProfile.js';
 import { DEFECT_TYPES, type DefectType } from './events.js';
+import { LOUDNESS_STANDARD_IDS, type LoudnessStandard } from './loudnessStandards.js';
 import type { PartialThresholds } from './thresholds.js';
 import { thresholdsSchema } from './thresholdsSchema.js';
 
@@ -31,6 +32,23 @@ export const streamSpecSchema = z.strictObject({
     .optional(),
   expect: z.strictObject({ audio: z.boolean(), video: z.boolean() }).optional(),
   decode: z.enum(DECODE_PROFILES).optional(),
+  /**
+   * Keep a loudness log (GET /streams/{id}/loudness): per second momentary, short-term and true
+   * peak, per period integrated loudness, loudness range, true peak and a verdict against `standard`.
+   */
+  loudness: z
+    .strictObject({
+      standard: z.enum(LOUDNESS_STANDARD_IDS),
+      /** Periods aligned to the clock, minutes: a divisor of a day, from 15 (default 60). */
+      periodMinutes: z
+        .number()
+        .int()
+        .min(15)
+        .max(1440)
+        .refine((m) => 1440 % m === 0, 'a divisor of 1440 (a day), e.g. 15, 30, 60, 120, 1440')
+        .optional(),
+    })
+    .optional(),
   /** HLS and DASH ladders: decode the highest-bandwidth rendition (default) or, for cost, the lowest. */
   rendition: z.enum(['top', 'lowest']).optional(),
   /** https sources: verify the origin's certificate (default true); false accepts any. */
@@ -99,6 +117,8 @@ export interface StreamRecord {
   expect: { audio: boolean; video: boolean };
   /** The owner's choice of decode profile; absent: the worker's default. */
   decode?: DecodeProfile;
+  /** A loudness log is kept (periods of `periodMinutes`, default 60). */
+  loudness?: { standard: LoudnessStandard; periodMinutes?: number };
   /** HLS and DASH ladders: which rendition is decoded; absent: the top one. */
   rendition?: 'top' | 'lowest';
   /** https sources: false when the owner chose not to verify the origin's certificate. */

@@ -42,6 +42,7 @@ export function view(record: StreamRecord) {
     labels: record.labels,
     expect: record.expect,
     ...(record.decode ? { decode: record.decode } : {}),
+    ...(record.loudness ? { loudness: record.loudness } : {}),
     ...(record.rendition ? { rendition: record.rendition } : {}),
     ...(record.verifyTls === false ? { verifyTls: false } : {}),
     // The picture itself is not shown again: its type and size say which one is in force.

@@ -94,6 +94,7 @@ export async function registerStream(
     labels: spec.labels ?? {},
     expect: spec.expect ?? { audio: true, video: true },
     ...(spec.decode ? { decode: spec.decode } : {}),
+    ...(spec.loudness ? { loudness: spec.loudness } : {}),
     ...(spec.rendition ? { rendition: spec.rendition } : {}),
     ...(spec.verifyTls === false ? { verifyTls: false } : {}),
     ...(spec.slate ? { slate: spec.slate } : {}),

@@ -1,5 +1,6 @@
 /**
- * Where a stream's pictures live: its latest thumbnail and the evidence of each alarm it raised.
+ * Where a stream's media records live: its latest thumbnail, the evidence of each alarm it raised
+ * and its loudness log.
  * Locally a folder of the data directory; on AWS the stack's media bucket (S3). Workers write,
  * the API reads (locally the bytes, on AWS a short-lived presigned link). Keys are built here
  * only, from ids the registry issued, so no request can name a path of its own.
@@ -14,6 +15,8 @@ export type MediaRead = { body: Buffer; contentType: string } | { link: string }
 export interface MediaStore {
   put(key: string, body: Buffer, contentType: string): Promise<void>;
   read(key: string): Promise<MediaRead>;
+  /** The bytes themselves (for the API's own use, e.g. the loudness log); null when absent. */
+  bytes(key: string): Promise<Buffer | null>;
 }
 
 export const CONTENT_TYPES: Record<string, string> = {
@@ -45,9 +48,14 @@ export class FolderMediaStore implements MediaStore {
   }
 
   async read(key: string): Promise<MediaRead> {
+    const body = await this.bytes(key);
+    if (!body) return null;
+    return { body, contentType: CONTENT_TYPES[key.split('.').pop() ?? ''] ?? 'application/octet-stream' };
+  }
+
+  async bytes(key: string): Promise<Buffer | null> {
     try {
-      const body = await readFile(join(this.dir, key));
-      return { body, contentType: CONTENT_TYPES[key.split('.').pop() ?? ''] ?? 'application/octet-stream' };
+      return await readFile(join(this.dir, key));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw e;
@@ -101,6 +109,20 @@ export class S3MediaStore implements MediaStore {
         expiresIn: LINK_SECONDS,
       }),
     };
+  }
+
+  async bytes(key: string): Promise<Buffer | null> {
+    const client = await this.s3();
+    const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+    try {
+      const got = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return got.Body ? Buffer.from(await got.Body.transformToByteArray()) : null;
+    } catch (e) {
+      // Without s3:ListBucket, S3 answers a missing key with 403, not 404.
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404 || status === 403) return null;
+      throw e;
+    }
   }
 }
 

@@ -86,7 +86,7 @@ export async function picturesCost(clip: string): Promise<PicturesCost> {
     },
   );
   const samples = new Float32Array(pcm.buffer, pcm.byteOffset, pcm.byteLength >> 2);
-  const store: MediaStore = { put: async () => {}, read: async () => null };
+  const store: MediaStore = { put: async () => {}, read: async () => null, bytes: async () => null };
   const before = process.cpuUsage();
   const evidence = new Evidence({
     streamId: 'st_bench',

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
@@ -23,6 +24,8 @@ import {
 import { projectRoot } from '../../shared/projectRoot.js';
 import { unitId } from '../../shared/registry/Registry.js';
 import { streamSpecSchema } from '../../shared/streamSpec.js';
+import type { AudioChunk } from '../../worker/converter/types.js';
+import { LoudnessLog } from '../../worker/pipeline/LoudnessLog.js';
 import { KEYS, startTestApi, type TestApi } from '../helpers/apiServer.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a parsed YAML document, walked by key
@@ -52,6 +55,16 @@ let quotaApi: TestApi;
 const seen = new Set<string>();
 
 /** Calls the API and checks the answer against the document; returns it. */
+const logger = pino({ level: 'silent' });
+
+/** 100 ms of a stereo 1 kHz tone at `amplitude`, arrived at wall time `wallMs`. */
+function tone(wallMs: number, amplitude: number): AudioChunk {
+  const samples = new Float32Array(9600);
+  for (let i = 0; i < 4800; i++)
+    samples[2 * i] = samples[2 * i + 1] = amplitude * Math.sin((2 * Math.PI * i) / 48);
+  return { t: 0, wallMs, sampleRate: 48_000, channels: 2, samples };
+}
+
 async function call(
   method: string,
   template: string,
@@ -105,6 +118,7 @@ const SPEC = {
 const linking: MediaStore = {
   put: async () => {},
   read: async (key) => ({ link: `https://media.s3.amazonaws.com/${key}?X-Amz-Signature=0` }),
+  bytes: async () => null,
 };
 const media = new FolderMediaStore(mkdtempSync(join(tmpdir(), 'streamqc-openapi-')));
 let linkApi: TestApi;
@@ -249,6 +263,30 @@ describe('docs/api.yaml', () => {
     expect((await call('GET', evidence, `/streams/${linked}/evidence/${file}.jpg`, {}, linkApi)).status).toBe(
       302,
     );
+    // The loudness log: none kept for this stream (404); one that keeps it, from what a worker wrote.
+    const loudness = '/streams/{id}/loudness';
+    expect((await call('GET', loudness, `/streams/${id}/loudness`)).status).toBe(404);
+    const logged = (
+      await call('POST', '/streams', '/streams', { body: { ...SPEC, loudness: { standard: 'r128' } } })
+    ).body.id;
+    const log = new LoudnessLog({
+      streamId: logged,
+      standard: 'r128',
+      periodMinutes: 60,
+      store: media,
+      logger,
+    });
+    const start = Math.floor(Date.now() / 60_000) * 60_000 - 120_000;
+    for (let c = 0; c < 900; c++) log.sound(tone(start + c * 100, 0.1));
+    await log.flush();
+    const answer = await call('GET', loudness, `/streams/${logged}/loudness`);
+    expect(answer.status).toBe(200);
+    expect(answer.body.series.length).toBeGreaterThan(60);
+    expect(answer.body.periods).toHaveLength(1);
+    expect((await call('GET', loudness, `/streams/${logged}/loudness?from=yesterday`)).status).toBe(400);
+    expect((await call('GET', loudness, `/streams/${logged}/loudness`, { key: KEYS.bob })).status).toBe(404);
+    expect((await call('GET', loudness, `/streams/${logged}/loudness`, { key: null })).status).toBe(401);
+
     // The console: its page and files without credentials; no other name.
     expect((await call('GET', '/console', '/console', { key: null })).status).toBe(200);
     expect((await call('GET', '/console/{file}', '/console/app.js', { key: null })).status).toBe(200);

@@ -342,6 +342,7 @@ describe('dispatcher', () => {
       'GET /streams/{id}/defects': 'AWS_IAM',
       'GET /streams/{id}/thumbnail': 'AWS_IAM',
       'GET /streams/{id}/evidence/{file}': 'AWS_IAM',
+      'GET /streams/{id}/loudness': 'AWS_IAM',
       'GET /console': 'NONE',
       'GET /console/{file}': 'NONE',
       'GET /health': 'NONE',

@@ -69,7 +69,7 @@ const snsServer = createServer((req, res) => {
   });
 });
 
-/** S3's REST protocol, path style: objects put, then asked for (HEAD) before a link is signed. */
+/** S3's REST protocol, path style: objects put, then asked for (HEAD before a link is signed, GET for a loudness log). */
 const BUCKET = 'streamqc-media-grants';
 const objects = new Map<string, Buffer>();
 const s3Server = createServer((req, res) => {
@@ -81,7 +81,9 @@ const s3Server = createServer((req, res) => {
       objects.set(key, Buffer.concat(chunks));
       res.writeHead(200, { etag: '"e"' }).end();
     } else if (objects.has(key)) {
-      res.writeHead(200, { 'content-length': objects.get(key)?.length ?? 0 }).end();
+      const body = objects.get(key) ?? Buffer.alloc(0);
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(req.method === 'GET' ? body : undefined);
     } else res.writeHead(404).end();
   });
 });
@@ -107,7 +109,7 @@ const api = (method: string, path: string, body?: unknown, headers: Record<strin
 beforeAll(async () => {
   const clip = join(dir, 'source.ts');
   // A 12 s loop whose picture is black from 3 to 6 s.
-  makeClip(clip, 12, ",drawbox=c=black:t=fill:enable='between(t,3,6)'", { audio: false });
+  makeClip(clip, 12, ",drawbox=c=black:t=fill:enable='between(t,3,6)'");
   sender = new UdpSender(clip, await freeUdpPort());
   const snsEndpoint = await listen(snsServer);
   secrets = await startSecretsServer({
@@ -157,7 +159,7 @@ afterAll(async () => {
 
 /** Runs the lifecycle; resolves with the calls every process recorded. */
 async function lifecycle(): Promise<AwsCall[]> {
-  const spec = { url: sender.url, name: 'grants' };
+  const spec = { url: sender.url, name: 'grants', loudness: { standard: 'r128' } };
   const first = await api('POST', '/streams', spec, { 'idempotency-key': 'grants-1' });
   const replay = await api('POST', '/streams', spec, { 'idempotency-key': 'grants-1' });
   expect(first.status).toBe(201);
@@ -201,6 +203,11 @@ async function lifecycle(): Promise<AwsCall[]> {
   });
   expect(link.status).toBe(302);
   expect(link.headers.get('location')).toContain('X-Amz-Signature=');
+  // Its loudness log went to the bucket too; the API reads it back (s3:GetObject).
+  await until('a loudness log', 40, async () => {
+    const log = await api('GET', `/streams/${id}/loudness`);
+    return log.status === 200 && log.body.series.length >= 10 ? true : undefined;
+  });
 
   // Its worker is killed: the other one takes the unit over (lease thread, ring, takeover).
   await killItsWorker(stack, id, 40);

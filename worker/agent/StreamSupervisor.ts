@@ -15,8 +15,10 @@ import type { StreamHealth, StreamRecord, UnitState } from '../../shared/streamS
 import { resolveThresholds } from '../../shared/thresholds.js';
 import { AlarmChain } from '../alarms/AlarmChain.js';
 import { isLiveKind, sourceKind } from '../converter/sourceKind.js';
+import type { AudioChunk } from '../converter/types.js';
 import { DOCUMENTS_BASE, type GuardProxy } from '../egress/GuardProxy.js';
 import { Evidence } from '../pipeline/Evidence.js';
+import { keepsLoudnessLog, LoudnessLog } from '../pipeline/LoudnessLog.js';
 import { StreamPipeline } from '../pipeline/StreamPipeline.js';
 import type { Outbox } from '../publishers/Outbox.js';
 import { HealthWriter } from './HealthWriter.js';
@@ -79,6 +81,8 @@ export class StreamSupervisor {
   private releaseOpen: ReleaseOpen | null = null;
   /** Thumbnails and alarm evidence, across the unit's converter runs. */
   private readonly evidence: Evidence | null;
+  /** The stream's loudness log, when it asked for one and this unit keeps it. */
+  private readonly loudnessLog: LoudnessLog | null;
   /** The unit ran before (here, or on the worker it was taken from): its re-opens go first. */
   private wasRunning = false;
   /** The open's watchdog: which stage it is in, whether it is stuck (stream.unmonitored). */
@@ -95,6 +99,16 @@ export class StreamSupervisor {
     this.evidence = deps.media
       ? new Evidence({ streamId: unit.streamId, logger: this.log, ...deps.media })
       : null;
+    this.loudnessLog =
+      deps.media && stream.loudness && keepsLoudnessLog(stream, unit.group)
+        ? new LoudnessLog({
+            streamId: unit.streamId,
+            standard: stream.loudness.standard,
+            periodMinutes: stream.loudness.periodMinutes ?? 60,
+            store: deps.media.store,
+            logger: this.log,
+          })
+        : null;
     this.openWatch = new OpenWatch(
       stream,
       deps.openDeadlineSeconds ?? OPEN_DEADLINE_SECONDS,
@@ -155,6 +169,7 @@ export class StreamSupervisor {
     // recorded before the unit lets go, not after the next worker has taken the stream.
     await this.pipeline?.settled();
     await this.alarms.settled();
+    await this.loudnessLog?.flush();
   }
 
   /** CPU seconds used by this unit's ffmpeg processes so far (sampled from /proc). */
@@ -183,6 +198,7 @@ export class StreamSupervisor {
       expect: stream.expect,
       ...(stream.slate ? { slate: stream.slate } : {}),
       ...(this.evidence ? { evidence: this.evidence } : {}),
+      ...(this.loudnessLog ? { onSound: (chunk: AudioChunk) => this.loudnessLog?.sound(chunk) } : {}),
       logger: this.log,
       onEvent: (event) => {
         // The owner goes with every event: SNS subscribers filter on it (message attribute).
@@ -242,7 +258,10 @@ export class StreamSupervisor {
     pipeline.restoreAlarms(openEvents);
     if (open.length) this.log.info({ restored: open.map((a) => a.type) }, 'restored open alarms');
 
-    const health = setInterval(() => void this.reportHealth(pipeline), HEALTH_INTERVAL_MS);
+    const health = setInterval(() => {
+      void this.reportHealth(pipeline);
+      this.loudnessLog?.tick(Date.now());
+    }, HEALTH_INTERVAL_MS);
     const lagWatch = setInterval(() => {
       this.watchOpen(pipeline);
       if (this.lagSeconds > MAX_LAG_SECONDS) {

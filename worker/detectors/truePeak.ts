@@ -80,7 +80,7 @@ export class TruePeak {
         this.lines[ch] = line;
       }
       for (let f = 0; f < frames; f++) line[TAPS - 1 + f] = samples[f * channels + ch];
-      if (filter) peak = Math.max(peak, interpolatedPeak(line, frames));
+      if (filter) peak = Math.max(peak, interpolatedPeak(line, frames, Math.max(peak, floor)));
       // Keep the last TAPS − 1 samples at the front for the next chunk.
       line.copyWithin(0, frames, frames + TAPS - 1);
     }
@@ -88,24 +88,43 @@ export class TruePeak {
   }
 }
 
-/** The largest |value| of the 4 interpolated points after each of the last `frames` samples. */
-function interpolatedPeak(line: Float64Array, frames: number): number {
+/** Samples per block of the local bound: a 12-tap window lies within two blocks. */
+const BLOCK = 16;
+
+/**
+ * The largest |value| of the 4 interpolated points after each of the last `frames` samples.
+ * Windows whose 12 samples cannot beat the larger of `floor` and the peak found so far (their
+ * largest × MAX_GAIN) are not filtered: exact above `floor`, a lower bound below it; and on
+ * programme audio most of a chunk lies well under its own peak.
+ */
+function interpolatedPeak(line: Float64Array, frames: number, floor: number): number {
   let peak = 0;
   const [p0, p1, p2, p3] = PHASES;
-  for (let f = 0; f < frames; f++) {
-    let y0 = 0;
-    let y1 = 0;
-    let y2 = 0;
-    let y3 = 0;
-    for (let k = 0; k < TAPS; k++) {
-      const x = line[f + k];
-      y0 += p0[k] * x;
-      y1 += p1[k] * x;
-      y2 += p2[k] * x;
-      y3 += p3[k] * x;
+  const blocks = Math.ceil((frames + TAPS) / BLOCK);
+  const blockMax = new Float64Array(blocks + 1);
+  for (let i = 0; i < frames + TAPS - 1; i++) {
+    const a = line[i] < 0 ? -line[i] : line[i];
+    const b = (i / BLOCK) | 0;
+    if (a > blockMax[b]) blockMax[b] = a;
+  }
+  for (let b = 0; b * BLOCK < frames; b++) {
+    if (Math.max(blockMax[b], blockMax[b + 1]) * MAX_GAIN <= Math.max(peak, floor)) continue;
+    const end = Math.min(frames, (b + 1) * BLOCK);
+    for (let f = b * BLOCK; f < end; f++) {
+      let y0 = 0;
+      let y1 = 0;
+      let y2 = 0;
+      let y3 = 0;
+      for (let k = 0; k < TAPS; k++) {
+        const x = line[f + k];
+        y0 += p0[k] * x;
+        y1 += p1[k] * x;
+        y2 += p2[k] * x;
+        y3 += p3[k] * x;
+      }
+      const m = Math.max(y0 < 0 ? -y0 : y0, y1 < 0 ? -y1 : y1, y2 < 0 ? -y2 : y2, y3 < 0 ? -y3 : y3);
+      if (m > peak) peak = m;
     }
-    const m = Math.max(y0 < 0 ? -y0 : y0, y1 < 0 ? -y1 : y1, y2 < 0 ? -y2 : y2, y3 < 0 ? -y3 : y3);
-    if (m > peak) peak = m;
   }
   return peak;
 }

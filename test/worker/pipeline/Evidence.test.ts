@@ -16,6 +16,7 @@ function recordingStore() {
       puts.push({ key, body, contentType });
     },
     read: async () => null,
+    bytes: async () => null,
   };
   return { store, puts };
 }
