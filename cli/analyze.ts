@@ -19,6 +19,7 @@ import { StreamPipeline } from '../worker/pipeline/StreamPipeline.js';
 import { clock, formatEvent } from './formatEvent.js';
 import { formatLoudness, ProgrammeLoudness } from './loudnessSummary.js';
 import { parseThresholdFlags, UsageError } from './parseThresholdFlags.js';
+import { formatTransport } from './transportSummary.js';
 
 export const ANALYZE_HELP = `Usage: streamqc analyze [options] <file-or-url>
 
@@ -42,6 +43,9 @@ Options:
   --loudness STD       after the events, the programme's loudness and its compliance with
                        r128 (EBU R128: −23 LUFS ± 1, true peak ≤ −1 dBTP) or a85 (ATSC A/85:
                        −24 LKFS ± 2, ≤ −2 dBTP): integrated loudness, loudness range, true peak
+  --transport          after the events, a transport stream file's TR 101 290 report: packets,
+                       continuity errors, missing and duplicate packets per PID, PCR interval,
+                       rate and accuracy (2.4, on constant-rate streams)
   --verbose            info-level logs on stderr
   -h, --help           this help
 
@@ -154,6 +158,12 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       `${text ? formatLoudness(summary) : JSON.stringify({ streamId, loudness: summary })}\n`,
     );
   }
+  if (values.transport) {
+    const report = pipeline.transportReport;
+    process.stdout.write(
+      `${text ? formatTransport(report) : JSON.stringify({ streamId, transport: report })}\n`,
+    );
+  }
   if (stageTimes) process.stderr.write(`${JSON.stringify(stageReport(stageTimes))}\n`);
   return 0;
 }
@@ -192,6 +202,7 @@ function parse(argv: string[]) {
       decode: { type: 'string' },
       verbose: { type: 'boolean' },
       loudness: { type: 'string' },
+      transport: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });

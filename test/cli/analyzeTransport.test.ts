@@ -67,7 +67,80 @@ describe('streamqc analyze on a transport stream file (TR 101 290)', () => {
     const found = events(result.stdout).filter((e) => e.type === 'transport.continuity');
     const total = found.reduce((n, e) => n + Number(e.detail.countContinuityErrors), 0);
     expect(total, JSON.stringify(found)).toBe(3);
+    const sum = (key: string) => found.reduce((n, e) => n + Number(e.detail[key] ?? 0), 0);
+    // By PID, and what they amount to: one packet lost; two sent twice (one legal, one before the third copy).
+    expect(sum('countContinuityErrorsPid0x0100')).toBe(3);
+    expect(sum('countMissingPackets')).toBe(1);
     for (const e of found) expect(e.start).toBeGreaterThan(2);
+  });
+
+  it('reports per PID with --transport: packets, continuity errors, missing and duplicate packets', async () => {
+    const result = await runCli(['analyze', '--detectors', 'transport.continuity', '--transport', edited]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '').transport;
+    const video = report.pids.find((p: { pid: string }) => p.pid === '0x0100');
+    const packets = readFileSync(edited).length / PACKET;
+    expect(report.packets).toBe(packets);
+    expect(video).toMatchObject({ continuityErrors: 3, missing: 1, duplicates: 2 });
+    for (const other of report.pids.filter((p: { pid: string }) => p.pid !== '0x0100'))
+      expect(other).toMatchObject({ continuityErrors: 0, missing: 0, duplicates: 0 });
+  });
+
+  it('judges PCR accuracy (2.4) on a constant-rate stream: one PCR moved by 1 µs is an error', async () => {
+    const cbr = join(dir, 'cbr.ts');
+    const moved = join(dir, 'cbr-moved.ts');
+    makeClip(cbr, 8, '', { audio: false, muxrate: 1_500_000 });
+    const ts = Buffer.from(readFileSync(cbr));
+    const pcrPackets: number[] = [];
+    for (let o = 0; o + PACKET <= ts.length; o += PACKET)
+      if (pidOf(ts.subarray(o, o + PACKET)) === VIDEO_PID && hasPcr(ts.subarray(o, o + PACKET)))
+        pcrPackets.push(o);
+    const at = pcrPackets[Math.floor(pcrPackets.length / 2)] + 6;
+    const base =
+      ts[at] * 2 ** 25 + (ts[at + 1] << 17) + (ts[at + 2] << 9) + (ts[at + 3] << 1) + (ts[at + 4] >> 7);
+    const pcr = base * 300 + (((ts[at + 4] & 1) << 8) | ts[at + 5]) + 27;
+    const b = Math.floor(pcr / 300);
+    const ext = pcr % 300;
+    ts[at] = Math.floor(b / 2 ** 25) & 0xff;
+    ts[at + 1] = (b >>> 17) & 0xff;
+    ts[at + 2] = (b >>> 9) & 0xff;
+    ts[at + 3] = (b >>> 1) & 0xff;
+    ts[at + 4] = ((b & 1) << 7) | 0x7e | (ext >> 8);
+    ts[at + 5] = ext & 0xff;
+    writeFileSync(moved, ts);
+
+    const clean = await runCli(['analyze', '--detectors', 'transport.pcr', '--transport', cbr]);
+    const cleanReport = JSON.parse(clean.stdout.trim().split('\n').at(-1) ?? '').transport.pcr;
+    expect(cleanReport).toMatchObject({
+      pid: '0x0100',
+      constantRate: true,
+      accuracyErrors: 0,
+      bitrate: 1_500_000,
+    });
+    expect(cleanReport.maxAccuracyNs).toBeLessThanOrEqual(500);
+    expect(events(clean.stdout).filter((e) => e.type)).toEqual([]);
+
+    const result = await runCli(['analyze', '--detectors', 'transport.pcr', '--transport', moved]);
+    const report = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '').transport.pcr;
+    expect(report.accuracyErrors).toBeGreaterThanOrEqual(1);
+    expect(Math.abs(report.maxAccuracyNs - 1000)).toBeLessThan(200);
+    const raised = events(result.stdout).filter((e) => e.type === 'transport.pcr');
+    expect(raised.reduce((n, e) => n + Number(e.detail.countPcrAccuracyErrors), 0)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('says a variable-rate file is not judged for accuracy', async () => {
+    const result = await runCli([
+      'analyze',
+      '--detectors',
+      'transport.pcr',
+      '--transport',
+      '--format',
+      'text',
+      clean,
+    ]);
+    expect(result.stdout).toMatch(
+      /PCR on 0x0100: \d+, interval max [\d.]+ ms, variable rate \(accuracy not judged\)/,
+    );
   });
 
   it('reports nothing on the clean file, every transport check on', async () => {

@@ -11,7 +11,7 @@ export function makeClip(
   path: string,
   seconds: number,
   videoFilter = '',
-  options: { audio?: boolean } = {},
+  options: { audio?: boolean; muxrate?: number } = {},
 ): void {
   const audio = options.audio ?? true;
   execFileSync('ffmpeg', [
@@ -30,6 +30,7 @@ export function makeClip(
     'ultrafast',
     '-g',
     '25',
+    ...(options.muxrate ? ['-muxrate', String(options.muxrate)] : []),
     '-f',
     'mpegts',
     path,

@@ -6,7 +6,7 @@ import type { DeliveryType } from '../../shared/events.js';
 import type { Thresholds } from '../../shared/thresholds.js';
 import type { Detail } from '../detectors/types.js';
 import type { CueReport } from '../transport/cueLog.js';
-import { PACKET, type TransportErrors, TsAnalyzer } from '../transport/TsAnalyzer.js';
+import { addErrors, PACKET, TsAnalyzer } from '../transport/TsAnalyzer.js';
 import type { Rendition } from './Rendition.js';
 import type { SegmentInfo } from './segments.js';
 
@@ -71,7 +71,7 @@ export function checkTransport(r: Rendition, s: SegmentInfo, bytes: Buffer, thre
   r.tsNext = s.msn + 1;
   const found = r.ts.take();
   const sum = r.tsErrors;
-  if (sum) for (const key of Object.keys(found) as (keyof TransportErrors)[]) sum[key] += found[key];
+  if (sum) addErrors(sum, found);
   else r.tsErrors = found;
 }
 

@@ -5,18 +5,21 @@
  */
 import type { DefectType } from '../../shared/events.js';
 import type { TransportErrors } from '../transport/TsAnalyzer.js';
+
+type Counter = Exclude<keyof TransportErrors, 'continuityByPid' | 'missingPackets' | 'duplicatePackets'>;
+
 import type { Detail, Detector, DetectorContext } from './types.js';
 
 export type TransportType = Extract<DefectType, `transport.${string}`>;
 
 /** Which counters of the analyser each event type reports (TR 101 290 numbering in docs/checks.md). */
-const COUNTERS: Record<TransportType, (keyof TransportErrors)[]> = {
+const COUNTERS: Record<TransportType, Counter[]> = {
   'transport.sync': ['syncLoss', 'syncByte'],
   'transport.pat': ['pat'],
   'transport.pmt': ['pmt'],
   'transport.continuity': ['continuity'],
   'transport.pid': ['pid'],
-  'transport.pcr': ['pcr'],
+  'transport.pcr': ['pcr', 'pcrAccuracy'],
   'transport.error': ['tei', 'crc', 'pts'],
 };
 
@@ -32,6 +35,14 @@ export class TransportDetector implements Detector {
     for (const counter of COUNTERS[this.type]) {
       detail[`count${counter[0].toUpperCase()}${counter.slice(1)}Errors`] = errors[counter];
       total += errors[counter];
+    }
+    if (this.type === 'transport.continuity') {
+      // What the errors amount to: packets lost (by the counters' jumps), packets sent twice
+      // (legal, not errors), and which PIDs: countContinuityErrorsPid0x0100 …
+      detail.countMissingPackets = errors.missingPackets;
+      detail.countDuplicatePackets = errors.duplicatePackets;
+      for (const [pid, n] of Object.entries(errors.continuityByPid))
+        detail[`countContinuityErrorsPid${pid}`] = n;
     }
     this.context.emit({ type: this.type, t, duration, active: total > 0, detail });
   }

@@ -10,7 +10,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Detector } from '../detectors/types.js';
-import { PACKET, TsAnalyzer } from '../transport/TsAnalyzer.js';
+import { PACKET, type TransportReport, TsAnalyzer } from '../transport/TsAnalyzer.js';
 import type { PipelineOptions } from './types.js';
 
 /** Bytes read from the file at a time. */
@@ -40,13 +40,16 @@ export function looksLikeTransportStream(path: string): boolean {
   }
 }
 
-/** Reads the whole file through the analyser, handing the detectors its errors as the PCR clock goes. */
+/**
+ * Reads the whole file through the analyser, handing the detectors its errors as the PCR clock
+ * goes; resolves with the file's transport report (per PID, PCR figures).
+ */
 export async function checkTransportFile(
   path: string,
   detectors: readonly Detector[],
   pidTimeoutSeconds: number,
   signal?: AbortSignal,
-): Promise<void> {
+): Promise<TransportReport> {
   const analyzer = new TsAnalyzer({ clock: 'pcr', pidTimeoutSeconds });
   let from = 0;
   const hand = (to: number) => {
@@ -72,6 +75,7 @@ export async function checkTransportFile(
     await file.close();
   }
   hand(analyzer.pcrSeconds);
+  return analyzer.report;
 }
 
 /** A file run (not live) of a transport stream file with transport checks on: runs them over it. */
@@ -79,9 +83,9 @@ export async function checkRecordedTransport(
   options: Pick<PipelineOptions, 'live' | 'kind' | 'thresholds'>,
   source: string,
   detectors: readonly Detector[],
-): Promise<void> {
-  if (options.live || options.kind !== 'file' || detectors.length === 0) return;
+): Promise<TransportReport | null> {
+  if (options.live || options.kind !== 'file' || detectors.length === 0) return null;
   const path = localPath(source);
-  if (looksLikeTransportStream(path))
-    await checkTransportFile(path, detectors, options.thresholds.transport.pidTimeout);
+  if (!looksLikeTransportStream(path)) return null;
+  return checkTransportFile(path, detectors, options.thresholds.transport.pidTimeout);
 }

@@ -20,6 +20,7 @@ import { DetectorSet } from '../detectors/DetectorSet.js';
 import { MAX_SEGMENT_ALLOWANCE, type StreamLossDetector } from '../detectors/StreamLossDetector.js';
 import type { Observation } from '../detectors/types.js';
 import type { Exchange } from '../egress/GuardProxy.js';
+import type { TransportReport } from '../transport/TsAnalyzer.js';
 import { ArrivalLog } from './ArrivalLog.js';
 import { decodedMedia } from './decodedMedia.js';
 import { EventPath } from './EventPath.js';
@@ -42,6 +43,8 @@ export class StreamPipeline {
   /** Replaced only when a file continues from an earlier point (ProfileSwitch). */
   private clock: MediaClock;
   private readonly profile: ProfileSwitch;
+  /** A transport stream file's report (per PID, PCR figures) once its transport was checked. */
+  transportReport: TransportReport | null = null;
   private readonly segmented: boolean;
   private readonly arrivals = new ArrivalLog();
   private lastMediaWallMs: number | null = null;
@@ -284,7 +287,7 @@ export class StreamPipeline {
     this.runDelivered = false;
     await this.detectors.ready();
     // A recorded transport stream: TR 101 290 on its bytes, as on a live feed (before the decode).
-    await checkRecordedTransport(options, source, this.detectors.transport);
+    this.transportReport ??= await checkRecordedTransport(options, source, this.detectors.transport);
     this.loss?.waitingFor('the first media from the decoder');
     const handlers = decodedMedia({
       result,

@@ -9,6 +9,7 @@
  */
 
 import { CueLog, type CueReport, SCTE35_STREAM_TYPE } from './cueLog.js';
+import { PcrAccuracy, type PcrFigures } from './pcrAccuracy.js';
 import { crc32, hasPts, readPat, readPmt, SectionAssembler } from './psi.js';
 
 export { crc32 } from './psi.js';
@@ -43,8 +44,16 @@ export interface TransportErrors {
   crc: number;
   /** 2.3: PCRs more than 100 ms apart, or jumping without the discontinuity indicator. */
   pcr: number;
+  /** 2.4: PCRs more than ±500 ns off their position on a constant-rate stream (pcrAccuracy.ts). */
+  pcrAccuracy: number;
+  /** Of the continuity errors: packets missing by the counters' jumps (modulo 16). */
+  missingPackets: number;
+  /** Packets sent twice (legal once: not continuity errors). */
+  duplicatePackets: number;
   /** 2.5: an elementary stream with PTS going more than 700 ms without one. */
   pts: number;
+  /** 1.4 by PID ("0x0100"): the continuity errors of each. */
+  continuityByPid: Record<string, number>;
 }
 
 export interface TsAnalyzerOptions {
@@ -80,8 +89,33 @@ const zero = (): TransportErrors => ({
   tei: 0,
   crc: 0,
   pcr: 0,
+  pcrAccuracy: 0,
+  missingPackets: 0,
+  duplicatePackets: 0,
   pts: 0,
+  continuityByPid: {},
 });
+
+/** Adds `more` to `sum` (errors of several pieces of a stream). */
+export function addErrors(sum: TransportErrors, more: TransportErrors): void {
+  for (const key of Object.keys(more) as (keyof TransportErrors)[]) {
+    if (key === 'continuityByPid') {
+      for (const [pid, n] of Object.entries(more.continuityByPid))
+        sum.continuityByPid[pid] = (sum.continuityByPid[pid] ?? 0) + n;
+    } else sum[key] += more[key];
+  }
+}
+
+/** A PID as TR 101 290 reports and engineers write it: 0x0100. */
+export const pidName = (pid: number) => `0x${pid.toString(16).padStart(4, '0')}`;
+
+/** What a whole file's transport looked like (`streamqc analyze --transport`). */
+export interface TransportReport {
+  packets: number;
+  /** Per PID: packets, continuity errors, packets missing, packets sent twice. */
+  pids: { pid: string; packets: number; continuityErrors: number; missing: number; duplicates: number }[];
+  pcr: (PcrFigures & { pid: string }) | null;
+}
 
 export class TsAnalyzer {
   private errors = zero();
@@ -89,7 +123,7 @@ export class TsAnalyzer {
   private carried = 0;
   private synced = false;
   private badSyncRun = 0;
-  private readonly lastCc = new Map<number, { cc: number; repeated: boolean }>();
+  private readonly lastCc = new Map<number, { cc: number; repeated: boolean; payload: boolean }>();
   private lastPatMs: number | null = null;
   /** PMT PID → last time it was seen (ms). */
   private readonly pmts = new Map<number, number>();
@@ -116,6 +150,13 @@ export class TsAnalyzer {
   private streamMs = 0;
   /** PAT/PMT sections being put together from several packets. */
   private readonly sections = new SectionAssembler();
+  /** Packets read so far (their positions for PCR accuracy), and per PID since the start. */
+  private packets = 0;
+  private readonly pidStats = new Map<
+    number,
+    { packets: number; errors: number; missing: number; duplicates: number }
+  >();
+  private readonly accuracy = new PcrAccuracy();
 
   constructor(options: TsAnalyzerOptions = {}) {
     this.pidTimeoutMs = (options.pidTimeoutSeconds ?? 5) * 1000;
@@ -255,6 +296,7 @@ export class TsAnalyzer {
   private packet(b: Uint8Array, o: number, nowMs: number): void {
     this.badSyncRun = 0;
     this.synced = true;
+    this.packets++;
     const tei = (b[o + 1] & 0x80) !== 0;
     const start = (b[o + 1] & 0x40) !== 0;
     const pid = ((b[o + 1] & 0x1f) << 8) | b[o + 2];
@@ -310,20 +352,57 @@ export class TsAnalyzer {
   }
 
   private continuity(pid: number, cc: number, hasPayload: boolean, discontinuity: boolean): void {
+    let stats = this.pidStats.get(pid);
+    if (!stats) {
+      stats = { packets: 0, errors: 0, missing: 0, duplicates: 0 };
+      this.pidStats.set(pid, stats);
+    }
+    stats.packets++;
     const last = this.lastCc.get(pid);
-    this.lastCc.set(pid, { cc, repeated: false });
+    this.lastCc.set(pid, { cc, repeated: false, payload: hasPayload });
     if (!last || discontinuity) return;
     if (!hasPayload) {
-      if (cc !== last.cc) this.errors.continuity++;
+      if (cc !== last.cc) this.continuityError(pid, stats, 0);
       return;
     }
     if (cc === last.cc) {
       // One repetition of a packet is allowed; a second is an error.
-      if (last.repeated) this.errors.continuity++;
-      this.lastCc.set(pid, { cc, repeated: true });
+      if (last.repeated) this.continuityError(pid, stats, 0);
+      else if (last.payload) {
+        // A payload packet sent again (after an adaptation-only one, the same counter is not a copy).
+        stats.duplicates++;
+        this.errors.duplicatePackets++;
+      }
+      this.lastCc.set(pid, { cc, repeated: true, payload: true });
       return;
     }
-    if (cc !== ((last.cc + 1) & 0x0f)) this.errors.continuity++;
+    if (cc !== ((last.cc + 1) & 0x0f)) this.continuityError(pid, stats, (cc - last.cc - 1) & 0x0f);
+  }
+
+  private continuityError(pid: number, stats: { errors: number; missing: number }, missing: number): void {
+    this.errors.continuity++;
+    this.errors.missingPackets += missing;
+    const name = pidName(pid);
+    this.errors.continuityByPid[name] = (this.errors.continuityByPid[name] ?? 0) + 1;
+    stats.errors++;
+    stats.missing += missing;
+  }
+
+  /** The whole stream so far: packets and continuity per PID, the PCR figures (2.3, 2.4). */
+  get report(): TransportReport {
+    return {
+      packets: this.packets,
+      pids: [...this.pidStats]
+        .sort(([a], [b]) => a - b)
+        .map(([pid, s]) => ({
+          pid: pidName(pid),
+          packets: s.packets,
+          continuityErrors: s.errors,
+          missing: s.missing,
+          duplicates: s.duplicates,
+        })),
+      pcr: this.pcrPid === null ? null : { pid: pidName(this.pcrPid), ...this.accuracy.figures },
+    };
   }
 
   private pcr(b: Uint8Array, at: number, discontinuity: boolean): void {
@@ -332,10 +411,16 @@ export class TsAnalyzer {
     const pcr = base * 300 + ext;
     const last = this.lastPcr;
     this.lastPcr = pcr;
-    if (last === null || discontinuity) return;
+    // The byte with the last bit of program_clock_reference_base: the PCR's position (2.4).
+    const position = (this.packets - 1) * PACKET + 10;
+    if (last === null || discontinuity) {
+      this.accuracy.add(position, null);
+      return;
+    }
     let delta = pcr - last;
     if (delta < -PCR_WRAP / 2) delta += PCR_WRAP;
     const seconds = delta / 27e6;
+    if (this.accuracy.add(position, seconds >= 0 && seconds <= 1 ? delta : null)) this.errors.pcrAccuracy++;
     if (seconds < 0 || (this.pcrRepetition && seconds > PCR_INTERVAL)) this.errors.pcr++;
     if (this.pcrClock && seconds >= 0 && seconds <= 1) {
       this.streamMs += seconds * 1000;
