@@ -31,7 +31,8 @@ Options:
                        ${DEFECT_TYPES.join(', ')}
   --threshold R.K=V    override a rule, repeatable, e.g. --threshold black.minDuration=2
                        --threshold loudness.targetLufs=-24 --threshold desync.audioLateMs=100
-  --expect LIST        tracks the input must carry: audio,video (default) or one of them
+  --expect LIST        what the input must carry: audio,video (default), one of them, or with
+                       captions too (closed captions in an MPEG-TS video: captions.missing)
   --format FMT         json (default, NDJSON) or text
   --name NAME          streamId in events (default: the input's file name)
   --realtime           read at native speed even for a file
@@ -68,7 +69,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   }
   let detectors: DefectType[];
   let thresholds: ReturnType<typeof resolveThresholds>;
-  let expect: { audio: boolean; video: boolean };
+  let expect: { audio: boolean; video: boolean; captions?: boolean };
   try {
     if (positionals.length !== 1) throw new UsageError('expected exactly one input (a file path or a URL)');
     detectors = parseDetectors(values.detectors);
@@ -222,13 +223,17 @@ function parseDetectors(list: string | undefined): DefectType[] {
   return names as DefectType[];
 }
 
-function parseExpect(list: string | undefined): { audio: boolean; video: boolean } {
+function parseExpect(list: string | undefined): { audio: boolean; video: boolean; captions?: boolean } {
   if (!list) return { audio: true, video: true };
   const names = list.split(',').map((s) => s.trim());
   for (const name of names) {
-    if (name !== 'audio' && name !== 'video' && name !== 'none') {
-      throw new UsageError(`--expect ${name}: expected audio, video or none`);
+    if (!['audio', 'video', 'captions', 'none'].includes(name)) {
+      throw new UsageError(`--expect ${name}: expected audio, video, captions or none`);
     }
   }
-  return { audio: names.includes('audio'), video: names.includes('video') };
+  return {
+    audio: names.includes('audio'),
+    video: names.includes('video'),
+    ...(names.includes('captions') ? { captions: true } : {}),
+  };
 }

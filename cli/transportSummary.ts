@@ -20,5 +20,6 @@ export function formatTransport(report: TransportReport | null): string {
           ? ', variable rate (accuracy not judged)'
           : '')
     : 'no PCR';
-  return `transport: ${report.packets} packets; ${pids}; ${clock}`;
+  const captions = report.captionServices.length ? `; captions ${report.captionServices.join(', ')}` : '';
+  return `transport: ${report.packets} packets; ${pids}; ${clock}${captions}`;
 }

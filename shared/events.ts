@@ -17,6 +17,8 @@ export const DEFECT_TYPES = [
   'audio.phase',
   // True peak over the delivery limit (BS.1770-4): runs when a stream lists it (OPT_IN_TYPES).
   'audio.true_peak',
+  // Closed captions (CEA-608/708 in the video of MPEG-TS sources) that stopped, or never came when expected.
+  'captions.missing',
   // ETSI TR 101 290 on MPEG-TS read by the worker itself (UDP sources).
   'transport.sync',
   'transport.pat',
@@ -137,6 +139,7 @@ export const DEFAULT_SEVERITY: Record<DefectType, Severity> = {
   'audio.channel_silence': 'major',
   'audio.phase': 'major',
   'audio.true_peak': 'minor',
+  'captions.missing': 'major',
   'video.missing': 'critical',
   'transport.sync': 'critical',
   'transport.pat': 'critical',

@@ -30,7 +30,8 @@ export const streamSpecSchema = z.strictObject({
     )
     .refine((labels) => Object.keys(labels).length <= 20, 'at most 20 labels')
     .optional(),
-  expect: z.strictObject({ audio: z.boolean(), video: z.boolean() }).optional(),
+  /** Tracks the stream must carry; `captions`: closed captions in its video (captions.missing when none). */
+  expect: z.strictObject({ audio: z.boolean(), video: z.boolean(), captions: z.boolean().optional() }).optional(),
   decode: z.enum(DECODE_PROFILES).optional(),
   /**
    * Keep a loudness log (GET /streams/{id}/loudness): per second momentary, short-term and true
@@ -104,6 +105,8 @@ export interface StreamHealth {
    */
   decoding?: 'reference' | 'full';
   fullReason?: string;
+  /** Closed-caption services the video carried (CC1–CC4, 708-1 …; MPEG-TS sources). */
+  captions?: string[];
 }
 
 export interface StreamRecord {
@@ -114,7 +117,7 @@ export interface StreamRecord {
   detectors: DefectType[];
   thresholds: PartialThresholds;
   labels: Record<string, string>;
-  expect: { audio: boolean; video: boolean };
+  expect: { audio: boolean; video: boolean; captions?: boolean };
   /** The owner's choice of decode profile; absent: the worker's default. */
   decode?: DecodeProfile;
   /** A loudness log is kept (periods of `periodMinutes`, default 60). */

@@ -16,6 +16,8 @@ export interface Thresholds {
   loudness: { targetLufs: number; toleranceLu: number; minDuration: number };
   /** audio.true_peak: over `limitDbtp` (dBTP, BS.1770-4) for `minDuration` (0: any overshoot). */
   truePeak: { limitDbtp: number; minDuration: number };
+  /** captions.missing: a caption carriage gone (or none, when expected) for `minDuration` s. */
+  captions: { minDuration: number };
   desync: { audioEarlyMs: number; audioLateMs: number; minDuration: number };
   loss: { minDuration: number };
   /**
@@ -56,6 +58,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   clipping: { levelDbfs: -1, minRun: 32, minDuration: 0.5 },
   loudness: { targetLufs: -23, toleranceLu: 5, minDuration: 10 },
   truePeak: { limitDbtp: -1, minDuration: 0 },
+  captions: { minDuration: 10 },
   desync: { audioEarlyMs: 45, audioLateMs: 125, minDuration: 5 },
   loss: { minDuration: 3 },
   channels: { levelDbfs: -60, minDuration: 2, phaseCorrelation: -0.5, phaseDuration: 3 },

@@ -50,6 +50,7 @@ export const thresholdsSchema = z.strictObject({
       minDuration: seconds,
     })
     .partial(),
+  captions: z.strictObject({ minDuration: seconds }).partial(),
   desync: z
     .strictObject({
       /** Audio ahead of video by more than this is a defect (BT.1359: 45 ms). */

@@ -408,6 +408,7 @@ export class StreamSupervisor {
       ...(this.lastError ? { lastError: this.lastError } : {}),
       ...(pipeline.decoderInput ? { decoderInput: pipeline.decoderInput } : {}),
       ...pipeline.decoding,
+      ...(pipeline.captionServices.length ? { captions: pipeline.captionServices } : {}),
     });
     await this.health.write(health);
   }

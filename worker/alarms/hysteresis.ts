@@ -51,6 +51,7 @@ const FLICKER: Record<DefectType, { bridge: number; clearAfter: ClearAfter }> = 
   'audio.phase': { bridge: 0.5, clearAfter: 2 },
   // Overshoots come with the loud passages of a programme: one incident per passage.
   'audio.true_peak': { bridge: 1, clearAfter: 5 },
+  'captions.missing': { bridge: 1, clearAfter: 2 },
   'video.missing': { bridge: 0, clearAfter: 0 },
   'transport.sync': TRANSPORT,
   'transport.pat': TRANSPORT,
@@ -90,6 +91,7 @@ const HOLD_OFF: Record<DefectType, (t: Thresholds) => number> = {
   'audio.channel_silence': (t) => t.channels.minDuration,
   'audio.phase': (t) => t.channels.phaseDuration,
   'audio.true_peak': (t) => t.truePeak.minDuration,
+  'captions.missing': (t) => t.captions.minDuration,
   'video.missing': () => 0,
   'transport.sync': () => 0,
   'transport.pat': () => 0,

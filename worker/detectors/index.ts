@@ -5,6 +5,7 @@
  */
 import type { MediaType } from '../../shared/events.js';
 import { BlackDetector } from './BlackDetector.js';
+import { CaptionsDetector } from './CaptionsDetector.js';
 import { ChannelSilenceDetector } from './ChannelSilenceDetector.js';
 import { ClippingDetector } from './ClippingDetector.js';
 import { CorruptionDetector } from './CorruptionDetector.js';
@@ -42,4 +43,5 @@ export const DETECTORS: Record<MediaType, DetectorFactory> = {
   'audio.channel_silence': (c) => new ChannelSilenceDetector(c),
   'audio.phase': (c) => new PhaseDetector(c),
   'audio.true_peak': (c) => new TruePeakDetector(c),
+  'captions.missing': (c) => new CaptionsDetector(c),
 };

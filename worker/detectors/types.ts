@@ -44,7 +44,7 @@ export interface DetectorContext {
   /** True for segmented sources (HLS, DASH), which deliver media a segment at a time. */
   segmented?: boolean;
   /** Tracks the stream is expected to carry. */
-  expect: { audio: boolean; video: boolean };
+  expect: { audio: boolean; video: boolean; captions?: boolean };
   /**
    * The stream's slate as 32×18 cell means of full-range luma (converter/slate.ts), once decoded;
    * null when it could not be (video.slate then judges nothing). Absent: the stream has none.

@@ -16,6 +16,7 @@ import { slateContext } from '../converter/slate.js';
 import { isSegmentedKind } from '../converter/sourceKind.js';
 import type { TrackInfo } from '../converter/types.js';
 import type { AdBreaks } from '../delivery/AdBreaks.js';
+import { CaptionsDetector } from '../detectors/CaptionsDetector.js';
 import { DetectorSet } from '../detectors/DetectorSet.js';
 import { MAX_SEGMENT_ALLOWANCE, type StreamLossDetector } from '../detectors/StreamLossDetector.js';
 import type { Observation } from '../detectors/types.js';
@@ -170,6 +171,12 @@ export class StreamPipeline {
     if (this.tap?.decoderInput) return this.tap.decoderInput;
     const ladder = this.ladder.ladder;
     return ladder && ladder.decoderUrl !== this.source ? ladder.decoderUrl : null;
+  }
+
+  /** Closed-caption services the stream's video carried (captions.missing sees them). */
+  get captionServices(): string[] {
+    const rule = this.detectors.all.find((d) => d instanceof CaptionsDetector);
+    return rule instanceof CaptionsDetector ? rule.serviceList : [];
   }
 
   /** What the decoder decodes, and why every picture when a rule asked for it. */

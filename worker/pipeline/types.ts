@@ -20,7 +20,7 @@ export interface PipelineOptions {
   realtime: boolean;
   thresholds: Thresholds;
   detectors: readonly DefectType[];
-  expect: { audio: boolean; video: boolean };
+  expect: { audio: boolean; video: boolean; captions?: boolean };
   /** The stream's slate picture (PNG or JPEG, base64): on screen, it is `video.slate`. */
   slate?: string;
   logger: Logger;

@@ -9,6 +9,7 @@
  */
 
 import { CueLog, type CueReport, SCTE35_STREAM_TYPE } from './cueLog.js';
+import { CAPTION_STREAM_TYPES, type Carriage, CaptionScanner } from './captions.js';
 import { PcrAccuracy, type PcrFigures } from './pcrAccuracy.js';
 import { crc32, hasPts, readPat, readPmt, SectionAssembler } from './psi.js';
 
@@ -54,6 +55,10 @@ export interface TransportErrors {
   pts: number;
   /** 1.4 by PID ("0x0100"): the continuity errors of each. */
   continuityByPid: Record<string, number>;
+  /** Closed-caption carriages seen in the video (not errors: what captions.missing judges). */
+  captions: Carriage[];
+  /** Caption services that have carried something so far (CC1–CC4, 708-1 …). */
+  captionServices?: string[];
 }
 
 export interface TsAnalyzerOptions {
@@ -94,6 +99,7 @@ const zero = (): TransportErrors => ({
   duplicatePackets: 0,
   pts: 0,
   continuityByPid: {},
+  captions: [],
 });
 
 /** Adds `more` to `sum` (errors of several pieces of a stream). */
@@ -102,7 +108,9 @@ export function addErrors(sum: TransportErrors, more: TransportErrors): void {
     if (key === 'continuityByPid') {
       for (const [pid, n] of Object.entries(more.continuityByPid))
         sum.continuityByPid[pid] = (sum.continuityByPid[pid] ?? 0) + n;
-    } else sum[key] += more[key];
+    } else if (key === 'captions') sum.captions = [...new Set([...sum.captions, ...more.captions])];
+    else if (key === 'captionServices') sum.captionServices = more.captionServices;
+    else sum[key] += more[key];
   }
 }
 
@@ -115,6 +123,8 @@ export interface TransportReport {
   /** Per PID: packets, continuity errors, packets missing, packets sent twice. */
   pids: { pid: string; packets: number; continuityErrors: number; missing: number; duplicates: number }[];
   pcr: (PcrFigures & { pid: string }) | null;
+  /** Caption services that carried something: CC1–CC4, 708-1 … */
+  captionServices: string[];
 }
 
 export class TsAnalyzer {
@@ -157,6 +167,8 @@ export class TsAnalyzer {
     { packets: number; errors: number; missing: number; duplicates: number }
   >();
   private readonly accuracy = new PcrAccuracy();
+  /** Video PIDs (by PMT stream type) whose captions are read. */
+  private readonly captionScanners = new Map<number, CaptionScanner>();
 
   constructor(options: TsAnalyzerOptions = {}) {
     this.pidTimeoutMs = (options.pidTimeoutSeconds ?? 5) * 1000;
@@ -272,6 +284,7 @@ export class TsAnalyzer {
   /** The errors counted since the last call. */
   take(): TransportErrors {
     const errors = this.errors;
+    if (this.captionScanners.size) errors.captionServices = this.captionServices;
     this.errors = zero();
     return errors;
   }
@@ -327,6 +340,8 @@ export class TsAnalyzer {
     if (elementary) {
       if (start && !scrambled && payload + 9 <= o + PACKET && hasPts(b, payload))
         this.ptsSeen.set(pid, nowMs);
+      const scanner = scrambled ? undefined : this.captionScanners.get(pid);
+      if (scanner) this.scanCaptions(scanner, b, payload, o + PACKET, start);
       return;
     }
     if (this.cuePids.has(pid)) {
@@ -388,6 +403,19 @@ export class TsAnalyzer {
     stats.missing += missing;
   }
 
+  /** A video packet's payload to its caption scanner, past the PES header when one starts here. */
+  private scanCaptions(scanner: CaptionScanner, b: Uint8Array, from: number, end: number, start: boolean): void {
+    let at = from;
+    if (start) {
+      if (from + 9 > end || b[from] !== 0 || b[from + 1] !== 0 || b[from + 2] !== 1) return;
+      scanner.pesStart();
+      at = from + 9 + b[from + 8];
+    }
+    if (at < end) scanner.push(b, at, end);
+    for (const carriage of scanner.take())
+      if (!this.errors.captions.includes(carriage)) this.errors.captions.push(carriage);
+  }
+
   /** The whole stream so far: packets and continuity per PID, the PCR figures (2.3, 2.4). */
   get report(): TransportReport {
     return {
@@ -402,7 +430,16 @@ export class TsAnalyzer {
           duplicates: s.duplicates,
         })),
       pcr: this.pcrPid === null ? null : { pid: pidName(this.pcrPid), ...this.accuracy.figures },
+      captionServices: this.captionServices,
     };
+  }
+
+  /** Caption services that carried something so far, in order: CC1–CC4, then 708 services. */
+  get captionServices(): string[] {
+    const all = new Set<string>();
+    for (const scanner of this.captionScanners.values()) for (const s of scanner.services) all.add(s);
+    const order = (s: string) => (s.startsWith('CC') ? `0${s}` : `1${s.padStart(8, '0')}`);
+    return [...all].sort((a, b) => order(a).localeCompare(order(b)));
   }
 
   private pcr(b: Uint8Array, at: number, discontinuity: boolean): void {
@@ -470,6 +507,8 @@ export class TsAnalyzer {
     for (const { pid: esPid, type } of pmt.streams) {
       if (type === SCTE35_STREAM_TYPE) this.cuePids.add(esPid);
       else if (!this.esPids.has(esPid)) this.esPids.set(esPid, nowMs);
+      const codec = CAPTION_STREAM_TYPES[type];
+      if (codec && !this.captionScanners.has(esPid)) this.captionScanners.set(esPid, new CaptionScanner(codec));
     }
   }
 }
