@@ -63,6 +63,7 @@ export function checkTransport(r: Rendition, s: SegmentInfo, bytes: Buffer, thre
       clock: 'pcr',
       pidTimeoutSeconds: thresholds.transport.pidTimeout,
       pcrRepetition: !r.audio,
+      pcrAccuracy: false,
     });
   // PAT and PMT once per segment (at its start), not every 0.5 s as on a broadcast feed: the
   // wait is this segment's length, which can exceed the target duration read at the start.

@@ -82,6 +82,8 @@ export interface TsAnalyzerOptions {
    * audio PES starts, a few times a second, and no HLS player recovers its clock from it.
    */
   pcrRepetition?: boolean;
+  /** false: no PCR accuracy check (2.4), e.g. for HLS segments, whose players recover no clock. */
+  pcrAccuracy?: boolean;
 }
 
 const zero = (): TransportErrors => ({
@@ -156,6 +158,9 @@ export class TsAnalyzer {
   private readonly pcrClock: boolean;
   private tableIntervalMs: number;
   private readonly pcrRepetition: boolean;
+  private readonly pcrAccuracy: boolean;
+  /** Null packets seen: the padding a constant-rate multiplexer adds. */
+  private nullPackets = 0;
   /** `clock: 'pcr'`: stream time, ms, advanced by the PCR steps. */
   private streamMs = 0;
   /** PAT/PMT sections being put together from several packets. */
@@ -175,6 +180,7 @@ export class TsAnalyzer {
     this.pcrClock = options.clock === 'pcr';
     this.tableIntervalMs = (options.tableIntervalSeconds ?? TABLE_INTERVAL_MS / 1000) * 1000;
     this.pcrRepetition = options.pcrRepetition ?? true;
+    this.pcrAccuracy = options.pcrAccuracy ?? true;
   }
 
   /**
@@ -321,7 +327,10 @@ export class TsAnalyzer {
       this.errors.tei++;
       return;
     }
-    if (pid === NULL_PID) return;
+    if (pid === NULL_PID) {
+      this.nullPackets++;
+      return;
+    }
     let payload = o + 4;
     let discontinuity = false;
     if (afc & 2) {
@@ -457,7 +466,8 @@ export class TsAnalyzer {
     let delta = pcr - last;
     if (delta < -PCR_WRAP / 2) delta += PCR_WRAP;
     const seconds = delta / 27e6;
-    if (this.accuracy.add(position, seconds >= 0 && seconds <= 1 ? delta : null)) this.errors.pcrAccuracy++;
+    const judged = this.accuracy.add(position, seconds >= 0 && seconds <= 1 ? delta : null, this.nullPackets > 0);
+    if (judged && this.pcrAccuracy) this.errors.pcrAccuracy++;
     if (seconds < 0 || (this.pcrRepetition && seconds > PCR_INTERVAL)) this.errors.pcr++;
     if (this.pcrClock && seconds >= 0 && seconds <= 1) {
       this.streamMs += seconds * 1000;

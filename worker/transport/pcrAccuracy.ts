@@ -3,9 +3,10 @@
  * within ±500 ns of the time its position in the stream gives — the byte holding the last bit of
  * its program_clock_reference_base, at the stream's rate. The rate and the line are fitted (least
  * squares) to the previous PCRs of the PID (up to WINDOW of them), and the new PCR is judged
- * against that line. The stream counts as constant-rate while those previous PCRs lie within
- * CONSTANT_RATE_NS of their own line; a variable-rate stream (most files FFmpeg writes without
- * `-muxrate`) is not judged at all: its PCRs follow its bytes only loosely by design.
+ * against that line. The stream counts as constant-rate when it is padded with null packets (as a
+ * constant-rate multiplexer pads it) and those previous PCRs lie within CONSTANT_RATE_NS of their
+ * own line; a variable-rate stream (most files FFmpeg writes without `-muxrate`, HLS segments) is
+ * not judged at all: its PCRs follow its bytes only loosely by design.
  *
  * Also the PCR intervals (2.3's figure) for the transport report.
  */
@@ -50,9 +51,10 @@ export class PcrAccuracy {
   /**
    * One PCR at byte position `at` (27 MHz ticks, `delta` since the previous one when known and
    * plausible, else null: a discontinuity, a wrap not unwrapped, a step back — the line starts
-   * afresh). Returns true when it is off by more than ±500 ns on a constant-rate stream.
+   * afresh); `padded`: the stream has carried null packets. Returns true when it is off by more
+   * than ±500 ns on a constant-rate stream.
    */
-  add(at: number, delta: number | null): boolean {
+  add(at: number, delta: number | null, padded = true): boolean {
     this.count++;
     const last = this.points.at(-1);
     if (!last || delta === null) {
@@ -67,7 +69,7 @@ export class PcrAccuracy {
     if (this.points.length >= MIN_POINTS) {
       const line = lineThrough(this.points);
       const spread = Math.max(...this.points.map((p) => Math.abs(p.pcr - line.at(p.at))));
-      this.constant = spread / TICKS_PER_NS <= CONSTANT_RATE_NS;
+      this.constant = padded && spread / TICKS_PER_NS <= CONSTANT_RATE_NS;
       this.bitrate = line.slope > 0 ? (8 * 27e6) / line.slope : null;
       if (this.constant) {
         const errorNs = Math.abs(pcr - line.at(at)) / TICKS_PER_NS;
