@@ -25,7 +25,9 @@ export class CaptionScanner {
   private carriages = new Set<Carriage>();
   /** Services ever seen carrying something: CC1–CC4, 708-1 … */
   readonly services = new Set<string>();
-  private zeros = 0;
+  /** Bytes carried from the previous piece (up to two, which may begin a start code), then the piece. */
+  private scratch = Buffer.alloc(512);
+  private tail = 0;
   /** The unit being collected (an SEI NAL unit or MPEG-2 user data), without its start code. */
   private unit: number[] | null = null;
   /** Bytes of the next unit's header still to come (HEVC NAL headers are two bytes). */
@@ -38,38 +40,62 @@ export class CaptionScanner {
 
   constructor(private readonly codec: VideoCodec) {}
 
-  /** Elementary stream bytes of the video PID, in order (PES headers already skipped). */
+  /**
+   * Elementary stream bytes of the video PID, in order (PES headers already skipped). Start codes
+   * are found by looking at every third byte (startCode): only the few bytes of SEI and user data
+   * are looked at one by one.
+   */
   push(bytes: Uint8Array, from: number, to: number): void {
-    for (let i = from; i < to; i++) {
-      const b = bytes[i];
-      if (this.awaitingHeader) {
-        this.awaitingHeader = false;
-        this.startUnit(b);
-        continue;
-      }
-      if (this.unit && this.unit.length < MAX_UNIT) this.unit.push(b);
-      if (b === 0) {
-        this.zeros++;
-        continue;
-      }
-      if (b === 1 && this.zeros >= 2) {
-        // A start code: the unit before it is whole (without the zeros of this start code).
-        if (this.unit) {
-          this.unit.length = Math.max(0, this.unit.length - Math.min(this.zeros, 3) - 1);
-          this.finishUnit(this.unit);
-          this.unit = null;
-        }
-        this.awaitingHeader = true;
-      }
-      this.zeros = 0;
+    // The last two bytes of the previous piece may begin a start code: scan them again.
+    const length = this.tail + to - from;
+    if (this.scratch.length < length) {
+      const bigger = Buffer.alloc(length * 2);
+      this.scratch.copy(bigger, 0, 0, this.tail);
+      this.scratch = bigger;
     }
+    const chunk = this.scratch;
+    chunk.set(bytes.subarray(from, to), this.tail);
+    let scan = 0;
+    if (this.awaitingHeader && length > 0) {
+      this.awaitingHeader = false;
+      this.startUnit(chunk[0]);
+      scan = 1;
+    }
+    for (;;) {
+      const at = startCode(chunk, scan, length);
+      if (at < 0) break;
+      this.collect(chunk, scan, at);
+      if (this.unit) this.finishUnit(this.unit);
+      this.unit = null;
+      if (at + 3 >= length) {
+        this.awaitingHeader = true;
+        scan = length;
+        break;
+      }
+      this.startUnit(chunk[at + 3]);
+      scan = at + 4;
+    }
+    const keep = this.awaitingHeader ? 0 : Math.min(2, length - scan);
+    this.collect(chunk, scan, length - keep);
+    chunk.copyWithin(0, length - keep, length);
+    this.tail = keep;
+  }
+
+  /** Bytes of the unit being collected (an SEI or user data: small), if one is. */
+  private collect(chunk: Buffer, from: number, to: number): void {
+    const unit = this.unit;
+    if (!unit) return;
+    for (let i = from; i < to && unit.length < MAX_UNIT; i++) unit.push(chunk[i]);
   }
 
   /** A new PES packet starts: a unit cut by it ends here. */
   pesStart(): void {
-    if (this.unit) this.finishUnit(this.unit);
+    if (this.unit) {
+      this.collect(this.scratch, 0, this.tail);
+      this.finishUnit(this.unit);
+    }
     this.unit = null;
-    this.zeros = 0;
+    this.tail = 0;
     this.awaitingHeader = false;
   }
 
@@ -168,6 +194,23 @@ export class CaptionScanner {
       i += size;
     }
   }
+}
+
+/**
+ * Where the first start code (00 00 01) in c[from, end) begins, or −1. A byte above 1 cannot be
+ * any of the start code's three bytes ending there or in the next two: skip three (the way
+ * FFmpeg's start code search runs).
+ */
+function startCode(c: Uint8Array, from: number, end: number): number {
+  let i = from + 2;
+  while (i < end) {
+    const b = c[i];
+    if (b > 1) i += 3;
+    else if (b === 0) i++;
+    else if (c[i - 1] === 0 && c[i - 2] === 0) return i - 2;
+    else i += 3;
+  }
+  return -1;
 }
 
 function startsWith(d: number[], at: number, prefix: number[]): boolean {
