@@ -45,7 +45,21 @@ function parseRate(rate: string | undefined): number {
 }
 
 /** Reads the input's tracks with ffprobe; throws SourceOpenError with ffprobe's own words on failure. */
-export function probeInput(source: string, options: ProbeOptions): Promise<TrackInfo> {
+export async function probeInput(source: string, options: ProbeOptions): Promise<TrackInfo> {
+  const first = await probeOnce(source, options, 2_000_000);
+  // A live stream joined between key frames on a busy machine: its video track is listed (the
+  // PMT names it) but FFmpeg had not seen enough of it in 2 s to know its size. That is not a
+  // missing video (video.missing): look longer, once.
+  if (first.unresolvedVideo && options.kind !== 'file')
+    return (await probeOnce(source, options, 6_000_000)).tracks;
+  return first.tracks;
+}
+
+function probeOnce(
+  source: string,
+  options: ProbeOptions,
+  window: number,
+): Promise<{ tracks: TrackInfo; unresolvedVideo: boolean }> {
   const timeout = options.timeoutSeconds ?? 20;
   const live = options.kind !== 'file';
   const proxied = readsThroughProxy(options.inputArgs);
@@ -59,7 +73,7 @@ export function probeInput(source: string, options: ProbeOptions): Promise<Track
     proxied ? PROXIED_HTTP_WHITELIST : PROTOCOL_WHITELIST[options.kind],
     // Live inputs: a shorter analysis window so a stream starts (and restarts) in about 2 s, and
     // a read timeout FFmpeg itself keeps (the probe must not outlive a worker that dies).
-    ...(live ? [...timed.args, '-analyzeduration', '2000000', '-probesize', '2000000'] : []),
+    ...(live ? [...timed.args, '-analyzeduration', String(window), '-probesize', String(window)] : []),
     ...(options.inputArgs ?? []),
     '-show_streams',
     '-show_format',
@@ -102,34 +116,39 @@ export function probeInput(source: string, options: ProbeOptions): Promise<Track
         return;
       }
       const streams = parsed.streams ?? [];
-      const v = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic && s.width);
+      const pictures = streams.filter((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
+      const v = pictures.find((s) => s.width);
       const a = streams.find((s) => s.codec_type === 'audio' && s.channels);
       if (!v && !a) {
         reject(new SourceOpenError(`cannot open ${source}: no audio or video track found`, source));
         return;
       }
       const duration = Number(parsed.format?.duration);
+      const unresolvedVideo = !v && pictures.length > 0;
       resolve({
-        video: v
-          ? {
-              codec: v.codec_name ?? 'unknown',
-              width: v.width ?? 0,
-              height: v.height ?? 0,
-              frameRate: parseRate(v.avg_frame_rate) || parseRate(v.r_frame_rate),
-            }
-          : null,
-        audio: a
-          ? {
-              codec: a.codec_name ?? 'unknown',
-              sampleRate: Number(a.sample_rate) || 48000,
-              channels: a.channels ?? 2,
-            }
-          : null,
-        duration: Number.isFinite(duration) && duration > 0 ? duration : null,
-        startTime: Number.isFinite(Number(parsed.format?.start_time))
-          ? Number(parsed.format?.start_time)
-          : null,
-        formatName: parsed.format?.format_name ?? 'unknown',
+        unresolvedVideo,
+        tracks: {
+          video: v
+            ? {
+                codec: v.codec_name ?? 'unknown',
+                width: v.width ?? 0,
+                height: v.height ?? 0,
+                frameRate: parseRate(v.avg_frame_rate) || parseRate(v.r_frame_rate),
+              }
+            : null,
+          audio: a
+            ? {
+                codec: a.codec_name ?? 'unknown',
+                sampleRate: Number(a.sample_rate) || 48000,
+                channels: a.channels ?? 2,
+              }
+            : null,
+          duration: Number.isFinite(duration) && duration > 0 ? duration : null,
+          startTime: Number.isFinite(Number(parsed.format?.start_time))
+            ? Number(parsed.format?.start_time)
+            : null,
+          formatName: parsed.format?.format_name ?? 'unknown',
+        },
       });
     });
   });
