@@ -11,7 +11,7 @@ export function makeClip(
   path: string,
   seconds: number,
   videoFilter = '',
-  options: { audio?: boolean; muxrate?: number } = {},
+  options: { audio?: boolean; muxrate?: number; gop?: number } = {},
 ): void {
   const audio = options.audio ?? true;
   execFileSync('ffmpeg', [
@@ -29,7 +29,8 @@ export function makeClip(
     '-preset',
     'ultrafast',
     '-g',
-    '25',
+    String(options.gop ?? 25),
+    ...(options.gop ? ['-keyint_min', String(options.gop), '-sc_threshold', '0'] : []),
     ...(options.muxrate ? ['-muxrate', String(options.muxrate)] : []),
     '-f',
     'mpegts',

@@ -4,13 +4,13 @@
  * first look (2 s), which finds a video track it cannot size. The probe looks again, longer,
  * rather than calling the video missing (a density benchmark raised video.missing so).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DefectEvent } from '../../../shared/events.js';
 import { joinAt } from '../../fixtures/tsSurgery.js';
+import { makeClip } from '../../helpers/clips.js';
 import { freeUdpPort, UdpSender } from '../../helpers/liveOrigin.js';
 import { monitorUdp } from '../../helpers/udpMonitor.js';
 
@@ -24,22 +24,7 @@ describe('probing a live source whose video comes late', () => {
     // Key frames every 4 s; the stream starts 1.3 s into the first picture group.
     const dir = mkdtempSync(join(tmpdir(), 'streamqc-probe-'));
     const clip = join(dir, 'clip.ts');
-    execFileSync('ffmpeg', [
-      ...[
-        '-v',
-        'error',
-        '-f',
-        'lavfi',
-        '-i',
-        'testsrc2=s=320x180:r=25:d=40',
-        '-f',
-        'lavfi',
-        '-i',
-        'sine=f=440:d=40',
-      ],
-      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '100', '-keyint_min', '100', '-sc_threshold', '0'],
-      ...['-c:a', 'aac', '-f', 'mpegts', clip],
-    ]);
+    makeClip(clip, 40, '', { gop: 100 });
     const late = join(dir, 'late.ts');
     writeFileSync(late, joinAt(readFileSync(clip), 1.3));
     const port = await freeUdpPort();

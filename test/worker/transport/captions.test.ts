@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CaptionScanner } from '../../../worker/transport/captions.js';
-import { captionSei, ccData, parity } from '../../fixtures/captionSei.js';
+import { captionSei, ccData, escapeNal, parity } from '../../fixtures/captionSei.js';
 import { fixturePath, fixturesReady } from '../../fixtures/generate.js';
 import { events, runCli } from '../../helpers/runCli.js';
 
@@ -63,21 +63,12 @@ describe('CaptionScanner', () => {
     expect(scanner.take().sort()).toEqual(['608-field1', '608-field2']);
   });
 
-  it('reads HEVC prefix SEI (two-byte NAL header) with emulation prevention in it', () => {
-    // A 708 packet whose service block carries 0x00 0x00 0x01: escaped in the NAL, read back whole.
+  it('reads HEVC prefix SEI (two-byte NAL header)', () => {
+    // A 708 packet for service 1 (block size 3), the NAL escaped as an encoder writes it.
     const cc = [0x40 | 2, 0xff, 0xff, (0 << 6) | 2, 0x23, 0xfe, 0x00, 0x00];
     const t35 = [0xb5, 0x00, 0x31, 0x47, 0x41, 0x39, 0x34, 0x03, ...cc, 0xff];
     const rbsp = [0x04, t35.length, ...t35, 0x80];
-    const escaped: number[] = [];
-    let zeros = 0;
-    for (const b of rbsp) {
-      if (zeros >= 2 && b <= 3) {
-        escaped.push(3);
-        zeros = 0;
-      }
-      escaped.push(b);
-      zeros = b === 0 ? zeros + 1 : 0;
-    }
+    const escaped = escapeNal(rbsp);
     const nal = Buffer.from([0, 0, 0, 1, 39 << 1, 0x01, ...escaped, 0, 0, 0, 1, 0x02, 0x01]);
     const scanner = new CaptionScanner('hevc');
     scan(scanner, nal, 2);
