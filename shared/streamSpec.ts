@@ -31,7 +31,9 @@ export const streamSpecSchema = z.strictObject({
     .refine((labels) => Object.keys(labels).length <= 20, 'at most 20 labels')
     .optional(),
   /** Tracks the stream must carry; `captions`: closed captions in its video (captions.missing when none). */
-  expect: z.strictObject({ audio: z.boolean(), video: z.boolean(), captions: z.boolean().optional() }).optional(),
+  expect: z
+    .strictObject({ audio: z.boolean(), video: z.boolean(), captions: z.boolean().optional() })
+    .optional(),
   decode: z.enum(DECODE_PROFILES).optional(),
   /**
    * Keep a loudness log (GET /streams/{id}/loudness): per second momentary, short-term and true

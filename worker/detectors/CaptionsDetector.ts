@@ -40,7 +40,9 @@ export class CaptionsDetector implements Detector {
       active,
       detail: active
         ? {
-            missing: none ? 'captions (expected, none carried)' : missing.map((c) => NAMES[c] ?? c).join(', '),
+            missing: none
+              ? 'captions (expected, none carried)'
+              : missing.map((c) => NAMES[c] ?? c).join(', '),
             ...(this.services.size ? { services: [...this.services].join(',') } : {}),
           }
         : {},

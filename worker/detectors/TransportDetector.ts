@@ -6,7 +6,10 @@
 import type { DefectType } from '../../shared/events.js';
 import type { TransportErrors } from '../transport/TsAnalyzer.js';
 
-type Counter = Exclude<keyof TransportErrors, 'continuityByPid' | 'missingPackets' | 'duplicatePackets' | 'captions' | 'captionServices'>;
+type Counter = Exclude<
+  keyof TransportErrors,
+  'continuityByPid' | 'missingPackets' | 'duplicatePackets' | 'captions' | 'captionServices'
+>;
 
 import type { Detail, Detector, DetectorContext } from './types.js';
 

@@ -8,8 +8,8 @@
  * PAT/PMT sections are put together and read by psi.ts; SCTE-35 cues are kept by cueLog.ts.
  */
 
+import { CAPTION_STREAM_TYPES, CaptionScanner, type Carriage } from './captions.js';
 import { CueLog, type CueReport, SCTE35_STREAM_TYPE } from './cueLog.js';
-import { CAPTION_STREAM_TYPES, type Carriage, CaptionScanner } from './captions.js';
 import { PcrAccuracy, type PcrFigures } from './pcrAccuracy.js';
 import { crc32, hasPts, readPat, readPmt, SectionAssembler } from './psi.js';
 
@@ -413,7 +413,13 @@ export class TsAnalyzer {
   }
 
   /** A video packet's payload to its caption scanner, past the PES header when one starts here. */
-  private scanCaptions(scanner: CaptionScanner, b: Uint8Array, from: number, end: number, start: boolean): void {
+  private scanCaptions(
+    scanner: CaptionScanner,
+    b: Uint8Array,
+    from: number,
+    end: number,
+    start: boolean,
+  ): void {
     let at = from;
     if (start) {
       if (from + 9 > end || b[from] !== 0 || b[from + 1] !== 0 || b[from + 2] !== 1) return;
@@ -466,7 +472,11 @@ export class TsAnalyzer {
     let delta = pcr - last;
     if (delta < -PCR_WRAP / 2) delta += PCR_WRAP;
     const seconds = delta / 27e6;
-    const judged = this.accuracy.add(position, seconds >= 0 && seconds <= 1 ? delta : null, this.nullPackets > 0);
+    const judged = this.accuracy.add(
+      position,
+      seconds >= 0 && seconds <= 1 ? delta : null,
+      this.nullPackets > 0,
+    );
     if (judged && this.pcrAccuracy) this.errors.pcrAccuracy++;
     if (seconds < 0 || (this.pcrRepetition && seconds > PCR_INTERVAL)) this.errors.pcr++;
     if (this.pcrClock && seconds >= 0 && seconds <= 1) {
@@ -518,7 +528,8 @@ export class TsAnalyzer {
       if (type === SCTE35_STREAM_TYPE) this.cuePids.add(esPid);
       else if (!this.esPids.has(esPid)) this.esPids.set(esPid, nowMs);
       const codec = CAPTION_STREAM_TYPES[type];
-      if (codec && !this.captionScanners.has(esPid)) this.captionScanners.set(esPid, new CaptionScanner(codec));
+      if (codec && !this.captionScanners.has(esPid))
+        this.captionScanners.set(esPid, new CaptionScanner(codec));
     }
   }
 }

@@ -14,7 +14,7 @@ export type Carriage = '608-field1' | '608-field2' | '708';
 export type VideoCodec = 'h264' | 'hevc' | 'mpeg2';
 
 /** PMT stream types of the video codecs captions are read from. */
-export const CAPTION_STREAM_TYPES: Record<number, VideoCodec> = { 0x1b: 'h264', 0x24: 'hevc', 0x02: 'mpeg2' };
+export const CAPTION_STREAM_TYPES: Record<number, VideoCodec> = { 27: 'h264', 36: 'hevc', 2: 'mpeg2' };
 
 /** Longest NAL unit or user data kept while looking for its end, bytes (SEI are small). */
 const MAX_UNIT = 4096;
@@ -119,7 +119,7 @@ export class CaptionScanner {
       if (startsWith(unit, 0, GA94) && unit[4] === 0x03) this.ccData(unit, 5);
       return;
     }
-    this.sei(unescape(unit));
+    this.sei(rbspOf(unit));
   }
 
   /** SEI messages: user_data_registered_itu_t_t35 (4) with ATSC's GA94 cc_data. */
@@ -218,7 +218,7 @@ function startsWith(d: number[], at: number, prefix: number[]): boolean {
 }
 
 /** NAL payload to RBSP: every 0x000003 loses its 0x03. */
-function unescape(nal: number[]): number[] {
+function rbspOf(nal: number[]): number[] {
   const out: number[] = [];
   let zeros = 0;
   for (const b of nal) {
