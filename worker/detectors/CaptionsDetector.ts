@@ -3,7 +3,9 @@
  * its video: transport/captions.ts) stop for `thresholds.captions.minDuration` (10 s) while its
  * transport keeps coming; or, with `expect.captions`, a stream that carries none. Padding counts
  * as carried (an encoder sends it between captions): what stops is the inserter, not the dialogue.
- * Read from MPEG-TS sources (UDP, RTP, TS files, HLS TS segments).
+ * Read from MPEG-TS sources the worker reads whole: UDP, RTP, TS files. Not from HLS segments: the
+ * monitor reads the other renditions' segments only now and then, and judges between downloads,
+ * where a span without a segment would look like captions gone.
  */
 import type { TransportErrors } from '../transport/TsAnalyzer.js';
 import type { Detector, DetectorContext } from './types.js';
@@ -28,6 +30,7 @@ export class CaptionsDetector implements Detector {
   }
 
   onTransport(errors: TransportErrors, t: number, duration: number): void {
+    if (this.context.segmented) return;
     for (const c of errors.captions) this.carried.add(c);
     for (const s of errors.captionServices ?? []) this.services.add(s);
     const missing = [...this.carried].filter((c) => !errors.captions.includes(c as never));
