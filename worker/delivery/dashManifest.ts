@@ -182,12 +182,26 @@ function checkBounds(root: XmlElement, nowMs: number): void {
       .filter((c) => c.tagName === 'SegmentTimeline');
     for (const timeline of timelines) {
       let listed = 0;
-      for (const s of Array.from(timeline.getElementsByTagName('S'))) {
+      let time = 0;
+      const entries = Array.from(timeline.getElementsByTagName('S'));
+      entries.forEach((s, i) => {
         const r = Number(attr(s, 'r') ?? 0);
-        // r = -1 repeats to the end of the Period: counted to the furthest end the parser may take
-        // (a live MPD without a usable availabilityStartTime falls back to the presentation's).
-        listed += r >= 0 ? r + 1 : (Math.max(horizon, presentation) * timescale) / Number(attr(s, 'd'));
-      }
+        const d = Number(attr(s, 'd'));
+        time = Number(attr(s, 't') ?? time);
+        const nextT = entries[i + 1] ? attr(entries[i + 1], 't') : null;
+        // r = -1 repeats up to the next S@t when there is one (a fuzz run's t="2147483647" after
+        // d="1" made two billion), else to the end of the Period: counted to the furthest end
+        // the parser may take (a live MPD without a usable availabilityStartTime falls back to
+        // the presentation's).
+        const count =
+          r >= 0
+            ? r + 1
+            : nextT !== null
+              ? Math.max(0, Math.ceil((Number(nextT) - time) / d))
+              : (Math.max(horizon, presentation) * timescale) / d;
+        listed += count;
+        time += count * d;
+      });
       implied = Math.max(implied, listed);
     }
     if (!(implied <= MPD_LIMITS.segments))

@@ -166,6 +166,17 @@ describe('manifest parsing under generated documents', () => {
     expect(sandbox.killed).toBe(killed);
   });
 
+  it('refuses what a fuzz run found: S@r=-1 repeated up to a next S@t two billion ticks on', async () => {
+    // mpd-parser repeats the first S up to the next one's @t: 2^31 segments of one tick.
+    const text = `<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" availabilityStartTime="1970-01-01T00:00:00Z" profiles="urn:mpeg:dash:profile:isoff-live:2011"><Period id="p0" start="PT0S"><AdaptationSet contentType="video" mimeType="video/mp4"><SegmentTemplate media="s$Number$.m4s" initialization="i.mp4"><SegmentTimeline><S d="1" r="-1"/><S t="2147483647" d="1"/></SegmentTimeline></SegmentTemplate><Representation id="v0" bandwidth="1" width="64" height="36"></Representation></AdaptationSet></Period></MPD>`;
+    const killed = sandbox.killed;
+
+    await expect(
+      sandbox.parse({ kind: 'mpd', text, url: 'http://origin.example/static.mpd' }),
+    ).rejects.toThrow(/refused: Representation "v0" implies \d+ segments/);
+    expect(sandbox.killed).toBe(killed);
+  });
+
   it('every generated MPD parses bounded or is refused', async () => {
     await fc.assert(
       fc.asyncProperty(mpd, (text) => bounded('mpd', text)),
