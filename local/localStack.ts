@@ -24,6 +24,8 @@ import { LocalLauncher } from './LocalLauncher.js';
 
 /** How often the local stack runs the fleet check (AWS: once a minute, on a schedule). */
 const FLEET_CHECK_MS = 5000;
+/** Longest the stack waits at stop for API requests still being answered. */
+const STOP_DRAIN_MS = 5000;
 
 export interface LocalStackOptions {
   dataDir: string;
@@ -99,7 +101,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     maxWorkers: dispatcher.maxWorkers,
     stdout: options.stdout,
   });
-  const handler = createHandler({
+  const apiHandler = createHandler({
     registry,
     security,
     launcher,
@@ -113,6 +115,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // STREAMQC_MEDIA_BUCKET (with STREAMQC_S3_ENDPOINT) puts the pictures in S3 as on AWS.
     media: mediaStoreFrom(env) ?? new FolderMediaStore(mediaDir),
   });
+  // Requests still being answered when the stack stops finish before the store closes under them.
+  let answering = 0;
+  const handler: typeof apiHandler = (request) => {
+    answering++;
+    return apiHandler(request).finally(() => {
+      answering--;
+    });
+  };
   const server: Server = createHttpServer({
     handler,
     apiKeys: keys,
@@ -127,11 +137,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   await launcher.ensureWorkers(options.workers);
   // Units left waiting (a worker died, the fleet is full) ask for capacity and are reported.
   const minWorkers = Math.max(dispatcher.minWorkers, options.workers);
-  let checking = false;
+  let checking: Promise<unknown> | null = null;
   const fleetTimer = setInterval(() => {
     if (checking) return;
-    checking = true;
-    fleetCheck({
+    checking = fleetCheck({
       registry,
       launcher,
       logger: options.logger,
@@ -141,7 +150,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     })
       .catch((e) => options.logger.warn({ err: (e as Error).message }, 'fleet check failed'))
       .finally(() => {
-        checking = false;
+        checking = null;
       });
   }, FLEET_CHECK_MS);
   fleetTimer.unref();
@@ -160,6 +169,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await launcher.stopAll();
+      // Nothing may still be asking the store when it closes: a query cut off by a closed
+      // database throws from inside the store (LEVEL_DATABASE_NOT_OPEN), uncaught.
+      await checking;
+      for (let waited = 0; answering > 0 && waited < STOP_DRAIN_MS; waited += 20)
+        await new Promise((r) => setTimeout(r, 20));
       registry.destroy();
       await store.close();
     },
