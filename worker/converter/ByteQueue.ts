@@ -12,11 +12,13 @@ export class ByteQueue {
   /**
    * Removes and returns the next n bytes; the caller checks `length >= n` first. When the bytes
    * span chunks they are copied into `scratch` if it has the right size (no allocation per frame).
+   * Always a plain Uint8Array, never a Buffer: the detectors' loops then see one kind of array and
+   * V8 compiles them for it alone (a mix of the two made every element load polymorphic).
    */
   take(n: number, scratch?: Uint8Array): Uint8Array {
     const first = this.chunks[0];
     if (first.length - this.offset >= n) {
-      const out = first.subarray(this.offset, this.offset + n);
+      const out = new Uint8Array(first.buffer, first.byteOffset + this.offset, n);
       this.advance(n);
       return out;
     }

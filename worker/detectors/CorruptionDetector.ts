@@ -76,8 +76,15 @@ export class CorruptionDetector implements Detector {
 }
 
 /**
+ * Every JUDGED_ROW_STEP-th delivered row is judged (one source row in sixteen): the mean step of
+ * 45 rows of 1280 pixels is as steady as that of 90, for half the time of the detector's loop.
+ */
+const JUDGED_ROW_STEP = 2;
+
+/**
  * Ratio of the mean horizontal luma step across block-grid columns to the mean step elsewhere,
- * on every row delivered (every eighth of the picture); 0 when the picture is too flat to judge.
+ * on every other row delivered (one in sixteen of the picture); 0 when the picture is too flat
+ * to judge.
  */
 export function blockEdgeRatio(frame: VideoFrame): number {
   const { luma, width, height } = frame;
@@ -85,27 +92,33 @@ export function blockEdgeRatio(frame: VideoFrame): number {
   const grid = frame.scale >= 4 ? 16 / frame.scale : 8 / frame.scale;
   let edgeSum = 0;
   let innerSum = 0;
-  let edgeCount = 0;
-  let innerCount = 0;
-  for (let y = 0; y < height; y++) {
+  for (let y = 0; y < height; y += JUDGED_ROW_STEP) {
     const row = y * width;
-    let previous = luma[row];
-    let phase = 1;
-    for (let x = 1; x < width; x++) {
-      const v = luma[row + x];
-      const step = v > previous ? v - previous : previous - v;
-      previous = v;
-      if (phase === grid) {
-        phase = 0;
-        edgeSum += step;
-        edgeCount++;
-      } else {
-        innerSum += step;
-        innerCount++;
+    const end = row + width;
+    let i = row + 1;
+    // Each block: grid − 1 steps inside it, then the step across its right edge (x = k·grid).
+    // |d| as (d ^ sign) − sign: no branch to mispredict on noisy pictures.
+    for (let edgeAt = row + grid; edgeAt < end; edgeAt += grid) {
+      for (; i < edgeAt; i++) {
+        const d = luma[i] - luma[i - 1];
+        const sign = d >> 31;
+        innerSum += (d ^ sign) - sign;
       }
-      phase++;
+      const d = luma[edgeAt] - luma[edgeAt - 1];
+      const sign = d >> 31;
+      edgeSum += (d ^ sign) - sign;
+      i = edgeAt + 1;
+    }
+    for (; i < end; i++) {
+      const d = luma[i] - luma[i - 1];
+      const sign = d >> 31;
+      innerSum += (d ^ sign) - sign;
     }
   }
+  const edgesPerRow = width > 1 ? Math.floor((width - 1) / grid) : 0;
+  const rows = Math.ceil(height / JUDGED_ROW_STEP);
+  const edgeCount = edgesPerRow * rows;
+  const innerCount = Math.max(0, width - 1 - edgesPerRow) * rows;
   if (!edgeCount || !innerCount) return 0;
   const edge = edgeSum / edgeCount;
   if (edge < MIN_EDGE_STEP) return 0;

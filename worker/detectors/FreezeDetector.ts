@@ -118,38 +118,28 @@ export function largestBlockChange(
   width: number,
   height: number,
 ): { maxBlockDiff: number; maxMeanShift: number } {
-  const bw = Math.ceil(width / BLOCK);
-  const sums = new Float64Array(bw);
-  const signed = new Float64Array(bw);
-  const counts = new Uint32Array(bw);
   let worst = 0;
   let shift = 0;
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    for (let bx = 0; bx < bw; bx++) {
-      const from = row + bx * BLOCK;
-      const to = Math.min(from + BLOCK, row + width);
+  // Block by block, its sums in locals: no per-column arrays to read and write for every row.
+  for (let top = 0; top < height; top += BLOCK) {
+    const bottom = Math.min(top + BLOCK, height);
+    for (let left = 0; left < width; left += BLOCK) {
+      const right = Math.min(left + BLOCK, width);
       let s = 0;
       let m = 0;
-      for (let i = from; i < to; i++) {
-        const d = a[i] - b[i];
-        m += d;
-        s += d < 0 ? -d : d;
-      }
-      sums[bx] += s;
-      signed[bx] += m;
-      counts[bx] += to - from;
-    }
-    if (y % BLOCK === BLOCK - 1 || y === height - 1) {
-      for (let bx = 0; bx < bw; bx++) {
-        if (counts[bx]) {
-          worst = Math.max(worst, sums[bx] / counts[bx]);
-          shift = Math.max(shift, Math.abs(signed[bx]) / counts[bx]);
+      for (let y = top; y < bottom; y++) {
+        const end = y * width + right;
+        for (let i = y * width + left; i < end; i++) {
+          const d = a[i] - b[i];
+          const sign = d >> 31;
+          m += d;
+          s += (d ^ sign) - sign;
         }
-        sums[bx] = 0;
-        signed[bx] = 0;
-        counts[bx] = 0;
       }
+      const count = (bottom - top) * (right - left);
+      if (s / count > worst) worst = s / count;
+      const mean = (m < 0 ? -m : m) / count;
+      if (mean > shift) shift = mean;
     }
   }
   return { maxBlockDiff: worst, maxMeanShift: shift };
