@@ -290,6 +290,10 @@ export class TsAnalyzer {
   /** The errors counted since the last call. */
   take(): TransportErrors {
     const errors = this.errors;
+    // Carriages are gathered here, not per packet: a packet's worth is the same set, for nothing.
+    for (const scanner of this.captionScanners.values())
+      for (const carriage of scanner.take())
+        if (!errors.captions.includes(carriage)) errors.captions.push(carriage);
     if (this.captionScanners.size) errors.captionServices = this.captionServices;
     this.errors = zero();
     return errors;
@@ -427,8 +431,6 @@ export class TsAnalyzer {
       at = from + 9 + b[from + 8];
     }
     if (at < end) scanner.push(b, at, end);
-    for (const carriage of scanner.take())
-      if (!this.errors.captions.includes(carriage)) this.errors.captions.push(carriage);
   }
 
   /** The whole stream so far: packets and continuity per PID, the PCR figures (2.3, 2.4). */
