@@ -10,6 +10,7 @@
  * Loud programme that peaks below full scale (−1 dBFS) shows none of them.
  */
 import type { AudioChunk } from '../converter/types.js';
+import { blockPeaks } from './audioBlocks.js';
 import { fromDbfs, toDbfs } from './audioLevels.js';
 import type { Detector, DetectorContext } from './types.js';
 
@@ -36,13 +37,17 @@ export class ClippingDetector implements Detector {
     if (this.runs.length !== channels) this.runs = new Array(channels).fill(0);
     const frames = samples.length / channels;
     const blockFrames = Math.max(1, Math.round(sampleRate / BLOCKS_PER_SECOND));
-    for (let from = 0; from < frames; from += blockFrames) {
+    const peaks = blockPeaks(chunk, blockFrames);
+    for (let k = 0, from = 0; from < frames; k++, from += blockFrames) {
       const to = Math.min(frames, from + blockFrames);
       let clippedRuns = 0;
       let overRange = 0;
       let onRail = 0;
-      let peak = 0;
-      for (let f = from; f < to; f++) {
+      let peak = peaks[k];
+      // Nothing in the block reaches the level (most programme): every run ends, nothing counts.
+      const quiet = peak < level;
+      if (quiet) this.runs.fill(0);
+      for (let f = quiet ? to : from; f < to; f++) {
         for (let ch = 0; ch < channels; ch++) {
           const s = samples[f * channels + ch];
           const v = s < 0 ? -s : s;

@@ -1,5 +1,6 @@
 /** audio.silence: every channel below −60 dBFS, for ≥ 1.0 s; judged in 20 ms blocks. */
 import type { AudioChunk } from '../converter/types.js';
+import { blockPeaks } from './audioBlocks.js';
 import { fromDbfs, toDbfs } from './audioLevels.js';
 import type { Detector, DetectorContext } from './types.js';
 
@@ -16,13 +17,10 @@ export class SilenceDetector implements Detector {
     const level = fromDbfs(this.context.thresholds.silence.levelDbfs);
     const frames = samples.length / channels;
     const blockFrames = Math.max(1, Math.round(sampleRate / BLOCKS_PER_SECOND));
-    for (let from = 0; from < frames; from += blockFrames) {
+    const peaks = blockPeaks(chunk, blockFrames);
+    for (let k = 0, from = 0; from < frames; k++, from += blockFrames) {
       const to = Math.min(frames, from + blockFrames);
-      let peak = 0;
-      for (let i = from * channels; i < to * channels; i++) {
-        const v = samples[i] < 0 ? -samples[i] : samples[i];
-        if (v > peak) peak = v;
-      }
+      const peak = peaks[k];
       this.context.emit({
         type: this.type,
         t: chunk.t + from / sampleRate,
