@@ -61,7 +61,9 @@ export async function checkTransportFile(
   // pieces so that errors are dated to within STEP of the PCR clock.
   const file = await open(path, 'r');
   try {
-    const buffer = Buffer.alloc(READ);
+    // A plain Uint8Array, not a Buffer: its pieces, and the analyser's own views of them, are then
+    // V8's cheap typed-array views instead of Buffers made by Node's constructor (and garbage).
+    const buffer = new Uint8Array(READ);
     for (;;) {
       signal?.throwIfAborted();
       const { bytesRead } = await file.read(buffer, 0, READ, null);

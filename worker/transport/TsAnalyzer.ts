@@ -198,7 +198,11 @@ export class TsAnalyzer {
   }
 
   /** Feeds bytes as they arrived (a UDP datagram, a segment); `nowMs` is ignored on the PCR clock. */
-  push(bytes: Uint8Array, arrivalMs = 0): void {
+  push(given: Uint8Array, arrivalMs = 0): void {
+    // A Buffer (a UDP datagram) is looked at through a plain Uint8Array view: one kind of array in
+    // the per-packet code, and the caption scan's views of it are V8's, not Node's Buffer objects.
+    const bytes =
+      given.constructor === Uint8Array ? given : new Uint8Array(given.buffer, given.byteOffset, given.length);
     const nowMs = this.pcrClock ? this.streamMs : arrivalMs;
     this.startedMs ??= nowMs;
     if (!this.pcrClock && this.lastPacketMs !== null && nowMs - this.lastPacketMs > TABLE_INTERVAL_MS) {

@@ -26,7 +26,7 @@ export class CaptionScanner {
   /** Services ever seen carrying something: CC1–CC4, 708-1 … */
   readonly services = new Set<string>();
   /** Bytes carried from the previous piece (up to two, which may begin a start code), then the piece. */
-  private scratch = Buffer.alloc(512);
+  private scratch = new Uint8Array(512);
   private tail = 0;
   /** The unit being collected (an SEI NAL unit or MPEG-2 user data), without its start code. */
   private unit: number[] | null = null;
@@ -49,8 +49,8 @@ export class CaptionScanner {
     // The last two bytes of the previous piece may begin a start code: scan them again.
     const length = this.tail + to - from;
     if (this.scratch.length < length) {
-      const bigger = Buffer.alloc(length * 2);
-      this.scratch.copy(bigger, 0, 0, this.tail);
+      const bigger = new Uint8Array(length * 2);
+      bigger.set(this.scratch.subarray(0, this.tail));
       this.scratch = bigger;
     }
     const chunk = this.scratch;
@@ -82,7 +82,7 @@ export class CaptionScanner {
   }
 
   /** Bytes of the unit being collected (an SEI or user data: small), if one is. */
-  private collect(chunk: Buffer, from: number, to: number): void {
+  private collect(chunk: Uint8Array, from: number, to: number): void {
     const unit = this.unit;
     if (!unit) return;
     for (let i = from; i < to && unit.length < MAX_UNIT; i++) unit.push(chunk[i]);
