@@ -3,8 +3,8 @@
  * same 720p25 H.264/AAC clip (the cost of decoding at all) and against FFmpeg's own detector
  * filters, measured in the same run; the cost against the decode floor of the same profile (one
  * thread, reference pictures only: the decoding analyze itself does) with a breakdown per stage,
- * on that clip and on a 1080i MPEG-2 clip with B-frames; then how many real-time streams this
- * machine sustains.
+ * on that clip, on a 1080p HEVC clip and on a 1080i MPEG-2 clip (both with B-frames), and per
+ * further minute of media once running; then how many real-time streams this machine sustains.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -57,6 +57,19 @@ function interlacedClip(seconds: number): string {
   );
 }
 
+/** A 1080p25 HEVC clip with B-frames (x265, 6 Mb/s) and AAC sound: the decode-heavy case. */
+function hevcClip(seconds: number): string {
+  return benchClip(
+    `bench-1080p25-hevc-${seconds}s.ts`,
+    `testsrc2=s=1920x1080:r=25:d=${seconds}`,
+    `anoisesrc=c=pink:a=0.1:r=48000:d=${seconds}`,
+    [
+      ...['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error:bframes=3'],
+      ...['-b:v', '6M', '-g', '50', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '128k', '-ac', '2'],
+    ],
+  );
+}
+
 /** 1280x720 25 fps H.264 3 Mb/s (B-frames) + AAC stereo 48 kHz. */
 function clip(name: string, seconds: number): string {
   return benchClip(
@@ -89,18 +102,44 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-async function repeat(argv: string[]): Promise<{ cpu: number; rss: number; wall: number }> {
-  const runs: Measurement[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const m = await measure(argv);
-    if (m.exitCode !== 0) throw new Error(`${argv.join(' ')} exited ${m.exitCode}`);
-    runs.push(m);
-  }
-  return {
-    cpu: median(runs.map((r) => r.cpuSeconds)),
-    rss: median(runs.map((r) => r.peakRssMb)),
-    wall: median(runs.map((r) => r.wallSeconds)),
-  };
+interface Summary {
+  cpu: number;
+  rss: number;
+  wall: number;
+}
+
+/**
+ * Runs the commands in turn, RUNS rounds (a, b, c, a, b, c, …), and gives each one's medians: a
+ * slow minute of this shared machine then weighs on every command compared, not on one of them.
+ */
+async function interleaved(commands: string[][]): Promise<Summary[]> {
+  const runs: Measurement[][] = commands.map(() => []);
+  for (let i = 0; i < RUNS; i++)
+    for (const [k, argv] of commands.entries()) {
+      const m = await measure(argv);
+      if (m.exitCode !== 0) throw new Error(`${argv.join(' ')} exited ${m.exitCode}`);
+      runs[k].push(m);
+    }
+  return runs.map((r) => ({
+    cpu: median(r.map((m) => m.cpuSeconds)),
+    rss: median(r.map((m) => m.peakRssMb)),
+    wall: median(r.map((m) => m.wallSeconds)),
+  }));
+}
+
+async function repeat(argv: string[]): Promise<Summary> {
+  return (await interleaved([argv]))[0];
+}
+
+/** The decode floor of the reference profile: one thread, reference pictures, both tracks. */
+function floorCommand(path: string, tracks: { video: unknown; audio: unknown }): string[] {
+  return [
+    ...['ffmpeg', '-v', 'error', '-threads', '1', '-skip_loop_filter', 'noref', '-skip_frame', 'noref'],
+    ...['-i', path],
+    ...(tracks.video ? ['-map', '0:v:0'] : []),
+    ...(tracks.audio ? ['-map', '0:a:0'] : []),
+    ...['-f', 'null', '-'],
+  ];
 }
 
 const streamqc = ['node', join(ROOT, 'bin', 'streamqc.js')];
@@ -175,35 +214,20 @@ function stageReport(path: string): StageReport {
  * analyze run, its own report: the children's CPU, Node's, and each detector's handlers (timing
  * separate runs per detector drowns in this machine's ±10 % noise). Medians of RUNS runs.
  */
-async function breakdown(path: string, label: string): Promise<number> {
+async function breakdown(
+  path: string,
+  label: string,
+): Promise<{ ratio: number; floor: number; all: number }> {
   const tracks = await probeInput(path, { kind: 'file' });
-  const floor = await repeat([
-    'ffmpeg',
-    '-v',
-    'error',
-    '-threads',
-    '1',
-    '-skip_loop_filter',
-    'noref',
-    '-skip_frame',
-    'noref',
-    '-i',
-    path,
-    ...(tracks.video ? ['-map', '0:v:0'] : []),
-    ...(tracks.audio ? ['-map', '0:a:0'] : []),
-    '-f',
-    'null',
-    '-',
+  const [floor, converter, lossOnly, all] = await interleaved([
+    floorCommand(path, tracks),
+    [
+      ...['bash', '-c', 'exec ffmpeg "$@" 3>/dev/null 4>/dev/null', 'converter'],
+      ...ffmpegArgs(path, { kind: 'file', tracks, realtime: false, threads: 1, skipNonReference: true }),
+    ],
+    [...streamqc, 'analyze', '--detectors', 'stream.loss', path],
+    [...streamqc, 'analyze', path],
   ]);
-  const converter = await repeat([
-    'bash',
-    '-c',
-    'exec ffmpeg "$@" 3>/dev/null 4>/dev/null',
-    'converter',
-    ...ffmpegArgs(path, { kind: 'file', tracks, realtime: false, threads: 1, skipNonReference: true }),
-  ]);
-  const lossOnly = await repeat([...streamqc, 'analyze', '--detectors', 'stream.loss', path]);
-  const all = await repeat([...streamqc, 'analyze', path]);
   console.log(`
 ### ${label}: analyze against the same-profile decode floor
 `);
@@ -256,11 +280,35 @@ async function breakdown(path: string, label: string): Promise<number> {
   const ratio = all.cpu / floor.cpu;
   console.log(`
 ${label}: analyze / same-profile decode floor, CPU: ${ratio.toFixed(2)}× (target ≤ 1.25×)`);
-  return ratio;
+  return { ratio, floor: floor.cpu, all: all.cpu };
 }
 
-const floorRatio720 = await breakdown(main, `${CLIP_SECONDS} s 720p25 H.264 (B-frames) + AAC`);
-const floorRatio1080i = await breakdown(interlacedClip(20), '20 s 1080i25 MPEG-2 (B-frames) + MP2');
+/**
+ * Per further minute of media: the floor and analyze on a clip and on one twice as long, all four
+ * interleaved; (analyze long − analyze short) / (floor long − floor short).
+ */
+async function perFurtherMinute(short: string, long: string): Promise<{ analyze: number; floor: number }> {
+  const tracks = await probeInput(short, { kind: 'file' });
+  const [floorShort, allShort, floorLong, allLong] = await interleaved([
+    floorCommand(short, tracks),
+    [...streamqc, 'analyze', short],
+    floorCommand(long, tracks),
+    [...streamqc, 'analyze', long],
+  ]);
+  return { analyze: allLong.cpu - allShort.cpu, floor: floorLong.cpu - floorShort.cpu };
+}
+
+const at720 = await breakdown(main, `${CLIP_SECONDS} s 720p25 H.264 (B-frames) + AAC`);
+// Per media minute once running: a clip twice as long, less this one. What a stream costs in a
+// worker that runs for hours, where Node's start-up, its compiler's warm-up and the probe are
+// paid once (per worker, or per stream start) and not per minute.
+const further = await perFurtherMinute(main, clip(`bench-720p25-${CLIP_SECONDS * 2}s.ts`, CLIP_SECONDS * 2));
+const steady720 = further.analyze / further.floor;
+console.log(
+  `\n720p, per further ${CLIP_SECONDS} s of media (a ${CLIP_SECONDS * 2} s clip less the ${CLIP_SECONDS} s one, interleaved): analyze ${further.analyze.toFixed(2)} CPU s, floor ${further.floor.toFixed(2)} s: ${steady720.toFixed(2)}×`,
+);
+const at1080p = await breakdown(hevcClip(CLIP_SECONDS), `${CLIP_SECONDS} s 1080p25 HEVC (B-frames) + AAC`);
+const at1080i = await breakdown(interlacedClip(20), '20 s 1080i25 MPEG-2 (B-frames) + MP2');
 
 // Real-time capacity: K concurrent live-paced analyses of a 40 s clip, started 0.5 s apart so
 // start-ups do not pile up. Each stream's lag is its own finish time minus the media length; K is
@@ -296,8 +344,10 @@ console.log(
   JSON.stringify({
     bench: 'analyze',
     cpuVsPlainDecode: Number((ours.cpu / plain.cpu).toFixed(2)),
-    cpuVsFloor720p: Number(floorRatio720.toFixed(2)),
-    cpuVsFloor1080i: Number(floorRatio1080i.toFixed(2)),
+    cpuVsFloor720p: Number(at720.ratio.toFixed(2)),
+    cpuVsFloor720pPerMinute: Number(steady720.toFixed(2)),
+    cpuVsFloor1080pHevc: Number(at1080p.ratio.toFixed(2)),
+    cpuVsFloor1080i: Number(at1080i.ratio.toFixed(2)),
     sustainedStreams: sustained,
   }),
 );
