@@ -43,7 +43,7 @@ export class ClippingDetector implements Detector {
       let clippedRuns = 0;
       let overRange = 0;
       let onRail = 0;
-      let peak = peaks[k];
+      const peak = peaks[k];
       // Nothing in the block reaches the level (most programme): every run ends, nothing counts.
       const quiet = peak < level;
       if (quiet) this.runs.fill(0);
@@ -51,7 +51,6 @@ export class ClippingDetector implements Detector {
         for (let ch = 0; ch < channels; ch++) {
           const s = samples[f * channels + ch];
           const v = s < 0 ? -s : s;
-          if (v > peak) peak = v;
           if (v >= level) {
             if (++this.runs[ch] === rule.minRun) clippedRuns++;
             if (v >= RAIL) {

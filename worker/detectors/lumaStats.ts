@@ -22,19 +22,19 @@ export function darkFraction(frame: VideoFrame, below: number): { ratio: number;
   const step = sampleStep(width);
   // Code values are integers: v < below exactly when v < ceil(below).
   const limit = Math.ceil(below);
+  const first = step >> 1;
+  const count = Math.ceil((width - first) / step) * height;
   let dark = 0;
   let sum = 0;
-  let count = 0;
   for (let y = 0; y < height; y++) {
     const row = y * width;
     const end = row + width;
-    for (let i = row + (step >> 1); i < end; i += step) {
+    for (let i = row + first; i < end; i += step) {
       const v = luma[i];
       sum += v;
       // 1 when v < limit (the difference's sign bit), without a branch to mispredict.
       dark += (v - limit) >>> 31;
     }
-    count += Math.ceil((width - (step >> 1)) / step);
   }
   lastFrame = frame;
   lastBelow = below;
