@@ -23,17 +23,20 @@ export class ChannelSilenceDetector implements Detector {
     const level = fromDbfs(this.context.thresholds.channels.levelDbfs);
     const frames = samples.length / channels;
     const blockFrames = Math.max(1, Math.round(sampleRate / BLOCKS_PER_SECOND));
-    const peaks = new Float64Array(2);
     for (let from = 0; from < frames; from += blockFrames) {
       const to = Math.min(frames, from + blockFrames);
-      peaks.fill(0);
-      for (let f = from; f < to; f++)
-        for (let c = 0; c < 2; c++) {
-          const v = Math.abs(samples[f * channels + c]);
-          if (v > peaks[c]) peaks[c] = v;
-        }
+      let left = 0;
+      let right = 0;
+      for (let i = from * channels; i < to * channels; i += channels) {
+        const l = samples[i];
+        const r = samples[i + 1];
+        const a = l < 0 ? -l : l;
+        const b = r < 0 ? -r : r;
+        if (a > left) left = a;
+        if (b > right) right = b;
+      }
       // One of the two silent, the other sounding: which one.
-      const silent = peaks[0] < level !== peaks[1] < level ? (peaks[0] < level ? 0 : 1) : -1;
+      const silent = left < level !== right < level ? (left < level ? 0 : 1) : -1;
       const active = silent >= 0;
       this.context.emit({
         type: this.type,

@@ -126,16 +126,27 @@ export class DesyncDetector implements Detector {
       this.sampleRate = sampleRate;
     }
     const frames = samples.length / channels;
-    for (let f = 0; f < frames; f++) {
+    // Hop by hop, the running sums in locals: this loop sees every sample of the stream.
+    for (let f = 0; f < frames; ) {
       if (this.hopFilled === 0) this.hopStart = chunk.t + f / sampleRate;
-      let s = 0;
-      for (let ch = 0; ch < channels; ch++) {
-        const v = samples[f * channels + ch];
-        s += v * v;
+      const run = Math.min(frames - f, this.hopFrames - this.hopFilled);
+      const power = this.hopPower;
+      let filled = this.hopFilled;
+      let sum = this.hopSum;
+      const end = (f + run) * channels;
+      for (let i = f * channels; i < end; i += channels) {
+        let s = 0;
+        for (let ch = 0; ch < channels; ch++) {
+          const v = samples[i + ch];
+          s += v * v;
+        }
+        power[filled++] = s / channels;
+        sum += s / channels;
       }
-      this.hopPower[this.hopFilled] = s / channels;
-      this.hopSum += s / channels;
-      if (++this.hopFilled === this.hopFrames) this.closeHop();
+      this.hopFilled = filled;
+      this.hopSum = sum;
+      f += run;
+      if (filled === this.hopFrames) this.closeHop();
     }
     this.audioTime = chunk.t + frames / sampleRate;
     this.pair();
