@@ -1,55 +1,62 @@
-/** A FIFO of pipe chunks from which whole frames are cut, copying only when a frame spans chunks. */
+/**
+ * Bytes read from a pipe, from which whole frames are cut. Each read is appended to one growing
+ * store (the pipe reader reuses its buffer, so the bytes are copied once on arrival) and each
+ * frame is copied out whole: always a plain Uint8Array of its own, never a Buffer or a view into
+ * the store, so the detectors' loops see one kind of array and may keep what they are handed.
+ */
 export class ByteQueue {
-  private chunks: Buffer[] = [];
-  private offset = 0;
-  length = 0;
+  private store: Uint8Array;
+  private start = 0;
+  private end = 0;
 
-  push(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.length += chunk.length;
+  constructor(initialBytes = 256 * 1024) {
+    this.store = new Uint8Array(initialBytes);
+  }
+
+  /** Bytes waiting. */
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  /** Appends a copy of `bytes`. */
+  push(bytes: Uint8Array): void {
+    const n = bytes.length;
+    if (this.end + n > this.store.length) this.makeRoom(n);
+    this.store.set(bytes, this.end);
+    this.end += n;
   }
 
   /**
-   * Removes and returns the next n bytes; the caller checks `length >= n` first. When the bytes
-   * span chunks they are copied into `scratch` if it has the right size (no allocation per frame).
-   * Always a plain Uint8Array, never a Buffer: the detectors' loops then see one kind of array and
-   * V8 compiles them for it alone (a mix of the two made every element load polymorphic).
+   * Removes the next n bytes, copied into `into` when it has that size (no allocation per frame),
+   * else into a new array; the caller checks `length >= n` first.
    */
-  take(n: number, scratch?: Uint8Array): Uint8Array {
-    const first = this.chunks[0];
-    if (first.length - this.offset >= n) {
-      const out = new Uint8Array(first.buffer, first.byteOffset + this.offset, n);
-      this.advance(n);
-      return out;
-    }
-    const out = scratch?.length === n ? scratch : new Uint8Array(n);
-    let filled = 0;
-    while (filled < n) {
-      const chunk = this.chunks[0];
-      const part = Math.min(n - filled, chunk.length - this.offset);
-      out.set(chunk.subarray(this.offset, this.offset + part), filled);
-      filled += part;
-      this.advance(part);
-    }
+  take(n: number, into?: Uint8Array): Uint8Array {
+    const out = into?.length === n ? into : new Uint8Array(n);
+    out.set(this.store.subarray(this.start, this.start + n));
+    this.skip(n);
     return out;
   }
 
   /** Drops the next n bytes (the caller checks `length >= n` first). */
   skip(n: number): void {
-    let left = n;
-    while (left > 0) {
-      const part = Math.min(left, this.chunks[0].length - this.offset);
-      this.advance(part);
-      left -= part;
+    this.start += n;
+    if (this.start === this.end) {
+      this.start = 0;
+      this.end = 0;
     }
   }
 
-  private advance(n: number): void {
-    this.length -= n;
-    this.offset += n;
-    if (this.offset === this.chunks[0].length) {
-      this.chunks.shift();
-      this.offset = 0;
+  /** Moves the waiting bytes to the front, growing the store when they and n more do not fit. */
+  private makeRoom(n: number): void {
+    const waiting = this.end - this.start;
+    if (waiting + n > this.store.length) {
+      const grown = new Uint8Array(Math.max(2 * this.store.length, waiting + n));
+      grown.set(this.store.subarray(this.start, this.end));
+      this.store = grown;
+    } else {
+      this.store.copyWithin(0, this.start, this.end);
     }
+    this.start = 0;
+    this.end = waiting;
   }
 }

@@ -10,6 +10,7 @@ import { ByteQueue } from './ByteQueue.js';
 import { lowerPriority } from './decoderPriority.js';
 import { analysisScale, ffmpegArgs, ROW_STEP } from './ffmpegArgs.js';
 import type { MediaClock } from './MediaClock.js';
+import { readPipe } from './pipeReader.js';
 import type { SourceKind } from './sourceKind.js';
 import { type AudioHeader, parseStderrLine, type VideoHeader } from './stderrLines.js';
 import { Thumbnails } from './Thumbnails.js';
@@ -137,14 +138,12 @@ export class Converter {
     });
     lowerPriority(child);
     this.child = child;
-    const videoPipe = child.stdio[3] as Readable;
-    const audioPipe = child.stdio[4] as Readable;
-    videoPipe.on('data', (b: Buffer) => {
-      this.video.push(b);
+    const videoPipe = readPipe(child.stdio[3] as Readable, (bytes) => {
+      this.video.push(bytes);
       this.drainVideo(false);
     });
-    audioPipe.on('data', (b: Buffer) => {
-      this.audio.push(b);
+    const audioPipe = readPipe(child.stdio[4] as Readable, (bytes) => {
+      this.audio.push(bytes);
       this.drainAudio();
     });
     // Always drained: a pipe left full would stall the whole decode.
@@ -369,10 +368,9 @@ export class Converter {
         this.audio.skip(bytes);
         continue;
       }
+      // An array of its own (aligned, as Float32Array needs): the evidence keeps recent sound.
       const raw = this.audio.take(bytes);
-      // Float32Array needs 4-byte alignment; pipe chunks are not always aligned.
-      const aligned = raw.byteOffset % 4 === 0 ? raw : raw.slice();
-      const samples = new Float32Array(aligned.buffer, aligned.byteOffset, bytes / 4);
+      const samples = new Float32Array(raw.buffer, raw.byteOffset, bytes / 4);
       this.handlers.onAudio({
         t: header.t,
         wallMs: header.wallMs,
