@@ -17,6 +17,18 @@ export { crc32 } from './psi.js';
 export const PACKET = 188;
 const SYNC = 0x47;
 const NULL_PID = 0x1fff;
+/** PIDs are 13 bits: per-PID state lives in arrays indexed by PID, not in maps. */
+const PIDS = 0x2000;
+/** lastCcFlags bits: the last packet repeated the one before; it carried a payload. */
+const REPEATED = 1;
+const PAYLOAD = 2;
+
+interface PidStats {
+  packets: number;
+  errors: number;
+  missing: number;
+  duplicates: number;
+}
 /** TR 101 290 1.3/1.5: PAT and every PMT at least every 0.5 s. */
 const TABLE_INTERVAL_MS = 500;
 /** TR 101 290 2.3: PCRs at most 100 ms apart, in PCR time. */
@@ -135,12 +147,16 @@ export class TsAnalyzer {
   private carried = 0;
   private synced = false;
   private badSyncRun = 0;
-  private readonly lastCc = new Map<number, { cc: number; repeated: boolean; payload: boolean }>();
+  /** Per PID: the last continuity counter, −1 before its first packet (or after an outage). */
+  private readonly lastCc = new Int8Array(PIDS).fill(-1);
+  /** Per PID: REPEATED and PAYLOAD of its last packet. */
+  private readonly lastCcFlags = new Uint8Array(PIDS);
   private lastPatMs: number | null = null;
   /** PMT PID → last time it was seen (ms). */
   private readonly pmts = new Map<number, number>();
-  /** Elementary stream PID → last time it was seen (ms). */
-  private readonly esPids = new Map<number, number>();
+  /** Elementary stream PIDs, in the order the PMTs named them; per PID, when last seen (ms). */
+  private readonly esPids: number[] = [];
+  private readonly esSeenMs = new Float64Array(PIDS).fill(Number.NaN);
   /**
    * SCTE-35 cue PIDs (PMT stream_type 0x86): read for their splice_info_sections, and not held to
    * the PID timeout — cues come around breaks only, minutes apart.
@@ -167,10 +183,7 @@ export class TsAnalyzer {
   private readonly sections = new SectionAssembler();
   /** Packets read so far (their positions for PCR accuracy), and per PID since the start. */
   private packets = 0;
-  private readonly pidStats = new Map<
-    number,
-    { packets: number; errors: number; missing: number; duplicates: number }
-  >();
+  private readonly pidStats: (PidStats | undefined)[] = new Array(PIDS).fill(undefined);
   private readonly accuracy = new PcrAccuracy();
   /** Video PIDs (by PMT stream type) whose captions are read. */
   private readonly captionScanners = new Map<number, CaptionScanner>();
@@ -194,7 +207,7 @@ export class TsAnalyzer {
 
   /** The PMT PIDs the PAT names and the elementary stream PIDs the PMTs name. */
   get tables(): { pmtPids: number[]; esPids: number[]; cuePids: number[] } {
-    return { pmtPids: [...this.pmts.keys()], esPids: [...this.esPids.keys()], cuePids: [...this.cuePids] };
+    return { pmtPids: [...this.pmts.keys()], esPids: [...this.esPids], cuePids: [...this.cuePids] };
   }
 
   /** Feeds bytes as they arrived (a UDP datagram, a segment); `nowMs` is ignored on the PCR clock. */
@@ -207,7 +220,7 @@ export class TsAnalyzer {
     this.startedMs ??= nowMs;
     if (!this.pcrClock && this.lastPacketMs !== null && nowMs - this.lastPacketMs > TABLE_INTERVAL_MS) {
       // Back after an outage (stream.loss): counters and clock restart; the gap is not a CC error.
-      this.lastCc.clear();
+      this.lastCc.fill(-1);
       this.lastPcr = null;
     }
     this.lastPacketMs = nowMs;
@@ -249,7 +262,7 @@ export class TsAnalyzer {
       // Nothing arrives at all: the stream is gone (stream.loss), not its tables. Start afresh.
       this.lastPatMs = nowMs;
       for (const pid of this.pmts.keys()) this.pmts.set(pid, nowMs);
-      for (const pid of this.esPids.keys()) this.esPids.set(pid, nowMs);
+      for (const pid of this.esPids) this.esSeenMs[pid] = nowMs;
       for (const pid of this.ptsSeen.keys()) this.ptsSeen.set(pid, nowMs);
       return;
     }
@@ -273,10 +286,10 @@ export class TsAnalyzer {
         this.ptsSeen.set(pid, nowMs);
       }
     }
-    for (const [pid, seen] of this.esPids) {
-      if (nowMs - seen > this.pidTimeoutMs) {
+    for (const pid of this.esPids) {
+      if (nowMs - this.esSeenMs[pid] > this.pidTimeoutMs) {
         this.errors.pid++;
-        this.esPids.set(pid, nowMs);
+        this.esSeenMs[pid] = nowMs;
       }
     }
   }
@@ -351,8 +364,8 @@ export class TsAnalyzer {
       payload = o + 5 + length;
     }
     this.continuity(pid, cc, (afc & 1) !== 0, discontinuity);
-    const elementary = this.esPids.has(pid);
-    if (elementary) this.esPids.set(pid, nowMs);
+    const elementary = !Number.isNaN(this.esSeenMs[pid]);
+    if (elementary) this.esSeenMs[pid] = nowMs;
     if (!(afc & 1) || payload >= o + PACKET) return;
     if (elementary) {
       if (start && !scrambled && payload + 9 <= o + PACKET && hasPts(b, payload))
@@ -384,34 +397,36 @@ export class TsAnalyzer {
   }
 
   private continuity(pid: number, cc: number, hasPayload: boolean, discontinuity: boolean): void {
-    let stats = this.pidStats.get(pid);
+    let stats = this.pidStats[pid];
     if (!stats) {
       stats = { packets: 0, errors: 0, missing: 0, duplicates: 0 };
-      this.pidStats.set(pid, stats);
+      this.pidStats[pid] = stats;
     }
     stats.packets++;
-    const last = this.lastCc.get(pid);
-    this.lastCc.set(pid, { cc, repeated: false, payload: hasPayload });
-    if (!last || discontinuity) return;
+    const lastCc = this.lastCc[pid];
+    const lastFlags = this.lastCcFlags[pid];
+    this.lastCc[pid] = cc;
+    this.lastCcFlags[pid] = hasPayload ? PAYLOAD : 0;
+    if (lastCc < 0 || discontinuity) return;
     if (!hasPayload) {
-      if (cc !== last.cc) this.continuityError(pid, stats, 0);
+      if (cc !== lastCc) this.continuityError(pid, stats, 0);
       return;
     }
-    if (cc === last.cc) {
+    if (cc === lastCc) {
       // One repetition of a packet is allowed; a second is an error.
-      if (last.repeated) this.continuityError(pid, stats, 0);
-      else if (last.payload) {
+      if (lastFlags & REPEATED) this.continuityError(pid, stats, 0);
+      else if (lastFlags & PAYLOAD) {
         // A payload packet sent again (after an adaptation-only one, the same counter is not a copy).
         stats.duplicates++;
         this.errors.duplicatePackets++;
       }
-      this.lastCc.set(pid, { cc, repeated: true, payload: true });
+      this.lastCcFlags[pid] = REPEATED | PAYLOAD;
       return;
     }
-    if (cc !== ((last.cc + 1) & 0x0f)) this.continuityError(pid, stats, (cc - last.cc - 1) & 0x0f);
+    if (cc !== ((lastCc + 1) & 0x0f)) this.continuityError(pid, stats, (cc - lastCc - 1) & 0x0f);
   }
 
-  private continuityError(pid: number, stats: { errors: number; missing: number }, missing: number): void {
+  private continuityError(pid: number, stats: PidStats, missing: number): void {
     this.errors.continuity++;
     this.errors.missingPackets += missing;
     const name = pidName(pid);
@@ -441,15 +456,19 @@ export class TsAnalyzer {
   get report(): TransportReport {
     return {
       packets: this.packets,
-      pids: [...this.pidStats]
-        .sort(([a], [b]) => a - b)
-        .map(([pid, s]) => ({
-          pid: pidName(pid),
-          packets: s.packets,
-          continuityErrors: s.errors,
-          missing: s.missing,
-          duplicates: s.duplicates,
-        })),
+      pids: this.pidStats.flatMap((s, pid) =>
+        s
+          ? [
+              {
+                pid: pidName(pid),
+                packets: s.packets,
+                continuityErrors: s.errors,
+                missing: s.missing,
+                duplicates: s.duplicates,
+              },
+            ]
+          : [],
+      ),
       pcr: this.pcrPid === null ? null : { pid: pidName(this.pcrPid), ...this.accuracy.figures },
       captionServices: this.captionServices,
     };
@@ -532,7 +551,10 @@ export class TsAnalyzer {
     this.pcrPid = pmt.pcrPid;
     for (const { pid: esPid, type } of pmt.streams) {
       if (type === SCTE35_STREAM_TYPE) this.cuePids.add(esPid);
-      else if (!this.esPids.has(esPid)) this.esPids.set(esPid, nowMs);
+      else if (Number.isNaN(this.esSeenMs[esPid])) {
+        this.esPids.push(esPid);
+        this.esSeenMs[esPid] = nowMs;
+      }
       const codec = CAPTION_STREAM_TYPES[type];
       if (codec && !this.captionScanners.has(esPid))
         this.captionScanners.set(esPid, new CaptionScanner(codec));
