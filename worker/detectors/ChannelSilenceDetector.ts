@@ -7,6 +7,7 @@
  */
 import type { AudioChunk } from '../converter/types.js';
 import { fromDbfs } from './audioLevels.js';
+import { pairPeaks } from './kernels/kernels.js';
 import type { Detector, DetectorContext } from './types.js';
 
 /** Blocks per second: the time resolution of the rule. */
@@ -23,18 +24,11 @@ export class ChannelSilenceDetector implements Detector {
     const level = fromDbfs(this.context.thresholds.channels.levelDbfs);
     const frames = samples.length / channels;
     const blockFrames = Math.max(1, Math.round(sampleRate / BLOCKS_PER_SECOND));
-    for (let from = 0; from < frames; from += blockFrames) {
+    const peaks = pairPeaks(chunk, blockFrames);
+    for (let k = 0, from = 0; from < frames; k++, from += blockFrames) {
       const to = Math.min(frames, from + blockFrames);
-      let left = 0;
-      let right = 0;
-      for (let i = from * channels; i < to * channels; i += channels) {
-        const l = samples[i];
-        const r = samples[i + 1];
-        const a = l < 0 ? -l : l;
-        const b = r < 0 ? -r : r;
-        if (a > left) left = a;
-        if (b > right) right = b;
-      }
+      const left = peaks[2 * k];
+      const right = peaks[2 * k + 1];
       // One of the two silent, the other sounding: which one.
       const silent = left < level !== right < level ? (left < level ? 0 : 1) : -1;
       const active = silent >= 0;

@@ -9,6 +9,7 @@
  * baseline (concealment spreads through predicted pictures until the next clean key frame).
  */
 import type { VideoFrame } from '../converter/types.js';
+import { rowSteps } from './kernels/kernels.js';
 import type { Detector, DetectorContext } from './types.js';
 
 /** How long after a decode error the picture is taken as damaged (error concealment lingers). */
@@ -87,34 +88,10 @@ const JUDGED_ROW_STEP = 2;
  * to judge.
  */
 export function blockEdgeRatio(frame: VideoFrame): number {
-  const { luma, width, height } = frame;
+  const { width, height } = frame;
   // The 8-pixel transform grid at up to 2× downscale, the 16-pixel macroblock grid beyond.
   const grid = frame.scale >= 4 ? 16 / frame.scale : 8 / frame.scale;
-  let edgeSum = 0;
-  let innerSum = 0;
-  for (let y = 0; y < height; y += JUDGED_ROW_STEP) {
-    const row = y * width;
-    const end = row + width;
-    let i = row + 1;
-    // Each block: grid − 1 steps inside it, then the step across its right edge (x = k·grid).
-    // |d| as (d ^ sign) − sign: no branch to mispredict on noisy pictures.
-    for (let edgeAt = row + grid; edgeAt < end; edgeAt += grid) {
-      for (; i < edgeAt; i++) {
-        const d = luma[i] - luma[i - 1];
-        const sign = d >> 31;
-        innerSum += (d ^ sign) - sign;
-      }
-      const d = luma[edgeAt] - luma[edgeAt - 1];
-      const sign = d >> 31;
-      edgeSum += (d ^ sign) - sign;
-      i = edgeAt + 1;
-    }
-    for (; i < end; i++) {
-      const d = luma[i] - luma[i - 1];
-      const sign = d >> 31;
-      innerSum += (d ^ sign) - sign;
-    }
-  }
+  const { edges: edgeSum, inner: innerSum } = rowSteps(frame, grid, JUDGED_ROW_STEP);
   const edgesPerRow = width > 1 ? Math.floor((width - 1) / grid) : 0;
   const rows = Math.ceil(height / JUDGED_ROW_STEP);
   const edgeCount = edgesPerRow * rows;

@@ -17,6 +17,7 @@
  * reports, or one that may be outside the window, is known only to a range wider than 10 ms.
  */
 import type { AudioChunk, VideoFrame } from '../converter/types.js';
+import { framePower, sampleGrid } from './kernels/kernels.js';
 import { sampleStep } from './lumaStats.js';
 import { estimateOffset, type OffsetPair } from './syncOffset.js';
 import type { Detector, DetectorContext } from './types.js';
@@ -83,23 +84,15 @@ export class DesyncDetector implements Detector {
   constructor(private readonly context: DetectorContext) {}
 
   onVideo(frame: VideoFrame): void {
-    const { luma, width, height } = frame;
+    const { width, height } = frame;
     const step = sampleStep(width) * 2;
     const size = Math.ceil(width / step) * Math.ceil(height / 2);
     const sampled = this.spare?.length === size ? this.spare : new Uint8Array(size);
     this.spare = this.previous;
-    let i = 0;
-    let diff = 0;
     const prev = this.previous;
-    for (let y = 0; y < height; y += 2) {
-      const row = y * width;
-      for (let x = 0; x < width; x += step) {
-        const v = luma[row + x];
-        if (prev && i < prev.length) diff += Math.abs(v - prev[i]);
-        sampled[i++] = v;
-      }
-    }
-    const changed = prev !== null && prev.length === sampled.length && diff / i >= VISUAL_JUMP;
+    // Every step-th pixel of every other row, and their change from the previous picture's.
+    const diff = sampleGrid(frame, 0, step, 2, sampled, prev);
+    const changed = prev !== null && prev.length === sampled.length && diff / size >= VISUAL_JUMP;
     this.previous = sampled;
     // Pictures between the previous decoded one and this were skipped: the change is at one of them.
     const skipped = frame.t - this.previousT > 1.5 * frame.interval;
@@ -126,27 +119,14 @@ export class DesyncDetector implements Detector {
       this.sampleRate = sampleRate;
     }
     const frames = samples.length / channels;
-    // Hop by hop, the running sums in locals: this loop sees every sample of the stream.
+    // Hop by hop: each frame's power into the hop, and the hop's running sum.
     for (let f = 0; f < frames; ) {
       if (this.hopFilled === 0) this.hopStart = chunk.t + f / sampleRate;
       const run = Math.min(frames - f, this.hopFrames - this.hopFilled);
-      const power = this.hopPower;
-      let filled = this.hopFilled;
-      let sum = this.hopSum;
-      const end = (f + run) * channels;
-      for (let i = f * channels; i < end; i += channels) {
-        let s = 0;
-        for (let ch = 0; ch < channels; ch++) {
-          const v = samples[i + ch];
-          s += v * v;
-        }
-        power[filled++] = s / channels;
-        sum += s / channels;
-      }
-      this.hopFilled = filled;
-      this.hopSum = sum;
+      this.hopSum = framePower(chunk, f, run, this.hopPower, this.hopFilled, this.hopSum);
+      this.hopFilled += run;
       f += run;
-      if (filled === this.hopFrames) this.closeHop();
+      if (this.hopFilled === this.hopFrames) this.closeHop();
     }
     this.audioTime = chunk.t + frames / sampleRate;
     this.pair();

@@ -12,6 +12,7 @@
  */
 import type { VideoFrame } from '../converter/types.js';
 import { isBlackPicture } from './BlackDetector.js';
+import { blockChanges, sampleGrid } from './kernels/kernels.js';
 import { sampleStep } from './lumaStats.js';
 import type { Detector, DetectorContext } from './types.js';
 
@@ -48,7 +49,8 @@ export class FreezeDetector implements Detector {
     const sw = Math.ceil(frame.width / step);
     const sh = frame.height;
     if (!this.current || this.current.length !== sw * sh) this.current = new Uint8Array(sw * sh);
-    sampleInto(frame, step, sw, sh, this.current);
+    // The sampling grid of the frame, in a compact array: every row, every step-th pixel.
+    sampleGrid(frame, 0, step, 1, this.current);
     if (!this.reference || this.reference.length !== this.current.length || this.refWidth !== sw) {
       this.reference = this.current.slice();
       this.refWidth = sw;
@@ -60,11 +62,11 @@ export class FreezeDetector implements Detector {
     if (this.pending) {
       const pending = this.pending;
       this.pending = null;
-      const copy = largestBlockChange(pending.sample, this.current, sw, sh).maxBlockDiff <= COPY_NOISE;
+      const copy = blockChanges(pending.sample, this.current, sw, sh, BLOCK).maxBlockDiff <= COPY_NOISE;
       this.reference.set(pending.sample);
       this.report(pending.t, pending.duration, copy && !pending.black, pending.change);
     }
-    const { maxBlockDiff, maxMeanShift } = largestBlockChange(this.reference, this.current, sw, sh);
+    const { maxBlockDiff, maxMeanShift } = blockChanges(this.reference, this.current, sw, sh, BLOCK);
     const unchanged =
       maxBlockDiff <= this.context.thresholds.freeze.blockNoise || maxMeanShift <= REFRESH_MEAN_SHIFT;
     if (!unchanged && frame.pictType === 'I' && maxMeanShift <= INTRA_MEAN_SHIFT) {
@@ -96,51 +98,4 @@ export class FreezeDetector implements Detector {
       detail: { maxBlockChange: Math.round(change * 100) / 100 },
     });
   }
-}
-
-/** Copies the sampling grid of a frame into a compact array. */
-function sampleInto(frame: VideoFrame, step: number, sw: number, sh: number, out: Uint8Array): void {
-  const { luma, width } = frame;
-  let i = 0;
-  for (let y = 0; y < sh; y++) {
-    const row = y * width;
-    for (let x = 0; x < sw; x++) out[i++] = luma[row + x * step];
-  }
-}
-
-/**
- * Between two sampled frames: the largest mean absolute difference of any BLOCK×BLOCK block, and
- * the largest shift of any block's mean.
- */
-export function largestBlockChange(
-  a: Uint8Array,
-  b: Uint8Array,
-  width: number,
-  height: number,
-): { maxBlockDiff: number; maxMeanShift: number } {
-  let worst = 0;
-  let shift = 0;
-  // Block by block, its sums in locals: no per-column arrays to read and write for every row.
-  for (let top = 0; top < height; top += BLOCK) {
-    const bottom = Math.min(top + BLOCK, height);
-    for (let left = 0; left < width; left += BLOCK) {
-      const right = Math.min(left + BLOCK, width);
-      let s = 0;
-      let m = 0;
-      for (let y = top; y < bottom; y++) {
-        const end = y * width + right;
-        for (let i = y * width + left; i < end; i++) {
-          const d = a[i] - b[i];
-          const sign = d >> 31;
-          m += d;
-          s += (d ^ sign) - sign;
-        }
-      }
-      const count = (bottom - top) * (right - left);
-      if (s / count > worst) worst = s / count;
-      const mean = (m < 0 ? -m : m) / count;
-      if (mean > shift) shift = mean;
-    }
-  }
-  return { maxBlockDiff: worst, maxMeanShift: shift };
 }

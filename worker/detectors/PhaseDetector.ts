@@ -6,6 +6,7 @@
  */
 import type { AudioChunk } from '../converter/types.js';
 import { fromDbfs } from './audioLevels.js';
+import { pairSums } from './kernels/kernels.js';
 import type { Detector, DetectorContext } from './types.js';
 
 const BLOCKS_PER_SECOND = 10;
@@ -24,18 +25,12 @@ export class PhaseDetector implements Detector {
     const floor = fromDbfs(SIGNAL_DBFS) ** 2;
     const frames = samples.length / channels;
     const blockFrames = Math.max(1, Math.round(sampleRate / BLOCKS_PER_SECOND));
-    for (let from = 0; from < frames; from += blockFrames) {
+    const sums = pairSums(chunk, blockFrames);
+    for (let k = 0, from = 0; from < frames; k++, from += blockFrames) {
       const to = Math.min(frames, from + blockFrames);
-      let ll = 0;
-      let rr = 0;
-      let lr = 0;
-      for (let f = from; f < to; f++) {
-        const l = samples[f * channels];
-        const r = samples[f * channels + 1];
-        ll += l * l;
-        rr += r * r;
-        lr += l * r;
-      }
+      const ll = sums[3 * k];
+      const rr = sums[3 * k + 1];
+      const lr = sums[3 * k + 2];
       const n = to - from;
       const signal = ll / n > floor && rr / n > floor;
       const correlation = signal ? lr / Math.sqrt(ll * rr) : 1;

@@ -4,6 +4,7 @@
  * pictures at a fraction of the cost of reading every pixel.
  */
 import type { VideoFrame } from '../converter/types.js';
+import { darkCount } from './kernels/kernels.js';
 
 /** Sampling step, in pixels, that keeps roughly 160 samples per row. */
 export function sampleStep(width: number): number {
@@ -18,24 +19,12 @@ let lastAnswer = { ratio: 0, mean: 0 };
 /** Fraction of sampled pixels below a code value, and the mean code value. */
 export function darkFraction(frame: VideoFrame, below: number): { ratio: number; mean: number } {
   if (frame === lastFrame && below === lastBelow) return lastAnswer;
-  const { luma, width, height } = frame;
+  const { width, height } = frame;
   const step = sampleStep(width);
-  // Code values are integers: v < below exactly when v < ceil(below).
-  const limit = Math.ceil(below);
   const first = step >> 1;
   const count = Math.ceil((width - first) / step) * height;
-  let dark = 0;
-  let sum = 0;
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    const end = row + width;
-    for (let i = row + first; i < end; i += step) {
-      const v = luma[i];
-      sum += v;
-      // 1 when v < limit (the difference's sign bit), without a branch to mispredict.
-      dark += (v - limit) >>> 31;
-    }
-  }
+  // Code values are integers: v < below exactly when v < ceil(below).
+  const { dark, sum } = darkCount(frame, first, step, Math.ceil(below));
   lastFrame = frame;
   lastBelow = below;
   lastAnswer = { ratio: count ? dark / count : 0, mean: count ? sum / count : 0 };
