@@ -46,6 +46,7 @@ export class CaptionScanner {
    * are looked at one by one.
    */
   push(bytes: Uint8Array, from: number, to: number): void {
+    if (this.skipPlain(bytes, from, to)) return;
     // The last two bytes of the previous piece may begin a start code: scan them again.
     const length = this.tail + to - from;
     if (this.scratch.length < length) {
@@ -79,6 +80,27 @@ export class CaptionScanner {
     this.collect(chunk, scan, length - keep);
     chunk.copyWithin(0, length - keep, length);
     this.tail = keep;
+  }
+
+  /**
+   * Most pieces are the middle of a picture's slices: no unit being collected and no start code
+   * in them. Such a piece is looked at where it lies (push copies it after the bytes carried
+   * over): true when it was one; then only its last two bytes are kept, as push would.
+   */
+  private skipPlain(bytes: Uint8Array, from: number, to: number): boolean {
+    if (this.unit || this.awaitingHeader || to - from < 2) return false;
+    const t = this.scratch;
+    const p0 = bytes[from];
+    const p1 = bytes[from + 1];
+    // A start code beginning in the bytes carried over ends in this piece's first two.
+    if (this.tail === 2 && ((t[0] === 0 && t[1] === 0 && p0 === 1) || (t[1] === 0 && p0 === 0 && p1 === 1)))
+      return false;
+    if (this.tail === 1 && t[0] === 0 && p0 === 0 && p1 === 1) return false;
+    if (startCode(bytes, from, to) >= 0) return false;
+    t[0] = bytes[to - 2];
+    t[1] = bytes[to - 1];
+    this.tail = 2;
+    return true;
   }
 
   /** Bytes of the unit being collected (an SEI or user data: small), if one is. */
