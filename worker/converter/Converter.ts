@@ -138,14 +138,12 @@ export class Converter {
     });
     lowerPriority(child);
     this.child = child;
-    const videoPipe = readPipe(child.stdio[3] as Readable, (bytes) => {
-      this.video.push(bytes);
-      this.drainVideo(false);
-    });
-    const audioPipe = readPipe(child.stdio[4] as Readable, (bytes) => {
-      this.audio.push(bytes);
-      this.drainAudio();
-    });
+    const videoPipe = readPipe(child.stdio[3] as Readable, (bytes) =>
+      this.video.feed(bytes, () => this.drainVideo(false)),
+    );
+    const audioPipe = readPipe(child.stdio[4] as Readable, (bytes) =>
+      this.audio.feed(bytes, () => this.drainAudio()),
+    );
     // Always drained: a pipe left full would stall the whole decode.
     const thumbPipe = thumbnails ? (child.stdio as unknown as Readable[])[5] : null;
     thumbPipe?.on('data', (b: Buffer) => this.thumbnails.bytes(b));
