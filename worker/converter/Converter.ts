@@ -8,6 +8,7 @@ import type { Logger } from '../../shared/logger.js';
 import { originalText } from '../egress/plainUrl.js';
 import { ByteQueue } from './ByteQueue.js';
 import { lowerPriority } from './decoderPriority.js';
+import { LineSplitter } from './LineSplitter.js';
 import { analysisScale, ffmpegArgs, ROW_STEP } from './ffmpegArgs.js';
 import type { MediaClock } from './MediaClock.js';
 import { readPipe } from './pipeReader.js';
@@ -147,13 +148,10 @@ export class Converter {
     // Always drained: a pipe left full would stall the whole decode.
     const thumbPipe = thumbnails ? (child.stdio as unknown as Readable[])[5] : null;
     thumbPipe?.on('data', (b: Buffer) => this.thumbnails.bytes(b));
-    let partial = '';
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (text: string) => {
-      const lines = (partial + text).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) this.onStderrLine(line.replace(/\r$/, ''));
-    });
+    const stderrLines = new LineSplitter((line) => this.onStderrLine(line));
+    const stderrPipe = child.stderr
+      ? readPipe(child.stderr, (bytes) => stderrLines.push(bytes), 64 * 1024)
+      : null;
     const stallAfter = this.options.stallSeconds ?? 15;
     const watchdog = setInterval(() => {
       const stallSeconds = typeof stallAfter === 'function' ? stallAfter() : stallAfter;
@@ -175,8 +173,8 @@ export class Converter {
       });
       child.on('close', async (code, signal) => {
         clearInterval(watchdog);
-        await Promise.all([closed(videoPipe), closed(audioPipe), closed(thumbPipe), closed(child.stderr)]);
-        if (partial) this.onStderrLine(partial);
+        await Promise.all([closed(videoPipe), closed(audioPipe), closed(thumbPipe), closed(stderrPipe)]);
+        stderrLines.end();
         this.drainVideo(true);
         this.drainAudio();
         this.thumbnails.end();

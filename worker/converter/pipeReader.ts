@@ -17,7 +17,11 @@ const READ_BUFFER_BYTES = 256 * 1024;
  * without touching the descriptor (child_process counts its close as the pipe's). A stream that
  * is not such a socket is read through 'data'.
  */
-export function readPipe(pipe: Readable, onBytes: (bytes: Uint8Array) => void): Readable {
+export function readPipe(
+  pipe: Readable,
+  onBytes: (bytes: Uint8Array) => void,
+  bufferBytes = READ_BUFFER_BYTES,
+): Readable {
   const holder = pipe as unknown as { _handle?: object | null };
   const handle = holder._handle;
   if (!(pipe instanceof Socket) || !handle) {
@@ -26,7 +30,7 @@ export function readPipe(pipe: Readable, onBytes: (bytes: Uint8Array) => void): 
   }
   holder._handle = null;
   pipe.destroy();
-  const buffer = new Uint8Array(READ_BUFFER_BYTES);
+  const buffer = new Uint8Array(bufferBytes);
   const reader = new Socket({
     handle,
     readable: true,
