@@ -106,6 +106,13 @@ interface Summary {
   cpu: number;
   rss: number;
   wall: number;
+  /** CPU s of each round, in order: pairs with the other commands' rounds. */
+  cpus: number[];
+}
+
+/** The median of the rounds' ratios a[i] / b[i]: each pair ran back to back, in the same minute. */
+function pairedRatio(a: Summary, b: Summary): number {
+  return median(a.cpus.map((cpu, i) => cpu / b.cpus[i]));
 }
 
 /**
@@ -124,6 +131,7 @@ async function interleaved(commands: string[][]): Promise<Summary[]> {
     cpu: median(r.map((m) => m.cpuSeconds)),
     rss: median(r.map((m) => m.peakRssMb)),
     wall: median(r.map((m) => m.wallSeconds)),
+    cpus: r.map((m) => m.cpuSeconds),
   }));
 }
 
@@ -219,14 +227,15 @@ async function breakdown(
   label: string,
 ): Promise<{ ratio: number; floor: number; all: number }> {
   const tracks = await probeInput(path, { kind: 'file' });
-  const [floor, converter, lossOnly, all] = await interleaved([
+  // The floor and analyze back to back in each round: the pair the ratio is taken of.
+  const [floor, all, converter, lossOnly] = await interleaved([
     floorCommand(path, tracks),
+    [...streamqc, 'analyze', path],
     [
       ...['bash', '-c', 'exec ffmpeg "$@" 3>/dev/null 4>/dev/null', 'converter'],
       ...ffmpegArgs(path, { kind: 'file', tracks, realtime: false, threads: 1, skipNonReference: true }),
     ],
     [...streamqc, 'analyze', '--detectors', 'stream.loss', path],
-    [...streamqc, 'analyze', path],
   ]);
   console.log(`
 ### ${label}: analyze against the same-profile decode floor
@@ -277,9 +286,12 @@ async function breakdown(
       `detector ${d}`,
       med((r) => r.detectorSeconds[d] ?? 0),
     );
-  const ratio = all.cpu / floor.cpu;
+  // The median of the rounds' ratios: this machine's speed moves by 10–30 % from one minute to
+  // the next, and a pair run back to back shares its minute (the medians above may not).
+  const ratio = pairedRatio(all, floor);
+  const rounds = all.cpus.map((cpu, i) => `${(cpu / floor.cpus[i]).toFixed(2)}×`).join(', ');
   console.log(`
-${label}: analyze / same-profile decode floor, CPU: ${ratio.toFixed(2)}× (target ≤ 1.25×)`);
+${label}: analyze / same-profile decode floor, CPU: ${ratio.toFixed(2)}× (target ≤ 1.25×; median of the rounds' pairs: ${rounds})`);
   return { ratio, floor: floor.cpu, all: all.cpu };
 }
 
@@ -287,7 +299,10 @@ ${label}: analyze / same-profile decode floor, CPU: ${ratio.toFixed(2)}× (targe
  * Per further minute of media: the floor and analyze on a clip and on one twice as long, all four
  * interleaved; (analyze long − analyze short) / (floor long − floor short).
  */
-async function perFurtherMinute(short: string, long: string): Promise<{ analyze: number; floor: number }> {
+async function perFurtherMinute(
+  short: string,
+  long: string,
+): Promise<{ analyze: number; floor: number; ratio: number }> {
   const tracks = await probeInput(short, { kind: 'file' });
   const [floorShort, allShort, floorLong, allLong] = await interleaved([
     floorCommand(short, tracks),
@@ -295,7 +310,14 @@ async function perFurtherMinute(short: string, long: string): Promise<{ analyze:
     floorCommand(long, tracks),
     [...streamqc, 'analyze', long],
   ]);
-  return { analyze: allLong.cpu - allShort.cpu, floor: floorLong.cpu - floorShort.cpu };
+  const ratios = allLong.cpus.map(
+    (cpu, i) => (cpu - allShort.cpus[i]) / (floorLong.cpus[i] - floorShort.cpus[i]),
+  );
+  return {
+    analyze: allLong.cpu - allShort.cpu,
+    floor: floorLong.cpu - floorShort.cpu,
+    ratio: median(ratios),
+  };
 }
 
 const at720 = await breakdown(main, `${CLIP_SECONDS} s 720p25 H.264 (B-frames) + AAC`);
@@ -303,9 +325,9 @@ const at720 = await breakdown(main, `${CLIP_SECONDS} s 720p25 H.264 (B-frames) +
 // worker that runs for hours, where Node's start-up, its compiler's warm-up and the probe are
 // paid once (per worker, or per stream start) and not per minute.
 const further = await perFurtherMinute(main, clip(`bench-720p25-${CLIP_SECONDS * 2}s.ts`, CLIP_SECONDS * 2));
-const steady720 = further.analyze / further.floor;
+const steady720 = further.ratio;
 console.log(
-  `\n720p, per further ${CLIP_SECONDS} s of media (a ${CLIP_SECONDS * 2} s clip less the ${CLIP_SECONDS} s one, interleaved): analyze ${further.analyze.toFixed(2)} CPU s, floor ${further.floor.toFixed(2)} s: ${steady720.toFixed(2)}×`,
+  `\n720p, per further ${CLIP_SECONDS} s of media (a ${CLIP_SECONDS * 2} s clip less the ${CLIP_SECONDS} s one, interleaved): analyze ${further.analyze.toFixed(2)} CPU s, floor ${further.floor.toFixed(2)} s (medians); median of the rounds' ratios ${steady720.toFixed(2)}×`,
 );
 const at1080p = await breakdown(hevcClip(CLIP_SECONDS), `${CLIP_SECONDS} s 1080p25 HEVC (B-frames) + AAC`);
 const at1080i = await breakdown(interlacedClip(20), '20 s 1080i25 MPEG-2 (B-frames) + MP2');
