@@ -211,6 +211,23 @@ describe('WebAssembly kernels', () => {
     }
   });
 
+  it('grows its memory for larger pictures and chunks, answers unchanged', () => {
+    const rand = random(7);
+    const small = picture(rand, 320, 20, false);
+    const before = darkCount(small, 1, 2, 40);
+    // 3840 × 270: a 4K picture's delivered rows, more than the picture region held so far.
+    const big = picture(rand, 3840, 270, false);
+    let dark = 0;
+    for (let y = 0; y < 270; y++) for (let x = 1; x < 3840; x += 2) if (big.luma[y * 3840 + x] < 40) dark++;
+    expect(darkCount(big, 1, 2, 40).dark).toBe(dark);
+    expect(darkCount(small, 1, 2, 40)).toEqual(before);
+    const chunk = sound(rand, 48_000, 8, 0);
+    const peaks = blockPeaks(chunk, 960);
+    expect(peaks.length).toBe(50);
+    expect(peaks[7]).toBe(Math.max(...chunk.samples.subarray(7 * 960 * 8, 8 * 960 * 8).map(Math.abs)));
+    expect(darkCount(big, 1, 2, 40).dark).toBe(dark);
+  });
+
   it('kWeight: the two biquads per channel, state carried from call to call', () => {
     const rand = random(6);
     const coef = Float64Array.from({ length: 7 }, () => rand() - 0.5);

@@ -68,8 +68,10 @@ function room(pictureBytes: number, soundBytes: number, scratchBytes: number): v
     return;
   // Regions on 16-byte boundaries (float and double views), each at least as big as before.
   const align = (n: number) => Math.ceil(n / 16) * 16;
-  soundAt = align(Math.max(soundAt - pictureAt, pictureBytes));
-  scratchAt = soundAt + align(Math.max(scratchAt - soundAt, soundBytes));
+  const pictureRoom = align(Math.max(soundAt - pictureAt, pictureBytes));
+  const soundRoom = align(Math.max(scratchAt - soundAt, soundBytes));
+  soundAt = pictureAt + pictureRoom;
+  scratchAt = soundAt + soundRoom;
   const needed = scratchAt + align(scratchBytes);
   const have = k.memory.buffer.byteLength;
   if (needed > have) k.memory.grow(Math.ceil((needed - have) / PAGE));
