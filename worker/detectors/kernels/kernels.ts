@@ -166,30 +166,38 @@ export function blockChanges(
   return { maxBlockDiff, maxMeanShift: k.secondF.value as number };
 }
 
-/** The largest |sample| over all channels of each block of `blockFrames` frames (the last may be short). */
-export function blockPeaks(chunk: AudioChunk, blockFrames: number): Float32Array {
+/**
+ * Runs a per-block kernel over the chunk's blocks of `blockFrames` frames (the last may be
+ * short), `bytesPerBlock` of output each, into the scratch; returns the number of blocks.
+ */
+function perBlock(
+  chunk: AudioChunk,
+  blockFrames: number,
+  bytesPerBlock: number,
+  kernel: (ptr: number, frames: number, channels: number, blockFrames: number, dst: number) => number,
+): number {
   const frames = chunk.samples.length / chunk.channels;
   const blocks = Math.ceil(frames / blockFrames);
-  const at = sound(chunk, blocks * 4);
-  k.peaks(at, frames, chunk.channels, blockFrames, scratchAt);
+  const at = sound(chunk, blocks * bytesPerBlock);
+  kernel(at, frames, chunk.channels, blockFrames, scratchAt);
+  return blocks;
+}
+
+/** The largest |sample| over all channels of each block of `blockFrames` frames. */
+export function blockPeaks(chunk: AudioChunk, blockFrames: number): Float32Array {
+  const blocks = perBlock(chunk, blockFrames, 4, k.peaks);
   return floats.slice(scratchAt / 4, scratchAt / 4 + blocks);
 }
 
 /** Channels 0 and 1 (channels ≥ 2), per block: their largest |sample|, as [left, right, left, right …]. */
 export function pairPeaks(chunk: AudioChunk, blockFrames: number): Float32Array {
-  const frames = chunk.samples.length / chunk.channels;
-  const blocks = Math.ceil(frames / blockFrames);
-  const at = sound(chunk, blocks * 8);
-  k.pairPeaks(at, frames, chunk.channels, blockFrames, scratchAt);
+  const blocks = perBlock(chunk, blockFrames, 8, k.pairPeaks);
   return floats.slice(scratchAt / 4, scratchAt / 4 + 2 * blocks);
 }
 
 /** Channels 0 and 1 (channels ≥ 2), per block: Σ l², Σ r², Σ l·r, as [ll, rr, lr, ll …]. */
 export function pairSums(chunk: AudioChunk, blockFrames: number): Float64Array {
-  const frames = chunk.samples.length / chunk.channels;
-  const blocks = Math.ceil(frames / blockFrames);
-  const at = sound(chunk, blocks * 24);
-  k.pairSums(at, frames, chunk.channels, blockFrames, scratchAt);
+  const blocks = perBlock(chunk, blockFrames, 24, k.pairSums);
   return doubles.slice(scratchAt / 8, scratchAt / 8 + 3 * blocks);
 }
 
