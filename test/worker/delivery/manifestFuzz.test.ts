@@ -180,9 +180,12 @@ describe('manifest parsing under generated documents', () => {
   it('every generated MPD parses bounded or is refused', async () => {
     await fc.assert(
       fc.asyncProperty(mpd, (text) => bounded('mpd', text)),
-      { numRuns: 60 },
+      { numRuns: 100 },
     );
-    expect(parsed.mpd).toBeGreaterThan(5);
+    // How many parse depends on the draw: 8–19 of 60 in twelve runs here, 4 in one CI run. With
+    // 100 runs (about 25 expected) a bar of 3 still proves the generator reaches the parser and
+    // no draw fails it.
+    expect(parsed.mpd).toBeGreaterThan(2);
   }, 120_000);
 
   it('every generated HLS playlist parses bounded or is refused', async () => {
