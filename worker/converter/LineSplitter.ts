@@ -24,7 +24,7 @@ export class LineSplitter {
       this.pending = new Uint8Array(0);
     }
     const text = this.decoder.decode(upToLast);
-    for (const line of text.split('\n')) this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+    for (const line of text.split('\n')) this.line(line);
     this.keep(bytes.subarray(last + 1));
   }
 
@@ -33,7 +33,12 @@ export class LineSplitter {
     if (!this.pending.length) return;
     const line = this.decoder.decode(this.pending);
     this.pending = new Uint8Array(0);
-    this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+    this.line(line);
+  }
+
+  /** A line to the caller, without the \r of a \r\n ending. */
+  private line(text: string): void {
+    this.onLine(text.endsWith('\r') ? text.slice(0, -1) : text);
   }
 
   private keep(bytes: Uint8Array): void {
