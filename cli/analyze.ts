@@ -10,12 +10,12 @@ import {
   type DefectType,
   OPT_IN_TYPES,
 } from '../shared/events.js';
-import { createLogger } from '../shared/logger.js';
 import { LOUDNESS_STANDARDS, type LoudnessStandard } from '../shared/loudnessStandards.js';
 import { resolveThresholds } from '../shared/thresholds.js';
 import { isLiveKind, sourceKind } from '../worker/converter/sourceKind.js';
 import type { AudioChunk } from '../worker/converter/types.js';
 import { StreamPipeline } from '../worker/pipeline/StreamPipeline.js';
+import { createDeferredLogger } from './deferredLogger.js';
 import { clock, formatEvent } from './formatEvent.js';
 import { formatLoudness, ProgrammeLoudness } from './loudnessSummary.js';
 import { parseThresholdFlags, UsageError } from './parseThresholdFlags.js';
@@ -94,7 +94,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const live = isLiveKind(kind);
   const streamId = values.name ?? (basename(source.split('?')[0]) || source);
   if (!process.env.STREAMQC_LOG_LEVEL) process.env.STREAMQC_LOG_LEVEL = values.verbose ? 'info' : 'warn';
-  const logger = createLogger('streamqc-analyze').child({ streamId });
+  const logger = createDeferredLogger('streamqc-analyze').child({ streamId });
   const text = values.format === 'text';
   const showProgress = process.stderr.isTTY && !live;
   let lastProgress = 0;
