@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ffmpegArgs } from '../../worker/converter/ffmpegArgs.js';
-import { probeInput } from '../../worker/converter/probe.js';
+import { probeArgs, probeInput } from '../../worker/converter/probe.js';
 import { ROOT } from '../helpers/runCli.js';
 import { type Measurement, measure } from './measure.js';
 
@@ -173,6 +173,16 @@ const ffDetectors = await repeat([
 const ours = await repeat([...streamqc, 'analyze', main]);
 const oursFull = await repeat([...streamqc, 'analyze', '--decode', 'full', main]);
 const startup = await repeat([...streamqc, '--help']);
+// This machine sets NODE_EXTRA_CA_CERTS (for its package registry's TLS): Node then reads the
+// whole CA bundle at every start, before any of streamqc's code. Measured, so it is not guessed.
+let extraCaCerts: number | null = null;
+if (process.env.NODE_EXTRA_CA_CERTS) {
+  const [withCerts, without] = await interleaved([
+    ['node', '-e', '0'],
+    ['env', '-u', 'NODE_EXTRA_CA_CERTS', 'node', '-e', '0'],
+  ]);
+  extraCaCerts = Math.max(0, withCerts.cpu - without.cpu);
+}
 
 const row = (name: string, m: { cpu: number; rss: number; wall: number }) =>
   `| ${name} | ${m.cpu.toFixed(2)} | ${(m.cpu / plain.cpu).toFixed(2)}× | ${m.rss.toFixed(0)} | ${(m.rss / plain.rss).toFixed(2)}× | ${m.wall.toFixed(2)} |`;
@@ -228,7 +238,7 @@ async function breakdown(
 ): Promise<{ ratio: number; floor: number; all: number }> {
   const tracks = await probeInput(path, { kind: 'file' });
   // The floor and analyze back to back in each round: the pair the ratio is taken of.
-  const [floor, all, converter, lossOnly] = await interleaved([
+  const [floor, all, converter, lossOnly, opening] = await interleaved([
     floorCommand(path, tracks),
     [...streamqc, 'analyze', path],
     [
@@ -236,6 +246,7 @@ async function breakdown(
       ...ffmpegArgs(path, { kind: 'file', tracks, realtime: false, threads: 1, skipNonReference: true }),
     ],
     [...streamqc, 'analyze', '--detectors', 'stream.loss', path],
+    ['ffprobe', ...probeArgs(path, { kind: 'file' })],
   ]);
   console.log(`
 ### ${label}: analyze against the same-profile decode floor
@@ -272,11 +283,13 @@ async function breakdown(
     'ffprobe + ffmpeg (children)',
     med((r) => r.childrenCpuSeconds),
   );
+  part('… of which ffprobe opening the input (once a run)', opening.cpu);
   part(
     'Node, all of it',
     med((r) => r.nodeCpuSeconds),
   );
   part('Node start-up (`streamqc --help`)', startup.cpu);
+  if (extraCaCerts !== null) part("… of which reading this machine's NODE_EXTRA_CA_CERTS", extraCaCerts);
   part(
     'Node: pipes, stderr parsing, clock, events (the rest)',
     med((r) => r.nodeCpuSeconds) - inDetectors - startup.cpu,

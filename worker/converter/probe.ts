@@ -55,17 +55,14 @@ export async function probeInput(source: string, options: ProbeOptions): Promise
   return first.tracks;
 }
 
-function probeOnce(
-  source: string,
-  options: ProbeOptions,
-  window: number,
-): Promise<{ tracks: TrackInfo; unresolvedVideo: boolean }> {
+/** ffprobe's arguments for one look at `source`; `window`: bytes and µs read of a live input. */
+export function probeArgs(source: string, options: ProbeOptions, window = 2_000_000): string[] {
   const timeout = options.timeoutSeconds ?? 20;
   const live = options.kind !== 'file';
   const proxied = readsThroughProxy(options.inputArgs);
   const input = proxied ? plainUrl(source) : source;
   const timed = withReadTimeout(input, timeout);
-  const args = [
+  return [
     '-hide_banner',
     '-v',
     'error',
@@ -82,6 +79,15 @@ function probeOnce(
     '-i',
     live ? timed.input : input,
   ];
+}
+
+function probeOnce(
+  source: string,
+  options: ProbeOptions,
+  window: number,
+): Promise<{ tracks: TrackInfo; unresolvedVideo: boolean }> {
+  const timeout = options.timeoutSeconds ?? 20;
+  const args = probeArgs(source, options, window);
   return new Promise((resolve, reject) => {
     const child = spawn('ffprobe', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     // Not niced like the decoders: an open is short, bounded by the worker's open gate, and a
