@@ -16,6 +16,11 @@ import { type Measurement, measure } from './measure.js';
 
 const DIR = join(ROOT, 'test', '.fixtures');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/**
+ * Rounds of the floor-and-analyze pairs a ratio is the median of: this machine's speed moves
+ * within a run's few seconds, and three pairs put single rounds of 1.06× and 1.72× side by side.
+ */
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 7);
 const CLIP_SECONDS = Number(process.env.BENCH_CLIP_SECONDS ?? 60);
 const LIVE_SECONDS = 40;
 
@@ -119,9 +124,9 @@ function pairedRatio(a: Summary, b: Summary): number {
  * Runs the commands in turn, RUNS rounds (a, b, c, a, b, c, …), and gives each one's medians: a
  * slow minute of this shared machine then weighs on every command compared, not on one of them.
  */
-async function interleaved(commands: string[][]): Promise<Summary[]> {
+async function interleaved(commands: string[][], rounds = RUNS): Promise<Summary[]> {
   const runs: Measurement[][] = commands.map(() => []);
-  for (let i = 0; i < RUNS; i++)
+  for (let i = 0; i < rounds; i++)
     for (const [k, argv] of commands.entries()) {
       const m = await measure(argv);
       if (m.exitCode !== 0) throw new Error(`${argv.join(' ')} exited ${m.exitCode}`);
@@ -152,7 +157,9 @@ function floorCommand(path: string, tracks: { video: unknown; audio: unknown }):
 
 const streamqc = ['node', join(ROOT, 'bin', 'streamqc.js')];
 const main = clip(`bench-720p25-${CLIP_SECONDS}s.ts`, CLIP_SECONDS);
-console.log(`# streamqc benchmark — ${new Date().toISOString()}, ${RUNS} runs each, median`);
+console.log(
+  `# streamqc benchmark — ${new Date().toISOString()}, ${RUNS} runs each, median (the floor ratios: ${PAIRS} pairs)`,
+);
 console.log(`clip: ${CLIP_SECONDS} s 1280x720 25 fps H.264 3 Mb/s + AAC stereo 48 kHz (MPEG-TS)\n`);
 
 const plain = await repeat(['ffmpeg', '-v', 'error', '-i', main, '-f', 'null', '-']);
@@ -230,7 +237,8 @@ function stageReport(path: string): StageReport {
  * filters, scaling, showinfo lines and pipe writes); analyze with only the loss rule (+ Node
  * start-up, reading the pipes, stderr parsing, the media clock); all detectors. Then, inside one
  * analyze run, its own report: the children's CPU, Node's, and each detector's handlers (timing
- * separate runs per detector drowns in this machine's ±10 % noise). Medians of RUNS runs.
+ * separate runs per detector drowns in this machine's ±10 % noise). Medians of RUNS runs; the
+ * ratio itself is the median of PAIRS rounds of the floor and analyze back to back.
  */
 async function breakdown(
   path: string,
@@ -238,9 +246,8 @@ async function breakdown(
 ): Promise<{ ratio: number; floor: number; all: number }> {
   const tracks = await probeInput(path, { kind: 'file' });
   // The floor and analyze back to back in each round: the pair the ratio is taken of.
-  const [floor, all, converter, lossOnly, opening] = await interleaved([
-    floorCommand(path, tracks),
-    [...streamqc, 'analyze', path],
+  const [floor, all] = await interleaved([floorCommand(path, tracks), [...streamqc, 'analyze', path]], PAIRS);
+  const [converter, lossOnly, opening] = await interleaved([
     [
       ...['bash', '-c', 'exec ffmpeg "$@" 3>/dev/null 4>/dev/null', 'converter'],
       ...ffmpegArgs(path, { kind: 'file', tracks, realtime: false, threads: 1, skipNonReference: true }),
