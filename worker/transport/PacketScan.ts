@@ -26,43 +26,50 @@ const TAIL = 0x6000;
 const PACKETS = 0xa000;
 /** Where the bytes being read are put. */
 const INPUT = 0x12000;
-const PAGE = 65536;
+/**
+ * Most bytes scanned at a time. The memory never grows (it cannot shrink): an HLS segment of
+ * several MB is scanned a window at a time, not copied whole into every rendition's analyser.
+ */
+export const WINDOW = 64 * 1024;
 
 let compiled: WebAssembly.Module | null = null;
 
 export class PacketScan {
   private readonly wasm: PacketScanExports;
-  /** The memory, as bytes: the input the analyser reads its packets from. */
-  bytes!: Uint8Array;
+  private readonly bytes: Uint8Array;
   /** Per PID: the last continuity counter, −1 before its first packet (or after an outage). */
-  lastCc!: Int8Array;
+  readonly lastCc: Int8Array;
   /** Per PID: the REPEATED and PAYLOAD bits of its last packet. */
-  lastCcFlags!: Uint8Array;
+  readonly lastCcFlags: Uint8Array;
   /** Per PID: packets so far. */
-  packets!: Uint32Array;
-  private classes!: Uint8Array;
+  readonly packets: Uint32Array;
+  private readonly classes: Uint8Array;
+  /** The window loaded: its length. */
+  private loaded = 0;
 
   constructor() {
     compiled ??= new WebAssembly.Module(Buffer.from(PACKET_SCAN_WASM, 'base64'));
     this.wasm = new WebAssembly.Instance(compiled).exports as unknown as PacketScanExports;
-    this.view();
-    this.lastCc.fill(-1);
+    const buffer = this.wasm.memory.buffer;
+    this.bytes = new Uint8Array(buffer);
+    this.lastCc = new Int8Array(buffer, 0, PIDS).fill(-1);
+    this.lastCcFlags = new Uint8Array(buffer, LAST_FLAGS, PIDS);
+    this.classes = new Uint8Array(buffer, CLASS, PIDS);
+    this.packets = new Uint32Array(buffer, PACKETS, PIDS);
   }
 
-  /** Copies `bytes` where the scan reads them; returns where they start in `this.bytes`. */
-  load(bytes: Uint8Array): number {
-    const needed = INPUT + bytes.length;
-    if (needed > this.wasm.memory.buffer.byteLength) {
-      this.wasm.memory.grow(Math.ceil((needed - this.wasm.memory.buffer.byteLength) / PAGE));
-      this.view();
-    }
+  /** Copies `bytes` (at most WINDOW) where the scan reads them. */
+  load(bytes: Uint8Array): void {
     this.bytes.set(bytes, INPUT);
-    return INPUT;
+    this.loaded = bytes.length;
   }
 
-  /** Counts the packets from `at` that need no reading; returns where the first that does starts. */
-  scan(at: number, end: number): number {
-    return this.wasm.scan(at, end);
+  /**
+   * Counts the packets from offset `at` of the window loaded that need no reading; returns the
+   * offset of the first that does, or of the first not whole in the window.
+   */
+  scan(at: number): number {
+    return this.wasm.scan(INPUT + at, INPUT + this.loaded) - INPUT;
   }
 
   /** Null packets the scan counted since the last call. */
@@ -88,15 +95,5 @@ export class PacketScan {
   setTail(pid: number, tail: number): void {
     this.bytes[TAIL + 2 * pid] = tail >> 8;
     this.bytes[TAIL + 2 * pid + 1] = tail & 0xff;
-  }
-
-  /** (Re)makes the views of the memory: growing it detaches the old ones. */
-  private view(): void {
-    const buffer = this.wasm.memory.buffer;
-    this.bytes = new Uint8Array(buffer);
-    this.lastCc = new Int8Array(buffer, 0, PIDS);
-    this.lastCcFlags = new Uint8Array(buffer, LAST_FLAGS, PIDS);
-    this.classes = new Uint8Array(buffer, CLASS, PIDS);
-    this.packets = new Uint32Array(buffer, PACKETS, PIDS);
   }
 }
