@@ -26,50 +26,43 @@ const TAIL = 0x6000;
 const PACKETS = 0xa000;
 /** Where the bytes being read are put. */
 const INPUT = 0x12000;
-/**
- * Most bytes scanned at a time. The memory never grows (it cannot shrink): an HLS segment of
- * several MB is scanned a window at a time, not copied whole into every rendition's analyser.
- */
-export const WINDOW = 64 * 1024;
+const PAGE = 65536;
 
 let compiled: WebAssembly.Module | null = null;
 
 export class PacketScan {
   private readonly wasm: PacketScanExports;
-  private readonly bytes: Uint8Array;
+  /** The memory, as bytes: the input the analyser reads its packets from. */
+  bytes!: Uint8Array;
   /** Per PID: the last continuity counter, −1 before its first packet (or after an outage). */
-  readonly lastCc: Int8Array;
+  lastCc!: Int8Array;
   /** Per PID: the REPEATED and PAYLOAD bits of its last packet. */
-  readonly lastCcFlags: Uint8Array;
+  lastCcFlags!: Uint8Array;
   /** Per PID: packets so far. */
-  readonly packets: Uint32Array;
-  private readonly classes: Uint8Array;
-  /** The window loaded: its length. */
-  private loaded = 0;
+  packets!: Uint32Array;
+  private classes!: Uint8Array;
 
   constructor() {
     compiled ??= new WebAssembly.Module(Buffer.from(PACKET_SCAN_WASM, 'base64'));
     this.wasm = new WebAssembly.Instance(compiled).exports as unknown as PacketScanExports;
-    const buffer = this.wasm.memory.buffer;
-    this.bytes = new Uint8Array(buffer);
-    this.lastCc = new Int8Array(buffer, 0, PIDS).fill(-1);
-    this.lastCcFlags = new Uint8Array(buffer, LAST_FLAGS, PIDS);
-    this.classes = new Uint8Array(buffer, CLASS, PIDS);
-    this.packets = new Uint32Array(buffer, PACKETS, PIDS);
+    this.view();
+    this.lastCc.fill(-1);
   }
 
-  /** Copies `bytes` (at most WINDOW) where the scan reads them. */
-  load(bytes: Uint8Array): void {
+  /** Copies `bytes` where the scan reads them; returns where they start in `this.bytes`. */
+  load(bytes: Uint8Array): number {
+    const needed = INPUT + bytes.length;
+    if (needed > this.wasm.memory.buffer.byteLength) {
+      this.wasm.memory.grow(Math.ceil((needed - this.wasm.memory.buffer.byteLength) / PAGE));
+      this.view();
+    }
     this.bytes.set(bytes, INPUT);
-    this.loaded = bytes.length;
+    return INPUT;
   }
 
-  /**
-   * Counts the packets from offset `at` of the window loaded that need no reading; returns the
-   * offset of the first that does, or of the first not whole in the window.
-   */
-  scan(at: number): number {
-    return this.wasm.scan(INPUT + at, INPUT + this.loaded) - INPUT;
+  /** Counts the packets from `at` that need no reading; returns where the first that does starts. */
+  scan(at: number, end: number): number {
+    return this.wasm.scan(at, end);
   }
 
   /** Null packets the scan counted since the last call. */
@@ -95,5 +88,15 @@ export class PacketScan {
   setTail(pid: number, tail: number): void {
     this.bytes[TAIL + 2 * pid] = tail >> 8;
     this.bytes[TAIL + 2 * pid + 1] = tail & 0xff;
+  }
+
+  /** (Re)makes the views of the memory: growing it detaches the old ones. */
+  private view(): void {
+    const buffer = this.wasm.memory.buffer;
+    this.bytes = new Uint8Array(buffer);
+    this.lastCc = new Int8Array(buffer, 0, PIDS);
+    this.lastCcFlags = new Uint8Array(buffer, LAST_FLAGS, PIDS);
+    this.classes = new Uint8Array(buffer, CLASS, PIDS);
+    this.packets = new Uint32Array(buffer, PACKETS, PIDS);
   }
 }

@@ -10,7 +10,7 @@
 
 import { CAPTION_STREAM_TYPES, CaptionScanner, type Carriage } from './captions.js';
 import { CueLog, type CueReport, SCTE35_STREAM_TYPE } from './cueLog.js';
-import { PacketScan, ScanClass, WINDOW } from './PacketScan.js';
+import { PacketScan, ScanClass } from './PacketScan.js';
 import { PcrAccuracy, type PcrFigures } from './pcrAccuracy.js';
 import { crc32, hasPts, readPat, readPmt, SectionAssembler } from './psi.js';
 
@@ -238,36 +238,32 @@ export class TsAnalyzer {
       this.packet(this.carry, 0, this.pcrClock ? this.streamMs : nowMs);
       offset = need;
     }
-    // The scan counts the packets that need no reading in its own copy of the bytes, a window at
-    // a time; this reads the others (and resynchronises) in `bytes` itself.
-    let windowAt = offset;
-    let windowEnd = offset;
-    while (offset + PACKET <= bytes.length) {
-      if (offset + PACKET > windowEnd) {
-        windowAt = offset;
-        windowEnd = Math.min(bytes.length, offset + WINDOW);
-        this.scan.load(bytes.subarray(windowAt, windowEnd));
+    if (offset >= bytes.length) return;
+    // The packets are read where the scan reads them: it counts those that need no reading.
+    let at = this.scan.load(offset === 0 ? bytes : bytes.subarray(offset));
+    const b = this.scan.bytes;
+    const end = at + bytes.length - offset;
+    for (;;) {
+      const next = this.scan.scan(at, end);
+      if (next > at) {
+        this.scanned((next - at) / PACKET, this.pcrClock ? this.streamMs : nowMs);
+        at = next;
       }
-      const next = windowAt + this.scan.scan(offset - windowAt);
-      if (next > offset) {
-        this.scanned((next - offset) / PACKET, this.pcrClock ? this.streamMs : nowMs);
-        offset = next;
-        continue;
-      }
-      if (bytes[offset] !== SYNC) {
+      if (at + PACKET > end) break;
+      if (b[at] !== SYNC) {
         this.syncByteError();
         // Resynchronise on the next byte that starts packets in a row.
-        const resync = this.findSync(bytes, offset + 1);
+        const resync = this.findSync(b, at + 1, end);
         if (resync < 0) return;
-        offset = resync;
+        at = resync;
         continue;
       }
-      this.packet(bytes, offset, this.pcrClock ? this.streamMs : nowMs);
-      offset += PACKET;
+      this.packet(b, at, this.pcrClock ? this.streamMs : nowMs);
+      at += PACKET;
     }
-    if (offset < bytes.length) {
-      this.carry.set(bytes.subarray(offset), 0);
-      this.carried = bytes.length - offset;
+    if (at < end) {
+      this.carry.set(b.subarray(at, end), 0);
+      this.carried = end - at;
     }
   }
 
@@ -354,10 +350,10 @@ export class TsAnalyzer {
     }
   }
 
-  private findSync(bytes: Uint8Array, from: number): number {
-    for (let i = from; i + PACKET <= bytes.length; i++) {
+  private findSync(bytes: Uint8Array, from: number, end: number): number {
+    for (let i = from; i + PACKET <= end; i++) {
       if (bytes[i] !== SYNC) continue;
-      if (i + PACKET < bytes.length && bytes[i + PACKET] !== SYNC) continue;
+      if (i + PACKET < end && bytes[i + PACKET] !== SYNC) continue;
       return i;
     }
     return -1;
@@ -599,10 +595,8 @@ export class TsAnalyzer {
         this.esSeenMs[esPid] = nowMs;
       }
       const codec = CAPTION_STREAM_TYPES[type];
-      if (codec && !this.captionScanners.has(esPid)) {
+      if (codec && !this.captionScanners.has(esPid))
         this.captionScanners.set(esPid, new CaptionScanner(codec));
-        this.scan.setClass(esPid, ScanClass.None);
-      }
       // Captions' PIDs join the scan once their scanner is between units (scanCaptions).
       if (type !== SCTE35_STREAM_TYPE && !this.captionScanners.has(esPid) && esPid !== NULL_PID)
         this.scan.setClass(esPid, ScanClass.Plain);

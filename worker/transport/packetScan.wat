@@ -9,7 +9,7 @@
 ;; what CaptionScanner.skipPlain does with a piece it need not read.
 ;; Built into packetScanWasm.ts by `npm run build:wasm` (scripts/build-wasm.mjs).
 (module
-  (memory (export "memory") 3)
+  (memory (export "memory") 4)
   ;; Per PID (13 bits), at fixed places:
   ;;   0x00000 lastCc     i8   the last continuity counter, −1 before the first packet
   ;;   0x02000 lastFlags  u8   1: the last packet repeated the one before; 2: it had a payload
@@ -17,7 +17,7 @@
   ;;                           with its captions' start codes; 3: the null PID
   ;;   0x06000 tail       u8×2 class 2: the last two payload bytes
   ;;   0x0a000 packets    u32  packets counted, by either side
-  ;;   0x12000 …          the bytes being read (PacketScan.ts WINDOW: 64 KB)
+  ;;   0x12000 …          the bytes being read
   ;; Null packets counted since TsAnalyzer last took them.
   (global $nulls (export "nulls") (mut i32) (i32.const 0))
 
