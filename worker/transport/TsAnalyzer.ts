@@ -10,7 +10,6 @@
 
 import { CAPTION_STREAM_TYPES, CaptionScanner, type Carriage } from './captions.js';
 import { CueLog, type CueReport, SCTE35_STREAM_TYPE } from './cueLog.js';
-import { PacketScan, ScanClass } from './PacketScan.js';
 import { PcrAccuracy, type PcrFigures } from './pcrAccuracy.js';
 import { crc32, hasPts, readPat, readPmt, SectionAssembler } from './psi.js';
 
@@ -25,6 +24,7 @@ const REPEATED = 1;
 const PAYLOAD = 2;
 
 interface PidStats {
+  packets: number;
   errors: number;
   missing: number;
   duplicates: number;
@@ -147,16 +147,16 @@ export class TsAnalyzer {
   private carried = 0;
   private synced = false;
   private badSyncRun = 0;
-  /** Per-PID continuity state and counts, and the scan that counts the packets needing no reading. */
-  private readonly scan = new PacketScan();
+  /** Per PID: the last continuity counter, −1 before its first packet (or after an outage). */
+  private readonly lastCc = new Int8Array(PIDS).fill(-1);
+  /** Per PID: REPEATED and PAYLOAD of its last packet. */
+  private readonly lastCcFlags = new Uint8Array(PIDS);
   private lastPatMs: number | null = null;
   /** PMT PID → last time it was seen (ms). */
   private readonly pmts = new Map<number, number>();
   /** Elementary stream PIDs, in the order the PMTs named them; per PID, when last seen (ms). */
   private readonly esPids: number[] = [];
   private readonly esSeenMs = new Float64Array(PIDS).fill(Number.NaN);
-  /** Per elementary stream PID: its packet count when esSeenMs was last set from a scan. */
-  private readonly esCounted = new Uint32Array(PIDS);
   /**
    * SCTE-35 cue PIDs (PMT stream_type 0x86): read for their splice_info_sections, and not held to
    * the PID timeout — cues come around breaks only, minutes apart.
@@ -194,7 +194,6 @@ export class TsAnalyzer {
     this.tableIntervalMs = (options.tableIntervalSeconds ?? TABLE_INTERVAL_MS / 1000) * 1000;
     this.pcrRepetition = options.pcrRepetition ?? true;
     this.pcrAccuracy = options.pcrAccuracy ?? true;
-    this.scan.setClass(NULL_PID, ScanClass.Null);
   }
 
   /**
@@ -221,7 +220,7 @@ export class TsAnalyzer {
     this.startedMs ??= nowMs;
     if (!this.pcrClock && this.lastPacketMs !== null && nowMs - this.lastPacketMs > TABLE_INTERVAL_MS) {
       // Back after an outage (stream.loss): counters and clock restart; the gap is not a CC error.
-      this.scan.lastCc.fill(-1);
+      this.lastCc.fill(-1);
       this.lastPcr = null;
     }
     this.lastPacketMs = nowMs;
@@ -238,46 +237,21 @@ export class TsAnalyzer {
       this.packet(this.carry, 0, this.pcrClock ? this.streamMs : nowMs);
       offset = need;
     }
-    if (offset >= bytes.length) return;
-    // The packets are read where the scan reads them: it counts those that need no reading.
-    let at = this.scan.load(offset === 0 ? bytes : bytes.subarray(offset));
-    const b = this.scan.bytes;
-    const end = at + bytes.length - offset;
-    for (;;) {
-      const next = this.scan.scan(at, end);
-      if (next > at) {
-        this.scanned((next - at) / PACKET, this.pcrClock ? this.streamMs : nowMs);
-        at = next;
-      }
-      if (at + PACKET > end) break;
-      if (b[at] !== SYNC) {
+    while (offset + PACKET <= bytes.length) {
+      if (bytes[offset] !== SYNC) {
         this.syncByteError();
         // Resynchronise on the next byte that starts packets in a row.
-        const resync = this.findSync(b, at + 1, end);
-        if (resync < 0) return;
-        at = resync;
+        const next = this.findSync(bytes, offset + 1);
+        if (next < 0) return;
+        offset = next;
         continue;
       }
-      this.packet(b, at, this.pcrClock ? this.streamMs : nowMs);
-      at += PACKET;
+      this.packet(bytes, offset, this.pcrClock ? this.streamMs : nowMs);
+      offset += PACKET;
     }
-    if (at < end) {
-      this.carry.set(b.subarray(at, end), 0);
-      this.carried = end - at;
-    }
-  }
-
-  /** `n` packets the scan counted: in sync, and their elementary streams seen at `nowMs`. */
-  private scanned(n: number, nowMs: number): void {
-    this.badSyncRun = 0;
-    this.synced = true;
-    this.packets += n;
-    this.nullPackets += this.scan.takeNulls();
-    for (const pid of this.esPids) {
-      if (this.scan.packets[pid] !== this.esCounted[pid]) {
-        this.esCounted[pid] = this.scan.packets[pid];
-        this.esSeenMs[pid] = nowMs;
-      }
+    if (offset < bytes.length) {
+      this.carry.set(bytes.subarray(offset), 0);
+      this.carried = bytes.length - offset;
     }
   }
 
@@ -350,10 +324,10 @@ export class TsAnalyzer {
     }
   }
 
-  private findSync(bytes: Uint8Array, from: number, end: number): number {
-    for (let i = from; i + PACKET <= end; i++) {
+  private findSync(bytes: Uint8Array, from: number): number {
+    for (let i = from; i + PACKET <= bytes.length; i++) {
       if (bytes[i] !== SYNC) continue;
-      if (i + PACKET < end && bytes[i + PACKET] !== SYNC) continue;
+      if (i + PACKET < bytes.length && bytes[i + PACKET] !== SYNC) continue;
       return i;
     }
     return -1;
@@ -397,7 +371,7 @@ export class TsAnalyzer {
       if (start && !scrambled && payload + 9 <= o + PACKET && hasPts(b, payload))
         this.ptsSeen.set(pid, nowMs);
       const scanner = scrambled ? undefined : this.captionScanners.get(pid);
-      if (scanner) this.scanCaptions(pid, scanner, b, payload, o + PACKET, start);
+      if (scanner) this.scanCaptions(scanner, b, payload, o + PACKET, start);
       return;
     }
     if (this.cuePids.has(pid)) {
@@ -425,15 +399,14 @@ export class TsAnalyzer {
   private continuity(pid: number, cc: number, hasPayload: boolean, discontinuity: boolean): void {
     let stats = this.pidStats[pid];
     if (!stats) {
-      stats = { errors: 0, missing: 0, duplicates: 0 };
+      stats = { packets: 0, errors: 0, missing: 0, duplicates: 0 };
       this.pidStats[pid] = stats;
     }
-    const { scan } = this;
-    scan.packets[pid]++;
-    const lastCc = scan.lastCc[pid];
-    const lastFlags = scan.lastCcFlags[pid];
-    scan.lastCc[pid] = cc;
-    scan.lastCcFlags[pid] = hasPayload ? PAYLOAD : 0;
+    stats.packets++;
+    const lastCc = this.lastCc[pid];
+    const lastFlags = this.lastCcFlags[pid];
+    this.lastCc[pid] = cc;
+    this.lastCcFlags[pid] = hasPayload ? PAYLOAD : 0;
     if (lastCc < 0 || discontinuity) return;
     if (!hasPayload) {
       if (cc !== lastCc) this.continuityError(pid, stats, 0);
@@ -447,7 +420,7 @@ export class TsAnalyzer {
         stats.duplicates++;
         this.errors.duplicatePackets++;
       }
-      scan.lastCcFlags[pid] = REPEATED | PAYLOAD;
+      this.lastCcFlags[pid] = REPEATED | PAYLOAD;
       return;
     }
     if (cc !== ((lastCc + 1) & 0x0f)) this.continuityError(pid, stats, (cc - lastCc - 1) & 0x0f);
@@ -462,20 +435,14 @@ export class TsAnalyzer {
     stats.missing += missing;
   }
 
-  /**
-   * A video packet's payload to its caption scanner, past the PES header when one starts here.
-   * The scan passes over the PID's plain packets while the scanner is between units; it kept the
-   * last two bytes of the payloads it passed over, which the scanner takes back first.
-   */
+  /** A video packet's payload to its caption scanner, past the PES header when one starts here. */
   private scanCaptions(
-    pid: number,
     scanner: CaptionScanner,
     b: Uint8Array,
     from: number,
     end: number,
     start: boolean,
   ): void {
-    if (this.scan.classOf(pid) === ScanClass.Captions) scanner.resumePlain(this.scan.tail(pid));
     let at = from;
     if (start) {
       if (from + 9 > end || b[from] !== 0 || b[from + 1] !== 0 || b[from + 2] !== 1) return;
@@ -483,12 +450,6 @@ export class TsAnalyzer {
       at = from + 9 + b[from + 8];
     }
     if (at < end) scanner.push(b, at, end);
-    const tail = scanner.plainTail();
-    if (tail < 0) this.scan.setClass(pid, ScanClass.None);
-    else {
-      this.scan.setTail(pid, tail);
-      this.scan.setClass(pid, ScanClass.Captions);
-    }
   }
 
   /** The whole stream so far: packets and continuity per PID, the PCR figures (2.3, 2.4). */
@@ -500,7 +461,7 @@ export class TsAnalyzer {
           ? [
               {
                 pid: pidName(pid),
-                packets: this.scan.packets[pid],
+                packets: s.packets,
                 continuityErrors: s.errors,
                 missing: s.missing,
                 duplicates: s.duplicates,
@@ -597,9 +558,6 @@ export class TsAnalyzer {
       const codec = CAPTION_STREAM_TYPES[type];
       if (codec && !this.captionScanners.has(esPid))
         this.captionScanners.set(esPid, new CaptionScanner(codec));
-      // Captions' PIDs join the scan once their scanner is between units (scanCaptions).
-      if (type !== SCTE35_STREAM_TYPE && !this.captionScanners.has(esPid) && esPid !== NULL_PID)
-        this.scan.setClass(esPid, ScanClass.Plain);
     }
   }
 }
