@@ -2,16 +2,15 @@
  * The media converter: one ffmpeg child per stream that decodes once and hands the detectors
  * luma frames and PCM audio in memory, each paired with its media time.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../../shared/logger.js';
 import { originalText } from '../egress/plainUrl.js';
 import { ByteQueue } from './ByteQueue.js';
-import { lowerPriority } from './decoderPriority.js';
 import { analysisScale, ffmpegArgs, ROW_STEP } from './ffmpegArgs.js';
-import { LineSplitter } from './LineSplitter.js';
 import type { MediaClock } from './MediaClock.js';
-import { readPipe } from './pipeReader.js';
+import { StartedFfmpeg } from './StartedFfmpeg.js';
 import type { SourceKind } from './sourceKind.js';
 import { type AudioHeader, parseStderrLine, type VideoHeader } from './stderrLines.js';
 import { Thumbnails } from './Thumbnails.js';
@@ -58,6 +57,24 @@ export interface ConverterOptions {
   afterEnd?: boolean;
   /** A JPEG thumbnail at most this often (media seconds); absent or 0: none. */
   thumbnailSeconds?: number;
+  /**
+   * ffmpeg already running with exactly converterArgs(source, these options) (a recorded file's,
+   * started while its tracks were read: openRecorded.ts): taken over instead of starting one.
+   */
+  started?: StartedFfmpeg;
+}
+
+/** The ffmpeg arguments a Converter runs with. */
+export function converterArgs(source: string, options: ConverterOptions): string[] {
+  return ffmpegArgs(source, {
+    kind: options.kind,
+    tracks: options.tracks,
+    realtime: options.realtime,
+    threads: options.threads,
+    skipNonReference: options.skipNonReference,
+    inputArgs: options.inputArgs,
+    thumbnailSeconds: options.thumbnailSeconds,
+  });
 }
 
 export interface ConverterExit {
@@ -123,35 +140,27 @@ export class Converter {
 
   /** Starts ffmpeg and resolves when it has exited and every frame it produced was handed on. */
   run(): Promise<ConverterExit> {
-    const args = ffmpegArgs(this.source, {
-      kind: this.options.kind,
-      tracks: this.options.tracks,
-      realtime: this.options.realtime,
-      threads: this.options.threads,
-      skipNonReference: this.options.skipNonReference,
-      inputArgs: this.options.inputArgs,
-      thumbnailSeconds: this.options.thumbnailSeconds,
-    });
-    this.options.logger.debug({ args }, 'spawning ffmpeg');
+    const args = converterArgs(this.source, this.options);
+    let started = this.options.started;
+    if (started && !isDeepStrictEqual([...started.args], args)) {
+      // Started for other options than these: not the process this run is.
+      started.discard();
+      started = undefined;
+    }
+    started ??= new StartedFfmpeg(args);
+    this.options.logger.debug({ args: started.args }, 'spawning ffmpeg');
     const thumbnails = Boolean(this.options.thumbnailSeconds && this.options.tracks.video);
-    const child = spawn('ffmpeg', args, {
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', ...(thumbnails ? ['pipe' as const] : [])],
-    });
-    lowerPriority(child);
+    const child = started.child;
     this.child = child;
-    const videoPipe = readPipe(child.stdio[3] as Readable, (bytes) =>
-      this.video.feed(bytes, () => this.drainVideo(false)),
-    );
-    const audioPipe = readPipe(child.stdio[4] as Readable, (bytes) =>
-      this.audio.feed(bytes, () => this.drainAudio()),
-    );
+    const { videoPipe, audioPipe, stderr: stderrPipe } = started;
+    started.take({
+      line: (line) => this.onStderrLine(line),
+      video: (bytes) => this.video.feed(bytes, () => this.drainVideo(false)),
+      audio: (bytes) => this.audio.feed(bytes, () => this.drainAudio()),
+    });
     // Always drained: a pipe left full would stall the whole decode.
     const thumbPipe = thumbnails ? (child.stdio as unknown as Readable[])[5] : null;
     thumbPipe?.on('data', (b: Buffer) => this.thumbnails.bytes(b));
-    const stderrLines = new LineSplitter((line) => this.onStderrLine(line));
-    const stderrPipe = child.stderr
-      ? readPipe(child.stderr, (bytes) => stderrLines.push(bytes), 64 * 1024)
-      : null;
     const stallAfter = this.options.stallSeconds ?? 15;
     const watchdog = setInterval(() => {
       const stallSeconds = typeof stallAfter === 'function' ? stallAfter() : stallAfter;
@@ -167,14 +176,11 @@ export class Converter {
         else stream.once('close', resolve);
       });
     return new Promise((resolve) => {
-      let spawnError: Error | null = null;
-      child.on('error', (e) => {
-        spawnError = e;
-      });
       child.on('close', async (code, signal) => {
         clearInterval(watchdog);
         await Promise.all([closed(videoPipe), closed(audioPipe), closed(thumbPipe), closed(stderrPipe)]);
-        stderrLines.end();
+        started.end();
+        const spawnError = started.spawnError;
         this.drainVideo(true);
         this.drainAudio();
         this.thumbnails.end();

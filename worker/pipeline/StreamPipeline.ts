@@ -8,10 +8,12 @@
 
 import type { DefectEvent } from '../../shared/events.js';
 import { AlarmTracker } from '../alarms/AlarmTracker.js';
-import { Converter } from '../converter/Converter.js';
+import { Converter, type ConverterOptions, converterArgs } from '../converter/Converter.js';
 import { SourceOpenError } from '../converter/errors.js';
 import { MediaClock } from '../converter/MediaClock.js';
+import { openRecorded } from '../converter/openRecorded.js';
 import { probeInput } from '../converter/probe.js';
+import type { StartedFfmpeg } from '../converter/StartedFfmpeg.js';
 import { slateContext } from '../converter/slate.js';
 import { isSegmentedKind } from '../converter/sourceKind.js';
 import type { TrackInfo } from '../converter/types.js';
@@ -262,14 +264,26 @@ export class StreamPipeline {
     const log = options.logger;
     let tracks: TrackInfo;
     let source: string;
+    // A recorded file's converter starts at once and says itself what the file holds.
+    let started: StartedFfmpeg | null = null;
     try {
       source = await this.input();
       this.loss?.waitingFor('probing the source');
-      tracks = await probeInput(source, {
-        kind: options.kind,
-        inputArgs: this.inputArgs,
-        signal: this.abort.signal,
-      });
+      const opened =
+        !options.live && options.kind === 'file'
+          ? await openRecorded(
+              (guess) => converterArgs(source, this.converterOptions(guess, null)),
+              this.abort.signal,
+            )
+          : null;
+      started = opened?.started ?? null;
+      tracks =
+        opened?.tracks ??
+        (await probeInput(source, {
+          kind: options.kind,
+          inputArgs: this.inputArgs,
+          signal: this.abort.signal,
+        }));
     } catch (e) {
       if (!(e instanceof SourceOpenError)) throw e;
       // FFmpeg read the tap's loopback relay: the user knows the source's address, not that one.
@@ -280,6 +294,23 @@ export class StreamPipeline {
       if (options.live) this.loss?.sourceFailed(error.message, Date.now());
       return result;
     }
+    try {
+      return await this.decode(result, source, tracks, started);
+    } finally {
+      // Not taken (stopped first, or the transport check failed): nobody will read it.
+      if (started && !started.taken) started.discard();
+    }
+  }
+
+  /** Runs the converter over an opened input (taking `started` for its first run), to the end. */
+  private async decode(
+    result: RunResult,
+    source: string,
+    tracks: TrackInfo,
+    started: StartedFfmpeg | null,
+  ): Promise<RunResult> {
+    const { options } = this;
+    const log = options.logger;
     if (this.stopped) return result;
     result.tracks = tracks;
     log.info({ video: tracks.video, audio: tracks.audio, format: tracks.formatName }, 'source opened');
@@ -319,22 +350,10 @@ export class StreamPipeline {
         if (tracks.startTime !== null) this.clock.setOrigin(tracks.startTime);
         this.detectors.renew(next.rule);
       } else if (next && options.live) this.loss?.converterRestarting(Date.now());
-      const seek = next?.seekSeconds != null ? ['-ss', next.seekSeconds.toFixed(3)] : [];
+      const first = next === null && started !== null;
       const converter = new Converter(
         source,
-        {
-          kind: options.kind,
-          tracks,
-          realtime: options.realtime,
-          logger: log,
-          stallSeconds: this.segmented ? () => this.segmentedStallSeconds() : options.stallSeconds,
-          threads: options.threads,
-          skipNonReference: this.profile.skipNonReference,
-          inputArgs: [...this.inputArgs, ...seek],
-          clock: this.clock,
-          afterEnd: next ? false : this.lastRunEnded,
-          thumbnailSeconds: options.evidence ? PICTURE_SECONDS : 0,
-        },
+        { ...this.converterOptions(tracks, next), ...(first && started ? { started } : {}) },
         handlers,
       );
       this.converter = converter;
@@ -372,6 +391,25 @@ export class StreamPipeline {
       'converter ended',
     );
     return result;
+  }
+
+  /** The options of the converter run that decodes `tracks` (after `next`: a continuation). */
+  private converterOptions(tracks: TrackInfo, next: ContinueFrom | null): ConverterOptions {
+    const { options } = this;
+    const seek = next?.seekSeconds != null ? ['-ss', next.seekSeconds.toFixed(3)] : [];
+    return {
+      kind: options.kind,
+      tracks,
+      realtime: options.realtime,
+      logger: options.logger,
+      stallSeconds: this.segmented ? () => this.segmentedStallSeconds() : options.stallSeconds,
+      threads: options.threads,
+      skipNonReference: this.profile.skipNonReference,
+      inputArgs: [...this.inputArgs, ...seek],
+      clock: this.clock,
+      afterEnd: next ? false : this.lastRunEnded,
+      thumbnailSeconds: options.evidence ? PICTURE_SECONDS : 0,
+    };
   }
 
   /**
