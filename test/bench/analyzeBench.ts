@@ -9,8 +9,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ffmpegArgs } from '../../worker/converter/ffmpegArgs.js';
-import { probeArgs, probeInput } from '../../worker/converter/probe.js';
+import { analysisScale, ffmpegArgs } from '../../worker/converter/ffmpegArgs.js';
+import { probeInput } from '../../worker/converter/probe.js';
 import { ROOT } from '../helpers/runCli.js';
 import { type Measurement, measure } from './measure.js';
 
@@ -247,13 +247,12 @@ async function breakdown(
   const tracks = await probeInput(path, { kind: 'file' });
   // The floor and analyze back to back in each round: the pair the ratio is taken of.
   const [floor, all] = await interleaved([floorCommand(path, tracks), [...streamqc, 'analyze', path]], PAIRS);
-  const [converter, lossOnly, opening] = await interleaved([
+  const [converter, lossOnly] = await interleaved([
     [
       ...['bash', '-c', 'exec ffmpeg "$@" 3>/dev/null 4>/dev/null', 'converter'],
       ...ffmpegArgs(path, { kind: 'file', tracks, realtime: false, threads: 1, skipNonReference: true }),
     ],
     [...streamqc, 'analyze', '--detectors', 'stream.loss', path],
-    ['ffprobe', ...probeArgs(path, { kind: 'file' })],
   ]);
   console.log(`
 ### ${label}: analyze against the same-profile decode floor
@@ -276,7 +275,8 @@ async function breakdown(
     converter.cpu,
   );
   line('`streamqc analyze` (every detector)', all.cpu, lossOnly.cpu);
-  // Inside one analyze run (STREAMQC_STAGE_REPORT=1): the children's CPU (ffprobe + ffmpeg), Node's
+  // Inside one analyze run (STREAMQC_STAGE_REPORT=1): the children's CPU (ffmpeg: a recorded file
+  // is not probed by ffprobe, its converter reads the tracks: openRecorded.ts), Node's
   // own, and the time in each detector's handlers; medians of RUNS runs.
   const reports = Array.from({ length: RUNS }, () => stageReport(path));
   const med = (pick: (r: StageReport) => number) => median(reports.map(pick));
@@ -287,10 +287,11 @@ async function breakdown(
   const part = (name: string, cpu: number) =>
     console.log(`| ${name} | ${cpu.toFixed(2)} | ${(cpu / floor.cpu).toFixed(2)}× |`);
   part(
-    'ffprobe + ffmpeg (children)',
+    tracks.video && analysisScale(tracks.video.width) > 1
+      ? 'ffmpeg (children; wider than 1280 px: started on a guess, stopped, started again)'
+      : 'ffmpeg (children)',
     med((r) => r.childrenCpuSeconds),
   );
-  part('… of which ffprobe opening the input (once a run)', opening.cpu);
   part(
     'Node, all of it',
     med((r) => r.nodeCpuSeconds),
