@@ -50,7 +50,7 @@ export async function checkTransportFile(
   pidTimeoutSeconds: number,
   signal?: AbortSignal,
 ): Promise<TransportReport> {
-  const analyzer = new TsAnalyzer({ clock: 'pcr', pidTimeoutSeconds });
+  const analyzer = new TsAnalyzer({ clock: 'pcr', pidTimeoutSeconds, scan: true });
   let from = 0;
   const hand = (to: number) => {
     const errors = analyzer.take();

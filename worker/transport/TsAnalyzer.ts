@@ -10,6 +10,7 @@
 
 import { CAPTION_STREAM_TYPES, CaptionScanner, type Carriage } from './captions.js';
 import { CueLog, type CueReport, SCTE35_STREAM_TYPE } from './cueLog.js';
+import { PacketScan, ScanClass, WINDOW } from './PacketScan.js';
 import { PcrAccuracy, type PcrFigures } from './pcrAccuracy.js';
 import { crc32, hasPts, readPat, readPmt, SectionAssembler } from './psi.js';
 
@@ -24,7 +25,6 @@ const REPEATED = 1;
 const PAYLOAD = 2;
 
 interface PidStats {
-  packets: number;
   errors: number;
   missing: number;
   duplicates: number;
@@ -96,6 +96,12 @@ export interface TsAnalyzerOptions {
   pcrRepetition?: boolean;
   /** false: no PCR accuracy check (2.4), e.g. for HLS segments, whose players recover no clock. */
   pcrAccuracy?: boolean;
+  /**
+   * true: the packets needing no reading are counted by the WebAssembly scan (PacketScan.ts)
+   * instead of one by one here. For a recorded file's pass (FileTransport.ts), where it runs
+   * without the JIT warm-up of this code; live feeds keep the reading here.
+   */
+  scan?: boolean;
 }
 
 const zero = (): TransportErrors => ({
@@ -147,16 +153,16 @@ export class TsAnalyzer {
   private carried = 0;
   private synced = false;
   private badSyncRun = 0;
-  /** Per PID: the last continuity counter, −1 before its first packet (or after an outage). */
-  private readonly lastCc = new Int8Array(PIDS).fill(-1);
-  /** Per PID: REPEATED and PAYLOAD of its last packet. */
-  private readonly lastCcFlags = new Uint8Array(PIDS);
+  /** Per-PID continuity state and counts, and the scan that counts the packets needing no reading. */
+  private readonly scan: PacketScan;
   private lastPatMs: number | null = null;
   /** PMT PID → last time it was seen (ms). */
   private readonly pmts = new Map<number, number>();
   /** Elementary stream PIDs, in the order the PMTs named them; per PID, when last seen (ms). */
   private readonly esPids: number[] = [];
   private readonly esSeenMs = new Float64Array(PIDS).fill(Number.NaN);
+  /** Per elementary stream PID: its packet count when esSeenMs was last set from a scan. */
+  private readonly esCounted = new Uint32Array(PIDS);
   /**
    * SCTE-35 cue PIDs (PMT stream_type 0x86): read for their splice_info_sections, and not held to
    * the PID timeout — cues come around breaks only, minutes apart.
@@ -175,6 +181,8 @@ export class TsAnalyzer {
   private tableIntervalMs: number;
   private readonly pcrRepetition: boolean;
   private readonly pcrAccuracy: boolean;
+  /** TsAnalyzerOptions.scan. */
+  private readonly scanning: boolean;
   /** Null packets seen: the padding a constant-rate multiplexer adds. */
   private nullPackets = 0;
   /** `clock: 'pcr'`: stream time, ms, advanced by the PCR steps. */
@@ -194,6 +202,9 @@ export class TsAnalyzer {
     this.tableIntervalMs = (options.tableIntervalSeconds ?? TABLE_INTERVAL_MS / 1000) * 1000;
     this.pcrRepetition = options.pcrRepetition ?? true;
     this.pcrAccuracy = options.pcrAccuracy ?? true;
+    this.scanning = options.scan ?? false;
+    this.scan = new PacketScan(this.scanning);
+    this.scan.setClass(NULL_PID, ScanClass.Null);
   }
 
   /**
@@ -220,7 +231,7 @@ export class TsAnalyzer {
     this.startedMs ??= nowMs;
     if (!this.pcrClock && this.lastPacketMs !== null && nowMs - this.lastPacketMs > TABLE_INTERVAL_MS) {
       // Back after an outage (stream.loss): counters and clock restart; the gap is not a CC error.
-      this.lastCc.fill(-1);
+      this.scan.lastCc.fill(-1);
       this.lastPcr = null;
     }
     this.lastPacketMs = nowMs;
@@ -237,13 +248,28 @@ export class TsAnalyzer {
       this.packet(this.carry, 0, this.pcrClock ? this.streamMs : nowMs);
       offset = need;
     }
+    // The scan counts the packets that need no reading in its own copy of the bytes, a window at
+    // a time; this reads the others (and resynchronises) in `bytes` itself.
+    let windowAt = offset;
+    let windowEnd = offset;
     while (offset + PACKET <= bytes.length) {
+      if (this.scanning && offset + PACKET > windowEnd) {
+        windowAt = offset;
+        windowEnd = Math.min(bytes.length, offset + WINDOW);
+        this.scan.load(bytes.subarray(windowAt, windowEnd));
+      }
+      const next = this.scanning ? windowAt + this.scan.scan(offset - windowAt) : offset;
+      if (next > offset) {
+        this.scanned((next - offset) / PACKET, this.pcrClock ? this.streamMs : nowMs);
+        offset = next;
+        continue;
+      }
       if (bytes[offset] !== SYNC) {
         this.syncByteError();
         // Resynchronise on the next byte that starts packets in a row.
-        const next = this.findSync(bytes, offset + 1);
-        if (next < 0) return;
-        offset = next;
+        const resync = this.findSync(bytes, offset + 1);
+        if (resync < 0) return;
+        offset = resync;
         continue;
       }
       this.packet(bytes, offset, this.pcrClock ? this.streamMs : nowMs);
@@ -252,6 +278,20 @@ export class TsAnalyzer {
     if (offset < bytes.length) {
       this.carry.set(bytes.subarray(offset), 0);
       this.carried = bytes.length - offset;
+    }
+  }
+
+  /** `n` packets the scan counted: in sync, and their elementary streams seen at `nowMs`. */
+  private scanned(n: number, nowMs: number): void {
+    this.badSyncRun = 0;
+    this.synced = true;
+    this.packets += n;
+    this.nullPackets += this.scan.takeNulls();
+    for (const pid of this.esPids) {
+      if (this.scan.packets[pid] !== this.esCounted[pid]) {
+        this.esCounted[pid] = this.scan.packets[pid];
+        this.esSeenMs[pid] = nowMs;
+      }
     }
   }
 
@@ -371,7 +411,7 @@ export class TsAnalyzer {
       if (start && !scrambled && payload + 9 <= o + PACKET && hasPts(b, payload))
         this.ptsSeen.set(pid, nowMs);
       const scanner = scrambled ? undefined : this.captionScanners.get(pid);
-      if (scanner) this.scanCaptions(scanner, b, payload, o + PACKET, start);
+      if (scanner) this.scanCaptions(pid, scanner, b, payload, o + PACKET, start);
       return;
     }
     if (this.cuePids.has(pid)) {
@@ -399,14 +439,15 @@ export class TsAnalyzer {
   private continuity(pid: number, cc: number, hasPayload: boolean, discontinuity: boolean): void {
     let stats = this.pidStats[pid];
     if (!stats) {
-      stats = { packets: 0, errors: 0, missing: 0, duplicates: 0 };
+      stats = { errors: 0, missing: 0, duplicates: 0 };
       this.pidStats[pid] = stats;
     }
-    stats.packets++;
-    const lastCc = this.lastCc[pid];
-    const lastFlags = this.lastCcFlags[pid];
-    this.lastCc[pid] = cc;
-    this.lastCcFlags[pid] = hasPayload ? PAYLOAD : 0;
+    const { scan } = this;
+    scan.packets[pid]++;
+    const lastCc = scan.lastCc[pid];
+    const lastFlags = scan.lastCcFlags[pid];
+    scan.lastCc[pid] = cc;
+    scan.lastCcFlags[pid] = hasPayload ? PAYLOAD : 0;
     if (lastCc < 0 || discontinuity) return;
     if (!hasPayload) {
       if (cc !== lastCc) this.continuityError(pid, stats, 0);
@@ -420,7 +461,7 @@ export class TsAnalyzer {
         stats.duplicates++;
         this.errors.duplicatePackets++;
       }
-      this.lastCcFlags[pid] = REPEATED | PAYLOAD;
+      scan.lastCcFlags[pid] = REPEATED | PAYLOAD;
       return;
     }
     if (cc !== ((lastCc + 1) & 0x0f)) this.continuityError(pid, stats, (cc - lastCc - 1) & 0x0f);
@@ -435,14 +476,21 @@ export class TsAnalyzer {
     stats.missing += missing;
   }
 
-  /** A video packet's payload to its caption scanner, past the PES header when one starts here. */
+  /**
+   * A video packet's payload to its caption scanner, past the PES header when one starts here.
+   * The scan passes over the PID's plain packets while the scanner is between units; it kept the
+   * last two bytes of the payloads it passed over, which the scanner takes back first.
+   */
   private scanCaptions(
+    pid: number,
     scanner: CaptionScanner,
     b: Uint8Array,
     from: number,
     end: number,
     start: boolean,
   ): void {
+    if (this.scanning && this.scan.classOf(pid) === ScanClass.Captions)
+      scanner.resumePlain(this.scan.tail(pid));
     let at = from;
     if (start) {
       if (from + 9 > end || b[from] !== 0 || b[from + 1] !== 0 || b[from + 2] !== 1) return;
@@ -450,6 +498,13 @@ export class TsAnalyzer {
       at = from + 9 + b[from + 8];
     }
     if (at < end) scanner.push(b, at, end);
+    if (!this.scanning) return;
+    const tail = scanner.plainTail();
+    if (tail < 0) this.scan.setClass(pid, ScanClass.None);
+    else {
+      this.scan.setTail(pid, tail);
+      this.scan.setClass(pid, ScanClass.Captions);
+    }
   }
 
   /** The whole stream so far: packets and continuity per PID, the PCR figures (2.3, 2.4). */
@@ -461,7 +516,7 @@ export class TsAnalyzer {
           ? [
               {
                 pid: pidName(pid),
-                packets: s.packets,
+                packets: this.scan.packets[pid],
                 continuityErrors: s.errors,
                 missing: s.missing,
                 duplicates: s.duplicates,
@@ -556,8 +611,13 @@ export class TsAnalyzer {
         this.esSeenMs[esPid] = nowMs;
       }
       const codec = CAPTION_STREAM_TYPES[type];
-      if (codec && !this.captionScanners.has(esPid))
+      if (codec && !this.captionScanners.has(esPid)) {
         this.captionScanners.set(esPid, new CaptionScanner(codec));
+        this.scan.setClass(esPid, ScanClass.None);
+      }
+      // Captions' PIDs join the scan once their scanner is between units (scanCaptions).
+      if (type !== SCTE35_STREAM_TYPE && !this.captionScanners.has(esPid) && esPid !== NULL_PID)
+        this.scan.setClass(esPid, ScanClass.Plain);
     }
   }
 }

@@ -103,6 +103,23 @@ export class CaptionScanner {
     return true;
   }
 
+  /**
+   * Between units, with the last two bytes of the previous piece kept: those two bytes as
+   * `(first << 8) | second`, so that a scan elsewhere (PacketScan) can pass over plain pieces as
+   * skipPlain would; −1 otherwise (the pieces must come here).
+   */
+  plainTail(): number {
+    if (this.unit || this.awaitingHeader || this.tail !== 2) return -1;
+    return (this.scratch[0] << 8) | this.scratch[1];
+  }
+
+  /** Takes back the two bytes a scan elsewhere kept since plainTail() (what skipPlain would keep). */
+  resumePlain(tail: number): void {
+    this.scratch[0] = tail >> 8;
+    this.scratch[1] = tail & 0xff;
+    this.tail = 2;
+  }
+
   /** Bytes of the unit being collected (an SEI or user data: small), if one is. */
   private collect(chunk: Uint8Array, from: number, to: number): void {
     const unit = this.unit;

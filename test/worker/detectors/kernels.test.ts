@@ -72,9 +72,9 @@ function sound(rand: () => number, frames: number, channels: number, kind: numbe
 const WIDTHS = [1280, 960, 1273, 700, 13, 16, 31, 1920, 160];
 
 describe('WebAssembly kernels', () => {
-  it('kernelsWasm.ts is kernels.wat assembled (npm run build:wasm)', async () => {
-    const { assembleKernels, OUT } = await import(join(ROOT, 'scripts', 'build-wasm.mjs'));
-    expect(readFileSync(OUT, 'utf8')).toBe(await assembleKernels());
+  it('every committed WebAssembly module is its .wat assembled (npm run build:wasm)', async () => {
+    const { assemble, MODULES } = await import(join(ROOT, 'scripts', 'build-wasm.mjs'));
+    for (const module of MODULES) expect(readFileSync(module.out, 'utf8')).toBe(await assemble(module));
   });
 
   it('rowSteps: steps across block edges and inside blocks, on every rowStep-th row', () => {
