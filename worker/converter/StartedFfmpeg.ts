@@ -1,8 +1,8 @@
 /**
- * One converter ffmpeg process, its pipes and stderr lines, kept until a Converter takes them. Usually the
- * Converter starts it and takes it at once; a recorded file's converter is started before its
- * tracks are known (openRecorded), and its lines wait here while the pipeline reads the input's
- * description from them.
+ * One converter ffmpeg process, its pipes and stderr lines, kept until a Converter takes them.
+ * Usually the Converter starts it and takes it at once; a recorded file's converter is started
+ * before its tracks are known (openRecorded), and its lines wait here while the pipeline reads
+ * the input's description from them.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
@@ -26,7 +26,7 @@ export class StartedFfmpeg {
   private onAudio: ((bytes: Uint8Array) => void) | null = null;
   /** Set when ffmpeg could not be run at all (not on PATH). */
   spawnError: Error | null = null;
-  /** Lines not yet taken by forward(). */
+  /** Lines printed before a Converter took the process (take()). */
   private readonly waiting: string[] = [];
   private sink: ((line: string) => void) | null = null;
   /** Told of each line that waits (openRecorded looks for the end of ffmpeg's description). */
@@ -58,7 +58,7 @@ export class StartedFfmpeg {
     this.audioPipe = readPipe(stdio[4], (bytes) => this.onAudio?.(bytes)).pause();
   }
 
-  /** The lines printed so far (before forward()). */
+  /** The lines printed so far, until a Converter takes the process. */
   get lines(): readonly string[] {
     return this.waiting;
   }
