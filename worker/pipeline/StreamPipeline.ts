@@ -350,10 +350,10 @@ export class StreamPipeline {
         if (tracks.startTime !== null) this.clock.setOrigin(tracks.startTime);
         this.detectors.renew(next.rule);
       } else if (next && options.live) this.loss?.converterRestarting(Date.now());
-      const first = next === null && started !== null;
+      // The first run takes the converter a recorded file's open started.
       const converter = new Converter(
         source,
-        { ...this.converterOptions(tracks, next), ...(first && started ? { started } : {}) },
+        { ...this.converterOptions(tracks, next), ...(next === null && started ? { started } : {}) },
         handlers,
       );
       this.converter = converter;
