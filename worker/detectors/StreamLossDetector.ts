@@ -22,6 +22,11 @@ import type { Detector, DetectorContext } from './types.js';
 export const RESTART_GRACE = 10;
 /** A pause between arrivals at least this long (seconds) starts a new burst. */
 const BURST_PAUSE = 0.5;
+/**
+ * Files: media seconds past a gap after which it is judged even if a track has not come back (the
+ * two pipes are never that far apart; a track that ended before the gap is not coming).
+ */
+const FILE_GAP_SETTLE = 2;
 /** The largest allowance for the wait between segments, seconds. */
 export const MAX_SEGMENT_ALLOWANCE = 12;
 
@@ -41,6 +46,15 @@ export class StreamLossDetector implements Detector {
   private lastBurst = 0;
   /** The stream's media time at the last tick: where a loss begins before any media arrived here. */
   private clockTime = 0;
+  /** Files: the tracks that have delivered media. */
+  private readonly tracksSeen = new Set<'video' | 'audio'>();
+  /**
+   * Files: a gap in the media, judged once every track that delivered media has delivered media
+   * after it. The two pipes deliver in their own rhythm: the last sound before a gap may come
+   * after the first picture behind it, and a gap judged at that picture would start where the
+   * pictures stopped one run and where the sound did the next.
+   */
+  private fileGap: { from: number; to: number; past: Set<'video' | 'audio'> } | null = null;
 
   constructor(private readonly context: DetectorContext) {
     const now = Date.now();
@@ -49,11 +63,17 @@ export class StreamLossDetector implements Detector {
   }
 
   onVideo(frame: VideoFrame): void {
-    this.arrived(frame.t, frame.t + frame.duration, frame.wallMs);
+    this.arrived('video', frame.t, frame.t + frame.duration, frame.wallMs);
   }
 
   onAudio(chunk: AudioChunk): void {
-    this.arrived(chunk.t, chunk.t + chunk.samples.length / chunk.channels / chunk.sampleRate, chunk.wallMs);
+    const end = chunk.t + chunk.samples.length / chunk.channels / chunk.sampleRate;
+    this.arrived('audio', chunk.t, end, chunk.wallMs);
+  }
+
+  /** The input ended: a file's gap still waiting on a track that never came back is judged now. */
+  onEnd(): void {
+    this.judgeFileGap();
   }
 
   /** Seconds without media the rule tolerates now (its duration, plus the segment wait). */
@@ -128,7 +148,7 @@ export class StreamLossDetector implements Detector {
     });
   }
 
-  private arrived(t: number, end: number, wallMs: number): void {
+  private arrived(track: 'video' | 'audio', t: number, end: number, wallMs: number): void {
     this.pending = undefined;
     // Media without a loss in progress: a reason noted for one that did not come (an end) is stale.
     if (this.lossSinceMs === null) this.reason = undefined;
@@ -140,20 +160,54 @@ export class StreamLossDetector implements Detector {
     this.lastArrivalMs = Math.max(this.lastArrivalMs, wallMs);
     this.graceUntilMs = 0;
     const gap = this.mediaEnd === null ? 0 : t - this.mediaEnd;
-    if (!this.context.live && gap >= this.context.thresholds.loss.minDuration) {
-      this.context.emit({
-        type: this.type,
-        t: this.mediaEnd!,
-        duration: gap,
-        active: true,
-        detail: { maxSecondsWithoutMedia: Math.round(gap * 10) / 10 },
-      });
-      this.context.emit({ type: this.type, t, duration: 0, active: false });
+    if (!this.context.live) {
+      this.tracksSeen.add(track);
+      this.fileMedia(track, t, end, gap);
     } else if (this.lossSinceMs !== null && wallMs >= this.lossSinceMs) {
       this.context.emit({ type: this.type, t: Math.max(t, this.mediaEnd ?? t), duration: 0, active: false });
       this.lossSinceMs = null;
       this.reason = undefined;
     }
     this.mediaEnd = Math.max(this.mediaEnd ?? end, end);
+  }
+
+  /**
+   * A file's media: a gap of the loss rule's length opens a candidate; media of any track then
+   * narrows it from the side it lies on (sound before the gap that came late, a track back earlier
+   * than the one that opened it). It is judged once every track has come back, or once the media
+   * is FILE_GAP_SETTLE past it (a track that ended before the gap never comes back).
+   */
+  private fileMedia(track: 'video' | 'audio', t: number, end: number, gap: number): void {
+    const minimum = this.context.thresholds.loss.minDuration;
+    const candidate = this.fileGap;
+    if (candidate) {
+      if (t < (candidate.from + candidate.to) / 2) candidate.from = Math.max(candidate.from, end);
+      else {
+        candidate.to = Math.min(candidate.to, t);
+        candidate.past.add(track);
+      }
+      if (t - candidate.to >= Math.min(FILE_GAP_SETTLE, minimum)) this.judgeFileGap();
+    }
+    if (!this.fileGap && gap >= minimum)
+      this.fileGap = { from: this.mediaEnd as number, to: t, past: new Set([track]) };
+    const open = this.fileGap;
+    if (open && [...this.tracksSeen].every((k) => open.past.has(k))) this.judgeFileGap();
+  }
+
+  /** Raises and clears the file's pending gap if it still spans the rule's length. */
+  private judgeFileGap(): void {
+    const candidate = this.fileGap;
+    if (!candidate) return;
+    this.fileGap = null;
+    const gap = candidate.to - candidate.from;
+    if (gap < this.context.thresholds.loss.minDuration) return;
+    this.context.emit({
+      type: this.type,
+      t: candidate.from,
+      duration: gap,
+      active: true,
+      detail: { maxSecondsWithoutMedia: Math.round(gap * 10) / 10 },
+    });
+    this.context.emit({ type: this.type, t: candidate.to, duration: 0, active: false });
   }
 }
