@@ -276,7 +276,12 @@ describe('docs/api.yaml', () => {
       store: media,
       logger,
     });
-    const start = Math.floor(Date.now() / 60_000) * 60_000 - 120_000;
+    // 90 s of sound ending before now, inside one clock hour: the log's periods are whole hours
+    // (epoch-aligned), and a span across one would answer two periods (this failed just after 22:00).
+    const hour = 3_600_000;
+    let start = Math.floor(Date.now() / 60_000) * 60_000 - 120_000;
+    const boundary = Math.floor((start + 90_000) / hour) * hour;
+    if (boundary > start) start = boundary - 91_000;
     for (let c = 0; c < 900; c++) log.sound(tone(start + c * 100, 0.1));
     await log.flush();
     const answer = await call('GET', loudness, `/streams/${logged}/loudness`);
