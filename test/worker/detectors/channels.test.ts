@@ -4,11 +4,11 @@
  * source (neither rule applies).
  */
 import { describe, expect, it } from 'vitest';
-import { resolveThresholds } from '../../../shared/thresholds.js';
 import type { AudioChunk } from '../../../worker/converter/types.js';
 import { ChannelSilenceDetector } from '../../../worker/detectors/ChannelSilenceDetector.js';
 import { PhaseDetector } from '../../../worker/detectors/PhaseDetector.js';
-import type { DetectorContext, Observation } from '../../../worker/detectors/types.js';
+import type { Observation } from '../../../worker/detectors/types.js';
+import { recordingContext } from '../../helpers/detectorContext.js';
 
 const RATE = 48_000;
 
@@ -22,13 +22,7 @@ function second(t: number, channels: number, channel: (c: number, i: number) => 
 const tone = (i: number) => 0.3 * Math.sin((2 * Math.PI * 440 * i) / RATE);
 
 function run(detector: 'silence' | 'phase', chunk: AudioChunk): Observation[] {
-  const seen: Observation[] = [];
-  const context: DetectorContext = {
-    thresholds: resolveThresholds(),
-    emit: (o) => seen.push(o),
-    live: false,
-    expect: { audio: true, video: true },
-  };
+  const { context, seen } = recordingContext();
   (detector === 'silence' ? new ChannelSilenceDetector(context) : new PhaseDetector(context)).onAudio?.(
     chunk,
   );

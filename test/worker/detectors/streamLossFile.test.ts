@@ -5,10 +5,10 @@
  * hold it back for ever; two gaps are two incidents.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveThresholds } from '../../../shared/thresholds.js';
 import type { AudioChunk, VideoFrame } from '../../../worker/converter/types.js';
 import { StreamLossDetector } from '../../../worker/detectors/StreamLossDetector.js';
-import type { DetectorContext, Observation } from '../../../worker/detectors/types.js';
+import type { Observation } from '../../../worker/detectors/types.js';
+import { recordingContext } from '../../helpers/detectorContext.js';
 
 type Item = { kind: 'video' | 'audio'; t: number };
 
@@ -32,13 +32,7 @@ function delivered(items: Item[], lag: number): Item[] {
 
 /** The loss rule's observations for items handed over in that order, then the end. */
 function judged(items: Item[]): Observation[] {
-  const seen: Observation[] = [];
-  const context: DetectorContext = {
-    thresholds: resolveThresholds(),
-    emit: (o) => seen.push(o),
-    live: false,
-    expect: { audio: true, video: true },
-  };
+  const { context, seen } = recordingContext();
   const rule = new StreamLossDetector(context);
   for (const item of items) {
     if (item.kind === 'video') {
