@@ -9,6 +9,10 @@
  *   held back. If it clears while held it is never sent; the cause's clear names every type held
  *   back during its episode (`detail.inhibited`, `detail.inhibitedCount`). One still open when the
  *   inhibition ends is raised then, with its own start: a fault that outlasts the outage is paged.
+ *   A symptom raised while its cause was open is held at least its own clear delay after the
+ *   cause (a flapping transport or delivery alarm clears a whole flap window after its last
+ *   error, later than its cause may): one that ended with its cause is not paged for clearing
+ *   more slowly. One raised during the hold is a fault of its own if it outlasts the hold.
  * - A symptom can come before its cause (segments fail at once; the loss rule waits for its
  *   allowance): with `waitForSource`, a symptom's raise waits up to `pendingSeconds` (the loss
  *   rule's allowance) for the cause, and is sent when the wait ends without one. A clear while
@@ -71,6 +75,9 @@ export const INHIBIT_RULES: readonly InhibitRule[] = [
   },
 ];
 
+/** Past a held symptom's clear delay: the ticks (500 ms) and media running behind the wall clock. */
+const RELEASE_SLACK_SECONDS = 2;
+
 const matches = (pattern: string, type: string) =>
   pattern.endsWith('*') ? type.startsWith(pattern.slice(0, -1)) : pattern === type;
 
@@ -90,8 +97,11 @@ interface Cause {
 export class Inhibitor {
   /** Open (or recently cleared) causes by source type and subject. */
   private readonly causes = new Map<string, Cause>();
-  /** Symptoms held back by a cause, by dedupKey: sent if still open when the inhibition ends. */
-  private readonly held = new Map<string, DefectEvent>();
+  /**
+   * Symptoms held back by a cause, by dedupKey: sent if still open when the inhibition ends,
+   * which lasts `atLeast` seconds after the cause cleared (a symptom raised while it was open).
+   */
+  private readonly held = new Map<string, { event: DefectEvent; atLeast: number }>();
   /** Symptoms waiting for their cause, by dedupKey, with when the wait ends (wall ms). */
   private readonly pending = new Map<string, { event: DefectEvent; until: number }>();
 
@@ -101,6 +111,8 @@ export class Inhibitor {
     enabled: readonly DefectType[],
     /** How long a symptom waits for a source of `waitForSource` rules (the loss rule's allowance). */
     private readonly pendingSeconds: (source: DefectType) => number,
+    /** The longest a symptom's alarm stays raised after its condition ends (its flap window). */
+    private readonly clearDelaySeconds: (type: DefectType) => number = () => 0,
     private readonly rules: readonly InhibitRule[] = INHIBIT_RULES,
   ) {
     this.rules = rules.filter((r) => enabled.includes(r.source));
@@ -154,33 +166,43 @@ export class Inhibitor {
         this.pending.delete(key);
         this.send(event);
       }
-    for (const [key, cause] of this.causes)
-      if (cause.clearedAt !== null && now - cause.clearedAt >= cause.rule.holdSeconds * 1000)
-        this.causes.delete(key);
-    for (const [key, event] of this.held)
-      if (!this.inhibiting(this.rulesFor(event), event, now)) {
+    for (const [key, { event, atLeast }] of this.held)
+      if (!this.inhibiting(this.rulesFor(event), event, now, atLeast)) {
         this.held.delete(key);
         this.send(event);
       }
+    const longest = Math.max(0, ...[...this.held.values()].map((h) => h.atLeast));
+    for (const [key, cause] of this.causes)
+      if (
+        cause.clearedAt !== null &&
+        now - cause.clearedAt >= Math.max(cause.rule.holdSeconds, longest) * 1000
+      )
+        this.causes.delete(key);
   }
 
   private rulesFor(event: DefectEvent): InhibitRule[] {
     return this.rules.filter((r) => r.targets.some((p) => matches(p, event.type)));
   }
 
-  /** The open or holding cause of one of these rules that covers the event's subject. */
-  private inhibiting(rules: InhibitRule[], event: DefectEvent, now: number): Cause | null {
+  /**
+   * The open or holding cause of one of these rules that covers the event's subject; a cleared
+   * cause holds for its rule's hold, or `atLeast` seconds when that is longer.
+   */
+  private inhibiting(rules: InhibitRule[], event: DefectEvent, now: number, atLeast = 0): Cause | null {
     const subject = subjectOf(event);
     for (const cause of this.causes.values()) {
       if (!rules.includes(cause.rule)) continue;
       if (cause.subject !== '' && cause.subject !== subject) continue;
-      if (cause.clearedAt === null || now - cause.clearedAt < cause.rule.holdSeconds * 1000) return cause;
+      const hold = Math.max(cause.rule.holdSeconds, atLeast) * 1000;
+      if (cause.clearedAt === null || now - cause.clearedAt < hold) return cause;
     }
     return null;
   }
 
   private hold(cause: Cause, event: DefectEvent): void {
-    this.held.set(event.dedupKey, event);
+    // Raised while the cause was open: its clear may lag the cause's by its own clear delay.
+    const atLeast = cause.clearedAt === null ? this.clearDelaySeconds(event.type) + RELEASE_SLACK_SECONDS : 0;
+    this.held.set(event.dedupKey, { event, atLeast });
     cause.held.add(event.type);
     cause.count++;
   }

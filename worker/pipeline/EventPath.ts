@@ -20,6 +20,8 @@ export interface EventPathOptions {
   detectors: readonly DefectType[];
   /** How long a symptom may wait for its cause to be raised (a little past the loss allowance). */
   causeWaitSeconds: () => number;
+  /** The longest a type's alarm stays raised after its condition ends (its flap window). */
+  clearDelaySeconds: (type: DefectType) => number;
   logger: Logger;
 }
 
@@ -40,7 +42,7 @@ export class EventPath {
   constructor(private readonly options: EventPathOptions) {
     // Live streams: one incident per cause; a file's events go as they are.
     this.inhibitor = options.live
-      ? new Inhibitor(options.send, options.detectors, options.causeWaitSeconds)
+      ? new Inhibitor(options.send, options.detectors, options.causeWaitSeconds, options.clearDelaySeconds)
       : null;
     this.emit = this.inhibitor ? (e) => this.inhibitor?.push(e) : options.send;
   }

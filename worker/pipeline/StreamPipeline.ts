@@ -8,6 +8,7 @@
 
 import type { DefectEvent } from '../../shared/events.js';
 import { AlarmTracker } from '../alarms/AlarmTracker.js';
+import { alarmTiming } from '../alarms/hysteresis.js';
 import { Converter, type ConverterOptions, converterArgs } from '../converter/Converter.js';
 import { SourceOpenError } from '../converter/errors.js';
 import { MediaClock } from '../converter/MediaClock.js';
@@ -102,6 +103,7 @@ export class StreamPipeline {
       live: options.live,
       detectors: options.detectors,
       causeWaitSeconds: () => (this.loss?.allowance ?? options.thresholds.loss.minDuration) + 1,
+      clearDelaySeconds: (type) => alarmTiming(type, options.thresholds).flapWindow,
       logger: options.logger,
     });
     this.tracker = new AlarmTracker({

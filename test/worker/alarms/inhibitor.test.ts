@@ -21,12 +21,13 @@ function event(
   };
 }
 
-function setup(enabled: readonly DefectType[] = DEFECT_TYPES, wait = 4) {
+function setup(enabled: readonly DefectType[] = DEFECT_TYPES, wait = 4, clearDelay = 0) {
   const sent: DefectEvent[] = [];
   const inhibitor = new Inhibitor(
     (e) => sent.push(e),
     enabled,
     () => wait,
+    () => clearDelay,
   );
   const story = () => sent.map((e) => `${e.state} ${e.type}`);
   return { sent, inhibitor, story };
@@ -106,6 +107,42 @@ describe('inhibition', () => {
     expect(sent[2].start).toBe(11);
     inhibitor.push(event('delivery.variant_missing', 'cleared', 11, 'r2'), 30_000);
     expect(story().at(-1)).toBe('cleared delivery.variant_missing');
+  });
+
+  it('a symptom that ended with its cause but clears later (a flapping alarm) is never paged', () => {
+    // Transport alarms: 5 s quiet to clear, a whole 10 s flap window when flapping.
+    const { inhibitor, story } = setup(DEFECT_TYPES, 4, 10);
+    inhibitor.push(event('transport.sync', 'raised', 10), 0);
+    inhibitor.push(event('transport.continuity', 'raised', 10), 500);
+    // Both conditions end at 14 s; sync clears 5 s later, the flapping continuity 10 s later
+    // (a tick after the sync's own 5 s hold).
+    inhibitor.push(event('transport.sync', 'cleared', 10), 19_000);
+    for (let t = 19_000; t <= 24_000; t += 500) inhibitor.tick(t);
+    inhibitor.push(event('transport.continuity', 'cleared', 10), 24_100);
+    for (let t = 24_000; t < 40_000; t += 500) inhibitor.tick(t);
+    expect(story()).toEqual(['raised transport.sync', 'cleared transport.sync']);
+  });
+
+  it('a symptom still open past its own clear delay after the cause is raised then', () => {
+    const { inhibitor, story } = setup(DEFECT_TYPES, 4, 10);
+    inhibitor.push(event('transport.sync', 'raised', 10), 0);
+    inhibitor.push(event('transport.continuity', 'raised', 10), 500);
+    inhibitor.push(event('transport.sync', 'cleared', 10), 19_000);
+    for (let t = 19_000; t < 30_500; t += 500) inhibitor.tick(t);
+    expect(story()).toEqual(['raised transport.sync', 'cleared transport.sync']);
+    inhibitor.tick(31_000);
+    expect(story().at(-1)).toBe('raised transport.continuity');
+  });
+
+  it('a symptom raised after its cause cleared is a fault of its own once it outlasts the hold', () => {
+    const { inhibitor, story } = setup(DEFECT_TYPES, 4, 10);
+    inhibitor.push(event('transport.sync', 'raised', 10), 0);
+    inhibitor.push(event('transport.sync', 'cleared', 10), 19_000);
+    inhibitor.push(event('transport.pat', 'raised', 24), 20_000);
+    for (let t = 19_000; t < 24_000; t += 500) inhibitor.tick(t);
+    expect(story()).toEqual(['raised transport.sync', 'cleared transport.sync']);
+    inhibitor.tick(24_000);
+    expect(story().at(-1)).toBe('raised transport.pat');
   });
 
   it("a rendition's cause holds back that rendition's symptoms only", () => {
