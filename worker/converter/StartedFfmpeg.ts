@@ -10,6 +10,11 @@ import { lowerPriority } from './decoderPriority.js';
 import { LineSplitter } from './LineSplitter.js';
 import { readPipe } from './pipeReader.js';
 
+/** How often ffmpeg's stderr is read once a Converter has taken the process, ms. */
+const STDERR_BATCH_MS = 40;
+/** One read of stderr at most (a batch that fills it is read on at once). */
+const STDERR_READ_BYTES = 64 * 1024;
+
 /** The thumbnails' output (ffmpegArgs): a sixth descriptor when the arguments name it. */
 const THUMBNAIL_PIPE = 'pipe:5';
 
@@ -22,6 +27,8 @@ export class StartedFfmpeg {
   readonly audioPipe: Readable;
   /** Set once a Converter has taken it. */
   taken = false;
+  /** Set once stderr is read in batches (take()). */
+  private batched = false;
   private onVideo: ((bytes: Uint8Array) => void) | null = null;
   private onAudio: ((bytes: Uint8Array) => void) | null = null;
   /** Set when ffmpeg could not be run at all (not on PATH). */
@@ -49,7 +56,15 @@ export class StartedFfmpeg {
       this.spawnError = e;
     });
     this.stderr = this.child.stderr
-      ? readPipe(this.child.stderr, (bytes) => this.splitter.push(bytes), 64 * 1024)
+      ? readPipe(
+          this.child.stderr,
+          (bytes) => {
+            this.splitter.push(bytes);
+            // Read to the bottom: wait for the next batch.
+            if (this.batched && bytes.length < STDERR_READ_BYTES) this.stderr?.pause();
+          },
+          STDERR_READ_BYTES,
+        )
       : null;
     // The pipes' handles move to readers now, before anything can arrive (readPipe), and wait
     // paused: ffmpeg blocks on them until a Converter takes them, nothing read before is lost.
@@ -85,6 +100,21 @@ export class StartedFfmpeg {
     this.onAudio = to.audio;
     this.videoPipe.resume();
     this.audioPipe.resume();
+    this.readStderrInBatches();
+  }
+
+  /**
+   * From now on stderr is read every STDERR_BATCH_MS, not at each write: FFmpeg writes every
+   * log line in three pieces (context, level, text), and showinfo logs two lines a picture and
+   * one a sound chunk, so Node woke ~14,000 times a minute of 720p25 for them — most of its
+   * own cost. A picture waits for its line (drainVideo) at most one batch.
+   */
+  private readStderrInBatches(): void {
+    const stderr = this.stderr;
+    if (!stderr || stderr.destroyed) return;
+    this.batched = true;
+    const timer = setInterval(() => stderr.resume(), STDERR_BATCH_MS);
+    stderr.once('close', () => clearInterval(timer));
   }
 
   /** stderr ended: its last line, if it had no newline. */
