@@ -10,7 +10,8 @@
  * Datagrams are relayed in batches: everything read in one turn of the event loop goes to the
  * checks and to the decoder as one chunk (one loopback datagram of up to 348 TS packets), so the
  * cost per second stays about the same however many small datagrams the sender cuts the stream
- * into, and no datagram waits longer than the turn it arrived in.
+ * into, and no datagram waits longer than the turn it arrived in. The relay socket is connected
+ * to the decoder's port: a send names no address (each one looked its address up, a tick).
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv4 } from 'node:net';
@@ -61,6 +62,13 @@ export class UdpTap {
     }
     const relayPort = await freeLoopbackPort();
     const output = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      output.once('error', reject);
+      output.connect(relayPort, '127.0.0.1', () => {
+        output.off('error', reject);
+        resolve();
+      });
+    });
     // ffmpeg reads datagrams up to pkt_size (1,472 by default): the relay's batches are larger.
     const relayUrl = `udp://127.0.0.1:${relayPort}?pkt_size=${RELAY_DATAGRAM_BYTES}`;
     const tap = new UdpTap(input, output, relayUrl, pidTimeoutSeconds);
@@ -73,7 +81,7 @@ export class UdpTap {
       batch = [];
       bytes = 0;
       tap.analyzer.push(chunk, Date.now());
-      output.send(chunk, relayPort, '127.0.0.1');
+      output.send(chunk);
     };
     input.on('message', (message) => {
       const ts = rtp ? rtpPayload(message) : message;
@@ -85,7 +93,11 @@ export class UdpTap {
     });
     const onError = (e: Error) => logger.warn({ err: e.message }, 'udp tap socket error');
     input.on('error', onError);
-    output.on('error', onError);
+    // Refused: no decoder on the relay port (starting, restarting); the batch is lost, as any
+    // datagram sent to a port nobody reads.
+    output.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ECONNREFUSED') onError(e);
+    });
     logger.info({ port, relayPort, multicast, rtp }, 'reading the transport stream in the worker');
     return tap;
   }
