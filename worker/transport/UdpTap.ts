@@ -54,21 +54,29 @@ export class UdpTap {
         resolve();
       });
     });
-    if (multicast) input.addMembership(host);
-    try {
-      input.setRecvBufferSize(4 * 1024 * 1024);
-    } catch {
-      // Capped by net.core.rmem_max; the kernel default still works at these rates.
-    }
-    const relayPort = await freeLoopbackPort();
     const output = createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      output.once('error', reject);
-      output.connect(relayPort, '127.0.0.1', () => {
-        output.off('error', reject);
-        resolve();
+    let relayPort: number;
+    try {
+      if (multicast) input.addMembership(host);
+      try {
+        input.setRecvBufferSize(4 * 1024 * 1024);
+      } catch {
+        // Capped by net.core.rmem_max; the kernel default still works at these rates.
+      }
+      relayPort = await freeLoopbackPort();
+      await new Promise<void>((resolve, reject) => {
+        output.once('error', reject);
+        output.connect(relayPort, '127.0.0.1', () => {
+          output.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (e) {
+      // Nothing may keep the source's port bound when the tap cannot be opened.
+      input.close();
+      output.close();
+      throw e;
+    }
     // ffmpeg reads datagrams up to pkt_size (1,472 by default): the relay's batches are larger.
     const relayUrl = `udp://127.0.0.1:${relayPort}?pkt_size=${RELAY_DATAGRAM_BYTES}`;
     const tap = new UdpTap(input, output, relayUrl, pidTimeoutSeconds);
