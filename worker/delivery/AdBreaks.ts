@@ -7,8 +7,10 @@
  * CueChecks.ts (`scte35.*`).
  *
  * - HLS (EXT-X-CUE-OUT/IN, EXT-X-DATERANGE SCTE35-OUT/IN): a cue takes effect when the decoder
- *   reaches the segment that carries it — by media sequence number, so a cue is not missed when the
- *   decoder skips its segment.
+ *   fetches the segment that carries it — by media sequence number, so a cue is not missed when the
+ *   decoder skips its segment — and is dated where that segment starts in media time (its first
+ *   PTS, for TS segments), not where the decoded media has got to: a return takes effect when the
+ *   decoded media reaches it.
  * - MPEG-TS (SCTE-35 on the cue PID, read by the worker's tap): splice_insert out/in and time_signal
  *   segmentation starts/ends; a cue comes before its splice time (pre-roll), so the return takes
  *   effect when the decoded media reaches the splice time, not when the cue arrives.
@@ -30,6 +32,11 @@ import type { SegmentInfo } from './segments.js';
 
 /** A break without a return ends this many seconds of media after its planned duration (default). */
 const OVERRUN_SECONDS = 2;
+/**
+ * A fetched segment said to start further than this (seconds) from the media decoded so far is
+ * misplaced (a timestamp wrap, a new epoch after a restart): its cues are dated at the decoded media.
+ */
+const MAX_SEGMENT_LEAD = 30;
 
 /**
  * The ad-break tracker of a stream whose types include `ad.break` or an `scte35.*` check (null
@@ -56,8 +63,8 @@ export function adBreaksFor(
 
 export class AdBreaks {
   private open: { event: DefectEvent; planned?: number; autoReturn?: boolean } | null = null;
-  /** A return signalled ahead of its splice time (media time it takes effect at). */
-  private returnAt: number | null = null;
+  /** A return signalled ahead of its splice time: the media time it takes effect at, and its detail. */
+  private returnAt: { time: number; detail: Record<string, DetailValue> } | null = null;
   private count = 0;
   /** The newest media sequence number whose cues have taken effect (HLS). */
   private lastMsn: number | null = null;
@@ -80,15 +87,29 @@ export class AdBreaks {
    * HLS: the decoder fetched a segment of the decoded rendition; the cues of every listed segment
    * up to it (by media sequence number) take effect, in order. A segment fetched again changes
    * nothing.
+   * @param startsAt the media time the fetched segment starts at (its first PTS placed on the
+   * stream's clock), or null when unknown: its cues are then dated at the media decoded so far
    */
-  fetched(segment: SegmentInfo, listed: Iterable<SegmentInfo> = [segment]): void {
+  fetched(
+    segment: SegmentInfo,
+    listed: Iterable<SegmentInfo> = [segment],
+    startsAt: number | null = null,
+  ): void {
     const joining = this.lastMsn === null || segment.msn < this.lastMsn - 1000;
     const from = joining ? Number.NEGATIVE_INFINITY : (this.lastMsn as number);
     if (segment.msn <= from) return;
     this.lastMsn = segment.msn;
-    let cued = [...listed]
-      .filter((s) => s.cue && s.msn > from && s.msn <= segment.msn)
-      .sort((a, b) => a.msn - b.msn);
+    const all = [...listed];
+    const decoded = this.clock.mediaTime;
+    const anchor = startsAt !== null && Math.abs(startsAt - decoded) <= MAX_SEGMENT_LEAD ? startsAt : null;
+    // Where a cued segment starts: the fetched one's start, less the listed segments between them.
+    const startOf = (s: SegmentInfo): number => {
+      if (anchor === null) return decoded;
+      let t = anchor;
+      for (const x of all) if (x.msn >= s.msn && x.msn < segment.msn) t -= x.duration;
+      return Math.max(0, t);
+    };
+    let cued = all.filter((s) => s.cue && s.msn > from && s.msn <= segment.msn).sort((a, b) => a.msn - b.msn);
     if (cued.length) this.playlistCues = true;
     // Joining (or the sequence started again): only where the listed cues leave the stream counts —
     // inside a break when the last one is an out cue; breaks already over are not reported.
@@ -100,14 +121,16 @@ export class AdBreaks {
       if (cue.kind === 'invalid') continue;
       if (cue.kind === 'out')
         this.start(
-          this.clock.mediaTime,
+          startOf(s),
           cue.duration,
           { signal: cue.tag, ...(cue.id ? { cueId: cue.id } : {}), segment: s.uri },
           cue.autoReturn === true,
         );
-      else if (this.open) this.end(true, { returnSegment: s.uri });
+      else if (this.open) this.returnAt = { time: startOf(s), detail: { returnSegment: s.uri } };
       else this.checks?.returnWithoutBreak({ signal: cue.tag, segment: s.uri });
     }
+    // A return the decoded media has already reached ends the break now.
+    this.judge();
   }
 
   /**
@@ -140,7 +163,7 @@ export class AdBreaks {
         this.start(splice.time, planned, detail, info.insert?.autoReturn === true);
       };
       const back = (info: SpliceInfo, signal: string) => {
-        if (this.open) this.returnAt = at(info).time;
+        if (this.open) this.returnAt = { time: at(info).time, detail: {} };
         else this.checks?.returnWithoutBreak({ signal });
       };
       const insert = cue.insert;
@@ -183,8 +206,8 @@ export class AdBreaks {
     const open = this.open;
     if (!open) return;
     const now = this.clock.mediaTime;
-    if (this.returnAt !== null && now >= this.returnAt) {
-      this.end(true, {}, this.returnAt);
+    if (this.returnAt !== null && now >= this.returnAt.time) {
+      this.end(true, this.returnAt.detail, this.returnAt.time);
       return;
     }
     if (!open.planned) return;
@@ -208,6 +231,9 @@ export class AdBreaks {
     detail: Record<string, DetailValue>,
     autoReturn = false,
   ): void {
+    // A break whose return comes before this one's start is over by then.
+    const back = this.returnAt;
+    if (this.open && back !== null && at >= back.time) this.end(true, back.detail, back.time);
     if (this.open) return;
     this.checks?.breakStarted();
     this.returnAt = null;

@@ -20,6 +20,7 @@ import type { MediaClock } from '../converter/MediaClock.js';
 import { TransportDetector, type TransportType } from '../detectors/TransportDetector.js';
 import type { Detail, Emit, Observation } from '../detectors/types.js';
 import type { Exchange } from '../egress/GuardProxy.js';
+import { earliestPts } from '../transport/psi.js';
 import { type TransportErrors, TsAnalyzer } from '../transport/TsAnalyzer.js';
 import { type AdBreaks, adBreaksFor } from './AdBreaks.js';
 import type { DashManifest } from './dashManifest.js';
@@ -70,7 +71,7 @@ export class LadderMonitor {
   /** Renditions whose playlist is being loaded now. */
   private readonly polling = new Set<Rendition>();
   /** Segment URLs the decoder fetched before this monitor's copy of the playlist listed them. */
-  private awaiting: string[] = [];
+  private awaiting: { url: string; startsAt: number | null }[] = [];
   private readonly rules: RuleSink = {
     fault: (r, type, detail) => this.fault(r, type, detail),
     listed: (r) => this.scope.sample(r),
@@ -244,7 +245,7 @@ export class LadderMonitor {
     const r = this.decoded;
     if (!r || this.polling.has(r) || r.ended) return;
     if (this.awaiting.length >= 8) this.awaiting.shift();
-    this.awaiting.push(exchange.url);
+    this.awaiting.push({ url: exchange.url, startsAt: this.startOf(exchange.body) });
     if (r.timer) clearTimeout(r.timer);
     r.timer = null;
     void this.poll(r);
@@ -260,9 +261,12 @@ export class LadderMonitor {
     }
     // Fetches the decoder made before this copy listed their segments: their cues now.
     if (r === this.decoded && this.awaiting.length) {
-      const known = this.awaiting.map((url) => r.byUri.get(url)).filter((x) => x !== undefined);
+      const awaited = this.awaiting;
       this.awaiting = [];
-      for (const segment of known) this.breaks?.fetched(segment, r.segments.values());
+      for (const { url, startsAt } of awaited) {
+        const segment = r.byUri.get(url);
+        if (segment) this.breaks?.fetched(segment, r.segments.values(), startsAt);
+      }
     }
   }
 
@@ -350,10 +354,16 @@ export class LadderMonitor {
     // Cues in the segment itself: DASH emsg boxes (the segment's cue, as a playlist's would be),
     // then, after the transport checks, a TS segment's SCTE-35 cue PID (at its splice times).
     if (pictures && this.mpd && body) segment.cue ??= inbandCue(body);
-    if (pictures) this.breaks?.fetched(segment, r.segments.values());
+    if (pictures) this.breaks?.fetched(segment, r.segments.values(), this.startOf(body));
     if (body) checkTransport(r, segment, body, this.options.thresholds);
     if (pictures && body)
       this.breaks?.inBand(segmentCues(r, segment, body), (pts) => this.options.clock.mediaTimeOf(pts));
+  }
+
+  /** Where a TS segment starts on the stream's media timeline (its earliest PTS); null if unknown. */
+  private startOf(body: Buffer | undefined): number | null {
+    const pts = body ? earliestPts(body) : null;
+    return pts === null ? null : this.options.clock.mediaTimeOf(pts);
   }
 
   // ---- the periodic judgement -----------------------------------------------------------------

@@ -5,6 +5,8 @@
 
 /** A section is at most 1024 bytes: section_length is capped at 1021 (§2.4.4.3). */
 const MAX_SECTION = 1024;
+/** Bytes in a transport stream packet. */
+const TS_PACKET = 188;
 
 /**
  * Puts PSI sections together per PID: a section may span several packets (a PAT of hundreds of
@@ -100,6 +102,32 @@ export function hasPts(b: Uint8Array, at: number): boolean {
   const id = b[at + 3];
   if (id !== 0xbd && (id < 0xc0 || id > 0xef)) return false;
   return (b[at + 7] & 0x80) !== 0;
+}
+
+/**
+ * The earliest PTS (seconds, as the 33-bit field says it) among the PES headers in the first
+ * `maxPackets` packets of TS bytes — a segment's start on the source's timeline; null when none
+ * carries one (not TS, scrambled, an fMP4 segment).
+ */
+export function earliestPts(b: Uint8Array, maxPackets = 512): number | null {
+  let earliest: number | null = null;
+  for (let o = 0, n = 0; o + TS_PACKET <= b.length && n < maxPackets; o += TS_PACKET, n++) {
+    if (b[o] !== 0x47) break;
+    // payload_unit_start_indicator, not scrambled, with a payload.
+    if (!(b[o + 1] & 0x40) || b[o + 3] & 0xc0 || !(b[o + 3] & 0x10)) continue;
+    const payload = b[o + 3] & 0x20 ? o + 5 + b[o + 4] : o + 4;
+    if (payload + 14 > o + TS_PACKET || !hasPts(b, payload)) continue;
+    const p = payload + 9;
+    const pts =
+      ((b[p] >> 1) & 7) * 2 ** 30 +
+      b[p + 1] * 2 ** 22 +
+      (b[p + 2] >> 1) * 2 ** 15 +
+      b[p + 3] * 2 ** 7 +
+      (b[p + 4] >> 1);
+    const seconds = pts / 90_000;
+    if (earliest === null || seconds < earliest) earliest = seconds;
+  }
+  return earliest;
 }
 
 const CRC_TABLE = (() => {

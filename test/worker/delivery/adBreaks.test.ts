@@ -90,6 +90,14 @@ e.ts
 });
 
 describe('breaks from the segments the decoder fetched', () => {
+  /** A 2 s segment, with an out or in cue. */
+  const seg = (msn: number, cue?: 'out' | 'in') => ({
+    msn,
+    uri: `s${msn}.ts`,
+    duration: 2,
+    discontinuity: 0,
+    ...(cue ? { cue: { kind: cue, tag: cue === 'out' ? 'EXT-X-CUE-OUT' : 'EXT-X-CUE-IN' } } : {}),
+  });
   const setup = () => {
     const clock = { mediaTime: 100 };
     const events: DefectEvent[] = [];
@@ -182,19 +190,57 @@ describe('breaks from the segments the decoder fetched', () => {
   });
 
   it('joining mid-break opens it; a break already over when the monitor joins is not reported', () => {
-    const seg = (msn: number, cue?: 'out' | 'in') => ({
-      msn,
-      uri: `s${msn}.ts`,
-      duration: 2,
-      discontinuity: 0,
-      ...(cue ? { cue: { kind: cue, tag: cue === 'out' ? 'EXT-X-CUE-OUT' : 'EXT-X-CUE-IN' } } : {}),
-    });
     const inside = setup();
     inside.breaks.fetched(seg(9), [seg(7, 'out'), seg(8), seg(9)]);
     expect(inside.events.map((e) => e.state)).toEqual(['raised']);
     const after = setup();
     after.breaks.fetched(seg(9), [seg(6, 'out'), seg(8, 'in'), seg(9)]);
     expect(after.events).toEqual([]);
+  });
+
+  it("dates a segment's cues where the segment starts, and ends the break when the decoded media reaches the return", () => {
+    const { clock, events, breaks } = setup();
+    // The decoder fetches ahead of what has been decoded (100 s): the out segment starts at 102.
+    breaks.fetched(seg(10), [seg(10)], 100);
+    breaks.fetched(seg(11, 'out'), [seg(10), seg(11, 'out')], 102);
+    expect(events.map((e) => [e.state, e.start])).toEqual([['raised', 102]]);
+    // The return's segment fetched while the media decoded is at 110; it starts at 112.
+    clock.mediaTime = 110;
+    breaks.fetched(seg(16, 'in'), [seg(14), seg(15), seg(16, 'in')], 112);
+    breaks.tick();
+    expect(events).toHaveLength(1);
+    clock.mediaTime = 112.04;
+    breaks.tick();
+    expect(events.map((e) => [e.state, e.start, e.end])).toEqual([
+      ['raised', 102, null],
+      ['cleared', 102, 112],
+    ]);
+    expect(events[1].detail).toMatchObject({ returned: true, returnSegment: 's16.ts', duration: 10 });
+  });
+
+  it("counts a skipped cue segment back from the fetched one's start; a start far from the decoded media is not believed", () => {
+    const skipped = setup();
+    skipped.breaks.fetched(seg(4), [seg(4)], 96);
+    // 5 (the out cue) and 6 never fetched: the break started two segments before 7's start (106).
+    skipped.breaks.fetched(seg(7), [seg(5, 'out'), seg(6), seg(7)], 106);
+    expect(skipped.events.map((e) => e.start)).toEqual([102]);
+    // A timestamp wrap (or a new epoch) puts the segment hours away: dated at the decoded media.
+    const wrapped = setup();
+    wrapped.breaks.fetched(seg(4), [seg(4)], 100);
+    wrapped.breaks.fetched(seg(5, 'out'), [seg(4), seg(5, 'out')], 95_443.7);
+    expect(wrapped.events.map((e) => e.start)).toEqual([100]);
+  });
+
+  it('a return before the next break starts ends the open one there, and the next break is reported', () => {
+    const { events, breaks } = setup();
+    breaks.fetched(seg(1, 'out'), [seg(1, 'out')], 100);
+    // Back at 104 and out again at 106, both fetched before the decoded media (100) got there.
+    breaks.fetched(seg(4, 'out'), [seg(1, 'out'), seg(2), seg(3, 'in'), seg(4, 'out')], 106);
+    expect(events.map((e) => [e.state, e.start, e.end])).toEqual([
+      ['raised', 100, null],
+      ['cleared', 100, 104],
+      ['raised', 106, null],
+    ]);
   });
 
   it('a return cue without a break, or a second out cue within one, changes nothing', () => {

@@ -1,9 +1,10 @@
 /** TR 101 290 checks on a real transport stream from FFmpeg's muxer, damaged packet by packet. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { earliestPts } from '../../../worker/transport/psi.js';
 import { addErrors, PACKET, type TransportErrors, TsAnalyzer } from '../../../worker/transport/TsAnalyzer.js';
 import { rtpPayload } from '../../../worker/transport/UdpTap.js';
 import { fixturePath, fixturesReady } from '../../fixtures/generate.js';
@@ -204,5 +205,28 @@ describe('TS segments of HLS', () => {
     // FFmpeg's PCRs on sound alone are a few tenths of a second apart: the broadcast rule fires.
     expect(run(true).pcr).toBeGreaterThan(4);
     expect(run(false)).toEqual(new TsAnalyzer().take());
+  });
+});
+
+describe('where a TS segment starts (earliestPts)', () => {
+  /** The start time ffprobe gives for TS bytes (the earliest timestamp of any stream). */
+  const probedStart = (bytes: Buffer): number => {
+    const file = join(mkdtempSync(join(tmpdir(), 'streamqc-pts-')), 'segment.ts');
+    writeFileSync(file, bytes);
+    const args = ['-v', 'quiet', '-show_entries', 'format=start_time', '-of', 'csv=p=0', file];
+    return Number(execFileSync('ffprobe', args).toString().trim());
+  };
+
+  it('reads the earliest PTS, as ffprobe does, from the start of a stream and from a cut in its middle', () => {
+    const tail = clip.subarray(PACKET * Math.floor(packets / 2));
+    for (const bytes of [clip, tail]) expect(earliestPts(bytes)).toBeCloseTo(probedStart(bytes), 3);
+    expect(earliestPts(tail)).toBeGreaterThan((earliestPts(clip) as number) + 3);
+  });
+
+  it('says nothing of bytes that are not TS, or whose payloads are scrambled', () => {
+    expect(earliestPts(Buffer.from('\u0000\u0000\u0000\u0018ftypisom'.padEnd(400, '\u0000')))).toBeNull();
+    const scrambled = Buffer.from(clip.subarray(0, PACKET * 400));
+    for (let o = 0; o < scrambled.length; o += PACKET) scrambled[o + 3] |= 0x80;
+    expect(earliestPts(scrambled)).toBeNull();
   });
 });
