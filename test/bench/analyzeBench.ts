@@ -9,7 +9,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { analysisScale, ffmpegArgs } from '../../worker/converter/ffmpegArgs.js';
+import { ffmpegArgs } from '../../worker/converter/ffmpegArgs.js';
 import { probeInput } from '../../worker/converter/probe.js';
 import { ROOT } from '../helpers/runCli.js';
 import { type Measurement, measure } from './measure.js';
@@ -287,9 +287,7 @@ async function breakdown(
   const part = (name: string, cpu: number) =>
     console.log(`| ${name} | ${cpu.toFixed(2)} | ${(cpu / floor.cpu).toFixed(2)}× |`);
   part(
-    tracks.video && analysisScale(tracks.video.width) > 1
-      ? 'ffmpeg (children; wider than 1280 px: started on a guess, stopped, started again)'
-      : 'ffmpeg (children)',
+    'ffmpeg (children)',
     med((r) => r.childrenCpuSeconds),
   );
   part(

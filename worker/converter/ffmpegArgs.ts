@@ -70,17 +70,42 @@ export function withReadTimeout(source: string, seconds: number): { args: string
   return { args, input: source };
 }
 
+/** `expr` with the commas a filtergraph would split on escaped. */
+const escaped = (expr: string): string => expr.replaceAll(',', '\\,');
+
+/** analysisScale as a filter expression of the input width `iw`. */
+const SCALE = 'if(gt(iw,2560),4,if(gt(iw,1280),2,1))';
+
 /**
- * Keeps one row in `step` (a power of two), the middle one of each run: rows step/2, step/2 +
- * step, … `field` picks every other row by stride arithmetic, without copying the picture, so
- * the decoded frame is never touched beyond the rows kept (a scale filter read the whole luma
- * plane, and extractplanes copied it, for an eighth of it: ~0.15 CPU s per minute of 720p25).
- * Top fields halve toward rows 0, 2, 4…; the last, bottom field takes the odd ones of those.
+ * The analysis picture, whatever the source's width (so a recorded file's converter, started
+ * before its width is known, is the right one: openRecorded.ts): the luma plane, every
+ * analysisScale-th column, and one row in `analysisScale · ROW_STEP`, the middle one of each run.
+ *
+ * Rows are picked by `field` (stride arithmetic, without copying: the decoded frame is never
+ * touched beyond the rows kept; a scale filter read the whole luma plane, and extractplanes copied
+ * it, for an eighth of it: ~0.15 CPU s per minute of 720p25). Three top fields keep rows 0, 8, 16…
+ * of a picture cropped (a pointer move) by ROW_STEP/2 rows at the top at scale 1, so rows 4, 12,
+ * 20…; wider pictures are cropped to whole runs at the bottom, and the nearest-neighbour scale keeps
+ * the middle ones (rows 8, 24, 40… at scale 2; 16, 48… at scale 4; rowPicker.test.ts checks
+ * it on pictures whose every row carries its own number). At scale 1 the scale filter passes the
+ * frame through.
  */
-export function rowPicker(step: number): string[] {
-  const halvings = Math.round(Math.log2(step));
-  if (halvings < 1) return [];
-  return [...Array.from({ length: halvings - 1 }, () => 'field=top'), 'field=bottom'];
+export function analysisChain(): string[] {
+  const fields = Array.from({ length: Math.round(Math.log2(ROW_STEP)) }, () => 'field=top');
+  const top = escaped(`if(gt(iw,1280),0,${ROW_STEP / 2})`);
+  // Wider pictures: whole runs only, so the scale's ratio is exactly analysisScale (no drift).
+  const run = `${ROW_STEP}*${SCALE}`;
+  const height = escaped(`if(gt(iw,1280),trunc(ih/(${run}))*${run},ih-${ROW_STEP / 2})`);
+  const scale = escaped(SCALE);
+  return [
+    `crop=w=iw:h=${height}:x=0:y=${top}`,
+    ...fields,
+    'extractplanes=y',
+    `scale=w=iw/${scale}:h=ih/${scale}:flags=neighbor`,
+    // format=gray: one byte per sample whatever the source's depth (10-bit sources' luma plane
+    // is gray10le, two bytes a sample); swscale converts on the small picture.
+    'format=gray',
+  ];
 }
 
 /**
@@ -127,16 +152,7 @@ export function ffmpegArgs(registered: string, options: FfmpegArgsOptions): stri
     input,
   );
   if (tracks.video) {
-    const scale = analysisScale(tracks.video.width);
-    // format=gray: one byte per sample whatever the source's depth (10-bit sources' luma plane
-    // is gray10le, two bytes a sample); swscale converts on the small picture.
-    const filters = [
-      ...rowPicker(scale * ROW_STEP),
-      'extractplanes=y',
-      ...(scale > 1 ? [`scale=iw/${scale}:ih:flags=neighbor`] : []),
-      'format=gray',
-      'showinfo=checksum=0',
-    ];
+    const filters = [...analysisChain(), 'showinfo=checksum=0'];
     const every = options.thumbnailSeconds ?? 0;
     if (every > 0) {
       // The same decoded pictures, split (no copy): one now and then leaves as a small JPEG.
