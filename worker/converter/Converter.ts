@@ -271,7 +271,7 @@ export class Converter {
   }
 
   private drainVideo(atEnd: boolean): void {
-    const scale = this.options.tracks.video ? analysisScale(this.options.tracks.video.width) : 1;
+    const tracksScale = this.options.tracks.video ? analysisScale(this.options.tracks.video.width) : 1;
     while (this.videoHeaders.length > 0) {
       const header = this.videoHeaders[0];
       const size = header.width * header.height;
@@ -297,7 +297,7 @@ export class Converter {
         luma,
         fullRange: header.fullRange ?? this.fullRange,
         pictType: header.pictType,
-        scale,
+        scale: header.scale ?? tracksScale,
         rowStep: ROW_STEP,
       };
       this.emitVideo(frame, header.errors);

@@ -88,7 +88,7 @@ const SCALE = 'if(gt(iw,2560),4,if(gt(iw,1280),2,1))';
  * 20…; wider pictures are cropped to whole runs at the bottom, and the nearest-neighbour scale keeps
  * the middle ones (rows 8, 24, 40… at scale 2; 16, 48… at scale 4; rowPicker.test.ts checks
  * it on pictures whose every row carries its own number). At scale 1 the scale filter passes the
- * frame through.
+ * frame through. The picture's scale is its sample aspect ratio (`sar:S/1` in showinfo's line).
  */
 export function analysisChain(): string[] {
   const fields = Array.from({ length: Math.round(Math.log2(ROW_STEP)) }, () => 'field=top');
@@ -101,6 +101,11 @@ export function analysisChain(): string[] {
     `crop=w=iw:h=${height}:x=0:y=${top}`,
     ...fields,
     'extractplanes=y',
+    // The scale travels with each picture as its sample aspect ratio (S:1, kept exactly by the
+    // scale filter: whole runs, both sides divided by S), which showinfo prints: a source that
+    // changes width mid-stream (an ABR switch) changes it with the picture. setsar calls the
+    // width `w`.
+    `setsar=${scale.replaceAll('iw', 'w')}`,
     `scale=w=iw/${scale}:h=ih/${scale}:flags=neighbor`,
     // format=gray: one byte per sample whatever the source's depth (10-bit sources' luma plane
     // is gray10le, two bytes a sample); swscale converts on the small picture.

@@ -6,6 +6,8 @@ export interface VideoHeader {
   width: number;
   height: number;
   pictType: string;
+  /** The analysis scale the picture was made at (its sample aspect ratio, ffmpegArgs.analysisChain), null if not said. */
+  scale: number | null;
 }
 
 export interface ColorRangeLine {
@@ -54,7 +56,7 @@ export type StderrLine =
   | OtherLine;
 
 const VIDEO_RE =
-  /^\[Parsed_showinfo_\d+ @ [^\]]+\] \[info\] n:\s*\d+ pts:\s*\S+ pts_time:(\S+)\s.*? s:(\d+)x(\d+) .*?type:(\S)/;
+  /^\[Parsed_showinfo_\d+ @ [^\]]+\] \[info\] n:\s*\d+ pts:\s*\S+ pts_time:(\S+)\s.*?(?: sar:(\d+)\/(\d+))? s:(\d+)x(\d+) .*?type:(\S)/;
 const RANGE_RE = /^\[Parsed_showinfo_\d+ @ [^\]]+\] \[info\] color_range:(\w+)/;
 const AUDIO_RE =
   /^\[Parsed_ashowinfo_\d+ @ [^\]]+\] \[info\] n:\d+ pts:\S+ pts_time:(\S+) .*?channels:(\d+) .*?rate:(\d+) nb_samples:(\d+)/;
@@ -87,7 +89,18 @@ function time(value: string): number | null {
 /** Classifies one stderr line (without its newline). */
 export function parseStderrLine(line: string): StderrLine {
   let m = VIDEO_RE.exec(line);
-  if (m) return { kind: 'video', pts: time(m[1]), width: Number(m[2]), height: Number(m[3]), pictType: m[4] };
+  if (m) {
+    const sar = m[2] && Number(m[3]) > 0 ? Number(m[2]) / Number(m[3]) : 0;
+    return {
+      kind: 'video',
+      pts: time(m[1]),
+      width: Number(m[4]),
+      height: Number(m[5]),
+      pictType: m[6],
+      // S:1 exactly, or within a rounding of an odd width's division.
+      scale: [1, 2, 4].find((scale) => Math.abs(sar / scale - 1) < 0.02) ?? null,
+    };
+  }
   m = AUDIO_RE.exec(line);
   if (m) {
     return {

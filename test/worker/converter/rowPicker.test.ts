@@ -1,10 +1,15 @@
 /**
  * The analysis filter chain keeps the middle row of every ROW_STEP-row run (times the horizontal
- * scale), exactly: checked on real pictures whose every row carries its own number.
+ * scale), exactly: checked on real pictures whose every row carries its own number. The chain is
+ * the same at every width, and each picture says the scale it was made at.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analysisScale, ffmpegArgs, ROW_STEP } from '../../../worker/converter/ffmpegArgs.js';
+import { parseStderrLine } from '../../../worker/converter/stderrLines.js';
 
 /** The -vf chain the converter gives ffmpeg for a video of this width (showinfo dropped): the same for every width. */
 function analysisChain(width: number, height: number): string {
@@ -64,4 +69,52 @@ describe('the rows handed to the detectors', () => {
       }
     });
   }
+});
+
+describe('the scale each picture was made at', () => {
+  it('travels with the picture (its sample aspect ratio), across a change of width mid-stream', () => {
+    // 720p then 1080p in one transport stream (an ABR switch), whatever the source's own SAR.
+    const dir = mkdtempSync(join(tmpdir(), 'streamqc-switch-'));
+    const part = (size: string, name: string) => {
+      const path = join(dir, name);
+      execFileSync('ffmpeg', [
+        '-v',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=s=${size}:r=25:d=0.4,setsar=16/11`,
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-f',
+        'mpegts',
+        path,
+      ]);
+      return readFileSync(path);
+    };
+    const both = join(dir, 'switch.ts');
+    writeFileSync(both, Buffer.concat([part('1280x720', 'a.ts'), part('1920x1080', 'b.ts')]));
+    const log = spawnSync('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'level+info',
+      '-i',
+      both,
+      '-vf',
+      `${analysisChain(1280, 720)},showinfo=checksum=0`,
+      '-f',
+      'null',
+      '-',
+    ]).stderr.toString();
+    const pictures = log
+      .split('\n')
+      .map(parseStderrLine)
+      .filter((line) => line.kind === 'video')
+      .map((v) => `${v.width}x${v.height}@${v.scale}`);
+    expect(new Set(pictures)).toEqual(new Set(['1280x90@1', '960x67@2']));
+    expect(pictures.at(0)).toBe('1280x90@1');
+    expect(pictures.at(-1)).toBe('960x67@2');
+  });
 });
