@@ -10,6 +10,7 @@ import { originalText } from '../egress/plainUrl.js';
 import { ByteQueue } from './ByteQueue.js';
 import { analysisScale, ffmpegArgs, ROW_STEP } from './ffmpegArgs.js';
 import type { MediaClock } from './MediaClock.js';
+import { MediaOrder } from './MediaOrder.js';
 import { StartedFfmpeg } from './StartedFfmpeg.js';
 import type { SourceKind } from './sourceKind.js';
 import { type AudioHeader, parseStderrLine, type VideoHeader } from './stderrLines.js';
@@ -126,6 +127,16 @@ export class Converter {
   private readonly recentGaps: number[] = [];
   private scratch: Uint8Array | null = null;
   private spareScratch: Uint8Array | null = null;
+  /**
+   * A recorded file's media, handed on in media-time order (MediaOrder.ts); null for live inputs.
+   * Its pictures are held, so each has a luma buffer of its own, from `lumaPool`: a picture's
+   * buffer goes back once two later ones were handed on (the detectors are done with it by then).
+   */
+  private readonly order: MediaOrder | null;
+  private readonly lumaPool: Uint8Array[] = [];
+  private readonly lumaHanded: Uint8Array[] = [];
+  /** stop(true): nothing more is handed on. */
+  private discarding = false;
   private readonly thumbnails = new Thumbnails((jpeg, t) => this.handlers.onThumbnail?.(jpeg, t));
 
   constructor(
@@ -134,6 +145,10 @@ export class Converter {
     private readonly handlers: ConverterHandlers,
   ) {
     this.frameDuration = 1 / (options.tracks.video?.frameRate || 25);
+    this.order =
+      options.kind === 'file' && !options.realtime
+        ? new MediaOrder({ video: options.tracks.video !== null, audio: options.tracks.audio !== null })
+        : null;
     this.keyframeSeen = !options.tracks.video;
     options.clock.beginRun(options.afterEnd);
   }
@@ -158,6 +173,7 @@ export class Converter {
       video: (bytes) => this.video.feed(bytes, () => this.drainVideo(false)),
       audio: (bytes) => this.audio.feed(bytes, () => this.drainAudio()),
     });
+    if (this.order) started.readLinesInBatches();
     // Always drained: a pipe left full would stall the whole decode.
     const thumbPipe = thumbnails ? (child.stdio as unknown as Readable[])[5] : null;
     thumbPipe?.on('data', (b: Buffer) => this.thumbnails.bytes(b));
@@ -183,6 +199,7 @@ export class Converter {
         const spawnError = started.spawnError;
         this.drainVideo(true);
         this.drainAudio();
+        this.order?.end();
         this.thumbnails.end();
         if (spawnError) this.lastError = `cannot run ffmpeg: ${(spawnError as Error).message}`;
         resolve({ code, signal, stalled: this.stalled, stopped: this.stopped, lastError: this.lastError });
@@ -190,8 +207,14 @@ export class Converter {
     });
   }
 
-  /** Stops ffmpeg: SIGTERM, then SIGKILL if it has not gone within two seconds. */
-  stop(): void {
+  /**
+   * Stops ffmpeg: SIGTERM, then SIGKILL if it has not gone within two seconds.
+   * @param handOnNothingMore nothing the run decoded but has not handed on yet goes on (a run
+   * stopped to be continued otherwise, ProfileSwitch: how much of its media was still in the pipes
+   * and held would otherwise vary from run to run)
+   */
+  stop(handOnNothingMore = false): void {
+    if (handOnNothingMore) this.discarding = true;
     if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.stopped = true;
     const child = this.child;
@@ -283,10 +306,7 @@ export class Converter {
         this.video.skip(size);
         continue;
       }
-      // Two scratch frames alternate: the detectors are done with a frame before the next but one.
-      [this.scratch, this.spareScratch] = [this.spareScratch, this.scratch];
-      if (this.scratch?.length !== size) this.scratch = new Uint8Array(size);
-      const luma = this.video.take(size, this.scratch);
+      const luma = this.video.take(size, this.lumaBuffer(size));
       const frame: VideoFrame = {
         t: header.t,
         wallMs: header.wallMs,
@@ -349,13 +369,40 @@ export class Converter {
     return gap > Math.max(2.5 * this.frameDuration, 1.5 * usual);
   }
 
-  /** Hands a picture to the detectors, after the decoder errors that damaged it. */
-  private handOn(frame: VideoFrame, errors: DecodeErrors | null): void {
-    if (errors) this.reportErrors(frame.t, errors);
-    this.handlers.onVideo(frame);
+  /** A buffer for the next picture's luma. */
+  private lumaBuffer(size: number): Uint8Array {
+    if (this.order) {
+      const pooled = this.lumaPool.pop();
+      return pooled?.length === size ? pooled : new Uint8Array(size);
+    }
+    // Two scratch frames alternate: the detectors are done with a frame before the next but one.
+    [this.scratch, this.spareScratch] = [this.spareScratch, this.scratch];
+    if (this.scratch?.length !== size) this.scratch = new Uint8Array(size);
+    return this.scratch;
   }
 
+  /** Hands a picture to the detectors, after the decoder errors that damaged it. */
+  private handOn(frame: VideoFrame, errors: DecodeErrors | null): void {
+    const hand = () => {
+      if (this.discarding) return;
+      if (errors) this.reportErrorsNow(frame.t, errors);
+      this.handlers.onVideo(frame);
+      if (!this.order) return;
+      this.lumaHanded.push(frame.luma);
+      if (this.lumaHanded.length > 2) this.lumaPool.push(this.lumaHanded.shift() as Uint8Array);
+    };
+    if (this.order) this.order.video(frame.t, hand);
+    else hand();
+  }
+
+  /** Decoder errors at media time t, in their turn among the pictures. */
   private reportErrors(t: number, errors: Pick<DecodeErrors, 'count' | 'message'>): void {
+    if (this.order) this.order.video(t, () => this.reportErrorsNow(t, errors));
+    else this.reportErrorsNow(t, errors);
+  }
+
+  private reportErrorsNow(t: number, errors: Pick<DecodeErrors, 'count' | 'message'>): void {
+    if (this.discarding) return;
     for (let i = 0; i < errors.count; i++) this.handlers.onDecodeError(t, errors.message);
   }
 
@@ -372,14 +419,18 @@ export class Converter {
       }
       // An array of its own (aligned, as Float32Array needs): the evidence keeps recent sound.
       const raw = this.audio.take(bytes);
-      const samples = new Float32Array(raw.buffer, raw.byteOffset, bytes / 4);
-      this.handlers.onAudio({
+      const chunk: AudioChunk = {
         t: header.t,
         wallMs: header.wallMs,
         sampleRate: header.sampleRate,
         channels: header.channels,
-        samples,
-      });
+        samples: new Float32Array(raw.buffer, raw.byteOffset, bytes / 4),
+      };
+      const hand = () => {
+        if (!this.discarding) this.handlers.onAudio(chunk);
+      };
+      if (this.order) this.order.audio(chunk.t, hand);
+      else hand();
     }
   }
 }

@@ -90,8 +90,9 @@ export class StreamPipeline {
       // A file whose timeline has discontinuities cannot be continued from an earlier point.
       decodeEveryPicture: (reason: string) => {
         if (!options.live && this.clock.discontinuities > 0) return;
-        // Asked from the running converter's media: it is stopped and the run goes on decoding all.
-        if (this.converter && this.profile.ask('av.desync', reason)) this.converter.stop();
+        // Asked from the running converter's media: it is stopped (handing nothing more on) and
+        // the run goes on decoding all.
+        if (this.converter && this.profile.ask('av.desync', reason)) this.converter.stop(true);
       },
       ...slateContext(options.slate, options.logger),
     };

@@ -207,3 +207,53 @@ describe('Converter process lifecycle', () => {
     expect(exit.signal).toBe('SIGKILL');
   });
 });
+
+describe('Converter: a recorded file in media-time order', () => {
+  it('hands pictures and sound on interleaved by media time, however the reads fall', async () => {
+    const handed: { kind: 'video' | 'audio'; t: number }[] = [];
+    const source = fixturePath('clean.ts');
+    const tracks = await probeInput(source, { kind: 'file' });
+    const clock = new MediaClock({ live: false, segmented: false, outageSeconds: 3 });
+    const converter = new Converter(
+      source,
+      { kind: 'file', tracks, realtime: false, logger, clock },
+      {
+        onVideo: (f) => handed.push({ kind: 'video', t: f.t }),
+        onAudio: (c) => handed.push({ kind: 'audio', t: c.t }),
+        onDecodeError: () => {},
+      },
+    );
+    await converter.run();
+    expect(handed.filter((h) => h.kind === 'video').length).toBeGreaterThan(100);
+    expect(handed.filter((h) => h.kind === 'audio').length).toBeGreaterThan(50);
+    const times = handed.map((h) => h.t);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+
+  it('stop(true) hands on nothing the run decoded after it (a run stopped to be continued)', async () => {
+    const handed: number[] = [];
+    let stoppedAt: number | null = null;
+    const source = fixturePath('clean.ts');
+    const tracks = await probeInput(source, { kind: 'file' });
+    const clock = new MediaClock({ live: false, segmented: false, outageSeconds: 3 });
+    const converter: Converter = new Converter(
+      source,
+      { kind: 'file', tracks, realtime: false, logger, clock },
+      {
+        onVideo: (f) => {
+          handed.push(f.t);
+          if (stoppedAt === null && f.t > 3) {
+            stoppedAt = f.t;
+            converter.stop(true);
+          }
+        },
+        onAudio: (c) => handed.push(c.t),
+        onDecodeError: () => {},
+      },
+    );
+    const exit = await converter.run();
+    expect(exit.stopped).toBe(true);
+    expect(stoppedAt).not.toBeNull();
+    expect(handed.at(-1)).toBe(stoppedAt);
+  });
+});
