@@ -173,7 +173,6 @@ export class Converter {
       video: (bytes) => this.video.feed(bytes, () => this.drainVideo(false)),
       audio: (bytes) => this.audio.feed(bytes, () => this.drainAudio()),
     });
-    if (this.order) started.readLinesInBatches();
     // Always drained: a pipe left full would stall the whole decode.
     const thumbPipe = thumbnails ? (child.stdio as unknown as Readable[])[5] : null;
     thumbPipe?.on('data', (b: Buffer) => this.thumbnails.bytes(b));

@@ -8,12 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { lowerPriority } from './decoderPriority.js';
 import { LineSplitter } from './LineSplitter.js';
-import { type ReadGate, readGate, readPipe } from './pipeReader.js';
-
-/** How often ffmpeg's stderr is read when read in batches, ms. */
-const STDERR_BATCH_MS = 40;
-/** One read of stderr at most (a batch that fills it is read on at once). */
-const STDERR_READ_BYTES = 64 * 1024;
+import { readPipe } from './pipeReader.js';
 
 /** The thumbnails' output (ffmpegArgs): a sixth descriptor when the arguments name it. */
 const THUMBNAIL_PIPE = 'pipe:5';
@@ -27,8 +22,6 @@ export class StartedFfmpeg {
   readonly audioPipe: Readable;
   /** Set once a Converter has taken it. */
   taken = false;
-  /** Set once stderr is read in batches (readLinesInBatches). */
-  private stderrGate: ReadGate | null = null;
   private onVideo: ((bytes: Uint8Array) => void) | null = null;
   private onAudio: ((bytes: Uint8Array) => void) | null = null;
   /** Set when ffmpeg could not be run at all (not on PATH). */
@@ -56,15 +49,7 @@ export class StartedFfmpeg {
       this.spawnError = e;
     });
     this.stderr = this.child.stderr
-      ? readPipe(
-          this.child.stderr,
-          (bytes) => {
-            this.splitter.push(bytes);
-            // Read to the bottom: wait for the next batch.
-            if (this.stderrGate && bytes.length < STDERR_READ_BYTES) this.stderrGate.close();
-          },
-          STDERR_READ_BYTES,
-        )
+      ? readPipe(this.child.stderr, (bytes) => this.splitter.push(bytes), 64 * 1024)
       : null;
     // The pipes' handles move to readers now, before anything can arrive (readPipe), and wait
     // paused: ffmpeg blocks on them until a Converter takes them, nothing read before is lost.
@@ -100,24 +85,6 @@ export class StartedFfmpeg {
     this.onAudio = to.audio;
     this.videoPipe.resume();
     this.audioPipe.resume();
-  }
-
-  /**
-   * From now on stderr is read every STDERR_BATCH_MS, not at each write: for an input read as
-   * fast as it can be (a recorded file), where FFmpeg writes without pause. It writes every log
-   * line in three pieces (context, level, text), and showinfo logs two lines a picture and one a
-   * sound chunk: Node woke ~11,000 times a minute of 720p25 for them. The lines of a batch cover
-   * up to a second of a file's media at once, so the pictures and sound they announce go on in
-   * media-time order (MediaOrder.ts), not in the order their bytes were read. A live input's lines
-   * come a picture at a time, read in a wake-up or two each: a timer there would only add wake-ups.
-   */
-  readLinesInBatches(): void {
-    const stderr = this.stderr;
-    if (!stderr || stderr.destroyed || this.stderrGate) return;
-    const gate = readGate(stderr);
-    this.stderrGate = gate;
-    const timer = setInterval(() => gate.open(), STDERR_BATCH_MS);
-    stderr.once('close', () => clearInterval(timer));
   }
 
   /** stderr ended: its last line, if it had no newline. */

@@ -41,39 +41,3 @@ export function readPipe(
   reader.on('error', () => {});
   return reader;
 }
-
-/** Stops and restarts the reads of a pipe from readPipe: one read at a time, in batches. */
-export interface ReadGate {
-  close(): void;
-  open(): void;
-}
-
-/**
- * A gate on `reader` (a stream readPipe returned): on its handle itself when it has one — a
- * stream's pause() and resume() go through the stream's machinery (a tick, a flow loop) each
- * time, a cost paid at every batch of every stream — else through pause() and resume().
- */
-export function readGate(reader: Readable): ReadGate {
-  const handle = (reader as unknown as { _handle?: Handle | null })._handle;
-  if (!(reader instanceof Socket) || !handle?.readStart)
-    return { close: () => reader.pause(), open: () => reader.resume() };
-  return {
-    close() {
-      if (!handle.reading || reader.destroyed) return;
-      handle.reading = false;
-      handle.readStop();
-    },
-    open() {
-      if (handle.reading || reader.destroyed) return;
-      handle.reading = true;
-      handle.readStart();
-    },
-  };
-}
-
-/** The libuv stream handle under a net.Socket (what its own pause() and resume() call). */
-interface Handle {
-  reading: boolean;
-  readStart(): number;
-  readStop(): number;
-}
