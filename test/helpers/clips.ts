@@ -6,12 +6,13 @@ const TONE = 'aevalsrc=0.075*sin(2*PI*440*t)|0.075*sin(2*PI*440*t):c=stereo:s=48
 /**
  * Encodes `seconds` of moving test card as H.264 (one key frame a second) in MPEG-TS.
  * @param videoFilter appended to the picture source, e.g. `,drawbox=…:enable='between(t,3,6)'`
+ * @param options.size the picture's size (320x180)
  */
 export function makeClip(
   path: string,
   seconds: number,
   videoFilter = '',
-  options: { audio?: boolean; muxrate?: number; gop?: number } = {},
+  options: { audio?: boolean; muxrate?: number; gop?: number; size?: string } = {},
 ): void {
   const audio = options.audio ?? true;
   execFileSync('ffmpeg', [
@@ -20,7 +21,7 @@ export function makeClip(
     '-f',
     'lavfi',
     '-i',
-    `testsrc2=s=320x180:r=25:d=${seconds}${videoFilter}`,
+    `testsrc2=s=${options.size ?? '320x180'}:r=25:d=${seconds}${videoFilter}`,
     ...(audio ? ['-f', 'lavfi', '-i', TONE, '-c:a', 'aac', '-b:a', '64k'] : []),
     '-t',
     String(seconds),

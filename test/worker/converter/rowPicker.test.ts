@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analysisScale, ffmpegArgs, ROW_STEP } from '../../../worker/converter/ffmpegArgs.js';
 import { parseStderrLine } from '../../../worker/converter/stderrLines.js';
+import { makeClip } from '../../helpers/clips.js';
 
 /** The -vf chain the converter gives ffmpeg for a video of this width (showinfo dropped): the same for every width. */
 function analysisChain(width: number, height: number): string {
@@ -77,21 +78,7 @@ describe('the scale each picture was made at', () => {
     const dir = mkdtempSync(join(tmpdir(), 'streamqc-switch-'));
     const part = (size: string, name: string) => {
       const path = join(dir, name);
-      execFileSync('ffmpeg', [
-        '-v',
-        'error',
-        '-f',
-        'lavfi',
-        '-i',
-        `testsrc2=s=${size}:r=25:d=0.4,setsar=16/11`,
-        '-c:v',
-        'libx264',
-        '-preset',
-        'ultrafast',
-        '-f',
-        'mpegts',
-        path,
-      ]);
+      makeClip(path, 0.4, ',setsar=16/11', { audio: false, size });
       return readFileSync(path);
     };
     const both = join(dir, 'switch.ts');
