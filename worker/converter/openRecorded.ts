@@ -1,11 +1,11 @@
 /**
  * Opens a recorded file without ffprobe: its converter is started at once on a guess of what the
- * file holds (a picture and sound: what most recordings are; the analysis chain is the same at every
- * picture width), and the file's description ffmpeg prints when it opens it (inputHeader.ts) says
- * what it really holds before a single picture is decoded. When the guess was right, that same
- * process goes on to be the converter; when it was not (no sound, no picture) it is killed and the
- * pipeline starts the converter the tracks call for. ffprobe opened every file a second time: ~0.05 CPU s
- * of FFmpeg's start-up each, a few per cent of analysing a minute of 720p.
+ * file holds (a picture and sound: what most recordings are; the analysis chain is the same at
+ * every picture width), and the file's description ffmpeg prints when it opens it (inputHeader.ts)
+ * says what it really holds before a single picture is decoded. When the guess was right, that
+ * same process goes on to be the converter; when it was not (no sound, no picture) it is killed
+ * and the pipeline starts the converter the tracks call for. ffprobe opened every file a second
+ * time: ~0.05 CPU s of FFmpeg's start-up each, a few per cent of analysing a minute of 720p.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { tracksFromInputHeader } from './inputHeader.js';

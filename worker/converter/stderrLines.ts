@@ -86,6 +86,15 @@ function time(value: string): number | null {
   return Number.isFinite(t) ? t : null;
 }
 
+/** The analysis scales (ffmpegArgs.analysisScale). */
+const SCALES = [1, 2, 4];
+
+/** The analysis scale a picture's sample aspect ratio says: S:1, or within a rounding of an odd width's division. */
+function scaleOf(sar: number): number | null {
+  for (const scale of SCALES) if (Math.abs(sar / scale - 1) < 0.02) return scale;
+  return null;
+}
+
 /** Classifies one stderr line (without its newline). */
 export function parseStderrLine(line: string): StderrLine {
   let m = VIDEO_RE.exec(line);
@@ -97,8 +106,7 @@ export function parseStderrLine(line: string): StderrLine {
       width: Number(m[4]),
       height: Number(m[5]),
       pictType: m[6],
-      // S:1 exactly, or within a rounding of an odd width's division.
-      scale: [1, 2, 4].find((scale) => Math.abs(sar / scale - 1) < 0.02) ?? null,
+      scale: scaleOf(sar),
     };
   }
   m = AUDIO_RE.exec(line);
