@@ -3,7 +3,8 @@
  * programme goes to black and silence for 10 s inside a signalled break, and the monitor reports
  * the break (`ad.break`, raised and cleared, with its planned duration) and no black or silence.
  * The same programme without the cues raises both. Each origin publishes pre-encoded 2 s
- * segments at real time in a sliding window, the way a packager does.
+ * segments at real time in a sliding window, the way a packager does; the cued programme both as
+ * TS segments and as fMP4 (CMAF-style, EXT-X-MAP), whose breaks are dated from their tfdt.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -22,11 +23,18 @@ const SEGMENT = 2;
 const DARK = { from: 20, to: 30 };
 
 let dir: string;
-let segments: string[];
+const segments: Record<Packaging, string[]> = { ts: [], fmp4: [] };
 const servers: Server[] = [];
+type Packaging = 'ts' | 'fmp4';
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'streamqc-breaks-'));
+  for (const packaging of ['ts', 'fmp4'] as const) package_(packaging);
+});
+
+/** The programme as 2 s HLS segments: seg000.ts … or, fMP4, init.mp4 and seg000.m4s …. */
+function package_(packaging: Packaging): void {
+  const extension = packaging === 'ts' ? 'ts' : 'm4s';
   execFileSync('ffmpeg', [
     '-v',
     'error',
@@ -49,14 +57,15 @@ beforeAll(() => {
     String(SEGMENT),
     '-hls_playlist_type',
     'vod',
+    ...(packaging === 'fmp4' ? ['-hls_segment_type', 'fmp4', '-hls_fmp4_init_filename', 'init.mp4'] : []),
     '-hls_segment_filename',
-    join(dir, 'seg%03d.ts'),
-    join(dir, 'vod.m3u8'),
+    join(dir, `seg%03d.${extension}`),
+    join(dir, `vod-${packaging}.m3u8`),
   ]);
-  segments = readdirSync(dir)
-    .filter((f) => f.endsWith('.ts'))
+  segments[packaging] = readdirSync(dir)
+    .filter((f) => f.endsWith(`.${extension}`))
     .sort();
-});
+}
 afterAll(async () => {
   for (const s of servers) {
     s.closeAllConnections();
@@ -65,18 +74,20 @@ afterAll(async () => {
 });
 
 /** A live origin: segment n is listed once it has been "recorded" (2 s each), five at a time. */
-async function liveOrigin(cues: boolean): Promise<string> {
+async function liveOrigin(cues: boolean, packaging: Packaging = 'ts'): Promise<string> {
+  const listed = segments[packaging];
   const started = Date.now();
   const server = createServer((req, res) => {
     const name = (req.url ?? '').slice(1);
     if (name === 'live.m3u8') {
-      const available = Math.min(segments.length, Math.floor((Date.now() - started) / (SEGMENT * 1000)) + 1);
+      const available = Math.min(listed.length, Math.floor((Date.now() - started) / (SEGMENT * 1000)) + 1);
       const first = Math.max(0, available - 5);
       const lines = [
         '#EXTM3U',
-        '#EXT-X-VERSION:3',
+        `#EXT-X-VERSION:${packaging === 'ts' ? 3 : 7}`,
         `#EXT-X-TARGETDURATION:${SEGMENT}`,
         `#EXT-X-MEDIA-SEQUENCE:${first}`,
+        ...(packaging === 'fmp4' ? ['#EXT-X-MAP:URI="init.mp4"'] : []),
       ];
       for (let n = first; n < available; n++) {
         // The break: out on segment 10 (20 s), planned for 12 s, back on segment 15 (30 s).
@@ -86,16 +97,17 @@ async function liveOrigin(cues: boolean): Promise<string> {
         else if (cues && n > out && n < back)
           lines.push(`#EXT-X-CUE-OUT-CONT:ElapsedTime=${(n - out) * SEGMENT},Duration=12`);
         else if (cues && n === back) lines.push('#EXT-X-CUE-IN');
-        lines.push(`#EXTINF:${SEGMENT}.000,`, segments[n]);
+        lines.push(`#EXTINF:${SEGMENT}.000,`, listed[n]);
       }
       res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(`${lines.join('\n')}\n`);
       return;
     }
-    if (!segments.includes(name)) {
+    if (!listed.includes(name) && !(packaging === 'fmp4' && name === 'init.mp4')) {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': 'video/mp2t' }).end(readFileSync(join(dir, name)));
+    const type = packaging === 'ts' ? 'video/mp2t' : 'video/mp4';
+    res.writeHead(200, { 'content-type': type }).end(readFileSync(join(dir, name)));
   });
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -106,9 +118,11 @@ describe('ad breaks signalled in HLS', () => {
   it('black and silence inside a signalled break are the break, reported once; without the cues they are alarms', async () => {
     const types = ['video.black', 'audio.silence', 'video.freeze', 'stream.loss', 'ad.break'] as const;
     const withCues: DefectEvent[] = [];
+    const fmp4: DefectEvent[] = [];
     const without: DefectEvent[] = [];
     const runs = await Promise.all([
       monitorHls('breaks', await liveOrigin(true), types, (e) => withCues.push(e)),
+      monitorHls('breaks-fmp4', await liveOrigin(true, 'fmp4'), types, (e) => fmp4.push(e)),
       monitorHls('no-cues', await liveOrigin(false), types, (e) => without.push(e)),
     ]);
     // The dark stretch ends at 30 s of the programme; its clear, and the break's, a few seconds on.
@@ -117,14 +131,17 @@ describe('ad breaks signalled in HLS', () => {
 
     const story = (events: DefectEvent[]) => events.map((e) => `${e.state} ${e.type}`);
     const summary = (events: DefectEvent[]) =>
-      events.map((e) => `${e.state} ${e.type} ${e.start}`).join('\n');
-    expect(story(withCues), summary(withCues)).toEqual(['raised ad.break', 'cleared ad.break']);
-    const [raised, cleared] = withCues;
-    expect(raised.detail).toMatchObject({ signal: 'EXT-X-CUE-OUT', plannedDuration: 12 });
-    expect(cleared.detail).toMatchObject({ returned: true, inhibited: 'audio.silence, video.black' });
-    // Dated where the cued segments start in the programme, however far the decoded media lags.
-    expect(raised.start).toBeCloseTo(DARK.from, 1);
-    expect(cleared.end).toBeCloseTo(DARK.to, 1);
+      events.map((e) => `${e.state} ${e.type} ${e.start}–${e.end}`).join('\n');
+    for (const events of [withCues, fmp4]) {
+      expect(story(events), summary(events)).toEqual(['raised ad.break', 'cleared ad.break']);
+      const [raised, cleared] = events;
+      expect(raised.detail).toMatchObject({ signal: 'EXT-X-CUE-OUT', plannedDuration: 12 });
+      expect(cleared.detail).toMatchObject({ returned: true, inhibited: 'audio.silence, video.black' });
+      // Dated where the cued segments start in the programme, however far the decoded media lags:
+      // TS by their first PTS, fMP4 by their tfdt (the programme's audio starts there, at 0).
+      expect(raised.start, summary(events)).toBeCloseTo(DARK.from, 1);
+      expect(cleared.end, summary(events)).toBeCloseTo(DARK.to, 1);
+    }
 
     const alarms = without
       .filter((e) => e.state === 'raised')

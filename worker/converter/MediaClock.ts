@@ -48,6 +48,8 @@ interface TrackState {
 export class MediaClock {
   private offset: number | null = null;
   private previousOffset: number | null = null;
+  /** Media time of the first sample placed under the current epoch. */
+  private epochStart = 0;
   private newest = 0;
   private lastArrivalMs: number | null = null;
   private rereadAll = false;
@@ -128,6 +130,7 @@ export class MediaClock {
     } else if (this.offset === null) {
       t = this.resumed ? this.newest + wallGap : 0;
       this.offset = t - pts;
+      this.epochStart = t;
     } else {
       t = this.fit(state, pts, wallGap);
     }
@@ -170,6 +173,14 @@ export class MediaClock {
     // crossed a discontinuity first: decoders and interleaving deliver tracks a little apart).
     const step = CONTINUOUS_STEP + (this.options.live ? wallGap : 0);
     if (within(candidate, step)) return candidate;
+    // A track's first sample, anywhere in the span the other track has covered under this epoch:
+    // its tracks are not interleaved (an fMP4 fragment holds all its pictures, then all its sound).
+    if (
+      state.end === null &&
+      candidate >= this.epochStart - BACKWARD_TOLERANCE &&
+      candidate <= this.newest + step
+    )
+      return candidate;
     if (this.previousOffset !== null && !state.joining && within(pts + this.previousOffset, step))
       return pts + this.previousOffset;
     // A hole in the media: timestamps jump forward, as far as the wall clock allows (live).
@@ -193,6 +204,7 @@ export class MediaClock {
     const t = this.newest + gap;
     this.previousOffset = this.offset;
     this.offset = t - pts;
+    this.epochStart = t;
     this.discontinuities++;
     return t;
   }

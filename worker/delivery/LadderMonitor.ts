@@ -20,7 +20,6 @@ import type { MediaClock } from '../converter/MediaClock.js';
 import { TransportDetector, type TransportType } from '../detectors/TransportDetector.js';
 import type { Detail, Emit, Observation } from '../detectors/types.js';
 import type { Exchange } from '../egress/GuardProxy.js';
-import { earliestPts } from '../transport/psi.js';
 import { type TransportErrors, TsAnalyzer } from '../transport/TsAnalyzer.js';
 import { type AdBreaks, adBreaksFor } from './AdBreaks.js';
 import type { DashManifest } from './dashManifest.js';
@@ -33,6 +32,7 @@ import { applyList, hlsLimits, missingNow, type RuleSink } from './playlistRules
 import { Rendition } from './Rendition.js';
 import { ScopeJudge } from './ScopeJudge.js';
 import { checkTransport, judgeDownload, judgeInProgress, segmentCues } from './segmentChecks.js';
+import { SegmentStarts } from './segmentStart.js';
 import type { SegmentInfo } from './segments.js';
 
 export { MAX_AUDIO_RENDITIONS, MAX_RENDITIONS } from './ladderChoice.js';
@@ -72,6 +72,8 @@ export class LadderMonitor {
   private readonly polling = new Set<Rendition>();
   /** Segment URLs the decoder fetched before this monitor's copy of the playlist listed them. */
   private awaiting: { url: string; startsAt: number | null }[] = [];
+  /** Where fetched segments start (TS PTS; fMP4 with the initialization sections fetched). */
+  private readonly starts = new SegmentStarts();
   private readonly rules: RuleSink = {
     fault: (r, type, detail) => this.fault(r, type, detail),
     listed: (r) => this.scope.sample(r),
@@ -334,6 +336,8 @@ export class LadderMonitor {
 
   /** A request ffmpeg made through the guard proxy: the decoded renditions' segments (pictures, sound). */
   onExchange(exchange: Exchange): void {
+    if (!exchange.inProgress && exchange.status < 300 && this.starts.remember(exchange.url, exchange.body))
+      return;
     const r = this.renditions.find((x) => x.decoded && x.byUri.has(exchange.url));
     const segment = r?.byUri.get(exchange.url);
     if (!r || !segment) {
@@ -354,16 +358,16 @@ export class LadderMonitor {
     // Cues in the segment itself: DASH emsg boxes (the segment's cue, as a playlist's would be),
     // then, after the transport checks, a TS segment's SCTE-35 cue PID (at its splice times).
     if (pictures && this.mpd && body) segment.cue ??= inbandCue(body);
-    if (pictures) this.breaks?.fetched(segment, r.segments.values(), this.startOf(body));
+    if (pictures) this.breaks?.fetched(segment, r.segments.values(), this.startOf(body, segment.map));
     if (body) checkTransport(r, segment, body, this.options.thresholds);
     if (pictures && body)
       this.breaks?.inBand(segmentCues(r, segment, body), (pts) => this.options.clock.mediaTimeOf(pts));
   }
 
-  /** Where a TS segment starts on the stream's media timeline (its earliest PTS); null if unknown. */
-  private startOf(body: Buffer | undefined): number | null {
-    const pts = body ? earliestPts(body) : null;
-    return pts === null ? null : this.options.clock.mediaTimeOf(pts);
+  /** Where a segment starts on the stream's media timeline (TS: earliest PTS; fMP4: tfdt); null if unknown. */
+  private startOf(body: Buffer | undefined, map?: string): number | null {
+    const start = this.starts.sourceStart(body, map);
+    return start === null ? null : this.options.clock.mediaTimeOf(start);
   }
 
   // ---- the periodic judgement -----------------------------------------------------------------

@@ -42,10 +42,13 @@ export const DOCUMENTS_BASE = 'http://documents.streamqc.invalid/';
 
 /** TS segments up to this size are handed to the watcher whole (transport checks). */
 const MAX_WATCHED_BODY_BYTES = 32 << 20;
-/** Of an ISO BMFF (fMP4) segment only the start is kept: its emsg boxes come before the media. */
+/**
+ * Of an ISO BMFF (fMP4) download only the start is kept: a media segment's emsg boxes and moof
+ * (where it starts: tfdt) come before the media; an initialization section is small.
+ */
 const FMP4_HEAD_BYTES = 64 << 10;
-/** Box types an fMP4 media segment starts with (ISO/IEC 14496-12, DASH). */
-const FMP4_FIRST_BOXES = new Set(['styp', 'emsg', 'sidx', 'prft', 'moof']);
+/** Box types an fMP4 media segment or initialization section starts with (ISO/IEC 14496-12, DASH). */
+const FMP4_FIRST_BOXES = new Set(['styp', 'emsg', 'sidx', 'prft', 'moof', 'ftyp', 'moov']);
 
 /** How much of a watched body is kept: a TS segment whole, the head of an fMP4 one, else none. */
 function keptBytes(first: Buffer): number {
@@ -92,7 +95,8 @@ export interface Exchange {
   error?: string;
   /**
    * The body, when it is an MPEG transport stream (first byte 0x47) of at most 32 MiB; of an fMP4
-   * media segment, its first 64 KiB (where its `emsg` boxes are).
+   * media segment or initialization section, its first 64 KiB (its `emsg` boxes and `moof`; the
+   * tracks' timescales).
    */
   body?: Buffer;
   /**

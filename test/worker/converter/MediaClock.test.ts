@@ -80,6 +80,19 @@ describe('MediaClock on live sources', () => {
 
     expect(straggler).toBeCloseTo(3.88, 6);
   });
+
+  it("places a track's first sound where its timestamps say when a segment's pictures all came first (fMP4)", () => {
+    // An fMP4 segment is one fragment: its 2 s of pictures, then its 2 s of sound.
+    const { clock, feed } = live(true);
+    feed(0.021, 2, 1);
+    const sound = [0, 0.1, 1.9].map((pts) => clock.place('audio', pts, 0.1));
+    const next = feed(2.021, 1, 1);
+
+    expect(sound[0]).toBeCloseTo(-0.021, 6);
+    expect(sound[2]).toBeCloseTo(1.879, 6);
+    expect(next[0]).toBeCloseTo(2, 6);
+    expect(clock.discontinuities).toBe(0);
+  });
 });
 
 describe('MediaClock continuing an earlier monitor (takeover)', () => {
