@@ -4,7 +4,6 @@
  * stream and serializer modules) was 0.04 CPU s of every run — more than five detectors together
  * on a minute of 720p. The lines, when there are any, are pino's own (shared/loggerOptions.ts).
  */
-import { createRequire } from 'node:module';
 import type { Bindings, LogFn, pino as Pino } from 'pino';
 import type { Logger } from '../shared/logger.js';
 import { buildLogger, configuredLevel } from '../shared/loggerOptions.js';
@@ -51,6 +50,7 @@ class DeferredLogger implements Logger {
  */
 export function createDeferredLogger(name: string): Logger {
   const make = () => {
+    const { createRequire } = process.getBuiltinModule('node:module');
     const { pino } = createRequire(import.meta.url)('pino') as { pino: typeof Pino };
     return buildLogger(pino, name);
   };

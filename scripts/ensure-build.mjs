@@ -41,6 +41,13 @@ export function ensureBuild(force = false) {
     stdio: 'inherit',
   });
   if (result.status !== 0) return false;
+  // `streamqc analyze` as one file for V8's code cache (cli/analyzeBundle.ts); without it, analyze
+  // loads dist/ as modules, only slower to start.
+  const bundled = spawnSync(process.execPath, [join(root, 'scripts', 'bundle-analyze.mjs')], {
+    stdio: 'inherit',
+  });
+  if (bundled.status !== 0)
+    console.error('streamqc: analyze bundle not built (analyze loads dist/ as modules)');
   writeFileSync(stamp, '');
   return true;
 }

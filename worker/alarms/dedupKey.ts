@@ -1,5 +1,5 @@
 /** Stable incident keys: `raised` and `cleared` share one, and a retry or a restart repeats it. */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../shared/sha256.js';
 
 /**
  * The dedup key of an incident.
@@ -7,8 +7,6 @@ import { createHash } from 'node:crypto';
  * @param subject what the incident is about when not the whole stream (a rendition's URI)
  */
 export function dedupKey(streamId: string, type: string, anchor: number, subject?: string): string {
-  const digest = createHash('sha256')
-    .update(`${streamId}\n${type}\n${Math.round(anchor)}${subject ? `\n${subject}` : ''}`)
-    .digest('hex');
+  const digest = sha256Hex(`${streamId}\n${type}\n${Math.round(anchor)}${subject ? `\n${subject}` : ''}`);
   return `${type}:${digest.slice(0, 20)}`;
 }

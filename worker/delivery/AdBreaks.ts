@@ -15,13 +15,13 @@
  *   segmentation starts/ends; a cue comes before its splice time (pre-roll), so the return takes
  *   effect when the decoded media reaches the splice time, not when the cue arrives.
  */
-import { createHash } from 'node:crypto';
 import {
   DEFAULT_SEVERITY,
   type DefectEvent,
   type DefectType,
   type DetailValue,
 } from '../../shared/events.js';
+import { sha256Hex } from '../../shared/sha256.js';
 import type { Thresholds } from '../../shared/thresholds.js';
 import type { MediaClock } from '../converter/MediaClock.js';
 import type { Emit } from '../detectors/types.js';
@@ -237,9 +237,7 @@ export class AdBreaks {
     if (this.open) return;
     this.checks?.breakStarted();
     this.returnAt = null;
-    const key = createHash('sha256')
-      .update(`${this.streamId}|${at}|${++this.count}`)
-      .digest('hex');
+    const key = sha256Hex(`${this.streamId}|${at}|${++this.count}`);
     const event: DefectEvent = {
       type: 'ad.break',
       state: 'raised',

@@ -6,11 +6,11 @@
  * API path that serves it): the picture on screen at the raise for picture types, the last ten
  * seconds of sound levels for sound types, the event's own counts for the rest.
  */
-import { createHash } from 'node:crypto';
 import type { DefectEvent } from '../../shared/events.js';
 import type { Logger } from '../../shared/logger.js';
 import { evidenceKey, type MediaStore, thumbnailKey } from '../../shared/media/MediaStore.js';
 import { redactDeep } from '../../shared/redact.js';
+import { sha256Hex } from '../../shared/sha256.js';
 import type { AudioChunk } from '../converter/types.js';
 
 /** JPEGs asked of the converter: often enough that the one at a raise shows the fault. */
@@ -50,7 +50,7 @@ const db = (x: number) => (x > 1e-6 ? Math.round(200 * Math.log10(x)) / 10 : -12
 
 /** The evidence id of an alarm: the same for its raise, any re-send and its clear. */
 export function evidenceId(dedupKey: string): string {
-  return `ev_${createHash('sha256').update(dedupKey).digest('hex').slice(0, 20)}`;
+  return `ev_${sha256Hex(dedupKey).slice(0, 20)}`;
 }
 
 export class Evidence {
