@@ -31,7 +31,7 @@ import { type LadderLoadOptions, loadLadder, MAX_PLAYLIST_BYTES, parseIn } from 
 import { applyList, hlsLimits, missingNow, type RuleSink } from './playlistRules.js';
 import { Rendition } from './Rendition.js';
 import { ScopeJudge } from './ScopeJudge.js';
-import { checkTransport, judgeDownload, judgeInProgress, segmentCues } from './segmentChecks.js';
+import { judgeDownload, judgeInProgress, readSegment, segmentCues } from './segmentChecks.js';
 import { SegmentStarts } from './segmentStart.js';
 import type { SegmentInfo } from './segments.js';
 
@@ -54,6 +54,11 @@ export interface LadderMonitorOptions extends LadderLoadOptions {
   onEvent: (event: DefectEvent) => void;
   /** Observations of the stream as a whole (the SCTE-35 checks of its cues): the stream's tracker. */
   observe?: Emit;
+  /**
+   * Each TS segment of the decoded pictures as the decoder fetches it: what it carried (its
+   * captions, for captions.missing), from media time `t` (where it starts) for `duration`.
+   */
+  onSegment?: (found: TransportErrors, t: number, duration: number) => void;
   ffmpeg?: string;
 }
 
@@ -142,7 +147,7 @@ export class LadderMonitor {
       stopped: () => this.stopped,
       downloaded: (r, s, download) => {
         this.judge(r, s, download);
-        if (download.body) checkTransport(r, s, download.body, options.thresholds);
+        if (download.body && r.transport.length) readSegment(r, s, download.body, options.thresholds);
       },
     });
     this.mpd = dash
@@ -355,13 +360,19 @@ export class LadderMonitor {
     if (exchange.status >= 300 || exchange.error) return;
     const body = exchange.body;
     const pictures = this.breaks !== null && !r.audio;
+    const captions = r.audio ? undefined : this.options.onSegment;
+    const startsAt = pictures || captions ? this.startOf(body, segment.map) : null;
     // Cues in the segment itself: DASH emsg boxes (the segment's cue, as a playlist's would be),
     // then, after the transport checks, a TS segment's SCTE-35 cue PID (at its splice times).
     if (pictures && this.mpd && body) segment.cue ??= inbandCue(body);
-    if (pictures) this.breaks?.fetched(segment, r.segments.values(), this.startOf(body, segment.map));
-    if (body) checkTransport(r, segment, body, this.options.thresholds);
-    if (pictures && body)
-      this.breaks?.inBand(segmentCues(r, segment, body), (pts) => this.options.clock.mediaTimeOf(pts));
+    if (pictures) this.breaks?.fetched(segment, r.segments.values(), startsAt);
+    const found =
+      body && (r.transport.length || pictures || captions)
+        ? readSegment(r, segment, body, this.options.thresholds)
+        : null;
+    if (!found) return;
+    if (pictures) this.breaks?.inBand(segmentCues(r), (pts) => this.options.clock.mediaTimeOf(pts));
+    captions?.(found, startsAt ?? this.options.clock.mediaTime, segment.duration);
   }
 
   /** Where a segment starts on the stream's media timeline (TS: earliest PTS; fMP4: tfdt); null if unknown. */

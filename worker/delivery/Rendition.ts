@@ -45,14 +45,12 @@ export class Rendition {
   timer: NodeJS.Timeout | null = null;
   /** DASH: the Period this representation was last listed in (another one starts a new timeline). */
   periodStart = 0;
-  /** TR 101 290 checks of its TS segments, on their PCR clock; one run of consecutive segments. */
+  /** The analyser of its TS segments (TR 101 290, cues, captions), on their PCR clock; one run of consecutive segments. */
   ts: TsAnalyzer | null = null;
   /** The media sequence number that continues the analyser's run. */
   tsNext = -1;
   /** Transport errors found since the last tick. */
   tsErrors: TransportErrors | null = null;
-  /** Reads the SCTE-35 cue PID of its TS segments when no transport check does (ad breaks). */
-  cueTs: TsAnalyzer | null = null;
   transport: TransportDetector[] = [];
 
   constructor(

@@ -6,7 +6,7 @@ import type { DeliveryType } from '../../shared/events.js';
 import type { Thresholds } from '../../shared/thresholds.js';
 import type { Detail } from '../detectors/types.js';
 import type { CueReport } from '../transport/cueLog.js';
-import { addErrors, PACKET, TsAnalyzer } from '../transport/TsAnalyzer.js';
+import { addErrors, PACKET, type TransportErrors, TsAnalyzer } from '../transport/TsAnalyzer.js';
 import type { Rendition } from './Rendition.js';
 import type { SegmentInfo } from './segments.js';
 
@@ -52,12 +52,20 @@ export function judgeInProgress(
 }
 
 /**
- * TR 101 290 on a TS segment's bytes (fMP4 has no transport to check). Consecutive segments of a
- * rendition are one transport stream (continuity counters, tables and PIDs carry over); a segment
- * that does not follow the last one checked starts a new run. Time is the stream's PCR clock.
+ * A TS segment's bytes through the rendition's analyser (fMP4 has no transport to read): TR 101 290
+ * for its transport checks (summed in `r.tsErrors` until the next tick), the SCTE-35 cues of its
+ * cue PID (segmentCues) and what this segment alone carried — returned, its captions among them;
+ * null for a segment that is not TS. Consecutive segments of a rendition are one transport stream
+ * (continuity counters, tables and PIDs carry over); a segment that does not follow the last one
+ * read starts a new run. Time is the stream's PCR clock.
  */
-export function checkTransport(r: Rendition, s: SegmentInfo, bytes: Buffer, thresholds: Thresholds): void {
-  if (r.transport.length === 0 || bytes.length < PACKET || bytes[0] !== 0x47) return;
+export function readSegment(
+  r: Rendition,
+  s: SegmentInfo,
+  bytes: Buffer,
+  thresholds: Thresholds,
+): TransportErrors | null {
+  if (bytes.length < PACKET || bytes[0] !== 0x47) return null;
   if (!r.ts || s.msn !== r.tsNext)
     r.ts = new TsAnalyzer({
       clock: 'pcr',
@@ -71,26 +79,18 @@ export function checkTransport(r: Rendition, s: SegmentInfo, bytes: Buffer, thre
   r.ts.push(bytes);
   r.tsNext = s.msn + 1;
   const found = r.ts.take();
-  const sum = r.tsErrors;
-  if (sum) addErrors(sum, found);
-  else r.tsErrors = found;
+  if (r.transport.length === 0) return found;
+  if (r.tsErrors) addErrors(r.tsErrors, found);
+  else
+    r.tsErrors = { ...found, continuityByPid: { ...found.continuityByPid }, captions: [...found.captions] };
+  return found;
 }
 
 /**
- * The SCTE-35 cues in a TS segment's cue PID (PMT stream type 0x86), dated when the segment
- * arrived. The transport checks' analyser reads them when it runs (checkTransport first);
- * otherwise one of the rendition's own does.
+ * The SCTE-35 cues of the cue PID (PMT stream type 0x86) in the segment readSegment read last,
+ * dated when it arrived.
  */
-export function segmentCues(r: Rendition, s: SegmentInfo, bytes: Buffer): CueReport[] {
-  if (bytes.length < PACKET || bytes[0] !== 0x47) return [];
-  let analyzer = r.ts;
-  if (r.transport.length === 0) {
-    if (!r.cueTs || s.msn !== r.tsNext) r.cueTs = new TsAnalyzer({ clock: 'pcr' });
-    r.cueTs.push(bytes);
-    r.cueTs.take();
-    r.tsNext = s.msn + 1;
-    analyzer = r.cueTs;
-  }
+export function segmentCues(r: Rendition): CueReport[] {
   const now = Date.now();
-  return (analyzer?.takeCues() ?? []).map((c) => ({ ...c, atMs: now }));
+  return (r.ts?.takeCues() ?? []).map((c) => ({ ...c, atMs: now }));
 }

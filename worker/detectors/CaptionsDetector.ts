@@ -3,9 +3,10 @@
  * its video: transport/captions.ts) stop for `thresholds.captions.minDuration` (10 s) while its
  * transport keeps coming; or, with `expect.captions`, a stream that carries none. Padding counts
  * as carried (an encoder sends it between captions): what stops is the inserter, not the dialogue.
- * Read from MPEG-TS sources the worker reads whole: UDP, RTP, TS files. Not from HLS segments: the
- * monitor reads the other renditions' segments only now and then, and judges between downloads,
- * where a span without a segment would look like captions gone.
+ * Read from MPEG-TS sources the worker reads whole (UDP, RTP, TS files: onTransport, every 0.1 s
+ * of the stream) and from the TS segments of an HLS stream's decoded pictures (onSegment, each
+ * segment over its own duration: between downloads nothing is judged, so a wait for the next
+ * segment never looks like captions gone). Not from fMP4 segments (HLS fMP4, DASH).
  */
 import type { TransportErrors } from '../transport/TsAnalyzer.js';
 import type { Detector, DetectorContext } from './types.js';
@@ -30,7 +31,15 @@ export class CaptionsDetector implements Detector {
   }
 
   onTransport(errors: TransportErrors, t: number, duration: number): void {
-    if (this.context.segmented) return;
+    if (!this.context.segmented) this.judge(errors, t, duration);
+  }
+
+  /** A segment of a segmented source (HLS TS): what it carried, from media time t for its duration. */
+  onSegment(found: TransportErrors, t: number, duration: number): void {
+    this.judge(found, t, duration);
+  }
+
+  private judge(errors: TransportErrors, t: number, duration: number): void {
     for (const c of errors.captions) this.carried.add(c);
     for (const s of errors.captionServices ?? []) this.services.add(s);
     const missing = [...this.carried].filter((c) => !errors.captions.includes(c as never));

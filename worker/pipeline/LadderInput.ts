@@ -11,7 +11,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { Thresholds } from '../../shared/thresholds.js';
 import { SourceOpenError } from '../converter/errors.js';
 import type { MediaClock } from '../converter/MediaClock.js';
-import type { LadderMonitor } from '../delivery/LadderMonitor.js';
+import type { LadderMonitor, LadderMonitorOptions } from '../delivery/LadderMonitor.js';
 import type { StreamLossDetector } from '../detectors/StreamLossDetector.js';
 import type { Emit, Observation } from '../detectors/types.js';
 import type { Exchange } from '../egress/GuardProxy.js';
@@ -37,6 +37,8 @@ export interface LadderInputOptions {
   onEvent: (event: DefectEvent) => void;
   /** Observations of the stream as a whole the ladder makes (SCTE-35 checks): the stream's tracker. */
   observe?: Emit;
+  /** The decoded pictures' TS segments, each as it arrives (LadderMonitorOptions.onSegment). */
+  onSegment?: LadderMonitorOptions['onSegment'];
   /** Absent: ffmpeg reads every http source alone. */
   delivery?: DeliveryOptions;
 }
@@ -96,6 +98,7 @@ export class LadderInput {
         documentsBase: delivery.documentsBase,
         onEvent: options.onEvent,
         observe: options.observe,
+        onSegment: options.onSegment,
       });
     } catch (e) {
       const reason = e instanceof FetchError ? `${e.message} (${e.url})` : (e as Error).message;

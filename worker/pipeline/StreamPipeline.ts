@@ -124,8 +124,16 @@ export class StreamPipeline {
     );
     this.tap = tapped?.tap ?? null;
     this.breaks = tapped?.breaks ?? null;
+    const captions = this.detectors.all.find((d) => d instanceof CaptionsDetector);
     this.ladder = new LadderInput(
-      { ...options, onEvent: this.events.emit, observe: (o) => this.tracker.observe(o) },
+      {
+        ...options,
+        onEvent: this.events.emit,
+        observe: (o) => this.tracker.observe(o),
+        // captions.missing of an HLS stream: judged segment by segment.
+        onSegment:
+          captions instanceof CaptionsDetector ? (f, t, d) => captions.onSegment(f, t, d) : undefined,
+      },
       this.clock,
       (t) => this.wallAt(t),
       this.loss,

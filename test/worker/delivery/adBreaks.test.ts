@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DefectEvent } from '../../../shared/events.js';
+import { resolveThresholds } from '../../../shared/thresholds.js';
 import { AdBreaks } from '../../../worker/delivery/AdBreaks.js';
 import { type HlsMedia, parseHls } from '../../../worker/delivery/hlsPlaylist.js';
 import type { Rendition } from '../../../worker/delivery/Rendition.js';
-import { segmentCues } from '../../../worker/delivery/segmentChecks.js';
+import { readSegment, segmentCues } from '../../../worker/delivery/segmentChecks.js';
 import type { CueReport } from '../../../worker/transport/cueLog.js';
 import { decodeCueText, parseSpliceInfo } from '../../../worker/transport/scte35.js';
 import { makeClip } from '../../helpers/clips.js';
@@ -347,8 +348,14 @@ describe("SCTE-35 in the decoded rendition's TS segments (HLS)", () => {
     const segment = withCues(clip, [
       { sendAt: 1, section: (first) => spliceInsert(9, true, first + 3 * 90_000, 20 * 90_000) },
     ]);
-    const rendition = { transport: [], ts: null, cueTs: null, tsNext: -1 } as unknown as Rendition;
-    const cues = segmentCues(rendition, { msn: 1, uri: 'seg.ts', duration: 4, discontinuity: 0 }, segment);
+    const rendition = { transport: [], ts: null, tsNext: -1, targetDuration: 4 } as unknown as Rendition;
+    readSegment(
+      rendition,
+      { msn: 1, uri: 'seg.ts', duration: 4, discontinuity: 0 },
+      segment,
+      resolveThresholds({}),
+    );
+    const cues = segmentCues(rendition);
     expect(cues.map((c) => c.cue?.insert?.eventId)).toEqual([9]);
     const run = (playlistTags: boolean) => {
       const clock = { mediaTime: 0 };

@@ -1,0 +1,106 @@
+/**
+ * captions.missing on a live HLS stream: the captions its video carried (CEA-608 CC1 and CEA-708
+ * service 1 in H.264 SEI) stop at 8 s of the programme, and the monitor raises it, dated where
+ * the first segment without them starts; a programme captioned throughout raises nothing, though
+ * between two downloads no segment carries anything. Each origin publishes 2 s segments (the
+ * caption fixtures cut with `-c copy`) at real time in a sliding window, as a packager does.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DefectEvent } from '../../shared/events.js';
+import { fixturePath, fixturesReady } from '../fixtures/generate.js';
+import { monitorHls } from '../helpers/hlsMonitor.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const SEGMENT = 2;
+const servers: Server[] = [];
+
+/** The fixture as 2 s HLS segments in a folder of its own; their names, in order. */
+function segmentsOf(fixture: string): { dir: string; names: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'streamqc-hls-captions-'));
+  execFileSync('ffmpeg', [
+    ...['-v', 'error', '-i', fixturePath(fixture), '-c', 'copy', '-f', 'hls'],
+    ...['-hls_time', String(SEGMENT), '-hls_playlist_type', 'vod'],
+    ...['-hls_segment_filename', join(dir, 'seg%03d.ts'), join(dir, 'vod.m3u8')],
+  ]);
+  return {
+    dir,
+    names: readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .sort(),
+  };
+}
+
+/** A live origin of those segments: segment n listed once it has been "recorded", five at a time. */
+async function liveOrigin(fixture: string): Promise<string> {
+  const { dir, names } = segmentsOf(fixture);
+  const started = Date.now();
+  const server = createServer((req, res) => {
+    const name = (req.url ?? '').slice(1);
+    if (name === 'live.m3u8') {
+      const available = Math.min(names.length, Math.floor((Date.now() - started) / (SEGMENT * 1000)) + 1);
+      const first = Math.max(0, available - 5);
+      const lines = [
+        '#EXTM3U',
+        '#EXT-X-VERSION:3',
+        `#EXT-X-TARGETDURATION:${SEGMENT}`,
+        `#EXT-X-MEDIA-SEQUENCE:${first}`,
+      ];
+      for (let n = first; n < available; n++) lines.push(`#EXTINF:${SEGMENT}.000,`, names[n]);
+      res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(`${lines.join('\n')}\n`);
+      return;
+    }
+    if (!names.includes(name)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'video/mp2t' }).end(readFileSync(join(dir, name)));
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/live.m3u8`;
+}
+
+beforeAll(async () => {
+  await fixturesReady(['captions-stop.ts', 'captions-ok.ts']);
+}, 120_000);
+afterAll(async () => {
+  for (const s of servers) {
+    s.closeAllConnections();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
+});
+
+describe('captions.missing on HLS', () => {
+  it('raises when the captions a stream carried stop, dated at the first segment without them; not while they come', async () => {
+    const stopped: DefectEvent[] = [];
+    const captioned: DefectEvent[] = [];
+    const runs = await Promise.all([
+      monitorHls('stops', await liveOrigin('captions-stop.ts'), ['captions.missing'], (e) => stopped.push(e)),
+      monitorHls('captioned', await liveOrigin('captions-ok.ts'), ['captions.missing'], (e) =>
+        captioned.push(e),
+      ),
+    ]);
+    // Captions stop at 8 s; 10 s without them (two segments past 16 s) raise it.
+    await sleep(28_000);
+    await Promise.all(runs.map((r) => r.stop()));
+
+    const summary = (events: DefectEvent[]) =>
+      events.map((e) => `${e.state} ${e.type} ${e.start} ${JSON.stringify(e.detail)}`).join('\n');
+    expect(
+      stopped.map((e) => `${e.state} ${e.type}`),
+      summary(stopped),
+    ).toEqual(['raised captions.missing']);
+    const [raised] = stopped;
+    expect(raised.start, summary(stopped)).toBeGreaterThan(7.5);
+    expect(raised.start, summary(stopped)).toBeLessThan(8.5);
+    expect(raised.detail.missing, summary(stopped)).toBe('CEA-608 field 1 (CC1/CC2), CEA-708');
+    expect(String(raised.detail.services).split(',').sort()).toEqual(['708-1', 'CC1']);
+    expect(captioned, summary(captioned)).toEqual([]);
+  }, 90_000);
+});
