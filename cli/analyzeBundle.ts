@@ -41,13 +41,20 @@ export function loadAnalyzeBundle(): LoadedAnalyze | null {
     cachedData = undefined;
   }
   // The bundle is CommonJS: its module wrapper, with a require that resolves from where it lies.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-    filename: BUNDLE,
-    cachedData,
-  });
   const module = { exports: {} as AnalyzeModule };
-  const { createRequire } = process.getBuiltinModule('node:module');
-  script.runInThisContext()(module.exports, createRequire(BUNDLE), module, BUNDLE, dirname(BUNDLE));
+  let script: Script;
+  try {
+    script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+      filename: BUNDLE,
+      cachedData,
+    });
+    const { createRequire } = process.getBuiltinModule('node:module');
+    script.runInThisContext()(module.exports, createRequire(BUNDLE), module, BUNDLE, dirname(BUNDLE));
+  } catch {
+    // A bundle that does not load (cut short by a build in progress elsewhere): the modules.
+    return null;
+  }
+  if (typeof module.exports.analyzeCommand !== 'function') return null;
   const usable = cachedData !== undefined && !script.cachedDataRejected;
   return {
     analyzeCommand: module.exports.analyzeCommand,

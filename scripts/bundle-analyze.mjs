@@ -5,7 +5,7 @@
 // import.meta.url (the file it was in dist/): code that finds files beside itself still does.
 // Run by ensure-build.mjs after tsc; without esbuild (an install without dev dependencies) it
 // writes nothing and `analyze` loads dist/ as modules.
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,9 +38,11 @@ const moduleUrls = {
   },
 };
 
+// Written under another name, then renamed: an analyze starting meanwhile reads all of it or none.
+const partial = join(dist, 'cli', `.analyze-bundle-${process.pid}.tmp`);
 await esbuild.build({
   entryPoints: [join(dist, 'cli', 'analyze.js')],
-  outfile,
+  outfile: partial,
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -53,3 +55,4 @@ await esbuild.build({
   },
   plugins: [moduleUrls],
 });
+renameSync(partial, outfile);
