@@ -7,14 +7,18 @@
  * TS segments and as fMP4 (CMAF-style, EXT-X-MAP), whose breaks are dated from their tfdt.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DefectEvent } from '../../shared/events.js';
 import { darkProgrammeInputs } from '../helpers/clips.js';
+import {
+  type CutHlsOrigin,
+  type CutSegments,
+  cutHlsOrigin,
+  segmentableH264Aac,
+} from '../helpers/cutHlsOrigin.js';
 import { monitorHls } from '../helpers/hlsMonitor.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -22,96 +26,45 @@ const SEGMENT = 2;
 /** Black and silent from 20 s to 30 s: segments 10 to 14 (the monitor well settled before). */
 const DARK = { from: 20, to: 30 };
 
-let dir: string;
-const segments: Record<Packaging, string[]> = { ts: [], fmp4: [] };
-const servers: Server[] = [];
 type Packaging = 'ts' | 'fmp4';
+const segments = {} as Record<Packaging, CutSegments>;
+const origins: CutHlsOrigin[] = [];
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'streamqc-breaks-'));
-  for (const packaging of ['ts', 'fmp4'] as const) package_(packaging);
+  for (const packaging of ['ts', 'fmp4'] as const) segments[packaging] = package_(packaging);
+});
+afterAll(async () => {
+  await Promise.all(origins.map((o) => o.close()));
 });
 
 /** The programme as 2 s HLS segments: seg000.ts … or, fMP4, init.mp4 and seg000.m4s …. */
-function package_(packaging: Packaging): void {
+function package_(packaging: Packaging): CutSegments {
+  const dir = mkdtempSync(join(tmpdir(), 'streamqc-breaks-'));
   const extension = packaging === 'ts' ? 'ts' : 'm4s';
   execFileSync('ffmpeg', [
-    '-v',
-    'error',
-    ...darkProgrammeInputs(50, DARK.from, DARK.to),
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-g',
-    '50',
-    '-keyint_min',
-    '50',
-    '-sc_threshold',
-    '0',
-    '-c:a',
-    'aac',
-    '-f',
-    'hls',
-    '-hls_time',
-    String(SEGMENT),
-    '-hls_playlist_type',
-    'vod',
+    ...['-v', 'error', ...darkProgrammeInputs(50, DARK.from, DARK.to), ...segmentableH264Aac('ultrafast')],
+    ...['-f', 'hls', '-hls_time', String(SEGMENT), '-hls_playlist_type', 'vod'],
     ...(packaging === 'fmp4' ? ['-hls_segment_type', 'fmp4', '-hls_fmp4_init_filename', 'init.mp4'] : []),
-    '-hls_segment_filename',
-    join(dir, `seg%03d.${extension}`),
-    join(dir, `vod-${packaging}.m3u8`),
+    ...['-hls_segment_filename', join(dir, `seg%03d.${extension}`), join(dir, 'vod.m3u8')],
   ]);
-  segments[packaging] = readdirSync(dir)
+  const names = readdirSync(dir)
     .filter((f) => f.endsWith(`.${extension}`))
     .sort();
+  return { dir, names, segmentSeconds: SEGMENT, ...(packaging === 'fmp4' ? { init: 'init.mp4' } : {}) };
 }
-afterAll(async () => {
-  for (const s of servers) {
-    s.closeAllConnections();
-    await new Promise<void>((r) => s.close(() => r()));
-  }
-});
 
-/** A live origin: segment n is listed once it has been "recorded" (2 s each), five at a time. */
+/** A live origin of the programme; with cues, the break: out on segment 10 (20 s), planned for 12 s, back on 15 (30 s). */
 async function liveOrigin(cues: boolean, packaging: Packaging = 'ts'): Promise<string> {
-  const listed = segments[packaging];
-  const started = Date.now();
-  const server = createServer((req, res) => {
-    const name = (req.url ?? '').slice(1);
-    if (name === 'live.m3u8') {
-      const available = Math.min(listed.length, Math.floor((Date.now() - started) / (SEGMENT * 1000)) + 1);
-      const first = Math.max(0, available - 5);
-      const lines = [
-        '#EXTM3U',
-        `#EXT-X-VERSION:${packaging === 'ts' ? 3 : 7}`,
-        `#EXT-X-TARGETDURATION:${SEGMENT}`,
-        `#EXT-X-MEDIA-SEQUENCE:${first}`,
-        ...(packaging === 'fmp4' ? ['#EXT-X-MAP:URI="init.mp4"'] : []),
-      ];
-      for (let n = first; n < available; n++) {
-        // The break: out on segment 10 (20 s), planned for 12 s, back on segment 15 (30 s).
-        const out = DARK.from / SEGMENT;
-        const back = DARK.to / SEGMENT;
-        if (cues && n === out) lines.push('#EXT-X-CUE-OUT:12');
-        else if (cues && n > out && n < back)
-          lines.push(`#EXT-X-CUE-OUT-CONT:ElapsedTime=${(n - out) * SEGMENT},Duration=12`);
-        else if (cues && n === back) lines.push('#EXT-X-CUE-IN');
-        lines.push(`#EXTINF:${SEGMENT}.000,`, listed[n]);
-      }
-      res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(`${lines.join('\n')}\n`);
-      return;
-    }
-    if (!listed.includes(name) && !(packaging === 'fmp4' && name === 'init.mp4')) {
-      res.writeHead(404).end();
-      return;
-    }
-    const type = packaging === 'ts' ? 'video/mp2t' : 'video/mp4';
-    res.writeHead(200, { 'content-type': type }).end(readFileSync(join(dir, name)));
+  const out = DARK.from / SEGMENT;
+  const back = DARK.to / SEGMENT;
+  const origin = await cutHlsOrigin(segments[packaging], (n) => {
+    if (!cues) return [];
+    if (n === out) return ['#EXT-X-CUE-OUT:12'];
+    if (n > out && n < back) return [`#EXT-X-CUE-OUT-CONT:ElapsedTime=${(n - out) * SEGMENT},Duration=12`];
+    return n === back ? ['#EXT-X-CUE-IN'] : [];
   });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/live.m3u8`;
+  origins.push(origin);
+  return origin.url;
 }
 
 describe('ad breaks signalled in HLS', () => {

@@ -6,74 +6,40 @@
  * caption fixtures cut with `-c copy`) at real time in a sliding window, as a packager does.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DefectEvent } from '../../shared/events.js';
 import { fixturePath, fixturesReady } from '../fixtures/generate.js';
+import { type CutHlsOrigin, cutHlsOrigin } from '../helpers/cutHlsOrigin.js';
 import { monitorHls } from '../helpers/hlsMonitor.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SEGMENT = 2;
-const servers: Server[] = [];
+const origins: CutHlsOrigin[] = [];
 
-/** The fixture as 2 s HLS segments in a folder of its own; their names, in order. */
-function segmentsOf(fixture: string): { dir: string; names: string[] } {
+/** A live origin of the fixture cut into 2 s segments (stream copy). */
+async function liveOrigin(fixture: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'streamqc-hls-captions-'));
   execFileSync('ffmpeg', [
     ...['-v', 'error', '-i', fixturePath(fixture), '-c', 'copy', '-f', 'hls'],
     ...['-hls_time', String(SEGMENT), '-hls_playlist_type', 'vod'],
     ...['-hls_segment_filename', join(dir, 'seg%03d.ts'), join(dir, 'vod.m3u8')],
   ]);
-  return {
-    dir,
-    names: readdirSync(dir)
-      .filter((f) => f.endsWith('.ts'))
-      .sort(),
-  };
-}
-
-/** A live origin of those segments: segment n listed once it has been "recorded", five at a time. */
-async function liveOrigin(fixture: string): Promise<string> {
-  const { dir, names } = segmentsOf(fixture);
-  const started = Date.now();
-  const server = createServer((req, res) => {
-    const name = (req.url ?? '').slice(1);
-    if (name === 'live.m3u8') {
-      const available = Math.min(names.length, Math.floor((Date.now() - started) / (SEGMENT * 1000)) + 1);
-      const first = Math.max(0, available - 5);
-      const lines = [
-        '#EXTM3U',
-        '#EXT-X-VERSION:3',
-        `#EXT-X-TARGETDURATION:${SEGMENT}`,
-        `#EXT-X-MEDIA-SEQUENCE:${first}`,
-      ];
-      for (let n = first; n < available; n++) lines.push(`#EXTINF:${SEGMENT}.000,`, names[n]);
-      res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(`${lines.join('\n')}\n`);
-      return;
-    }
-    if (!names.includes(name)) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'video/mp2t' }).end(readFileSync(join(dir, name)));
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/live.m3u8`;
+  const names = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort();
+  const origin = await cutHlsOrigin({ dir, names, segmentSeconds: SEGMENT });
+  origins.push(origin);
+  return origin.url;
 }
 
 beforeAll(async () => {
   await fixturesReady(['captions-stop.ts', 'captions-ok.ts']);
 }, 120_000);
 afterAll(async () => {
-  for (const s of servers) {
-    s.closeAllConnections();
-    await new Promise<void>((r) => s.close(() => r()));
-  }
+  await Promise.all(origins.map((o) => o.close()));
 });
 
 describe('captions.missing on HLS', () => {

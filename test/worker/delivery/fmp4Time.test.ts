@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { fragmentStart, initTracks } from '../../../worker/delivery/fmp4Time.js';
 import { SegmentStarts } from '../../../worker/delivery/segmentStart.js';
 import { earliestPts } from '../../../worker/transport/psi.js';
+import { segmentableH264Aac } from '../../helpers/cutHlsOrigin.js';
 
 /** A 6 s HLS fMP4 ladder of one rendition (H.264 + AAC) in 2 s segments; `preset` ultrafast has no B-frames. */
 function fmp4Hls(preset: string): string {
@@ -19,20 +20,7 @@ function fmp4Hls(preset: string): string {
   execFileSync('ffmpeg', [
     ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=320x240:r=25:d=6'],
     ...['-f', 'lavfi', '-i', 'sine=r=48000:d=6'],
-    ...[
-      '-c:v',
-      'libx264',
-      '-preset',
-      preset,
-      '-g',
-      '50',
-      '-keyint_min',
-      '50',
-      '-sc_threshold',
-      '0',
-      '-c:a',
-      'aac',
-    ],
+    ...segmentableH264Aac(preset),
     ...['-f', 'hls', '-hls_time', '2', '-hls_playlist_type', 'vod', '-hls_segment_type', 'fmp4'],
     ...['-hls_segment_filename', join(dir, 'seg%d.m4s'), join(dir, 'vod.m3u8')],
   ]);
