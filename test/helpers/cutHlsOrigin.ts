@@ -1,6 +1,7 @@
 /**
  * A live HLS origin over segments cut beforehand: segment n is listed once it has been "recorded"
- * (n segment durations after the origin started), five at a time in a sliding window, as a
+ * (n segment durations after the playlist was first asked for: a monitor slow to start on a busy
+ * machine still joins at the programme's start), five at a time in a sliding window, as a
  * packager publishes them — with whatever tags a test puts before a segment (ad-break cues).
  */
 
@@ -47,10 +48,11 @@ export async function cutHlsOrigin(
   tagsBefore: (n: number) => string[] = () => [],
 ): Promise<CutHlsOrigin> {
   const { dir, names, segmentSeconds, init } = segments;
-  const started = Date.now();
+  let started: number | null = null;
   const server: Server = createServer((req, res) => {
     const name = (req.url ?? '').slice(1);
     if (name === 'live.m3u8') {
+      started ??= Date.now();
       const recorded = Math.floor((Date.now() - started) / (segmentSeconds * 1000)) + 1;
       const available = Math.min(names.length, recorded);
       const first = Math.max(0, available - 5);
