@@ -55,6 +55,14 @@ const child = (b: Uint8Array, parent: Box, type: string): Box | undefined => {
 /** A full box's version and the offset just past its version and flags. */
 const versioned = (b: Uint8Array, box: Box) => ({ version: b[box.body], at: box.body + 4 });
 
+/**
+ * The 32-bit field after a full box's creation and modification times (32 or 64 bits each, by
+ * version): mvhd's and mdhd's timescale, tkhd's track_ID; null when the box is too short.
+ */
+function afterTimes(b: Uint8Array, view: DataView, box: Box): number | null {
+  return uint(view, box, versioned(b, box).at + (b[box.body] === 1 ? 16 : 8), 4);
+}
+
 /** Reads an unsigned field of 4 or 8 bytes at `at`, or null when it is not inside `box`. */
 function uint(view: DataView, box: Box, at: number, bytes: 4 | 8): number | null {
   if (at + bytes > box.end) return null;
@@ -68,7 +76,7 @@ export function initTracks(b: Uint8Array): Fmp4Tracks | null {
   for (const box of boxes(b, 0, b.length)) if (box.type === 'moov') moov = box;
   if (!moov) return null;
   const mvhd = child(b, moov, 'mvhd');
-  const movieScale = mvhd ? uint(view, mvhd, versioned(b, mvhd).at + (b[mvhd.body] === 1 ? 16 : 8), 4) : null;
+  const movieScale = mvhd ? afterTimes(b, view, mvhd) : null;
   const tracks: Fmp4Tracks = new Map();
   for (const trak of boxes(b, moov.body, moov.end)) {
     if (trak.type !== 'trak') continue;
@@ -76,8 +84,8 @@ export function initTracks(b: Uint8Array): Fmp4Tracks | null {
     const mdia = child(b, trak, 'mdia');
     const mdhd = mdia && child(b, mdia, 'mdhd');
     if (!tkhd || !mdhd) continue;
-    const id = uint(view, tkhd, versioned(b, tkhd).at + (b[tkhd.body] === 1 ? 16 : 8), 4);
-    const timescale = uint(view, mdhd, versioned(b, mdhd).at + (b[mdhd.body] === 1 ? 16 : 8), 4);
+    const id = afterTimes(b, view, tkhd);
+    const timescale = afterTimes(b, view, mdhd);
     if (id === null || !timescale) continue;
     tracks.set(id, { timescale, shift: editShift(b, view, trak, timescale, movieScale) });
   }

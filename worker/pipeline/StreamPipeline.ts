@@ -124,15 +124,14 @@ export class StreamPipeline {
     );
     this.tap = tapped?.tap ?? null;
     this.breaks = tapped?.breaks ?? null;
-    const captions = this.detectors.all.find((d) => d instanceof CaptionsDetector);
+    const captions = this.captions;
     this.ladder = new LadderInput(
       {
         ...options,
         onEvent: this.events.emit,
         observe: (o) => this.tracker.observe(o),
         // captions.missing of an HLS stream: judged segment by segment.
-        onSegment:
-          captions instanceof CaptionsDetector ? (f, t, d) => captions.onSegment(f, t, d) : undefined,
+        onSegment: captions ? (f, t, d) => captions.onSegment(f, t, d) : undefined,
       },
       this.clock,
       (t) => this.wallAt(t),
@@ -189,8 +188,12 @@ export class StreamPipeline {
 
   /** Closed-caption services the stream's video carried (captions.missing sees them). */
   get captionServices(): string[] {
-    const rule = this.detectors.all.find((d) => d instanceof CaptionsDetector);
-    return rule instanceof CaptionsDetector ? rule.serviceList : [];
+    return this.captions?.serviceList ?? [];
+  }
+
+  /** The stream's captions.missing rule, if it has one. */
+  private get captions(): CaptionsDetector | undefined {
+    return this.detectors.all.find((d): d is CaptionsDetector => d instanceof CaptionsDetector);
   }
 
   /** What the decoder decodes, and why every picture when a rule asked for it. */
