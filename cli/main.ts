@@ -10,10 +10,12 @@ import { loadAnalyzeBundle } from './analyzeBundle.js';
  * with TurboFan on a background thread. In one analysis the hot loops are WebAssembly already
  * (worker/detectors/kernels/) and the JavaScript left is glue run once a frame or a packet:
  * compiling it cost more than it saved (60 s of 720p: 0.13 CPU s of compiling, no faster glue;
- * 120 s: 0.25 s). Four times V8's default budget leaves such glue in V8's baseline code unless it
- * runs far more often. Workers, which run for days, keep V8's default.
+ * 120 s: 0.25 s). Eight times V8's default budget leaves such glue in V8's baseline code unless it
+ * runs far more often (Node CPU, 8 interleaved runs: 60 s of 720p 0.333 s at 4×, 0.326 s at 8×,
+ * 0.345 s at 2×; 120 s 0.554 s at 4×, 0.546 s at 8×, 0.550 s at 16×). Workers, which run for
+ * days, keep V8's default.
  */
-const ANALYZE_INTERRUPT_BUDGET = 4 * 67_584;
+const ANALYZE_INTERRUPT_BUDGET = 8 * 67_584;
 
 const HELP = `Usage: streamqc <command> [options]
 

@@ -13,7 +13,7 @@ import type { MediaClock } from './MediaClock.js';
 import { MediaOrder } from './MediaOrder.js';
 import { StartedFfmpeg } from './StartedFfmpeg.js';
 import type { SourceKind } from './sourceKind.js';
-import { type AudioHeader, parseStderrLine, type VideoHeader } from './stderrLines.js';
+import { parseStderrLine } from './stderrLines.js';
 import { Thumbnails } from './Thumbnails.js';
 import type { AudioChunk, TrackInfo, VideoFrame } from './types.js';
 
@@ -87,19 +87,40 @@ export interface ConverterExit {
   lastError: string | null;
 }
 
+/**
+ * A picture ffmpeg announced on stderr, waiting for its bytes. Built field by field, in one order
+ * (never by spreading the parsed line into a bigger object): V8 then gives every one the same
+ * shape, where spreading took a slow path for each of the thousands of lines a minute.
+ */
+interface AnnouncedPicture {
+  width: number;
+  height: number;
+  pictType: string;
+  scale: number | null;
+  /** Media time; null for a picture that repeats media already analysed (its bytes are skipped). */
+  t: number | null;
+  wallMs: number;
+  /** From the line after it; null until that line is read. */
+  fullRange: boolean | null;
+  errors: DecodeErrors | null;
+}
+
+/** A sound chunk ffmpeg announced on stderr, waiting for its bytes (t null: skipped, as above). */
+interface AnnouncedSound {
+  channels: number;
+  sampleRate: number;
+  samples: number;
+  t: number | null;
+  wallMs: number;
+}
+
 /** Runs ffmpeg for one input until it ends, is stopped, or stalls. */
 export class Converter {
   private child: ChildProcess | null = null;
   private readonly video = new ByteQueue();
   private readonly audio = new ByteQueue();
-  /** t is null for a picture that repeats media already analysed: its bytes are read and skipped. */
-  private videoHeaders: (VideoHeader & {
-    t: number | null;
-    wallMs: number;
-    fullRange: boolean | null;
-    errors: DecodeErrors | null;
-  })[] = [];
-  private audioHeaders: (AudioHeader & { t: number | null; wallMs: number })[] = [];
+  private videoHeaders: AnnouncedPicture[] = [];
+  private audioHeaders: AnnouncedSound[] = [];
   private readonly frameDuration: number;
   /** Media time of the newest picture ffmpeg announced: the decoder is working just past it. */
   private decodingT = 0;
@@ -135,6 +156,12 @@ export class Converter {
   private readonly order: MediaOrder | null;
   private readonly lumaPool: Uint8Array[] = [];
   private readonly lumaHanded: Uint8Array[] = [];
+  /**
+   * Sound chunks' bytes, the same way (live inputs too: a chunk is handed on at once there): a
+   * new zeroed array each tenth of a second cost more than the rules' work on a quiet stream.
+   */
+  private readonly soundPool: Uint8Array[] = [];
+  private readonly soundHanded: Uint8Array[] = [];
   /** stop(true): nothing more is handed on. */
   private discarding = false;
   private readonly thumbnails = new Thumbnails((jpeg, t) => this.handlers.onThumbnail?.(jpeg, t));
@@ -249,7 +276,16 @@ export class Converter {
           this.unplacedErrors = null;
         }
         this.corruptNext = false;
-        this.videoHeaders.push({ ...parsed, t, wallMs: Date.now(), fullRange: null, errors });
+        this.videoHeaders.push({
+          width: parsed.width,
+          height: parsed.height,
+          pictType: parsed.pictType,
+          scale: parsed.scale,
+          t,
+          wallMs: Date.now(),
+          fullRange: null,
+          errors,
+        });
         break;
       }
       case 'thumbnail':
@@ -267,7 +303,9 @@ export class Converter {
       }
       case 'audio':
         this.audioHeaders.push({
-          ...parsed,
+          channels: parsed.channels,
+          sampleRate: parsed.sampleRate,
+          samples: parsed.samples,
           t: this.options.clock.place('audio', parsed.pts, parsed.samples / parsed.sampleRate),
           wallMs: Date.now(),
         });
@@ -416,8 +454,8 @@ export class Converter {
         this.audio.skip(bytes);
         continue;
       }
-      // An array of its own (aligned, as Float32Array needs): the evidence keeps recent sound.
-      const raw = this.audio.take(bytes);
+      // An array of its own (aligned, as Float32Array needs), back in the pool two chunks later.
+      const raw = this.audio.take(bytes, this.soundPool.pop());
       const chunk: AudioChunk = {
         t: header.t,
         wallMs: header.wallMs,
@@ -427,6 +465,8 @@ export class Converter {
       };
       const hand = () => {
         if (!this.discarding) this.handlers.onAudio(chunk);
+        this.soundHanded.push(raw);
+        if (this.soundHanded.length > 2) this.soundPool.push(this.soundHanded.shift() as Uint8Array);
       };
       if (this.order) this.order.audio(chunk.t, hand);
       else hand();

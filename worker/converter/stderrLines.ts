@@ -97,7 +97,10 @@ function scaleOf(sar: number): number | null {
 
 /** Classifies one stderr line (without its newline). */
 export function parseStderrLine(line: string): StderrLine {
-  let m = VIDEO_RE.exec(line);
+  // Two lines a picture and one a sound chunk: each tried only against the patterns its first
+  // characters allow (the others would fail, but only after reading into it).
+  let m: RegExpExecArray | null = null;
+  if (line.startsWith('[Parsed_showinfo_')) m = VIDEO_RE.exec(line);
   if (m) {
     const sar = m[2] && Number(m[3]) > 0 ? Number(m[2]) / Number(m[3]) : 0;
     return {
@@ -109,7 +112,7 @@ export function parseStderrLine(line: string): StderrLine {
       scale: scaleOf(sar),
     };
   }
-  m = AUDIO_RE.exec(line);
+  if (line.startsWith('[Parsed_ashowinfo_')) m = AUDIO_RE.exec(line);
   if (m) {
     return {
       kind: 'audio',

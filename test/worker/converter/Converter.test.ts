@@ -89,6 +89,32 @@ describe('Converter timestamps', () => {
     expect(chunks[0].channels).toBe(2);
     expect(chunks[0].sampleRate).toBe(48000);
   });
+
+  it("reuses a chunk's samples only after two later chunks were handed on", async () => {
+    const tracks = await probeInput(fixturePath('clean.ts'), { kind: 'file' });
+    const clock = new MediaClock({ live: false, segmented: false, outageSeconds: 3 });
+    if (tracks.startTime !== null) clock.setOrigin(tracks.startTime);
+    // Each chunk as handed, and a copy of its samples: the two before the newest must still match.
+    const handed: { samples: Float32Array; copy: Float32Array }[] = [];
+    let changedTooSoon = 0;
+    await new Converter(
+      fixturePath('clean.ts'),
+      { kind: 'file', tracks, realtime: false, logger, clock },
+      {
+        onVideo: () => {},
+        onAudio: (c) => {
+          for (const h of handed.slice(-2))
+            if (!h.samples.every((v, i) => Object.is(v, h.copy[i]))) changedTooSoon++;
+          handed.push({ samples: c.samples, copy: c.samples.slice() });
+        },
+        onDecodeError: () => {},
+      },
+    ).run();
+    expect(handed.length).toBeGreaterThan(20);
+    expect(changedTooSoon).toBe(0);
+    // And reused they are: a few arrays carry the whole clip.
+    expect(new Set(handed.map((h) => h.samples.buffer)).size).toBeLessThan(handed.length / 4);
+  });
 });
 
 describe('Converter picture depth', () => {
