@@ -11,20 +11,22 @@ export class DetailAccumulator {
   private sums: Record<string, number> = {};
   private counts: Record<string, number> = {};
 
+  /** Called for every active observation (tens a second per rule): no arrays, no patterns. */
   add(detail: Detail | undefined): void {
     if (!detail) return;
-    for (const [key, value] of Object.entries(detail)) {
+    for (const key in detail) {
+      const value = detail[key];
       if (typeof value !== 'number' || !Number.isFinite(value)) {
         this.values[key] = value;
         continue;
       }
       const prior = this.values[key];
-      if (/^(peak|max)/.test(key))
+      if (key.startsWith('peak') || key.startsWith('max'))
         this.values[key] = typeof prior === 'number' ? Math.max(prior, value) : value;
-      else if (/^min/.test(key))
+      else if (key.startsWith('min'))
         this.values[key] = typeof prior === 'number' ? Math.min(prior, value) : value;
-      else if (/^offset/.test(key)) this.values[key] = value;
-      else if (/^count/.test(key)) this.values[key] = (typeof prior === 'number' ? prior : 0) + value;
+      else if (key.startsWith('offset')) this.values[key] = value;
+      else if (key.startsWith('count')) this.values[key] = (typeof prior === 'number' ? prior : 0) + value;
       else {
         this.sums[key] = (this.sums[key] ?? 0) + value;
         this.counts[key] = (this.counts[key] ?? 0) + 1;

@@ -165,6 +165,8 @@ export class Converter {
   /** stop(true): nothing more is handed on. */
   private discarding = false;
   private readonly thumbnails = new Thumbnails((jpeg, t) => this.handlers.onThumbnail?.(jpeg, t));
+  /** This run makes thumbnails: their pictures' times are noted. */
+  private thumbnailing = false;
 
   constructor(
     private readonly source: string,
@@ -192,6 +194,7 @@ export class Converter {
     started ??= new StartedFfmpeg(args);
     this.options.logger.debug({ args: started.args }, 'spawning ffmpeg');
     const thumbnails = Boolean(this.options.thumbnailSeconds && this.options.tracks.video);
+    this.thumbnailing = thumbnails;
     const child = started.child;
     this.child = child;
     const { videoPipe, audioPipe, stderr: stderrPipe } = started;
@@ -263,7 +266,7 @@ export class Converter {
         if (parsed.pictType === 'I') this.keyframeSeen = true;
         const t = this.options.clock.place('video', parsed.pts, this.frameDuration);
         if (t !== null) this.decodingT = t + this.frameDuration;
-        this.thumbnails.placed(parsed.pts, t);
+        if (this.thumbnailing) this.thumbnails.placed(parsed.pts, t);
         const gap = t === null ? null : this.gapBefore(t);
         const hole = gap !== null && this.unplacedErrors !== null && this.isHole(gap);
         let errors: DecodeErrors | null = null;

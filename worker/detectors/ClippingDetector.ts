@@ -10,9 +10,9 @@
  * Loud programme that peaks below full scale (−1 dBFS) shows none of them.
  */
 import type { AudioChunk } from '../converter/types.js';
-import { blockPeaks } from './audioBlocks.js';
+import { BlockRuns, blockPeaks } from './audioBlocks.js';
 import { fromDbfs, toDbfs } from './audioLevels.js';
-import type { Detector, DetectorContext } from './types.js';
+import type { Detail, Detector, DetectorContext } from './types.js';
 
 /** Blocks per second: the time resolution of clipping start and end. */
 const BLOCKS_PER_SECOND = 50;
@@ -27,8 +27,20 @@ export class ClippingDetector implements Detector {
   readonly type = 'audio.clipping' as const;
   /** Current run length per channel, carried across chunk boundaries. */
   private runs: number[] = [];
+  private readonly blockRuns: BlockRuns;
 
-  constructor(private readonly context: DetectorContext) {}
+  constructor(private readonly context: DetectorContext) {
+    this.blockRuns = new BlockRuns(
+      (o) => context.emit(o),
+      this.type,
+      (run): Detail => {
+        const peakDbfs = Math.round(toDbfs(run.peak) * 100) / 100;
+        return run.active
+          ? { countClippedRuns: run.clippedRuns, countOverRange: run.overRange, peakDbfs }
+          : { peakDbfs };
+      },
+    );
+  }
 
   onAudio(chunk: AudioChunk): void {
     const { samples, channels, sampleRate } = chunk;
@@ -63,19 +75,9 @@ export class ClippingDetector implements Detector {
         }
       }
       const active = overRange > 0 || onRail >= MIN_RAIL_SAMPLES || clippedRuns > 0;
-      this.context.emit({
-        type: this.type,
-        t: chunk.t + from / sampleRate,
-        duration: (to - from) / sampleRate,
-        active,
-        detail: active
-          ? {
-              countClippedRuns: clippedRuns,
-              countOverRange: overRange,
-              peakDbfs: Math.round(toDbfs(peak) * 100) / 100,
-            }
-          : { peakDbfs: Math.round(toDbfs(peak) * 100) / 100 },
-      });
+      const t = chunk.t + from / sampleRate;
+      this.blockRuns.add(t, (to - from) / sampleRate, active, peak, clippedRuns, overRange);
     }
+    this.blockRuns.end();
   }
 }

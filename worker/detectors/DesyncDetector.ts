@@ -136,7 +136,11 @@ export class DesyncDetector implements Detector {
     const energy = this.hopSum / this.hopFrames;
     this.hopSum = 0;
     this.hopFilled = 0;
-    const baseline = this.history.length ? this.history.reduce((a, b) => a + b, 0) / this.history.length : 0;
+    // Two hundred hops a second: a plain loop (the same sum, in the same order, as a reduce).
+    const history = this.history;
+    let sum = 0;
+    for (let i = 0; i < history.length; i++) sum += history[i];
+    const baseline = history.length ? sum / history.length : 0;
     this.history.push(energy);
     if (this.history.length > 20) this.history.shift();
     const db = 10 * Math.log10(energy + 1e-12);

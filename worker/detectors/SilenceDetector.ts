@@ -1,6 +1,6 @@
 /** audio.silence: every channel below −60 dBFS, for ≥ 1.0 s; judged in 20 ms blocks. */
 import type { AudioChunk } from '../converter/types.js';
-import { blockPeaks } from './audioBlocks.js';
+import { BlockRuns, blockPeaks } from './audioBlocks.js';
 import { fromDbfs, toDbfs } from './audioLevels.js';
 import type { Detector, DetectorContext } from './types.js';
 
@@ -9,8 +9,17 @@ const BLOCKS_PER_SECOND = 50;
 
 export class SilenceDetector implements Detector {
   readonly type = 'audio.silence' as const;
+  private readonly runs: BlockRuns;
 
-  constructor(private readonly context: DetectorContext) {}
+  constructor(private readonly context: DetectorContext) {
+    this.runs = new BlockRuns(
+      (o) => context.emit(o),
+      this.type,
+      (run) => ({
+        peakDbfs: Math.round(toDbfs(run.peak) * 10) / 10,
+      }),
+    );
+  }
 
   onAudio(chunk: AudioChunk): void {
     const { samples, channels, sampleRate } = chunk;
@@ -21,13 +30,8 @@ export class SilenceDetector implements Detector {
     for (let k = 0, from = 0; from < frames; k++, from += blockFrames) {
       const to = Math.min(frames, from + blockFrames);
       const peak = peaks[k];
-      this.context.emit({
-        type: this.type,
-        t: chunk.t + from / sampleRate,
-        duration: (to - from) / sampleRate,
-        active: peak < level,
-        detail: { peakDbfs: Math.round(toDbfs(peak) * 10) / 10 },
-      });
+      this.runs.add(chunk.t + from / sampleRate, (to - from) / sampleRate, peak < level, peak);
     }
+    this.runs.end();
   }
 }

@@ -234,21 +234,30 @@ export function kWeight(
   sums: Float64Array,
 ): void {
   // The scratch: coefficients, the state (and a channel's worth past it: a lone last channel's
-  // second lane reads there), the sums, then the samples.
+  // second lane reads there), the sums, then the samples — unless they are the chunk in memory
+  // already (the rules before audio.loudness placed it), which the kernel reads where it lies.
   const stateOffset = 64;
   const sumsOffset = stateOffset + (channels + 1) * 48;
   const samplesOffset = sumsOffset + Math.ceil((channels * 8) / 16) * 16;
-  room(0, 0, samplesOffset + (to - from) * channels * 4);
+  const inPlace = () => placedChunk?.samples === samples;
+  room(0, 0, samplesOffset);
+  // (A room that grew has moved the chunk out of memory: then the samples are copied after all.)
+  if (!inPlace()) room(0, 0, samplesOffset + (to - from) * channels * 4);
   const coefAt = scratchAt;
   const stateAt = coefAt + stateOffset;
   const sumsAt = coefAt + sumsOffset;
-  const samplesAt = coefAt + samplesOffset;
   doubles.set(coef, coefAt / 8);
   doubles.set(state, stateAt / 8);
-  floats.set(samples.subarray(from * channels, to * channels), samplesAt / 4);
+  let samplesAt = soundAt;
+  let first = from;
+  if (!inPlace()) {
+    samplesAt = coefAt + samplesOffset;
+    first = 0;
+    floats.set(samples.subarray(from * channels, to * channels), samplesAt / 4);
+  }
   for (let ch = 0; ch < channels; ch += 2) {
     const pair = ch + 1 < channels ? 1 : 0;
-    k.kWeight(samplesAt, 0, to - from, channels, ch, pair, coefAt, stateAt, sumsAt);
+    k.kWeight(samplesAt, first, first + to - from, channels, ch, pair, coefAt, stateAt, sumsAt);
   }
   state.set(doubles.subarray(stateAt / 8, stateAt / 8 + channels * 6));
   sums.set(doubles.subarray(sumsAt / 8, sumsAt / 8 + channels));
