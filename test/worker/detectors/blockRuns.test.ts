@@ -80,16 +80,16 @@ describe('BlockRuns', () => {
           t: 7.25 + Math.floor(k / 5) * 0.1 + ((k % 5) * 960) / 48000,
           duration: 960 / 48000,
         });
-        const oneByOne = incidents(type, (emit) =>
-          all.forEach((b, k) =>
+        const oneByOne = incidents(type, (emit) => {
+          all.forEach((b, k) => {
             emit({
               type,
               ...at(k),
               active: b.active,
               detail: detail(b.peak, b.clippedRuns, b.overRange, b.active),
-            }),
-          ),
-        );
+            });
+          });
+        });
         const asRuns = incidents(type, (emit) => {
           const runs = new BlockRuns(emit, type, (run) =>
             detail(run.peak, run.clippedRuns, run.overRange, run.active),
