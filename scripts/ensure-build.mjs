@@ -48,6 +48,8 @@ export function ensureBuild(force = false) {
   });
   if (bundled.status !== 0)
     console.error('streamqc: analyze bundle not built (analyze loads dist/ as modules)');
+  // ffmpeg's log a line per write (worker/ffmpeg/linebuffer.c), where a C compiler is; optional.
+  spawnSync(process.execPath, [join(root, 'scripts', 'build-linebuffer.mjs')], { stdio: 'inherit' });
   writeFileSync(stamp, '');
   return true;
 }

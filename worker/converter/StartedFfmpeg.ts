@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { lowerPriority } from './decoderPriority.js';
 import { LineSplitter } from './LineSplitter.js';
+import { converterEnv } from './lineBuffer.js';
 import { readPipe } from './pipeReader.js';
 
 /** The thumbnails' output (ffmpegArgs): a sixth descriptor when the arguments name it. */
@@ -43,6 +44,8 @@ export class StartedFfmpeg {
     const thumbnails = args.includes(THUMBNAIL_PIPE);
     this.child = spawn('ffmpeg', args, {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', ...(thumbnails ? ['pipe' as const] : [])],
+      // Its log a whole line per write (lineBuffer.ts), when the library was built.
+      env: converterEnv(),
     });
     lowerPriority(this.child);
     this.child.on('error', (e) => {
