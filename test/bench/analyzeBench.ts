@@ -10,6 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ffmpegArgs } from '../../worker/converter/ffmpegArgs.js';
+import { lineBufferLibrary } from '../../worker/converter/lineBuffer.js';
 import { probeInput } from '../../worker/converter/probe.js';
 import { ROOT } from '../helpers/runCli.js';
 import { type Measurement, measure } from './measure.js';
@@ -160,7 +161,12 @@ const main = clip(`bench-720p25-${CLIP_SECONDS}s.ts`, CLIP_SECONDS);
 console.log(
   `# streamqc benchmark — ${new Date().toISOString()}, ${RUNS} runs each, median (the floor ratios: ${PAIRS} pairs)`,
 );
-console.log(`clip: ${CLIP_SECONDS} s 1280x720 25 fps H.264 3 Mb/s + AAC stereo 48 kHz (MPEG-TS)\n`);
+console.log(`clip: ${CLIP_SECONDS} s 1280x720 25 fps H.264 3 Mb/s + AAC stereo 48 kHz (MPEG-TS)`);
+// The converter's ffmpeg writes its log a line per write when the library is built (lineBuffer.ts).
+const lineBuffer = lineBufferLibrary();
+console.log(
+  `the converter's ffmpeg log: ${lineBuffer ? 'a line per write (dist/native/linebuffer.so)' : 'unbuffered (no dist/native/linebuffer.so: no C compiler at build)'}\n`,
+);
 
 const plain = await repeat(['ffmpeg', '-v', 'error', '-i', main, '-f', 'null', '-']);
 const ffDetectors = await repeat([
@@ -249,6 +255,7 @@ async function breakdown(
   const [floor, all] = await interleaved([floorCommand(path, tracks), [...streamqc, 'analyze', path]], PAIRS);
   const [converter, lossOnly] = await interleaved([
     [
+      ...(lineBuffer ? ['env', `LD_PRELOAD=${lineBuffer}`] : []),
       ...['bash', '-c', 'exec ffmpeg "$@" 3>/dev/null 4>/dev/null', 'converter'],
       ...ffmpegArgs(path, { kind: 'file', tracks, realtime: false, threads: 1, skipNonReference: true }),
     ],
