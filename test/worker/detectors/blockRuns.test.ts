@@ -8,17 +8,7 @@ import { resolveThresholds } from '../../../shared/thresholds.js';
 import { AlarmTracker } from '../../../worker/alarms/AlarmTracker.js';
 import { BlockRuns } from '../../../worker/detectors/audioBlocks.js';
 import type { Detail, Observation } from '../../../worker/detectors/types.js';
-
-/** A seeded generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from '../../helpers/random.js';
 
 interface Block {
   active: boolean;

@@ -19,18 +19,8 @@ import {
   rowSteps,
   sampleGrid,
 } from '../../../worker/detectors/kernels/kernels.js';
+import { random } from '../../helpers/random.js';
 import { ROOT } from '../../helpers/runCli.js';
-
-/** A deterministic generator (mulberry32), so a failure replays. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function picture(rand: () => number, width: number, height: number, flat: boolean): VideoFrame {
   const luma = new Uint8Array(width * height);
