@@ -18,7 +18,7 @@ export interface VideoFrame {
   interval: number;
   width: number;
   height: number;
-  /** Reused by the converter once two later pictures were handed on: copy what must outlive that. */
+  /** The converter reuses it a picture or two later (Converter.lumaBuffer): copy what must outlive that. */
   luma: Uint8Array;
   /** True when luma spans 0–255; false for studio range (16 black, 235 white). */
   fullRange: boolean;
@@ -37,7 +37,7 @@ export interface AudioChunk {
   wallMs: number;
   sampleRate: number;
   channels: number;
-  /** Interleaved samples, nominal range −1..1; reused once two later chunks were handed on, as luma. */
+  /** Interleaved samples, nominal range −1..1; reused once two later chunks were handed on. */
   samples: Float32Array;
 }
 
