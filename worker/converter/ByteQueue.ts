@@ -91,3 +91,24 @@ export class ByteQueue {
     this.end = waiting;
   }
 }
+
+/**
+ * Frames' arrays for reuse: each goes back once two later ones were handed on (the detectors are
+ * done with a frame by then), so a run allocates only the few in flight at once.
+ */
+export class FramePool {
+  private readonly free: Uint8Array[] = [];
+  private readonly handed: Uint8Array[] = [];
+
+  /** A free array of the size, or a new one. */
+  get(size: number): Uint8Array {
+    const free = this.free.pop();
+    return free?.length === size ? free : new Uint8Array(size);
+  }
+
+  /** The array was handed on. */
+  handedOn(array: Uint8Array): void {
+    this.handed.push(array);
+    if (this.handed.length > 2) this.free.push(this.handed.shift() as Uint8Array);
+  }
+}

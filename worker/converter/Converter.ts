@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../../shared/logger.js';
 import { originalText } from '../egress/plainUrl.js';
-import { ByteQueue } from './ByteQueue.js';
+import { ByteQueue, FramePool } from './ByteQueue.js';
 import { analysisScale, ffmpegArgs, ROW_STEP } from './ffmpegArgs.js';
 import type { MediaClock } from './MediaClock.js';
 import { MediaOrder } from './MediaOrder.js';
@@ -150,18 +150,15 @@ export class Converter {
   private spareScratch: Uint8Array | null = null;
   /**
    * A recorded file's media, handed on in media-time order (MediaOrder.ts); null for live inputs.
-   * Its pictures are held, so each has a luma buffer of its own, from `lumaPool`: a picture's
-   * buffer goes back once two later ones were handed on (the detectors are done with it by then).
+   * Its pictures are held, so each has a luma buffer of its own, from `lumaPool`.
    */
   private readonly order: MediaOrder | null;
-  private readonly lumaPool: Uint8Array[] = [];
-  private readonly lumaHanded: Uint8Array[] = [];
+  private readonly lumaPool = new FramePool();
   /**
    * Sound chunks' bytes, the same way (live inputs too: a chunk is handed on at once there): a
    * new zeroed array each tenth of a second cost more than the rules' work on a quiet stream.
    */
-  private readonly soundPool: Uint8Array[] = [];
-  private readonly soundHanded: Uint8Array[] = [];
+  private readonly soundPool = new FramePool();
   /** stop(true): nothing more is handed on. */
   private discarding = false;
   private readonly thumbnails = new Thumbnails((jpeg, t) => this.handlers.onThumbnail?.(jpeg, t));
@@ -411,10 +408,7 @@ export class Converter {
 
   /** A buffer for the next picture's luma. */
   private lumaBuffer(size: number): Uint8Array {
-    if (this.order) {
-      const pooled = this.lumaPool.pop();
-      return pooled?.length === size ? pooled : new Uint8Array(size);
-    }
+    if (this.order) return this.lumaPool.get(size);
     // Two scratch frames alternate: the detectors are done with a frame before the next but one.
     [this.scratch, this.spareScratch] = [this.spareScratch, this.scratch];
     if (this.scratch?.length !== size) this.scratch = new Uint8Array(size);
@@ -428,8 +422,7 @@ export class Converter {
       if (errors) this.reportErrorsNow(frame.t, errors);
       this.handlers.onVideo(frame);
       if (!this.order) return;
-      this.lumaHanded.push(frame.luma);
-      if (this.lumaHanded.length > 2) this.lumaPool.push(this.lumaHanded.shift() as Uint8Array);
+      this.lumaPool.handedOn(frame.luma);
     };
     if (this.order) this.order.video(frame.t, hand);
     else hand();
@@ -458,7 +451,7 @@ export class Converter {
         continue;
       }
       // An array of its own (aligned, as Float32Array needs), back in the pool two chunks later.
-      const raw = this.audio.take(bytes, this.soundPool.pop());
+      const raw = this.audio.take(bytes, this.soundPool.get(bytes));
       const chunk: AudioChunk = {
         t: header.t,
         wallMs: header.wallMs,
@@ -468,8 +461,7 @@ export class Converter {
       };
       const hand = () => {
         if (!this.discarding) this.handlers.onAudio(chunk);
-        this.soundHanded.push(raw);
-        if (this.soundHanded.length > 2) this.soundPool.push(this.soundHanded.shift() as Uint8Array);
+        this.soundPool.handedOn(raw);
       };
       if (this.order) this.order.audio(chunk.t, hand);
       else hand();
