@@ -9,11 +9,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const SOURCE = join(root, 'worker', 'ffmpeg', 'linebuffer.c');
-export const LIBRARY = join(root, 'dist', 'native', 'linebuffer.so');
+const SOURCE = join(root, 'worker', 'ffmpeg', 'linebuffer.c');
+// Where worker/converter/lineBuffer.ts looks for it.
+const LIBRARY = join(root, 'dist', 'native', 'linebuffer.so');
 
 /** Builds the library; returns why not when it is not built (no compiler, no ffmpeg, a failure). */
-export function buildLineBuffer() {
+function buildLineBuffer() {
   const cc = ['cc', 'gcc', 'clang'].find(
     (c) => spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0,
   );
