@@ -106,6 +106,9 @@ export interface Exchange {
   inProgress?: boolean;
 }
 
+/** Of a body the client is slow to read, how much the proxy holds before the origin must wait. */
+const MAX_UNREAD_BYTES = 32 << 20;
+
 /** How often a download in flight is reported to the watcher. */
 const IN_PROGRESS_REPORT_MS = 1000;
 
@@ -243,6 +246,8 @@ export class GuardProxy {
       return;
     }
     const started = Date.now();
+    // The client went away first (see below): what the upstream connection does after is not news.
+    let abandoned = false;
     const report = (status: number, error?: string, body?: Buffer, inProgress?: boolean) =>
       route.watcher?.({
         url: realUrl,
@@ -287,11 +292,22 @@ export class GuardProxy {
           // an fMP4 segment, the head that holds its in-band events.
           let kept: Buffer[] | null = route.watcher ? [] : null;
           let keep = 0;
+          // Told while the body is in flight, and not a moment after.
+          let inFlight = true;
           const progress = route.watcher
             ? setInterval(() => report(up.statusCode ?? 0, undefined, undefined, true), IN_PROGRESS_REPORT_MS)
             : null;
-          up.on('close', () => {
+          const settled = () => {
+            inFlight = false;
             if (progress) clearInterval(progress);
+          };
+          up.on('close', settled);
+          // The client gone before the body came: abandoned, which is not the origin's fault.
+          res.on('close', () => {
+            if (up.complete) return;
+            settled();
+            abandoned = true;
+            up.destroy();
           });
           up.on('data', (c: Buffer) => {
             size += c.length;
@@ -303,6 +319,7 @@ export class GuardProxy {
             else if (before < keep) kept.push(c.subarray(0, keep - before));
           });
           up.on('end', () => {
+            settled();
             const truncated = Number.isFinite(expected) && size < expected;
             report(
               up.statusCode ?? 0,
@@ -310,8 +327,22 @@ export class GuardProxy {
               kept?.length ? Buffer.concat(kept) : undefined,
             );
           });
-          up.on('aborted', () => report(up.statusCode ?? 0, `connection closed after ${size} bytes`));
-          up.pipe(res);
+          up.on('aborted', () => {
+            if (!inFlight) return;
+            settled();
+            report(up.statusCode ?? 0, `connection closed after ${size} bytes`);
+          });
+          // The body is read at the origin's pace, not the client's: ffmpeg opens the next segment
+          // before it reads it (http_multiple) and reads at its decoding pace, and a download
+          // measured through its back-pressure would blame the origin for a busy decoder. What it
+          // has not read waits here, up to MAX_UNREAD_BYTES; past that, the origin waits.
+          up.on('data', (c: Buffer) => {
+            if (!res.write(c) && res.writableLength > MAX_UNREAD_BYTES) {
+              up.pause();
+              res.once('drain', () => up.resume());
+            }
+          });
+          up.on('end', () => res.end());
           return;
         }
         this.checkPlaylist(route, target, up, responseHeaders, res);
@@ -319,6 +350,7 @@ export class GuardProxy {
     );
     upstream.on('timeout', () => upstream.destroy(new Error('upstream timeout')));
     upstream.on('error', (e) => {
+      if (abandoned) return;
       if (isCertificateError(e)) {
         route.problem = `TLS certificate of ${host} not accepted: ${e.message}`;
         this.logger.warn({ url: realUrl, err: e.message }, 'https origin certificate not accepted');

@@ -5,7 +5,7 @@
  * forbidden because only 127.0.0.1/32 is allowed and local mode is off.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,12 @@ function playlist(segment: string): string {
 }
 
 let clip: Buffer;
+/** A segment larger than what the sockets between origin, proxy and client hold unread. */
+const big = Buffer.alloc(24 << 20, 0x47);
+/** One past what the proxy holds for a client that does not read (32 MiB): then the origin waits. */
+const huge = Buffer.alloc(64 << 20, 0x47);
+let hugeSent = false;
+huge.writeUInt32BE(0xdeadbeef, huge.length - 4);
 /** An fMP4 media segment's shape: styp, emsg, moof, a 200 KB mdat. */
 const fmp4 = Buffer.concat(
   [
@@ -62,6 +68,14 @@ beforeAll(async () => {
     const routes: Record<string, () => void> = {
       '/good.m3u8': () => res.end(playlist('seg.ts')),
       '/seg.ts': () => res.end(clip),
+      '/big.ts': () => res.end(big),
+      '/huge.ts': () => {
+        hugeSent = false;
+        res.on('finish', () => {
+          hugeSent = true;
+        });
+        res.end(huge);
+      },
       // An fMP4 media segment: styp, an emsg, then the media (200 KB).
       '/seg.m4s': () => res.end(fmp4),
       '/passwd.m3u8': () => res.end(playlist('file:///etc/passwd')),
@@ -234,12 +248,16 @@ describe('what one stream may ask of its origin', () => {
     expect(problem).toMatch(/request budget/);
   });
 
-  it('reports a segment download that never ends while it runs, once a second', async () => {
+  it('reports a segment download that never ends while it runs, once a second, until the client hangs up', async () => {
     // An origin whose segment is an endless chunked body.
+    let originClosed = false;
     const endless = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'video/mp2t' });
       const drip = setInterval(() => res.write(Buffer.alloc(188, 0x47)), 100);
-      res.on('close', () => clearInterval(drip));
+      res.on('close', () => {
+        originClosed = true;
+        clearInterval(drip);
+      });
     });
     await new Promise<void>((r) => endless.listen(0, '127.0.0.1', () => r()));
     const target = `http://127.0.0.1:${(endless.address() as AddressInfo).port}/seg_1.ts`;
@@ -261,7 +279,12 @@ describe('what one stream may ask of its origin', () => {
         }
       }, 100);
     });
+    // The client hangs up: the download is abandoned (no more reports) and the origin let go.
     req.destroy();
+    const reported = exchanges.length;
+    await new Promise((r) => setTimeout(r, 1500));
+    const afterHangUp = exchanges.length - reported;
+    const letGo = originClosed;
     await watched.stop();
     endless.closeAllConnections();
     endless.close();
@@ -269,6 +292,63 @@ describe('what one stream may ask of its origin', () => {
     expect(seen.every((e) => e.inProgress && e.url === target && e.status === 200)).toBe(true);
     expect(seen[1].ms).toBeGreaterThan(seen[0].ms);
     expect(seen[0].ms).toBeGreaterThanOrEqual(900);
+    expect(afterHangUp).toBe(0);
+    expect(letGo).toBe(true);
+  });
+
+  it('times a segment by the origin, not by a client that has yet to read it', async () => {
+    // ffmpeg opens the next segment before it reads it, and reads at its decoding pace: the
+    // download is over when the origin has sent it, not when ffmpeg gets round to it.
+    const watched = new GuardProxy(security, logger);
+    const via = new URL(await watched.open('st_unread#all'));
+    const exchanges: Exchange[] = [];
+    watched.watch('st_unread#all', (e) => exchanges.push(e));
+    const target = `${originUrl}/big.ts`;
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest({ host: via.hostname, port: via.port, path: target }, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+    res.pause();
+    // Nothing read for 2.5 s: more than a second, when a download still running is reported.
+    await new Promise((r) => setTimeout(r, 2500));
+    const beforeReading = exchanges.filter((e) => e.url === target);
+    const body = await new Promise<Buffer>((resolve) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve(Buffer.concat(parts)));
+      res.resume();
+    });
+    await watched.stop();
+
+    expect(body.equals(big)).toBe(true);
+    expect(beforeReading.map((e) => [e.status, e.inProgress ?? false, e.error ?? null])).toEqual([
+      [200, false, null],
+    ]);
+    expect(exchanges.filter((e) => e.url === target)).toHaveLength(1);
+  });
+
+  it('holds no more than 32 MiB for a client that does not read, and still hands on the whole body', async () => {
+    const watched = new GuardProxy(security, logger);
+    const via = new URL(await watched.open('st_huge#all'));
+    const target = `${originUrl}/huge.ts`;
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest({ host: via.hostname, port: via.port, path: target }, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+    res.pause();
+    await new Promise((r) => setTimeout(r, 500));
+    const sentBeforeReading = hugeSent;
+    const body = await new Promise<Buffer>((resolve) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve(Buffer.concat(parts)));
+      res.resume();
+    });
+    await watched.stop();
+    expect(sentBeforeReading).toBe(false);
+    expect(body.equals(huge)).toBe(true);
   });
 
   it("serves a stream's own documents to its route only, and never sends that name anywhere", async () => {
