@@ -3,12 +3,13 @@
  * lavfi, nothing downloaded), played in a loop at real time, one as HLS served over HTTP on
  * 127.0.0.1 and one as MPEG-TS over UDP to 127.0.0.1. Played with stream copy: no encoding cost.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { DefectType } from '../shared/events.js';
 import { serveHlsFolder } from './hlsFileServer.js';
+import { spawnTied } from './tiedChild.js';
 
 const run = promisify(execFile);
 
@@ -83,7 +84,7 @@ export interface DemoSources {
 }
 
 function playLoop(args: string[]): ChildProcess {
-  return spawn('ffmpeg', ['-hide_banner', '-v', 'error', '-re', '-stream_loop', '-1', ...args], {
+  return spawnTied('ffmpeg', ['-hide_banner', '-v', 'error', '-re', '-stream_loop', '-1', ...args], {
     stdio: 'ignore',
   });
 }

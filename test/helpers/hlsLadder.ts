@@ -7,10 +7,11 @@
  * told to fail requests. Freezes are scheduled in source seconds, on the source (every
  * rendition) or on one rendition only (its encoder output).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveHlsFolder } from '../../local/hlsFileServer.js';
+import { spawnTied } from '../../local/tiedChild.js';
 
 const FPS = 25;
 export const LADDER = [
@@ -191,7 +192,7 @@ export async function startHlsLadder(
           join(dir, 'live.mpd'),
         ]),
   ];
-  let packager: ChildProcess | null = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  let packager: ChildProcess | null = spawnTied('ffmpeg', args, { stdio: ['ignore', 'ignore', 'inherit'] });
   let failing: { match: (name: string) => boolean; status: number } | undefined;
   const server = await serveHlsFolder(dir, (name) => (failing?.match(name) ? failing.status : undefined));
   const ready = () =>

@@ -4,11 +4,12 @@
  * a clip played with stream copy. Each can be stopped and started again, as a packager or a
  * contribution encoder would be.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveHlsFolder } from '../../local/hlsFileServer.js';
+import { spawnTied } from '../../local/tiedChild.js';
 
 export interface HlsOrigin {
   url: string;
@@ -41,7 +42,7 @@ export async function startHlsOrigin(options: HlsOriginOptions): Promise<HlsOrig
           '-hls_flags',
           options.closeAtEnd ? 'delete_segments' : 'delete_segments+omit_endlist',
         ];
-  const packager = spawn(
+  const packager = spawnTied(
     'ffmpeg',
     [
       '-v',
@@ -105,7 +106,7 @@ export class UdpSender {
   }
 
   start(options: { progress?: boolean } = {}): void {
-    this.child = spawn(
+    this.child = spawnTied(
       'ffmpeg',
       [
         '-v',
