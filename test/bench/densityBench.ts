@@ -12,6 +12,16 @@
  * the worker does not run must show `waiting` with a reason. CPU per stream (the worker and its
  * ffmpeg children, /proc), PSS per stream (smaps_rollup), the worker's event-loop delay p99.
  * The last line is the JSON summary.
+ *
+ * DENSITY_SOURCE=hls: each feed is a live HLS origin instead (the same clip packaged by
+ * `ffmpeg -re -c copy -f hls`, 2 s segments, a sliding window, served over HTTP on 127.0.0.1; all
+ * of them started before the burst), so the delivery monitor, the guard proxy and FFmpeg's HLS
+ * reader run for every stream. A black reaches the worker only once its segment is published and
+ * the playlist reloaded: on time is then within 2 s + three segments (6 s) of its start at the
+ * packager. A raise is dated when the black reached the worker; FFmpeg opens a live playlist three
+ * segments from its end and reads those at once, so a black in them (a stream opening late in a
+ * burst) arrives up to four segments after it went out: a raise is that black when dated within
+ * 3 s + four segments (11 s) of it.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -19,13 +29,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startLocalStack } from '../../local/localStack.js';
-import { UdpSender } from '../helpers/liveOrigin.js';
+import { type HlsOrigin, startHlsOrigin, UdpSender } from '../helpers/liveOrigin.js';
 import { descendants } from '../helpers/processes.js';
 import { ROOT } from '../helpers/runCli.js';
 import { callApi } from '../helpers/stackClient.js';
 import { picturesCost } from './picturesCost.js';
 
 const MODE = process.env.DENSITY_MODE === 'step' ? 'step' : 'burst';
+const SOURCE = process.env.DENSITY_SOURCE === 'hls' ? 'hls' : 'udp';
+/** HLS: the packager's segment length (the clip's GOP is 2 s). */
+const SEGMENT_S = 2;
 const STREAMS = Number(process.env.DENSITY_STREAMS ?? 40);
 const STEPS =
   MODE === 'step' ? (process.env.DENSITY_STEPS ?? '8,16,24,32,40').split(',').map(Number) : [STREAMS];
@@ -34,8 +47,10 @@ const GRACE_S = Number(process.env.DENSITY_GRACE_SECONDS ?? (MODE === 'step' ? 2
 const WINDOW_S = Number(process.env.DENSITY_SECONDS ?? (MODE === 'step' ? 60 : 120));
 const BUDGET = Number(process.env.DENSITY_BUDGET ?? Math.max(...STEPS));
 const METRICS_PORT = 19_191;
-/** Black hold-off (1 s) + 1 s. */
-const ON_TIME_S = 2;
+/** Black hold-off (1 s) + 1 s; HLS: plus three segments (published at its end, then a reload). */
+const ON_TIME_S = SOURCE === 'hls' ? 2 + 3 * SEGMENT_S : 2;
+/** How far a raise's date may be from the black's start on the wire. */
+const DATED_WITHIN_S = SOURCE === 'hls' ? 3 + 4 * SEGMENT_S : 3;
 /** Blacks of the clip: 2 s long, at these offsets of each 30 s. */
 const BLACK_OFFSET_S = 20;
 const BLACK_PERIOD_S = 30;
@@ -85,7 +100,11 @@ const worker = [...stack.launcher.children.values()][0].process;
 
 interface Feed {
   id: string;
-  sender: UdpSender;
+  url: string;
+  /** UDP: the sender, which reports when it sent each moment of the clip. */
+  sender: UdpSender | null;
+  /** HLS: the origin (its packager reads the clip at real time from startedAt). */
+  origin: HlsOrigin | null;
   /** Wall ms the sender was started (the clip's 0 s on the wire). */
   startedAt: number;
   /** Wall ms the unit was first seen running, or null. */
@@ -186,7 +205,7 @@ interface Result {
 function blacksOf(feed: Feed, from: number, to: number): number[] {
   const out: number[] = [];
   for (let t = BLACK_OFFSET_S; ; t += BLACK_PERIOD_S) {
-    const wire = feed.sender.wireTime(t) ?? feed.startedAt + t * 1000;
+    const wire = feed.sender?.wireTime(t) ?? feed.startedAt + t * 1000;
     if (wire >= to) return out;
     if (wire >= from) out.push(wire);
   }
@@ -194,23 +213,48 @@ function blacksOf(feed: Feed, from: number, to: number): number[] {
 
 /** Whether a raise is the injected black starting on the wire at `wire`. */
 const isBlack = (r: Seen, wire: number) =>
-  r.type === 'video.black' && Math.abs(r.wallStartMs - wire) < (BLACK_LENGTH_S + 1) * 1000;
+  r.type === 'video.black' && Math.abs(r.wallStartMs - wire) < DATED_WITHIN_S * 1000;
 
 log(`# streamqc density benchmark (${MODE}) — ${new Date().toISOString()}`);
 log(
-  `one worker (budget ${BUDGET}), decode profile "${PROFILE}", live 720p25 H.264 3 Mb/s + AAC over UDP, every detector (transport checks on), a 2 s black every 30 s; grace ${GRACE_S} s, judged ${WINDOW_S} s\n`,
+  `one worker (budget ${BUDGET}), decode profile "${PROFILE}", live 720p25 H.264 3 Mb/s + AAC ${SOURCE === 'hls' ? `as live HLS (${SEGMENT_S} s segments, one origin per stream)` : 'over UDP'}, every detector (transport checks on), a 2 s black every 30 s; grace ${GRACE_S} s, judged ${WINDOW_S} s\n`,
 );
 const results: Array<
   Result & { running: number; waiting: number; loopDelayP99Ms: number; openedWithinSeconds: number | null }
 > = [];
 for (const n of STEPS) {
+  // HLS origins first (each lists its first segment within a few seconds), then the burst.
+  const ready =
+    SOURCE === 'hls'
+      ? await Promise.all(
+          Array.from({ length: n - feeds.length }, async (_, i) => {
+            const startedAt = Date.now();
+            const origin = await startHlsOrigin({
+              clip: CLIP,
+              dir: join(dir, 'origins', String(feeds.length + i)),
+              segmentSeconds: SEGMENT_S,
+              playlist: 'sliding',
+            });
+            return { origin, startedAt };
+          }),
+        )
+      : [];
   const burstAt = Date.now();
   const added: Feed[] = [];
   while (feeds.length < n) {
-    const sender = new UdpSender(CLIP, 30_000 + feeds.length * 2);
-    sender.start({ progress: true });
-    const feed: Feed = { id: '', sender, startedAt: Date.now(), runningSince: null, waitingReason: null };
-    const r = await api('POST', '/streams', { url: sender.url, name: `density ${feeds.length}` });
+    const hls = ready[added.length];
+    const sender = hls ? null : new UdpSender(CLIP, 30_000 + feeds.length * 2);
+    sender?.start({ progress: true });
+    const feed: Feed = {
+      id: '',
+      url: hls ? hls.origin.url : sender!.url,
+      sender,
+      origin: hls?.origin ?? null,
+      startedAt: hls?.startedAt ?? Date.now(),
+      runningSince: null,
+      waitingReason: null,
+    };
+    const r = await api('POST', '/streams', { url: feed.url, name: `density ${feeds.length}` });
     if (r.status !== 201) throw new Error(`registration failed: ${r.status} ${JSON.stringify(r.body)}`);
     feed.id = r.body.id;
     feeds.push(feed);
@@ -291,7 +335,10 @@ if (process.env.DENSITY_DUMP)
       raises,
     }),
   );
-for (const f of feeds) f.sender.stop();
+for (const f of feeds) {
+  f.sender?.stop();
+  await f.origin?.stop();
+}
 await stack.stop();
 // Thumbnails and evidence (on in every run above): what they add to a stream, measured apart.
 const pictures = await picturesCost(CLIP);
@@ -310,6 +357,7 @@ const last = results.at(-1)!;
 log(
   JSON.stringify({
     mode: last.mode,
+    ...(SOURCE === 'hls' ? { source: SOURCE } : {}),
     streams: last.streams,
     raisedOnTime: last.raisedOnTime,
     missed: last.missed,
