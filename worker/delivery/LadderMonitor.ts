@@ -26,6 +26,7 @@ import type { DashManifest } from './dashManifest.js';
 import { inbandCue } from './emsg.js';
 import { FetchError, type Fetched, guardedGet, ManifestRefused } from './guardedGet.js';
 import type { LadderRefs } from './ladderChoice.js';
+import { MASTER_RELOAD_SECONDS, MasterWatch } from './MasterWatch.js';
 import { MpdPoller } from './MpdPoller.js';
 import { type LadderLoadOptions, loadLadder, MAX_PLAYLIST_BYTES, parseIn } from './openLadder.js';
 import { applyList, hlsLimits, missingNow, type RuleSink } from './playlistRules.js';
@@ -60,6 +61,8 @@ export interface LadderMonitorOptions extends LadderLoadOptions {
    */
   onSegment?: (found: TransportErrors, t: number, duration: number) => void;
   ffmpeg?: string;
+  /** HLS: seconds between loads of the multivariant playlist (default MASTER_RELOAD_SECONDS). */
+  masterReloadSeconds?: number;
 }
 
 export class LadderMonitor {
@@ -70,6 +73,8 @@ export class LadderMonitor {
   /** DASH: the playlists the decoder reads, rewritten at each load of the MPD. */
   private readonly documents = new Map<string, string>();
   private readonly mpd: MpdPoller | null;
+  /** HLS from a multivariant playlist: that playlist, still served (when segment errors are on). */
+  private master: MasterWatch | null = null;
   private readonly scope: ScopeJudge;
   /** Ad breaks the decoded rendition's playlist signals (when `ad.break` or an `scte35.*` check is on). */
   private readonly breaks: AdBreaks | null;
@@ -175,6 +180,16 @@ export class LadderMonitor {
     const monitor = new LadderMonitor(options, plan.ladder, plan.decoderUrl, plan.dash?.refs ?? null);
     if (plan.master) monitor.documents.set('master.m3u8', plan.master);
     if (plan.dash) monitor.mpd?.apply(plan.dash.mpd);
+    if (plan.masterUrl && monitor.deliveryTypes.includes('delivery.segment_error'))
+      monitor.master = new MasterWatch({
+        url: plan.masterUrl,
+        reloadSeconds: options.masterReloadSeconds ?? MASTER_RELOAD_SECONDS,
+        fetch: (url, maxBytes) => monitor.fetch(url, maxBytes),
+        parse: (fetched) => parseIn(options, 'hls', fetched),
+        stopped: () => monitor.stopped,
+        tracker: { streamId: options.streamId, thresholds: options.thresholds, wallClock: options.wallClock },
+        onEvent: options.onEvent,
+      });
     return monitor;
   }
 
@@ -186,6 +201,7 @@ export class LadderMonitor {
   start(): void {
     if (this.mpd) this.mpd.start();
     else for (const r of this.renditions) void this.poll(r);
+    this.master?.start();
   }
 
   /** A document the guard proxy serves the decoder (DASH: `master.m3u8`, `video.m3u8`, `audio.m3u8`). */
@@ -198,6 +214,7 @@ export class LadderMonitor {
     this.abort.abort();
     for (const r of this.renditions) if (r.timer) clearTimeout(r.timer);
     this.mpd?.stop();
+    this.master?.stop();
   }
 
   /** Alarms of renditions open before a restart (delivery, a segment's transport, a key-frame probe). */
@@ -212,6 +229,7 @@ export class LadderMonitor {
         wallStart: event.wallStart,
       };
       if (r) r.tracker.restore([alarm]);
+      else if (uri !== null && uri === this.master?.url) this.master.restore(alarm);
     }
   }
 
@@ -387,6 +405,7 @@ export class LadderMonitor {
   tick(): void {
     this.breaks?.tick();
     const t = this.options.clock.mediaTime;
+    this.master?.tick(t);
     for (const r of this.renditions) {
       const since = r.lastT ?? t;
       for (const type of this.deliveryTypes) {

@@ -44,6 +44,8 @@ export interface LadderPlan {
   decoderUrl: string;
   /** HLS with sound in a group of its own: the multivariant playlist ffmpeg reads (`master.m3u8`). */
   master?: string;
+  /** HLS: the source's own multivariant playlist, watched after this first load (MasterWatch.ts). */
+  masterUrl?: string;
   /** DASH: the MPD's URL, each rendition's Representation id, and the MPD as first loaded. */
   dash?: { refs: { url: string; ids: string[] }; mpd: DashManifest };
 }
@@ -117,6 +119,7 @@ export async function loadLadder(url: string, options: LadderLoadOptions): Promi
       decodedAudio: sound.decoded,
     },
     decoderUrl,
+    masterUrl: url,
     ...(master ? { master } : {}),
   };
 }

@@ -64,6 +64,8 @@ class ScriptedOrigin {
     }));
   }
   failSegment: string | null = null;
+  /** Answer the multivariant playlist with this status instead. */
+  masterStatus = 0;
   /** The whole origin down: every request's connection dropped. */
   down = false;
   slowSegment: string | null = null;
@@ -79,7 +81,8 @@ class ScriptedOrigin {
         return;
       }
       if (name === 'master.m3u8') {
-        res.end(this.master);
+        if (this.masterStatus) res.writeHead(this.masterStatus).end();
+        else res.end(this.master);
         return;
       }
       const playlist = /^r(\d)\.m3u8$/.exec(name);
@@ -184,6 +187,7 @@ async function watch(origin: ScriptedOrigin, overrides: Partial<LadderMonitorOpt
       types: DEFECT_TYPES.filter((t) => t.startsWith('delivery.')),
       clock,
       proxyObserves: false,
+      masterReloadSeconds: 1,
       onEvent: (e) => events.push(e),
       ...overrides,
     }),
@@ -371,6 +375,26 @@ describe('HLS delivery rules', () => {
     ]);
     expect(events.every((e) => e.type === 'delivery.variant_missing')).toBe(true);
   }, 20_000);
+
+  it('delivery.segment_error: the multivariant playlist no longer served while its renditions play on, then back', async () => {
+    const { origin, events } = await watchScripted();
+    const until = async (state: string) => {
+      for (let i = 0; i < 100 && !events.some((e) => e.state === state); i++) await sleep(100);
+    };
+    origin.masterStatus = 503;
+    await until('raised');
+    const duringFault = events.map((e) => `${e.state} ${e.type} ${renditionOf(e).split('/').pop()}`);
+    origin.masterStatus = 0;
+    await until('cleared');
+    const raised = events.find((e) => e.state === 'raised');
+    expect(duringFault).toEqual(['raised delivery.segment_error master.m3u8']);
+    expect(raised?.detail).toMatchObject({ document: 'multivariant', status: 503 });
+    expect(raised?.detail.failures).toBeGreaterThanOrEqual(2);
+    expect(events.map((e) => `${e.state} ${e.type} ${renditionOf(e).split('/').pop()}`)).toEqual([
+      'raised delivery.segment_error master.m3u8',
+      'cleared delivery.segment_error master.m3u8',
+    ]);
+  }, 30_000);
 
   it('delivery.playlist_stale: one rendition stops updating for longer than 3 target durations', async () => {
     const { origin, events } = await watchScripted();
