@@ -50,7 +50,8 @@ export class MasterWatch {
   }
 
   start(): void {
-    this.schedule(this.options.reloadSeconds);
+    // An alarm restored from before a restart is looked at now, not a reload period later.
+    this.schedule(this.failures > 0 ? 0 : this.options.reloadSeconds);
   }
 
   stop(): void {
@@ -58,9 +59,10 @@ export class MasterWatch {
     this.timer = null;
   }
 
-  /** An alarm of this playlist open before a restart. */
+  /** An alarm of this playlist open before a restart: it was failing, one more failure confirms it. */
   restore(alarm: OpenAlarm): void {
     this.tracker.restore([alarm]);
+    this.failures = FAULT_AFTER_FAILURES - 1;
   }
 
   /** What the loads since the last tick found, as one observation up to media time `t`. */

@@ -177,7 +177,12 @@ async function serve(handler: RequestListener): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 }
 
-async function watch(origin: ScriptedOrigin, overrides: Partial<LadderMonitorOptions> = {}) {
+async function watch(
+  origin: ScriptedOrigin,
+  overrides: Partial<LadderMonitorOptions> = {},
+  /** Called before the monitor starts (a restart's restore). */
+  prepare?: (monitor: LadderMonitor) => void,
+) {
   const clock = new MediaClock({ live: true, segmented: true, outageSeconds: 3 });
   const events: DefectEvent[] = [];
   const monitor = await LadderMonitor.open(
@@ -193,6 +198,7 @@ async function watch(origin: ScriptedOrigin, overrides: Partial<LadderMonitorOpt
     }),
   );
   if (!monitor) throw new Error('not read as HLS');
+  prepare?.(monitor);
   monitor.start();
   // Media arrives as a decoder would deliver it; the monitor judges every half second.
   const started = Date.now();
@@ -393,6 +399,33 @@ describe('HLS delivery rules', () => {
     expect(events.map((e) => `${e.state} ${e.type} ${renditionOf(e).split('/').pop()}`)).toEqual([
       'raised delivery.segment_error master.m3u8',
       'cleared delivery.segment_error master.m3u8',
+    ]);
+  }, 30_000);
+
+  it('a multivariant alarm restored after a restart stays raised while the playlist still fails', async () => {
+    const origin = new ScriptedOrigin();
+    await origin.start();
+    const master = `${origin.base}master.m3u8`;
+    const restored = {
+      type: 'delivery.segment_error',
+      state: 'raised',
+      start: 0,
+      dedupKey: 'delivery.segment_error:restored',
+      wallStart: new Date().toISOString(),
+      detail: { rendition: { uri: master, bandwidth: 0 }, document: 'multivariant' },
+    } as unknown as DefectEvent;
+    const { events } = await watch(origin, { masterReloadSeconds: 30 }, (monitor) => {
+      origin.masterStatus = 503;
+      monitor.restore([restored]);
+    });
+    // Past the clear delay (quietSeconds 2): still failing, so still raised.
+    await sleep(4000);
+    const whileFailing = events.filter((e) => e.type === 'delivery.segment_error');
+    origin.masterStatus = 0;
+    for (let i = 0; i < 150 && !events.some((e) => e.state === 'cleared'); i++) await sleep(100);
+    expect(whileFailing).toEqual([]);
+    expect(events.map((e) => [e.state, e.type, e.dedupKey])).toEqual([
+      ['cleared', 'delivery.segment_error', 'delivery.segment_error:restored'],
     ]);
   }, 30_000);
 
