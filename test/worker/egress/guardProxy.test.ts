@@ -117,6 +117,27 @@ async function monitor(path: string, via = proxyUrl) {
   return { result, events };
 }
 
+/** GET `target` through the proxy at `via`: the response, paused (nothing of its body read). */
+async function pausedResponse(via: URL, target: string): Promise<IncomingMessage> {
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = httpRequest({ host: via.hostname, port: via.port, path: target }, resolve);
+    req.on('error', reject);
+    req.end();
+  });
+  res.pause();
+  return res;
+}
+
+/** The rest of a response's body. */
+function readAll(res: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const parts: Buffer[] = [];
+    res.on('data', (c: Buffer) => parts.push(c));
+    res.on('end', () => resolve(Buffer.concat(parts)));
+    res.resume();
+  });
+}
+
 describe('the guard proxy with ffmpeg', () => {
   it('hands the watcher the head of an fMP4 segment (where its emsg boxes are), not the whole', async () => {
     const watched = new GuardProxy(security, logger);
@@ -305,22 +326,12 @@ describe('what one stream may ask of its origin', () => {
     const exchanges: Exchange[] = [];
     watched.watch('st_unread#all', (e) => exchanges.push(e));
     const target = `${originUrl}/big.ts`;
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = httpRequest({ host: via.hostname, port: via.port, path: target }, resolve);
-      req.on('error', reject);
-      req.end();
-    });
-    res.pause();
+    const res = await pausedResponse(via, target);
     // Nothing read: the download still ends (up to 10 s for it).
     const ended = () => exchanges.some((e) => e.url === target && !e.inProgress);
     for (let i = 0; i < 100 && !ended(); i++) await new Promise((r) => setTimeout(r, 100));
     const beforeReading = exchanges.filter((e) => e.url === target && !e.inProgress);
-    const body = await new Promise<Buffer>((resolve) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => resolve(Buffer.concat(parts)));
-      res.resume();
-    });
+    const body = await readAll(res);
     await watched.stop();
 
     expect(body.equals(big)).toBe(true);
@@ -335,20 +346,10 @@ describe('what one stream may ask of its origin', () => {
     const watched = new GuardProxy(security, logger);
     const via = new URL(await watched.open('st_huge#all'));
     const target = `${originUrl}/huge.ts`;
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = httpRequest({ host: via.hostname, port: via.port, path: target }, resolve);
-      req.on('error', reject);
-      req.end();
-    });
-    res.pause();
+    const res = await pausedResponse(via, target);
     await new Promise((r) => setTimeout(r, 500));
     const sentBeforeReading = hugeSent;
-    const body = await new Promise<Buffer>((resolve) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => resolve(Buffer.concat(parts)));
-      res.resume();
-    });
+    const body = await readAll(res);
     await watched.stop();
     expect(sentBeforeReading).toBe(false);
     expect(body.equals(huge)).toBe(true);
