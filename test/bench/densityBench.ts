@@ -17,7 +17,7 @@
  * `ffmpeg -re -c copy -f hls`, 2 s segments, a sliding window, served over HTTP on 127.0.0.1; all
  * of them started before the burst), so the delivery monitor, the guard proxy and FFmpeg's HLS
  * reader run for every stream. A black reaches the worker only once its segment is published and
- * the playlist reloaded: on time is then within 2 s + three segments (6 s) of its start at the
+ * the playlist reloaded: on time is then within 2 s + three segments (8 s in all) of its start at the
  * packager. A raise is dated when the black reached the worker; FFmpeg opens a live playlist three
  * segments from its end and reads those at once, so a black in them (a stream opening late in a
  * burst) arrives up to four segments after it went out: a raise is that black when dated within
