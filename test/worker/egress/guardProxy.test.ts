@@ -117,6 +117,15 @@ async function monitor(path: string, via = proxyUrl) {
   return { result, events };
 }
 
+/** A guard proxy of its own with one watched route: the route's URL and every exchange it reports. */
+async function watchedRoute(key: string): Promise<{ watched: GuardProxy; via: URL; exchanges: Exchange[] }> {
+  const watched = new GuardProxy(security, logger);
+  const via = new URL(await watched.open(key));
+  const exchanges: Exchange[] = [];
+  watched.watch(key, (e) => exchanges.push(e));
+  return { watched, via, exchanges };
+}
+
 /** GET `target` through the proxy at `via`: the response, paused (nothing of its body read). */
 async function pausedResponse(via: URL, target: string): Promise<IncomingMessage> {
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
@@ -140,10 +149,7 @@ function readAll(res: IncomingMessage): Promise<Buffer> {
 
 describe('the guard proxy with ffmpeg', () => {
   it('hands the watcher the head of an fMP4 segment (where its emsg boxes are), not the whole', async () => {
-    const watched = new GuardProxy(security, logger);
-    const via = new URL(await watched.open('st_fmp4#all'));
-    const exchanges: Exchange[] = [];
-    watched.watch('st_fmp4#all', (e) => exchanges.push(e));
+    const { watched, via, exchanges } = await watchedRoute('st_fmp4#all');
     const target = `${originUrl}/seg.m4s`;
     const size = await new Promise<number>((resolve, reject) => {
       const req = httpRequest({ host: via.hostname, port: via.port, path: target }, (res) => {
@@ -165,11 +171,8 @@ describe('the guard proxy with ffmpeg', () => {
   });
 
   it('lets an honest playlist through, and hands the watcher the TS segment ffmpeg downloaded', async () => {
-    const watched = new GuardProxy(security, logger);
-    const via = await watched.open('st_watched#all');
-    const exchanges: Exchange[] = [];
-    watched.watch('st_watched#all', (e) => exchanges.push(e));
-    const { result } = await monitor('/good.m3u8', via);
+    const { watched, via, exchanges } = await watchedRoute('st_watched#all');
+    const { result } = await monitor('/good.m3u8', via.href);
     await watched.stop();
 
     expect(result.error).toBeNull();
@@ -283,10 +286,7 @@ describe('what one stream may ask of its origin', () => {
     });
     await new Promise<void>((r) => endless.listen(0, '127.0.0.1', () => r()));
     const target = `http://127.0.0.1:${(endless.address() as AddressInfo).port}/seg_1.ts`;
-    const watched = new GuardProxy(security, logger);
-    const via = new URL(await watched.open('st_endless#all'));
-    const exchanges: Exchange[] = [];
-    watched.watch('st_endless#all', (e) => exchanges.push(e));
+    const { watched, via, exchanges } = await watchedRoute('st_endless#all');
 
     const req = httpRequest(
       { host: via.hostname, port: via.port, path: target, headers: { host: new URL(target).host } },
@@ -321,10 +321,7 @@ describe('what one stream may ask of its origin', () => {
   it('times a segment by the origin, not by a client that has yet to read it', async () => {
     // ffmpeg opens the next segment before it reads it, and reads at its decoding pace: the
     // download is over when the origin has sent it, not when ffmpeg gets round to it.
-    const watched = new GuardProxy(security, logger);
-    const via = new URL(await watched.open('st_unread#all'));
-    const exchanges: Exchange[] = [];
-    watched.watch('st_unread#all', (e) => exchanges.push(e));
+    const { watched, via, exchanges } = await watchedRoute('st_unread#all');
     const target = `${originUrl}/big.ts`;
     const res = await pausedResponse(via, target);
     // Nothing read: the download still ends (up to 10 s for it).
